@@ -1,0 +1,148 @@
+"""The one clock every process reads: real KST time or a shared simulated time (DESIGN §8)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+
+from shared.redis_keys import Keys
+from shared.settings import Settings
+
+KST = ZoneInfo("Asia/Seoul")
+"""KRX's time zone, used whatever the machine's own TZ is."""
+
+
+class Clock(Protocol):
+    """What every process reads time from; loops take one as an argument so tests can drive them."""
+
+    speed: float
+    """Clock seconds per real second (1.0 for real time)."""
+
+    def now(self) -> datetime:
+        """The current time, an aware datetime in KST."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of clock time; returns at once when ``seconds <= 0``."""
+        ...
+
+    def sleep_until(self, moment: datetime) -> None:
+        """Sleep until the clock reads ``moment`` (aware); returns at once if it has passed."""
+        ...
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    # A naive datetime would be read in the machine's TZ, which is exactly what we never want.
+    if moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
+
+
+class SystemClock:
+    """Real time in Asia/Seoul."""
+
+    speed: float = 1.0
+
+    def now(self) -> datetime:
+        """The current time in KST."""
+        return datetime.now(KST)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` real seconds."""
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def sleep_until(self, moment: datetime) -> None:
+        """Sleep until ``moment``; returns at once if it has passed."""
+        _require_aware(moment, "moment")
+        self.sleep((moment - self.now()).total_seconds())
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class SimulatedClock:
+    """Time that equalled ``start`` at real unix time ``epoch`` and runs ``speed`` times faster.
+
+    Processes that share ``start``, ``speed`` and ``epoch`` read the same time without talking to
+    each other; before ``epoch`` the clock reads earlier than ``start``, which is harmless.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        speed: float,
+        epoch: float,
+        real_time: Callable[[], float] = time.time,
+        real_sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        _require_aware(start, "start")
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.start = start.astimezone(KST)
+        self.speed = float(speed)
+        self.epoch = float(epoch)
+        self._real_time = real_time
+        self._real_sleep = real_sleep
+
+    def now(self) -> datetime:
+        """``start + (real_time() - epoch) * speed``, in KST."""
+        return self.start + timedelta(seconds=(self._real_time() - self.epoch) * self.speed)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of simulated time, that is ``seconds / speed`` real seconds."""
+        if seconds > 0:
+            self._real_sleep(seconds / self.speed)
+
+    def sleep_until(self, moment: datetime) -> None:
+        """Sleep until the simulated time reaches ``moment``; returns at once if it has passed."""
+        _require_aware(moment, "moment")
+        self.sleep((moment - self.now()).total_seconds())
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatedClock(start={self.start.isoformat()}, speed={self.speed:g}, "
+            f"epoch={self.epoch!r})"
+        )
+
+
+def anchor_epoch(
+    redis: Redis,
+    keys: Keys,
+    start: datetime,
+    speed: float,
+    real_time: Callable[[], float] = time.time,
+) -> float:
+    """The unix time at which simulated time equals ``start``, shared by every process.
+
+    The first process to ask writes its own ``real_time()`` (SET NX); everyone, the writer
+    included, returns what Redis holds, so all processes agree even when they race.
+    """
+    key = keys.clock_epoch(start.isoformat(), speed)
+    # No TTL on purpose: a process restarted mid-run must rejoin the same timeline, and an
+    # expired anchor would let a newcomer start a second one beside the running processes.
+    redis.set(key, repr(float(real_time())), nx=True)
+    stored = redis.get(key)
+    if stored is None:
+        raise RuntimeError(f"clock anchor {key} vanished right after SET NX")
+    return float(stored)
+
+
+def build_clock(settings: Settings, redis: Redis | None) -> Clock:
+    """The clock the settings ask for: real time, or a simulated clock anchored in Redis."""
+    start = settings.clock_start
+    if start is None:
+        return SystemClock()
+    epoch = settings.clock_epoch
+    if epoch is None:
+        if redis is None:
+            raise ValueError(
+                "CLOCK_START is set without CLOCK_EPOCH: the simulated clock's anchor lives in "
+                "Redis, so build_clock needs a Redis connection (or set CLOCK_EPOCH)"
+            )
+        epoch = anchor_epoch(redis, Keys(settings.redis_prefix), start, settings.clock_speed)
+    return SimulatedClock(start, settings.clock_speed, epoch)

@@ -1,0 +1,281 @@
+"""The KIS client: one method per endpoint, typed in and out (kis-api.md §3 to §5).
+
+Build it with :func:`build_client`; it shares its token and rate limiter with every other process
+using the same app key through Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import redis
+
+from shared.clock import Clock
+from shared.kis.errors import KisRejected
+from shared.kis.models import (
+    AccountSummary,
+    Balance,
+    BuyableCash,
+    Execution,
+    Holding,
+    MarketDay,
+    OrderAck,
+    OrderRequest,
+    Quote,
+    Side,
+)
+from shared.kis.rate_limit import RateLimiter, Window
+from shared.kis.token import TokenCache
+from shared.kis.tr_ids import TrIds, tr_ids
+from shared.kis.transport import KisTransport
+from shared.redis_keys import Keys, app_key_id
+from shared.settings import Settings
+
+PRICE_PATH = "/uapi/domestic-stock/v1/quotations/inquire-price"
+BALANCE_PATH = "/uapi/domestic-stock/v1/trading/inquire-balance"
+BUYABLE_PATH = "/uapi/domestic-stock/v1/trading/inquire-psbl-order"
+ORDER_PATH = "/uapi/domestic-stock/v1/trading/order-cash"
+CANCEL_PATH = "/uapi/domestic-stock/v1/trading/order-rvsecncl"
+EXECUTIONS_PATH = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld"
+HOLIDAY_PATH = "/uapi/domestic-stock/v1/quotations/chk-holiday"
+HASHKEY_PATH = "/uapi/hashkey"
+
+MARKET = "01"
+"""ORD_DVSN of a market order."""
+LIMIT = "00"
+"""ORD_DVSN of a limit order."""
+EXCHANGE = "KRX"
+"""EXCG_ID_DVSN_CD sent with the current order ids: this system trades on KRX only."""
+
+
+class KisClient:
+    """Typed access to the KIS endpoints this system uses."""
+
+    def __init__(
+        self,
+        transport: KisTransport,
+        *,
+        account: str,
+        ids: TrIds,
+        legacy_orders: bool,
+        use_hashkey: bool,
+        holiday_allowed: bool,
+    ) -> None:
+        self.transport = transport
+        self._cano, self._product = account.split("-")
+        self.ids = ids
+        self._legacy = legacy_orders
+        self._use_hashkey = use_hashkey
+        self._holiday_allowed = holiday_allowed
+
+    # Quotes ------------------------------------------------------------------------------------
+    def current_price(self, code: str) -> Quote:
+        """The current price of a 6-digit code; KisRejected for a code KIS does not know."""
+        params = {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": code}
+        quote = Quote.from_api(
+            code, self.transport.get(PRICE_PATH, self.ids.price, params).body["output"]
+        )
+        if quote.price == 0:
+            # KIS answers an unknown code with a zero price instead of an error.
+            raise KisRejected(f"price of {code}: unknown stock code", msg_cd="UNKNOWN_CODE")
+        return quote
+
+    # Account -----------------------------------------------------------------------------------
+    def balance(self) -> Balance:
+        """Every holding over every page, and the account summary."""
+        params = {
+            **self._account(),
+            "AFHR_FLPR_YN": "N",
+            "OFL_YN": "",
+            "INQR_DVSN": "02",
+            "UNPR_DVSN": "01",
+            "FUND_STTL_ICLD_YN": "N",
+            "FNCG_AMT_AUTO_RDPT_YN": "N",
+            "PRCS_DVSN": "00",
+            "CTX_AREA_FK100": "",
+            "CTX_AREA_NK100": "",
+        }
+        holdings: list[Holding] = []
+        summary_row: Mapping[str, object] = {}
+        pages = 0
+        for answer in self.transport.get_pages(BALANCE_PATH, self.ids.balance, params):
+            pages += 1
+            holdings.extend(Holding.from_api(row) for row in answer.body.get("output1") or [])
+            summaries = answer.body.get("output2") or []
+            if summaries:
+                summary_row = summaries[0]
+        return Balance(tuple(holdings), AccountSummary.from_api(summary_row), pages)
+
+    def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash:
+        """What can be bought of ``code`` without margin, at ``price`` or at market."""
+        params = {
+            **self._account(),
+            "PDNO": code,
+            "ORD_UNPR": str(price or 0),
+            # Official advice: ask with the market-order type, limit ignores the margin rate.
+            "ORD_DVSN": MARKET if price is None else LIMIT,
+            "CMA_EVLU_AMT_ICLD_YN": "N",
+            "OVRS_ICLD_YN": "N",
+        }
+        return BuyableCash.from_api(
+            self.transport.get(BUYABLE_PATH, self.ids.buyable, params).body["output"]
+        )
+
+    # Orders ------------------------------------------------------------------------------------
+    def buy(self, code: str, quantity: int, price: int | None = None) -> OrderAck:
+        """A cash buy, market when ``price`` is None. Sent once; see :meth:`place`."""
+        return self.place(OrderRequest(code, Side.BUY, quantity, price))
+
+    def sell(self, code: str, quantity: int, price: int | None = None) -> OrderAck:
+        """A cash sell, market when ``price`` is None. Sent once; see :meth:`place`."""
+        return self.place(OrderRequest(code, Side.SELL, quantity, price))
+
+    def place(self, order: OrderRequest) -> OrderAck:
+        """Send a cash order exactly once.
+
+        Raises KisRejected (final), KisTemporaryError (nothing happened: may retry) or
+        KisOutcomeUnknown (the answer was lost: reconcile with :meth:`daily_executions`).
+        """
+        body = {
+            **self._account_body(),
+            "PDNO": order.code,
+            "ORD_DVSN": MARKET if order.price is None else LIMIT,
+            "ORD_QTY": str(order.quantity),
+            "ORD_UNPR": str(order.price or 0),
+        }
+        if not self._legacy:
+            body["EXCG_ID_DVSN_CD"] = EXCHANGE
+            if order.side is Side.SELL:
+                body["SLL_TYPE"] = "01"
+        tr_id = self.ids.buy if order.side is Side.BUY else self.ids.sell
+        answer = self._post_order(ORDER_PATH, tr_id, body, order.describe())
+        return OrderAck.from_api(answer, order)
+
+    def cancel(self, order: OrderAck, quantity: int | None = None) -> OrderAck:
+        """Cancel what is left of ``order`` (all of it, or ``quantity`` shares)."""
+        body = {
+            **self._account_body(),
+            "KRX_FWDG_ORD_ORGNO": order.branch_no,
+            "ORGN_ODNO": order.order_no,
+            "ORD_DVSN": LIMIT,
+            "RVSE_CNCL_DVSN_CD": "02",
+            "ORD_QTY": str(quantity or 0),
+            "ORD_UNPR": "0",
+            "QTY_ALL_ORD_YN": "N" if quantity else "Y",
+        }
+        if not self._legacy:
+            body["EXCG_ID_DVSN_CD"] = EXCHANGE
+        answer = self._post_order(CANCEL_PATH, self.ids.cancel, body, f"cancel {order.order_no}")
+        return OrderAck.from_api(answer)
+
+    def daily_executions(
+        self,
+        start: date,
+        end: date | None = None,
+        *,
+        side: Side | None = None,
+        code: str = "",
+        filled_only: bool = False,
+        order_no: str = "",
+    ) -> list[Execution]:
+        """Orders placed from ``start`` to ``end`` (default: that day), oldest first, all pages."""
+        params = {
+            **self._account(),
+            "INQR_STRT_DT": start.strftime("%Y%m%d"),
+            "INQR_END_DT": (end or start).strftime("%Y%m%d"),
+            "SLL_BUY_DVSN_CD": side.value if side else "00",
+            "INQR_DVSN": "01",
+            "PDNO": code,
+            "CCLD_DVSN": "01" if filled_only else "00",
+            "ORD_GNO_BRNO": "",
+            "ODNO": order_no,
+            "INQR_DVSN_3": "00",
+            "INQR_DVSN_1": "",
+            "CTX_AREA_FK100": "",
+            "CTX_AREA_NK100": "",
+        }
+        if not self._legacy:
+            params["EXCG_ID_DVSN_CD"] = EXCHANGE
+        rows: list[Execution] = []
+        for answer in self.transport.get_pages(EXECUTIONS_PATH, self.ids.daily_executions, params):
+            rows.extend(Execution.from_api(row) for row in answer.body.get("output1") or [])
+        return rows
+
+    # Calendar and keys -------------------------------------------------------------------------
+    def market_days(self, start: date) -> list[MarketDay]:
+        """KIS's calendar from ``start`` on; real host and simulator only, about 1 call a day."""
+        if not self._holiday_allowed:
+            raise KisRejected("the holiday check (CTCA0903R) is not available on the paper host")
+        params = {"BASS_DT": start.strftime("%Y%m%d"), "CTX_AREA_NK": "", "CTX_AREA_FK": ""}
+        days: list[MarketDay] = []
+        for answer in self.transport.get_pages(HOLIDAY_PATH, self.ids.holiday, params):
+            days.extend(MarketDay.from_api(row) for row in answer.body.get("output") or [])
+        return days
+
+    def approval_key(self) -> str:
+        """The WebSocket approval key."""
+        return self.transport.approval_key()
+
+    def hashkey(self, body: Mapping[str, str]) -> str:
+        """KIS's hash of an order body (optional since 2025; off unless KIS_USE_HASHKEY)."""
+        return str(self.transport.post(HASHKEY_PATH, "", body).body["HASH"])
+
+    # Helpers -----------------------------------------------------------------------------------
+    def _post_order(
+        self, path: str, tr_id: str, body: dict[str, str], context: str
+    ) -> Mapping[str, object]:
+        headers = {"hashkey": self.hashkey(body)} if self._use_hashkey else {}
+        answer = self.transport.post_order(path, tr_id, body, context, headers=headers)
+        output = answer.body.get("output") or {}
+        return output if isinstance(output, Mapping) else {}
+
+    def _account(self) -> dict[str, str]:
+        return {"CANO": self._cano, "ACNT_PRDT_CD": self._product}
+
+    def _account_body(self) -> dict[str, str]:
+        return self._account()
+
+
+def build_client(
+    settings: Settings, client: redis.Redis, clock: Clock, *, wait_timeout_seconds: float = 90.0
+) -> KisClient:
+    """A client for ``settings`` whose token and limiter are shared through ``client``."""
+    keys = Keys(settings.redis_prefix)
+    env = settings.kis_env
+    key_id = app_key_id(settings.app_key)
+    limiter = RateLimiter(
+        client,
+        keys.rate_window(env, key_id),
+        keys.rate_waits(env, key_id),
+        Window.for_rate(settings.rate_limit, settings.kis_rate_margin_seconds),
+    )
+    transport = KisTransport(
+        base_url=settings.base_url,
+        app_key=settings.app_key,
+        app_secret=settings.app_secret,
+        tokens=None,
+        limiter=limiter,
+        timeout=(settings.kis_connect_timeout_seconds, settings.kis_read_timeout_seconds),
+        error_counter=(client, keys.kis_errors(env)),
+        backoff_seconds=settings.kis_retry_backoff_seconds,
+    )
+    transport.tokens = TokenCache(
+        client,
+        token_key=keys.token(env, key_id),
+        guard_key=keys.token_issue_guard(env, key_id),
+        issued_key=keys.token_issuances(env, key_id),
+        clock=clock,
+        issue=transport.issue_token,
+        refresh_before=timedelta(minutes=settings.kis_token_refresh_minutes),
+        issue_interval_seconds=settings.kis_token_issue_interval_seconds,
+        wait_timeout_seconds=wait_timeout_seconds,
+    )
+    return KisClient(
+        transport,
+        account=settings.account,
+        ids=tr_ids(settings.rules, settings.kis_order_tr_ids),
+        legacy_orders=settings.kis_order_tr_ids == "legacy",
+        use_hashkey=settings.kis_use_hashkey,
+        holiday_allowed=settings.kis_env != "paper",
+    )

@@ -1,0 +1,305 @@
+"""Typed KIS answers: frozen dataclasses built by ``from_api``; money in won, rates in Decimal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from shared.clock import KST
+
+Row = Mapping[str, Any]
+
+
+class Side(StrEnum):
+    """Order side; the value is KIS's ``sll_buy_dvsn_cd``."""
+
+    SELL = "01"
+    BUY = "02"
+
+    @property
+    def label(self) -> str:
+        """``buy`` or ``sell``."""
+        return self.name.lower()
+
+
+def won(value: Any) -> int:
+    """KIS's string amount (``"70000"``, ``"70000.0000"``, ``""``) as int won."""
+    return int(dec(value))
+
+
+def dec(value: Any) -> Decimal:
+    """KIS's string number as Decimal; blank is zero."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return Decimal(0)
+    try:
+        return Decimal(text)
+    except InvalidOperation as e:
+        raise ValueError(f"not a number: {text!r}") from e
+
+
+def yes(value: Any) -> bool:
+    """KIS's ``Y``/``N`` flag."""
+    return str(value).strip().upper() == "Y"
+
+
+def ymd(value: str) -> date:
+    """``YYYYMMDD`` as a date."""
+    return datetime.strptime(value, "%Y%m%d").date()
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An access token and the KST moment it expires."""
+
+    value: str
+    expires_at: datetime
+
+    @classmethod
+    def from_api(cls, body: Row) -> AccessToken:
+        expires = datetime.strptime(body["access_token_token_expired"], "%Y-%m-%d %H:%M:%S")
+        return cls(value=str(body["access_token"]), expires_at=expires.replace(tzinfo=KST))
+
+    def __repr__(self) -> str:
+        return f"AccessToken(value='***', expires_at={self.expires_at.isoformat()})"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Current price of one stock (FHKST01010100)."""
+
+    code: str
+    price: int
+    change: int
+    change_rate: Decimal
+    volume: int
+    open: int
+    high: int
+    low: int
+    base_price: int
+    upper_limit: int
+    lower_limit: int
+    tick: int
+    halted: bool
+
+    @classmethod
+    def from_api(cls, code: str, out: Row) -> Quote:
+        return cls(
+            code=code,
+            price=won(out["stck_prpr"]),
+            change=won(out.get("prdy_vrss")),
+            change_rate=dec(out.get("prdy_ctrt")),
+            volume=won(out.get("acml_vol")),
+            open=won(out.get("stck_oprc")),
+            high=won(out.get("stck_hgpr")),
+            low=won(out.get("stck_lwpr")),
+            base_price=won(out.get("stck_sdpr")),
+            upper_limit=won(out.get("stck_mxpr")),
+            lower_limit=won(out.get("stck_llam")),
+            tick=won(out.get("aspr_unit")),
+            halted=yes(out.get("temp_stop_yn")),
+        )
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One row of the balance: a position in the account."""
+
+    code: str
+    name: str
+    quantity: int
+    orderable_quantity: int
+    average_price: Decimal
+    purchase_amount: int
+    current_price: int
+    evaluation_amount: int
+    profit_amount: int
+    profit_rate: Decimal
+
+    @classmethod
+    def from_api(cls, row: Row) -> Holding:
+        return cls(
+            code=str(row["pdno"]),
+            name=str(row.get("prdt_name", "")),
+            quantity=won(row["hldg_qty"]),
+            orderable_quantity=won(row.get("ord_psbl_qty")),
+            average_price=dec(row.get("pchs_avg_pric")),
+            purchase_amount=won(row.get("pchs_amt")),
+            current_price=won(row.get("prpr")),
+            evaluation_amount=won(row.get("evlu_amt")),
+            profit_amount=won(row.get("evlu_pfls_amt")),
+            profit_rate=dec(row.get("evlu_pfls_rt")),
+        )
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """The balance's summary row (``output2[0]``)."""
+
+    deposit: int
+    next_day_cash: int
+    settlement_cash: int
+    securities_value: int
+    total_value: int
+    purchase_total: int
+    profit_total: int
+
+    @classmethod
+    def from_api(cls, row: Row) -> AccountSummary:
+        return cls(
+            deposit=won(row.get("dnca_tot_amt")),
+            next_day_cash=won(row.get("nxdy_excc_amt")),
+            settlement_cash=won(row.get("prvs_rcdl_excc_amt")),
+            securities_value=won(row.get("scts_evlu_amt")),
+            total_value=won(row.get("tot_evlu_amt")),
+            purchase_total=won(row.get("pchs_amt_smtl_amt")),
+            profit_total=won(row.get("evlu_pfls_smtl_amt")),
+        )
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Every holding (all pages) and the account summary."""
+
+    holdings: tuple[Holding, ...]
+    summary: AccountSummary
+    pages: int
+
+    def held(self) -> dict[str, Holding]:
+        """Holdings with a quantity above zero (sold rows stay listed until D+2), by code."""
+        return {h.code: h for h in self.holdings if h.quantity > 0}
+
+
+@dataclass(frozen=True)
+class BuyableCash:
+    """What can be bought now (TTTC8908R), without margin unless named ``max_``."""
+
+    orderable_cash: int
+    buy_amount: int
+    buy_quantity: int
+    max_buy_amount: int
+    max_buy_quantity: int
+
+    @classmethod
+    def from_api(cls, out: Row) -> BuyableCash:
+        return cls(
+            orderable_cash=won(out.get("ord_psbl_cash")),
+            buy_amount=won(out.get("nrcvb_buy_amt")),
+            buy_quantity=won(out.get("nrcvb_buy_qty")),
+            max_buy_amount=won(out.get("max_buy_amt")),
+            max_buy_quantity=won(out.get("max_buy_qty")),
+        )
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A cash order as we send it. ``price`` None means a market order."""
+
+    code: str
+    side: Side
+    quantity: int
+    price: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.code) != 6 or not self.code.isdigit():
+            raise ValueError(f"stock code must be 6 digits, got {self.code!r}")
+        if self.quantity <= 0:
+            raise ValueError(f"order quantity must be positive, got {self.quantity}")
+        if self.price is not None and self.price <= 0:
+            raise ValueError(f"limit price must be positive, got {self.price}")
+
+    def describe(self) -> str:
+        """``buy 005930 x10 @market`` — what error messages and logs say about the order."""
+        at = "market" if self.price is None else f"{self.price}"
+        return f"{self.side.label} {self.code} x{self.quantity} @{at}"
+
+
+@dataclass(frozen=True)
+class OrderAck:
+    """KIS accepted an order (or a cancel): keep both numbers, the cancel needs the branch."""
+
+    order_no: str
+    branch_no: str
+    order_time: str
+    request: OrderRequest | None = None
+
+    @classmethod
+    def from_api(cls, out: Row, request: OrderRequest | None = None) -> OrderAck:
+        # order-cash answers in upper case, order-rvsecncl in lower case.
+        def pick(name: str) -> str:
+            return str(out.get(name.upper(), out.get(name.lower(), "")))
+
+        return cls(
+            order_no=pick("odno"),
+            branch_no=pick("krx_fwdg_ord_orgno"),
+            order_time=pick("ord_tmd"),
+            request=request,
+        )
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One order of the daily order/execution inquiry and how much of it filled."""
+
+    order_date: date
+    order_no: str
+    original_order_no: str
+    branch_no: str
+    side: Side
+    code: str
+    name: str
+    order_quantity: int
+    order_price: int
+    order_time: str
+    filled_quantity: int
+    average_fill_price: Decimal
+    filled_amount: int
+    remaining_quantity: int
+    rejected_quantity: int
+    cancelled: bool
+
+    @classmethod
+    def from_api(cls, row: Row) -> Execution:
+        return cls(
+            order_date=ymd(str(row["ord_dt"])),
+            order_no=str(row["odno"]),
+            original_order_no=str(row.get("orgn_odno", "")),
+            branch_no=str(row.get("ord_gno_brno", "")),
+            side=Side(str(row["sll_buy_dvsn_cd"])),
+            code=str(row["pdno"]),
+            name=str(row.get("prdt_name", "")),
+            order_quantity=won(row.get("ord_qty")),
+            order_price=won(row.get("ord_unpr")),
+            order_time=str(row.get("ord_tmd", "")),
+            filled_quantity=won(row.get("tot_ccld_qty")),
+            average_fill_price=dec(row.get("avg_prvs")),
+            filled_amount=won(row.get("tot_ccld_amt")),
+            remaining_quantity=won(row.get("rmn_qty")),
+            rejected_quantity=won(row.get("rjct_qty")),
+            cancelled=yes(row.get("cncl_yn")),
+        )
+
+
+@dataclass(frozen=True)
+class MarketDay:
+    """One day of KIS's holiday calendar (CTCA0903R)."""
+
+    day: date
+    business_day: bool
+    trading_day: bool
+    market_open: bool
+    settlement_day: bool
+
+    @classmethod
+    def from_api(cls, row: Row) -> MarketDay:
+        return cls(
+            day=ymd(str(row["bass_dt"])),
+            business_day=yes(row.get("bzdy_yn")),
+            trading_day=yes(row.get("tr_day_yn")),
+            market_open=yes(row.get("opnd_yn")),
+            settlement_day=yes(row.get("sttl_day_yn")),
+        )

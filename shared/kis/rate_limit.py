@@ -1,0 +1,99 @@
+"""One KIS rate limiter per app key, shared by every process through Redis.
+
+A sliding-window log: at most ``limit`` slots granted in any window of ``window`` seconds, the
+strictest reading of KIS's "N per second". Time is Redis's own ``TIME``, so processes on
+different clocks agree. Callers wait for a slot rather than fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+
+ACQUIRE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now
+"""
+"""Grant a slot (returns 0) or say how many microseconds until the oldest slot leaves the window."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """``limit`` requests per ``seconds``, derived from a rate in requests per second."""
+
+    limit: int
+    seconds: float
+
+    @classmethod
+    def for_rate(cls, per_second: float, margin_seconds: float = 0.0) -> Window:
+        """Whole slots per window; a rate under 1/s becomes one slot per ``1/rate`` seconds.
+
+        ``margin_seconds`` widens the window to absorb the jitter between taking a slot here
+        and the request arriving at KIS.
+        """
+        if per_second <= 0:
+            raise ValueError("rate must be positive")
+        limit = max(1, math.floor(per_second))
+        return cls(limit=limit, seconds=limit / per_second + margin_seconds)
+
+
+class RateLimiter:
+    """``acquire()`` blocks until this process may send one request under the shared window."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        window_key: str,
+        waits_key: str,
+        window: Window,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._redis = client
+        self._key = window_key
+        self._waits_key = waits_key
+        self.window = window
+        self._sleep = sleep
+        self._script = client.register_script(ACQUIRE_SCRIPT)
+        self._ids = itertools.count()
+        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    def try_acquire(self) -> float:
+        """Take a slot now and return 0, or return the seconds to wait before trying again."""
+        member = f"{self._owner}-{next(self._ids)}"
+        window_us = int(self.window.seconds * 1_000_000)
+        wait_us = int(self._script(keys=[self._key], args=[self.window.limit, window_us, member]))
+        return max(wait_us, 0) / 1_000_000
+
+    def acquire(self, timeout: float = 120.0) -> float:
+        """Wait for a slot; return the seconds waited. TimeoutError after ``timeout`` seconds."""
+        started = time.monotonic()
+        waited = False
+        while True:
+            wait = self.try_acquire()
+            if wait == 0:
+                return time.monotonic() - started
+            if not waited:
+                waited = True
+                self._redis.incr(self._waits_key)
+            if time.monotonic() - started + wait > timeout:
+                raise TimeoutError(f"no KIS rate-limit slot within {timeout:.0f}s")
+            # A whole millisecond more so we wake after the slot left the window, not just before.
+            self._sleep(wait + 0.001)

@@ -1,0 +1,115 @@
+"""The KIS access token, cached in Redis per app key and shared by every process.
+
+KIS allows one issuance a minute (EGW00133) and sends the user a KakaoTalk alert for each, so a
+token is issued only when none is cached or it is about to expire, and then by one process only:
+the one that wins a ``SET NX`` guard held for the issuance interval. The others wait for the
+token to appear in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import redis
+
+from shared.clock import Clock
+from shared.kis.errors import KisTokenThrottled
+from shared.kis.models import AccessToken
+
+log = logging.getLogger(__name__)
+
+WAIT_POLL_SECONDS = 0.1
+"""How often a process waiting for another's issuance looks for the token."""
+
+DROP_IF_EQUAL = """
+local cached = redis.call('GET', KEYS[1])
+if cached and cjson.decode(cached)['access_token'] == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+"""Delete the cached token only if it is the one the caller saw fail (another may be newer)."""
+
+
+class TokenCache:
+    """``get()`` returns a valid access token, issuing one only when needed."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        token_key: str,
+        guard_key: str,
+        issued_key: str,
+        clock: Clock,
+        issue: Callable[[], AccessToken],
+        refresh_before: timedelta,
+        issue_interval_seconds: float,
+        wait_timeout_seconds: float = 90.0,
+    ) -> None:
+        self._redis = client
+        self._token_key = token_key
+        self._guard_key = guard_key
+        self._issued_key = issued_key
+        self._clock = clock
+        self._issue = issue
+        self._refresh_before = refresh_before
+        self._interval = issue_interval_seconds
+        self._wait_timeout = wait_timeout_seconds
+        self._drop = client.register_script(DROP_IF_EQUAL)
+
+    def get(self) -> str:
+        """A token valid for at least ``refresh_before`` more, from the cache or newly issued."""
+        deadline = time.monotonic() + self._wait_timeout
+        while True:
+            cached = self.cached()
+            if cached is not None:
+                return cached.value
+            if self._take_guard():
+                try:
+                    return self._issue_and_store().value
+                except KisTokenThrottled:
+                    # Someone outside this system issued recently; keep the guard and wait it out.
+                    log.warning("token issuance throttled by KIS (EGW00133); waiting")
+            if time.monotonic() > deadline:
+                raise KisTokenThrottled(
+                    f"no access token within {self._wait_timeout:.0f}s", msg_cd="EGW00133"
+                )
+            time.sleep(WAIT_POLL_SECONDS)
+
+    def cached(self) -> AccessToken | None:
+        """The cached token if it stays valid for ``refresh_before`` more, else None."""
+        raw = self._redis.get(self._token_key)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        token = AccessToken(data["access_token"], datetime.fromisoformat(data["expires_at"]))
+        if token.expires_at - self._refresh_before <= self._clock.now():
+            return None
+        return token
+
+    def drop(self, token: str) -> None:
+        """Forget ``token`` after KIS called it expired, unless a newer one replaced it."""
+        self._drop(keys=[self._token_key], args=[token])
+
+    def _take_guard(self) -> bool:
+        if self._interval <= 0:
+            return True
+        return bool(self._redis.set(self._guard_key, "1", nx=True, px=int(self._interval * 1000)))
+
+    def _issue_and_store(self) -> AccessToken:
+        token = self._issue()
+        remaining = (token.expires_at - self._clock.now()).total_seconds() / self._clock.speed
+        payload = json.dumps(
+            {"access_token": token.value, "expires_at": token.expires_at.isoformat()}
+        )
+        pipe = self._redis.pipeline()
+        pipe.set(self._token_key, payload, ex=max(1, int(remaining)))
+        pipe.incr(self._issued_key)
+        pipe.execute()
+        log.info("issued a KIS access token valid until %s", token.expires_at.isoformat())
+        return token

@@ -1,0 +1,44 @@
+"""Transaction ids (tr_id) per KIS environment and order-id generation (kis-api.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+QUOTE_PRICE = "FHKST01010100"
+"""Current price: the same id on the real and paper hosts."""
+HOLIDAY = "CTCA0903R"
+"""Holiday check: real host only (the simulator answers it too)."""
+
+
+@dataclass(frozen=True)
+class TrIds:
+    """The tr_ids one client sends."""
+
+    price: str
+    balance: str
+    buyable: str
+    buy: str
+    sell: str
+    cancel: str
+    daily_executions: str
+    holiday: str
+
+
+def tr_ids(rules: Literal["paper", "real"], order_ids: Literal["current", "legacy"]) -> TrIds:
+    """Ids for ``rules`` (real ``T…``, paper ``V…``); ``legacy`` keeps the pre-2025 order ids."""
+    p = "T" if rules == "real" else "V"
+    if order_ids == "current":
+        buy, sell, cancel, executions = "0012U", "0011U", "0013U", "0081R"
+    else:
+        buy, sell, cancel, executions = "0802U", "0801U", "0803U", "8001R"
+    return TrIds(
+        price=QUOTE_PRICE,
+        balance=f"{p}TTC8434R",
+        buyable=f"{p}TTC8908R",
+        buy=f"{p}TTC{buy}",
+        sell=f"{p}TTC{sell}",
+        cancel=f"{p}TTC{cancel}",
+        daily_executions=f"{p}TTC{executions}",
+        holiday=HOLIDAY,
+    )

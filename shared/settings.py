@@ -1,0 +1,330 @@
+"""The one typed settings object for the configuration contract (DESIGN §9).
+
+Built by :func:`load_settings` (cached by callers, never at import). A missing or bad value stops
+the process with one line naming the variable: :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared import credentials
+
+KisEnv = Literal["sim", "paper", "real"]
+
+SIM_BASE_URL = "http://127.0.0.1:8001"
+"""Where the simulator listens by default in a local run."""
+PAPER_BASE_URL = "https://openapivts.koreainvestment.com:29443"
+"""KIS 모의투자 REST host."""
+REAL_BASE_URL = "https://openapi.koreainvestment.com:9443"
+"""KIS 실전 REST host."""
+
+DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
+"""KIS REST requests per second per app key (2026-04-20 notice), by rules."""
+
+SIM_ACCOUNT = "50000000-01"
+"""Account used in sim mode when none is configured."""
+SIM_APP_KEY = "SIMULATOR-APP-KEY"
+"""App key used in sim mode when none is configured (the simulator accepts any)."""
+SIM_APP_SECRET = "SIMULATOR-APP-SECRET"  # noqa: S105 - not a secret: the simulator's demo value
+"""App secret used in sim mode when none is configured."""
+
+PLACEHOLDER_PATTERN = re.compile(
+    r"^(your[-_].*|change[-_]?me.*|<.*>|x{4,}.*|placeholder.*|12345678-01|00000000-00)$",
+    re.IGNORECASE,
+)
+"""Values shaped like the examples in ``.env.example``: refused so a copied example never runs."""
+
+ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
+SPECIAL_SESSION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})=(\d{2}:\d{2})-(\d{2}:\d{2})$")
+
+
+class ConfigError(SystemExit):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Settings(BaseSettings):
+    """Every setting of every service. Field ``foo_bar`` is read from the variable ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    # KIS -------------------------------------------------------------------------------------
+    kis_env: KisEnv = "sim"
+    kis_base_url: str | None = None
+    kis_app_key: SecretStr | None = None
+    kis_app_secret: SecretStr | None = None
+    kis_account: str | None = Field(default=None, repr=False)
+    kis_hts_id: str | None = Field(default=None, repr=False)
+    real_trading_confirm: str = ""
+    kis_rate_limit: float | None = Field(default=None, gt=0, le=100)
+    kis_rate_margin_seconds: float = Field(default=0.025, ge=0, le=1)
+    kis_connect_timeout_seconds: float = Field(default=3.05, gt=0, le=60)
+    kis_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    kis_order_tr_ids: Literal["current", "legacy"] = "current"
+    kis_use_hashkey: bool = False
+    kis_token_refresh_minutes: float = Field(default=10.0, ge=0, le=600)
+    kis_retry_backoff_seconds: float = Field(default=0.25, gt=0, le=60)
+    kis_token_issue_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
+    sim_rules: Literal["paper", "real"] = "paper"
+
+    # Infrastructure --------------------------------------------------------------------------
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "kat:"
+    discord_webhook_url: SecretStr | None = None
+    status_api_token: SecretStr | None = None
+    picks_file: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    notify_language: Literal["ko", "en"] = "ko"
+
+    # Clock and calendar ----------------------------------------------------------------------
+    clock_start: datetime | None = None
+    clock_speed: float = Field(default=1.0, gt=0, le=10_000)
+    clock_epoch: float | None = None
+    krx_extra_closed: Annotated[tuple[date, ...], NoDecode] = ()
+    krx_special_sessions: Annotated[dict[date, tuple[time, time]], NoDecode] = Field(
+        default_factory=dict
+    )
+
+    # Trading rules (DESIGN §1) ---------------------------------------------------------------
+    sell_scope: Literal["bot", "all"] = "bot"
+    take_profit_pct: Decimal = Field(default=Decimal("5"), gt=0)
+    stop_loss_pct: Decimal = Field(default=Decimal("-3"), lt=0)
+    buy_band_ratio: Decimal = Field(default=Decimal("1.05"), gt=1)
+    expiry_sessions: int = Field(default=5, ge=1, le=250)
+    buy_cutoff_minutes: int = Field(default=15, ge=1, le=360)
+    preclose_cutoff_minutes: int = Field(default=10, ge=0, le=360)
+
+    # Validation ------------------------------------------------------------------------------
+    @field_validator("kis_account")
+    @classmethod
+    def _account_shape(cls, v: str | None) -> str | None:
+        if v is not None and not ACCOUNT_PATTERN.match(v):
+            raise ValueError("must look like 12345678-01 (8 digits, a dash, 2 digits)")
+        return v
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix_not_rq(cls, v: str) -> str:
+        if not v or v.startswith("rq:"):
+            raise ValueError("must be non-empty and must not start with 'rq:' (rq owns those keys)")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: str) -> str:
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+    @field_validator("kis_base_url")
+    @classmethod
+    def _url_scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/") if v else v
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware_start(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.utcoffset() is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-03-02T08:50:00+09:00")
+        return v
+
+    @field_validator("krx_extra_closed", mode="before")
+    @classmethod
+    def _split_dates(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(part.strip() for part in v.split(",") if part.strip())
+        return v
+
+    @field_validator("krx_special_sessions", mode="before")
+    @classmethod
+    def _parse_sessions(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        sessions: dict[str, tuple[str, str]] = {}
+        for part in (p.strip() for p in v.split(",") if p.strip()):
+            m = SPECIAL_SESSION_PATTERN.match(part)
+            if not m:
+                raise ValueError(f"{part!r} is not YYYY-MM-DD=HH:MM-HH:MM")
+            sessions[m.group(1)] = (m.group(2), m.group(3))
+        return sessions
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        for name in ("kis_app_key", "kis_app_secret", "discord_webhook_url", "status_api_token"):
+            value = getattr(self, name)
+            if value is not None and PLACEHOLDER_PATTERN.match(value.get_secret_value()):
+                raise _field_error(name, "is still the placeholder from .env.example")
+        if self.kis_account and PLACEHOLDER_PATTERN.match(self.kis_account):
+            raise _field_error("kis_account", "is still the placeholder from .env.example")
+        if self.kis_env != "sim":
+            for name in ("kis_app_key", "kis_app_secret", "kis_account"):
+                if getattr(self, name) is None:
+                    raise _field_error(
+                        name,
+                        f"is required when KIS_ENV={self.kis_env} (environment, {name.upper()}_FILE"
+                        " or the keyring)",
+                    )
+            if self.clock_start is not None:
+                raise _field_error("clock_start", "a simulated clock only works with KIS_ENV=sim")
+        if self.kis_env == "real" and self.real_trading_confirm != "yes":
+            raise _field_error(
+                "real_trading_confirm", "must be 'yes' to trade real money with KIS_ENV=real"
+            )
+        if self.clock_start is None and (self.clock_speed != 1.0 or self.clock_epoch is not None):
+            raise _field_error("clock_start", "is required when CLOCK_SPEED or CLOCK_EPOCH is set")
+        if self.preclose_cutoff_minutes >= self.buy_cutoff_minutes:
+            raise _field_error("preclose_cutoff_minutes", "must be smaller than BUY_CUTOFF_MINUTES")
+        for day, (opens, closes) in self.krx_special_sessions.items():
+            if opens >= closes:
+                raise _field_error("krx_special_sessions", f"{day}: opens after it closes")
+        return self
+
+    # Derived values --------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The KIS REST endpoint in use."""
+        if self.kis_base_url:
+            return self.kis_base_url
+        return {"sim": SIM_BASE_URL, "paper": PAPER_BASE_URL, "real": REAL_BASE_URL}[self.kis_env]
+
+    @property
+    def rules(self) -> Literal["paper", "real"]:
+        """Whose rules apply: tr_id prefix, limits, page sizes (sim follows ``SIM_RULES``)."""
+        return self.sim_rules if self.kis_env == "sim" else self.kis_env
+
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second allowed to this app key."""
+        return self.kis_rate_limit or DEFAULT_RATE_LIMITS[self.rules]
+
+    @property
+    def app_key(self) -> str:
+        """The app key (the simulator's demo key in sim mode when none is set)."""
+        return self.kis_app_key.get_secret_value() if self.kis_app_key else SIM_APP_KEY
+
+    @property
+    def app_secret(self) -> str:
+        """The app secret (the simulator's demo secret in sim mode when none is set)."""
+        return self.kis_app_secret.get_secret_value() if self.kis_app_secret else SIM_APP_SECRET
+
+    @property
+    def account(self) -> str:
+        """The full account number ``12345678-01``. Never log it: use :attr:`masked_account`."""
+        return self.kis_account or SIM_ACCOUNT
+
+    @property
+    def masked_account(self) -> str:
+        """The account with all but the last two digits of its first part hidden."""
+        cano, product = self.account.split("-")
+        return f"{'*' * 6}{cano[-2:]}-{product}"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for log redaction."""
+        values = [
+            s.get_secret_value()
+            for s in (
+                self.kis_app_key,
+                self.kis_app_secret,
+                self.discord_webhook_url,
+                self.status_api_token,
+            )
+            if s is not None
+        ]
+        if self.kis_account:
+            values += [self.kis_account, self.kis_account.replace("-", "")]
+        return [v for v in values if len(v) >= 4]
+
+
+class _FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _field_error(field: str, message: str) -> _FieldError:
+    return _FieldError(field, message)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (plus ``.env``, ``*_FILE`` and the keyring), or ConfigError.
+
+    ``environ`` replaces ``os.environ`` entirely when given (tests, tools); ``.env`` is then not
+    read either.
+    """
+    env = dict(os.environ if environ is None else environ)
+    try:
+        extra = credentials.from_files(env)
+    except credentials.CredentialFileError as e:
+        raise ConfigError(str(e)) from None
+    kis_env = env.get("KIS_ENV", "sim")
+    if kis_env in ("paper", "real"):
+        missing = [n for n in credentials.KEYRING_VARIABLES if not env.get(n) and n not in extra]
+        extra.update(credentials.from_keyring(kis_env, missing))
+    fields = Settings.model_fields
+    # An empty variable counts as unset: compose passes ``${VAR:-}`` through as "".
+    values: dict[str, Any] = {
+        k.lower(): v for k, v in {**env, **extra}.items() if k.lower() in fields and v != ""
+    }
+    if environ is not None:
+        values["_env_file"] = None
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        raise ConfigError(_one_line(e)) from None
+    except _FieldError as e:
+        raise ConfigError(f"{e.field.upper()}: {e.message}") from None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    if first["type"] == "value_error" and isinstance(
+        first.get("ctx", {}).get("error"), _FieldError
+    ):
+        fe: _FieldError = first["ctx"]["error"]
+        return f"{fe.field.upper()}: {fe.message}"
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"
+
+
+def main() -> int:
+    """``python -m shared.settings``: check the configuration, print it with secrets masked."""
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    print(f"KIS_ENV={settings.kis_env} rules={settings.rules} endpoint={settings.base_url}")
+    print(f"account={settings.masked_account} rate_limit={settings.rate_limit:g}/s")
+    print(repr(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Fixtures shared by every test: a throwaway redis-server and real service processes.
+
+Tests never touch a Redis they did not start: the session starts its own ``redis-server`` on a
+free port with persistence off, and each test gets a database it flushes before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: object, timeout: float = 15.0, what: str = "condition") -> None:
+    """Poll ``predicate()`` until it is true or fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():  # type: ignore[operator]
+                return
+        except Exception:  # noqa: S110 - not up yet
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class RedisServer:
+    """A redis-server this test session started."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not binary:
+        pytest.exit("redis-server not found: install the 'redis-server' package", returncode=3)
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), "--databases", "16"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    wait_for(client.ping, what="redis-server")
+    yield RedisServer(port, proc)
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """A clean database on the session's own redis-server, flushed before and after the test."""
+    url = redis_server.url(1)
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+class ServiceProcess:
+    """A service started as a plain process (``python -m ...``), stopped at teardown."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], log_path: Path) -> None:
+        self.args = args
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            args, env=dict(env), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log.close()
+
+
+def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
+    """The environment a service process gets in tests: only what the test says, no .env."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "REDIS_URL": redis_url,
+        "KIS_ENV": "sim",
+    }
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Sim:
+    """A running KIS simulator."""
+
+    url: str
+    service: ServiceProcess
+
+    def admin(self, method: str, path: str, **kwargs: object) -> requests.Response:
+        response = requests.request(method, f"{self.url}/sim/{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
+        response.raise_for_status()
+        return response
+
+
+@pytest.fixture
+def start_sim(redis_url: str, tmp_path: Path) -> Iterator[object]:
+    """Factory: ``start_sim(SIM_RULES="real", ...)`` starts ``python -m services.kis_sim``."""
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> Sim:
+        port = free_port()
+        full_env = service_env(redis_url, SIM_HOST="127.0.0.1", SIM_PORT=str(port), **env)
+        log = tmp_path / f"kis-sim-{port}.log"
+        service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
+        started.append(service)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
+        except AssertionError:
+            raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
+        return Sim(url, service)
+
+    yield start
+    for service in started:
+        service.stop()

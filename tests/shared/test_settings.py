@@ -1,0 +1,217 @@
+"""Settings: clear one-line errors, refused placeholders, credentials from env, files and the
+keyring, and secrets that never show."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared import credentials
+from shared.logs import setup_logging
+from shared.settings import ConfigError, load_settings
+from tests.conftest import ROOT
+
+PAPER = {
+    "KIS_ENV": "paper",
+    "KIS_APP_KEY": "PSabcdefghijklmnopqrstuvwxyz0123456789",
+    "KIS_APP_SECRET": "secret-" + "Q" * 60,
+    "KIS_ACCOUNT": "73001234-01",
+}
+
+
+def error_of(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_sim_needs_nothing() -> None:
+    settings = load_settings({})
+    assert settings.kis_env == "sim"
+    assert settings.rules == "paper"
+    assert settings.rate_limit == 1.0
+    assert settings.base_url == "http://127.0.0.1:8001"
+
+
+def test_paper_and_real_defaults() -> None:
+    paper = load_settings(PAPER)
+    assert paper.base_url == "https://openapivts.koreainvestment.com:29443"
+    assert paper.rate_limit == 1.0
+    real = load_settings({**PAPER, "KIS_ENV": "real", "REAL_TRADING_CONFIRM": "yes"})
+    assert real.base_url == "https://openapi.koreainvestment.com:9443"
+    assert real.rate_limit == 18.0
+    assert real.rules == "real"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"KIS_ENV": "live"}, "KIS_ENV: Input should be 'sim', 'paper' or 'real'"),
+        ({**PAPER, "KIS_APP_KEY": ""}, "KIS_APP_KEY: is required when KIS_ENV=paper"),
+        ({"KIS_ENV": "paper"}, "KIS_APP_KEY: is required when KIS_ENV=paper"),
+        ({**PAPER, "KIS_ACCOUNT": "7300123401"}, "KIS_ACCOUNT: must look like 12345678-01"),
+        ({**PAPER, "KIS_ENV": "real"}, "REAL_TRADING_CONFIRM: must be 'yes'"),
+        ({**PAPER, "KIS_ENV": "real", "REAL_TRADING_CONFIRM": "y"}, "REAL_TRADING_CONFIRM"),
+        ({"KIS_RATE_LIMIT": "fast"}, "KIS_RATE_LIMIT: Input should be a valid number"),
+        ({"KIS_RATE_LIMIT": "0"}, "KIS_RATE_LIMIT: Input should be greater than 0"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: must start with redis://"),
+        ({"REDIS_PREFIX": "rq:"}, "REDIS_PREFIX: must be non-empty and must not start with 'rq:'"),
+        ({"CLOCK_SPEED": "60"}, "CLOCK_START: is required when CLOCK_SPEED"),
+        ({"CLOCK_START": "2026-03-03T09:00:00"}, "CLOCK_START: needs a UTC offset"),
+        ({**PAPER, "CLOCK_START": "2026-03-03T09:00:00+09:00"}, "CLOCK_START: a simulated"),
+        ({"SELL_SCOPE": "everything"}, "SELL_SCOPE: Input should be 'bot' or 'all'"),
+        ({"STOP_LOSS_PCT": "3"}, "STOP_LOSS_PCT: Input should be less than 0"),
+        ({"BUY_BAND_RATIO": "0.95"}, "BUY_BAND_RATIO: Input should be greater than 1"),
+        ({"PRECLOSE_CUTOFF_MINUTES": "20"}, "PRECLOSE_CUTOFF_MINUTES: must be smaller"),
+        ({"KRX_EXTRA_CLOSED": "2026-13-01"}, "KRX_EXTRA_CLOSED"),
+        ({"KRX_SPECIAL_SESSIONS": "2026-11-19=10:00"}, "KRX_SPECIAL_SESSIONS: '2026-11-19=10:00'"),
+        ({"KRX_SPECIAL_SESSIONS": "2026-11-19=16:30-10:00"}, "opens after it closes"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], expected: str) -> None:
+    assert expected in error_of(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KIS_APP_KEY", "your-app-key"),
+        ("KIS_APP_SECRET", "your-app-secret"),
+        ("KIS_ACCOUNT", "12345678-01"),
+        ("DISCORD_WEBHOOK_URL", "your-discord-webhook-url"),
+        ("STATUS_API_TOKEN", "change-me"),
+    ],
+)
+def test_placeholders_are_refused(name: str, value: str) -> None:
+    assert error_of({**PAPER, name: value}) == f"{name}: is still the placeholder from .env.example"
+
+
+def test_errors_never_echo_the_secret() -> None:
+    message = error_of({**PAPER, "KIS_APP_SECRET": "your-very-secret-value"})
+    assert "very-secret" not in message
+
+
+def test_secrets_are_masked_in_repr_and_str() -> None:
+    settings = load_settings(
+        {**PAPER, "DISCORD_WEBHOOK_URL": "https://example.invalid/hook/abc123"}
+    )
+    shown = repr(settings) + str(settings)
+    for secret in (PAPER["KIS_APP_KEY"], PAPER["KIS_APP_SECRET"], "abc123", "73001234"):
+        assert secret not in shown
+    assert settings.masked_account == "******34-01"
+
+
+def test_secrets_are_redacted_from_logs(capfd: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(PAPER)
+    setup_logging("test", "INFO", settings.secret_values())
+    logging.getLogger("leaky").info("key=%s account=%s", settings.app_key, settings.account)
+    err = capfd.readouterr().err
+    assert PAPER["KIS_APP_KEY"] not in err
+    assert "73001234" not in err
+    assert "key=*** account=***" in err
+
+
+def test_credentials_from_files(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text(PAPER["KIS_APP_KEY"] + "\n")
+    (tmp_path / "secret").write_text(PAPER["KIS_APP_SECRET"] + "\n")
+    env = {
+        "KIS_ENV": "paper",
+        "KIS_ACCOUNT": "73001234-01",
+        "KIS_APP_KEY_FILE": str(tmp_path / "key"),
+        "KIS_APP_SECRET_FILE": str(tmp_path / "secret"),
+    }
+    settings = load_settings(env)
+    # The trailing newline of a secret file is stripped (it is the classic EGW00105).
+    assert settings.app_key == PAPER["KIS_APP_KEY"]
+    assert settings.app_secret == PAPER["KIS_APP_SECRET"]
+
+
+def test_environment_wins_over_files(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("from-the-file-0000")
+    settings = load_settings({**PAPER, "KIS_APP_KEY_FILE": str(tmp_path / "key")})
+    assert settings.app_key == PAPER["KIS_APP_KEY"]
+
+
+def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
+    env = {**PAPER, "KIS_APP_SECRET": "", "KIS_APP_SECRET_FILE": str(tmp_path / "missing")}
+    assert error_of(env).startswith("KIS_APP_SECRET_FILE: cannot read")
+
+
+@pytest.fixture
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real keyring backend (keyrings.alt's file store) in a temporary home."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield tmp_path
+    keyring.set_keyring(previous)
+
+
+def test_credentials_from_the_keyring(file_keyring: Path) -> None:
+    credentials.store_in_keyring("paper", PAPER["KIS_APP_KEY"], PAPER["KIS_APP_SECRET"])
+    settings = load_settings({"KIS_ENV": "paper", "KIS_ACCOUNT": "73001234-01"})
+    assert settings.app_key == PAPER["KIS_APP_KEY"]
+    assert settings.app_secret == PAPER["KIS_APP_SECRET"]
+    # Entries are per environment: the real ones are separate.
+    assert "KIS_APP_KEY: is required" in error_of(
+        {"KIS_ENV": "real", "KIS_ACCOUNT": "73001234-01", "REAL_TRADING_CONFIRM": "yes"}
+    )
+
+
+def run_module(
+    module: str, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": "/nonexistent"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *([] if not stdin else ["store", "--env", "paper"])],
+        env={**base, **env},
+        cwd="/",
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
+
+
+def test_a_process_with_a_bad_setting_stops_with_one_line() -> None:
+    result = run_module(
+        "shared.settings", {"KIS_ENV": "real", **{k: v for k, v in PAPER.items() if k != "KIS_ENV"}}
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: REAL_TRADING_CONFIRM: must be 'yes' to trade real money"
+        " with KIS_ENV=real"
+    ]
+
+
+def test_the_check_command_shows_settings_masked() -> None:
+    result = run_module("shared.settings", PAPER)
+    assert result.returncode == 0, result.stderr
+    assert "account=******34-01" in result.stdout
+    assert PAPER["KIS_APP_SECRET"] not in result.stdout
+    assert PAPER["KIS_APP_KEY"] not in result.stdout
+
+
+def test_the_store_command_writes_the_keyring(tmp_path: Path) -> None:
+    env = {
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path),
+    }
+    stored = run_module(
+        "shared.credentials", env, stdin=f"{PAPER['KIS_APP_KEY']}\n{PAPER['KIS_APP_SECRET']}\n"
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert PAPER["KIS_APP_KEY"] not in stored.stdout + stored.stderr
+    check = run_module("shared.settings", {**env, "KIS_ENV": "paper", "KIS_ACCOUNT": "73001234-01"})
+    assert check.returncode == 0, check.stderr
