@@ -49,6 +49,10 @@ ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
 SPECIAL_SESSION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})=(\d{2}:\d{2})-(\d{2}:\d{2})$")
 
 
+ENV_FILE_VARIABLE = "KAT_ENV_FILE"
+"""Names the dotenv file to read (default ``.env`` in the working directory; empty for none)."""
+
+
 class ConfigError(SystemExit):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
@@ -74,6 +78,7 @@ class Settings(BaseSettings):
     # KIS -------------------------------------------------------------------------------------
     kis_env: KisEnv = "sim"
     kis_base_url: str | None = None
+    kis_sim_url: str = SIM_BASE_URL
     kis_app_key: SecretStr | None = None
     kis_app_secret: SecretStr | None = None
     kis_account: str | None = Field(default=None, repr=False)
@@ -139,7 +144,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v
 
-    @field_validator("kis_base_url")
+    @field_validator("kis_base_url", "kis_sim_url")
     @classmethod
     def _url_scheme(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("http://", "https://")):
@@ -210,7 +215,9 @@ class Settings(BaseSettings):
         """The KIS REST endpoint in use."""
         if self.kis_base_url:
             return self.kis_base_url
-        return {"sim": SIM_BASE_URL, "paper": PAPER_BASE_URL, "real": REAL_BASE_URL}[self.kis_env]
+        return {"sim": self.kis_sim_url, "paper": PAPER_BASE_URL, "real": REAL_BASE_URL}[
+            self.kis_env
+        ]
 
     @property
     def rules(self) -> Literal["paper", "real"]:
@@ -275,7 +282,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (plus ``.env``, ``*_FILE`` and the keyring), or ConfigError.
 
     ``environ`` replaces ``os.environ`` entirely when given (tests, tools); ``.env`` is then not
-    read either.
+    read either. Otherwise the dotenv file is ``KAT_ENV_FILE`` (default ``.env``; empty: none).
     """
     env = dict(os.environ if environ is None else environ)
     try:
@@ -293,6 +300,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     }
     if environ is not None:
         values["_env_file"] = None
+    else:
+        values["_env_file"] = env.get(ENV_FILE_VARIABLE, ".env") or None
     try:
         return Settings(**values)
     except ValidationError as e:

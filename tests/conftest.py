@@ -62,8 +62,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir), "--databases", "16"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--databases",
+            "16",
+        ],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
@@ -126,6 +139,8 @@ def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "REDIS_URL": redis_url,
         "KIS_ENV": "sim",
+        # A developer's .env must not reach the processes a test starts.
+        "KAT_ENV_FILE": "",
     }
     env.update(overrides)
     return env

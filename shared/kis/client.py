@@ -219,7 +219,7 @@ class KisClient:
 
     def hashkey(self, body: Mapping[str, str]) -> str:
         """KIS's hash of an order body (optional since 2025; off unless KIS_USE_HASHKEY)."""
-        return str(self.transport.post(HASHKEY_PATH, "", body).body["HASH"])
+        return self.transport.hashkey(HASHKEY_PATH, body)
 
     # Helpers -----------------------------------------------------------------------------------
     def _post_order(

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import requests
@@ -33,6 +33,7 @@ from shared.kis.rate_limit import RateLimiter
 from shared.kis.token import TokenCache
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 READ_ATTEMPTS = 5
 """Tries of one read before its temporary error reaches the caller."""
@@ -118,11 +119,19 @@ class KisTransport:
             "POST", path, tr_id, body=body, order_context=context, extra_headers=headers
         )
 
-    def post(self, path: str, tr_id: str, body: Mapping[str, str]) -> Answer:
-        """A POST that changes nothing at KIS (hashkey), retried like a read."""
-        return self._retried(lambda: self._authorized("POST", path, tr_id, body=body))
+    def hashkey(self, path: str, body: Mapping[str, str]) -> str:
+        """``POST /uapi/hashkey``: app key headers only, the answer is ``{"HASH": ...}``."""
 
-    def _retried(self, call: Callable[[], Answer]) -> Answer:
+        def once() -> str:
+            self.limiter.acquire()
+            data = self._send_unlimited(path, body, "hashkey", with_app_headers=True)
+            if "HASH" not in data:
+                raise KisProtocolError("hashkey: the answer has no HASH")
+            return str(data["HASH"])
+
+        return self._retried(once)
+
+    def _retried(self, call: Callable[[], T]) -> T:
         """``call()``, again after bounded exponential backoff while it fails temporarily."""
         for attempt in range(1, READ_ATTEMPTS + 1):
             try:
@@ -244,13 +253,21 @@ class KisTransport:
         raise self._error(data, response.status_code, context)
 
     def _send_unlimited(
-        self, path: str, body: Mapping[str, str], context: str
+        self,
+        path: str,
+        body: Mapping[str, str],
+        context: str,
+        *,
+        with_app_headers: bool = False,
     ) -> Mapping[str, Any]:
-        """The oauth2 endpoints: no bearer token, their own envelope on errors."""
+        """The oauth2 and hashkey endpoints: no bearer token, their own envelope on errors."""
+        headers = {"content-type": "application/json; charset=utf-8"}
+        if with_app_headers:
+            headers |= {"appkey": self._app_key, "appsecret": self._app_secret}
         try:
             response = self._session.post(
                 f"{self.base_url}{path}",
-                headers={"content-type": "application/json; charset=utf-8"},
+                headers=headers,
                 data=json.dumps(body),
                 timeout=self._timeout,
             )

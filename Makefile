@@ -1,0 +1,30 @@
+# Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
+# Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
+.PHONY: test run bench demo lint clean bootstrap
+
+ARGS ?=
+
+test:
+	bash scripts/test.sh $(ARGS)
+
+run:
+	bash scripts/run-local.sh $(ARGS)
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+bench: bootstrap
+	.venv/bin/python -m benchmarks.kis_rate $(ARGS)
+
+demo: bootstrap
+	.venv/bin/python scripts/demo_client.py $(ARGS)
+
+lint: bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+# Caches and build leftovers only: .venv and .run (the local Redis data) are kept.
+clean:
+	rm -rf .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	find . -path ./.venv -prune -o -type d -name __pycache__ -exec rm -rf {} +

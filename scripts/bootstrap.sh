@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.11 and install the project with its dev tools; a no-op when done.
+#
+# The install is skipped while pyproject.toml is unchanged (its hash is stamped inside .venv).
+# BOOTSTRAP_PYTHON picks the interpreter; otherwise the newest python3.1x on PATH is used.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+venv=.venv
+stamp="$venv/.pyproject.sha256"
+
+usable() {  # usable PYTHON: runs, and is Python >= 3.11
+  "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
+}
+
+find_python() {
+  local candidate
+  for candidate in ${BOOTSTRAP_PYTHON:-} python3.13 python3.12 python3.11 python3; do
+    # pyenv shims exist for versions that are not installed: running them is the only test.
+    if command -v "$candidate" >/dev/null 2>&1 && usable "$candidate"; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+fail_with_log() {  # fail_with_log MESSAGE LOGFILE
+  echo "bootstrap: $1" >&2
+  tail -n 30 "$2" >&2
+  rm -f "$2"
+  exit 1
+}
+
+if ! usable "$venv/bin/python"; then
+  python=$(find_python) || {
+    echo "bootstrap: no Python >= 3.11 found (tried python3.13, python3.12, python3.11, python3)" >&2
+    exit 1
+  }
+  rm -rf "$venv"
+  log=$(mktemp)
+  "$python" -m venv "$venv" >"$log" 2>&1 \
+    || fail_with_log "'$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)" "$log"
+  rm -f "$log"
+fi
+
+hash=$("$venv/bin/python" -c \
+  'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' \
+  pyproject.toml)
+if [[ -f "$stamp" && "$(<"$stamp")" == "$hash" ]]; then
+  exit 0
+fi
+
+log=$(mktemp)
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' >"$log" 2>&1 \
+  || fail_with_log "pip install -e '.[dev]' failed:" "$log"
+rm -f "$log"
+printf '%s\n' "$hash" >"$stamp"

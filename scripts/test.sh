@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The project's test command (`make test`, and CI): lint, format check, type check, test suite.
+#
+# Extra arguments go to pytest: `scripts/test.sh tests/shared -q`. The pytest session starts a
+# throwaway redis-server of its own (tests/conftest.py), so this never touches a running Redis.
+# TEST_SH_NO_APT=1 forbids installing redis-server; TEST_SH_CHECK_ONLY=1 stops after that check.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '==> %s\n' "$*"; }
+
+ensure_redis_server() {
+  if [[ -n "${REDIS_SERVER_BIN:-}" && -x "$REDIS_SERVER_BIN" ]]; then
+    return 0
+  fi
+  if ! command -v redis-server >/dev/null 2>&1 \
+    && [[ -z "${TEST_SH_NO_APT:-}" && $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    step "installing redis-server with apt-get"
+    local log
+    log=$(mktemp)
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
+      } >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+    fi
+    rm -f "$log"
+  fi
+  if ! REDIS_SERVER_BIN=$(command -v redis-server); then
+    echo "redis-server not found: install the 'redis-server' package" \
+      "(e.g. sudo apt-get install redis-server)" >&2
+    exit 1
+  fi
+  export REDIS_SERVER_BIN
+}
+
+step "redis-server"
+ensure_redis_server
+if [[ -n "${TEST_SH_CHECK_ONLY:-}" ]]; then
+  echo "redis-server: $REDIS_SERVER_BIN"
+  exit 0
+fi
+
+step "bootstrap .venv"
+bash scripts/bootstrap.sh
+
+step "ruff check"
+.venv/bin/ruff check .
+
+step "ruff format --check"
+.venv/bin/ruff format --check .
+
+step "mypy"
+.venv/bin/mypy
+
+step "pytest $*"
+.venv/bin/pytest "$@"

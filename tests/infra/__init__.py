@@ -1,0 +1,1 @@
+"""Tests of the repository tooling: compose file, Dockerfile, scripts, .env.example."""

@@ -1,0 +1,204 @@
+"""docker-compose.yml is valid for docker compose, and ``make run`` starts what it says."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.infra.helpers import ROOT, load_run_local, tool
+
+run_local = load_run_local()
+
+
+def compose(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "DOCKER_"))}
+    # The variables compose interpolates must come from the files under test only.
+    for name in (
+        "KIS_ENV",
+        "KIS_BASE_URL",
+        "KIS_SIM_URL",
+        "CLOCK_START",
+        "CLOCK_SPEED",
+        "CLOCK_EPOCH",
+    ):
+        env.pop(name, None)
+    return subprocess.run(
+        [tool("docker-compose"), "--project-directory", str(project), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the compose file alone: no .env, whatever the developer has in the repo."""
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(ROOT / "Dockerfile", tmp_path / "Dockerfile")
+    return tmp_path
+
+
+def test_compose_config_is_valid_without_env_file(project: Path) -> None:
+    result = compose("config", "-q", project=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_compose_config_is_valid_with_the_example_env_file(project: Path) -> None:
+    shutil.copy(ROOT / ".env.example", project / ".env")
+    result = compose("config", "-q", project=project)
+    assert result.returncode == 0, result.stderr
+
+
+def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
+    result = compose("config", "--format", "json", project=project)
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = json.loads(result.stdout)["services"]
+
+    redis = services["redis"]
+    assert redis["command"] == ["redis-server", "--appendonly", "yes"]
+    assert "ports" not in redis
+    assert [v["target"] for v in redis["volumes"]] == ["/data"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+    sim = services["kis-sim"]
+    assert sim["command"] == ["python", "-m", "services.kis_sim"]
+    assert sim["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert sim["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert sim["environment"]["KIS_ENV"] == "sim"
+    assert sim["healthcheck"]["test"][0] == "CMD"
+    assert all(p.get("host_ip") == "127.0.0.1" for p in sim.get("ports", []))
+    for service in services.values():
+        assert service["restart"] == "unless-stopped"
+
+
+def compose_file() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_planner_starts_exactly_the_compose_command_of_every_service_of_our_image() -> None:
+    data = compose_file()
+    services = data["services"]
+    images = {s["image"] for s in services.values() if "build" in s}
+    ours = {
+        name: s
+        for name, s in services.items()
+        if ("build" in s or s.get("image") in images) and "profiles" not in s
+    }
+    assert "kis-sim" in ours
+
+    planned = {p.name: p for p in run_local.plan(data, {"PATH": os.defpath})}
+
+    assert "redis" not in planned
+    assert set(planned) == set(ours) - {"redis"}
+    for name, service in ours.items():
+        assert isinstance(service["command"], list), f"{name}: keep command a list"
+        assert planned[name].argv == tuple(service["command"])
+
+
+def test_planner_rewrites_compose_hostnames_for_this_machine() -> None:
+    environ = {"PATH": os.defpath, "REDIS_URL": "redis://127.0.0.1:6390/3"}
+    (sim,) = [p for p in run_local.plan(compose_file(), environ) if p.name == "kis-sim"]
+    assert sim.env["REDIS_URL"] == "redis://127.0.0.1:6390/3"
+    assert sim.env["KIS_SIM_URL"] == "http://127.0.0.1:8001"
+    assert sim.env["SIM_HOST"] == "127.0.0.1"
+    assert sim.env["SIM_PORT"] == "8001"
+    assert sim.env["KIS_ENV"] == "sim"
+    assert sim.healthcheck is not None and "/sim/health" in sim.healthcheck[-1]
+
+
+SYNTHETIC = """
+x-app: &app
+  image: test:local
+  build: .
+  environment: &env
+    KIS_BASE_URL: ${KIS_BASE_URL:-http://kis-sim:8001}
+    REDIS_URL: redis://redis:6379/0
+    CLOCK_START:
+services:
+  redis: {image: "redis:7-alpine"}
+  viewer: {image: "some/other-tool", command: ["x"]}
+  scheduler:
+    <<: *app
+    command: ["python", "-m", "services.scheduler", "--name", "$${NAME}"]
+    environment:
+      <<: *env
+      API_URL: http://viewer:8080/v1
+      EXTERNAL: https://api.example.com:443/x
+      EMPTY_DEFAULT: ${NOT_SET_ANYWHERE-fallback}
+    depends_on:
+      kis-sim: {condition: service_healthy}
+      redis: {condition: service_healthy}
+  kis-sim:
+    <<: *app
+    command: ["python", "-m", "services.kis_sim"]
+    healthcheck: {test: ["CMD-SHELL", "exit 0"]}
+  tools:
+    <<: *app
+    profiles: [tools]
+    command: ["python", "-m", "services.cli"]
+"""
+
+
+def test_planner_orders_by_dependency_and_interpolates_like_compose() -> None:
+    data = yaml.safe_load(SYNTHETIC)
+    environ = {"PATH": "/bin", "CLOCK_START": "2026-03-02T08:50:00+09:00", "OTHER": "kept"}
+    planned = run_local.plan(data, environ)
+
+    assert [p.name for p in planned] == ["kis-sim", "scheduler"]
+    scheduler = planned[1]
+    assert scheduler.argv == ("python", "-m", "services.scheduler", "--name", "${NAME}")
+    assert scheduler.wait_for == ("kis-sim",)
+    assert scheduler.env["KIS_BASE_URL"] == "http://127.0.0.1:8001"
+    assert scheduler.env["API_URL"] == "http://127.0.0.1:8080/v1"
+    assert scheduler.env["EXTERNAL"] == "https://api.example.com:443/x"
+    assert scheduler.env["REDIS_URL"] == run_local.DEFAULT_REDIS_URL
+    assert scheduler.env["EMPTY_DEFAULT"] == "fallback"
+    assert scheduler.env["CLOCK_START"] == "2026-03-02T08:50:00+09:00"  # passed through
+    assert scheduler.env["OTHER"] == "kept"
+    assert planned[0].healthcheck == ("/bin/sh", "-c", "exit 0")
+
+    overridden = run_local.plan(data, {**environ, "KIS_BASE_URL": "https://kis.example:9443"})
+    assert overridden[1].env["KIS_BASE_URL"] == "https://kis.example:9443"
+
+    assert [p.name for p in run_local.plan(data, environ, only=["scheduler"])] == ["scheduler"]
+    assert run_local.plan(data, environ, only=["scheduler"])[0].wait_for == ()
+    with pytest.raises(run_local.PlanError, match="tools"):
+        run_local.plan(data, environ, only=["tools"])
+
+
+def test_describe_masks_secrets() -> None:
+    data = yaml.safe_load(SYNTHETIC)
+    data["services"]["kis-sim"]["environment"] = {"KIS_APP_SECRET": "s3cret", "LOG_LEVEL": "INFO"}
+    text = run_local.describe(run_local.plan(data, {"PATH": "/bin"}))
+    assert "s3cret" not in text
+    assert "KIS_APP_SECRET=***" in text
+    assert "LOG_LEVEL=INFO" in text
+
+
+def test_dotenv_parsing(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\n\nA=1\nexport B = two words # note\nC='quoted # kept'\nD=\"x\"\nE=\n",
+        encoding="utf-8",
+    )
+    assert run_local.read_dotenv(env_file) == {
+        "A": "1",
+        "B": "two words",
+        "C": "quoted # kept",
+        "D": "x",
+        "E": "",
+    }
+    assert run_local.read_dotenv(tmp_path / "missing") == {}

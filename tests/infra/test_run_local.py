@@ -1,0 +1,97 @@
+"""``scripts/run_local.py`` runs services as real processes and stops them all together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.infra.helpers import ROOT
+
+TWO_SERVICES = """
+x-app: &app
+  image: test:local
+  build: .
+services:
+  redis: {image: "redis:7-alpine"}
+  first:
+    <<: *app
+    command: ["python", "-c", "import time; print('first up', flush=True); time.sleep(60)"]
+    healthcheck: {test: ["CMD", "python", "-c", "pass"]}
+  second:
+    <<: *app
+    command: {second}
+    depends_on: {first: {condition: service_healthy}}
+"""
+SLEEPER = '["python", "-c", "import time; print(\\"second up\\", flush=True); time.sleep(60)"]'
+QUITTER = '["python", "-c", "import sys; print(\\"second failing\\"); sys.exit(3)"]'
+
+
+def start(tmp_path: Path, second: str, *args: str) -> subprocess.Popen[str]:
+    compose = tmp_path / "compose.yml"
+    compose.write_text(TWO_SERVICES.replace("{second}", second), encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, "scripts/run_local.py", "--compose-file", str(compose), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 20) -> list[str]:
+    assert process.stdout is not None
+    os.set_blocking(process.stdout.fileno(), False)
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line:
+            seen.append(line.rstrip("\n"))
+            if text in line:
+                return seen
+        else:
+            time.sleep(0.05)
+    raise AssertionError(f"no line with {text!r} in:\n" + "\n".join(seen))
+
+
+def test_output_is_prefixed_and_sigterm_stops_everything(tmp_path: Path) -> None:
+    process = start(tmp_path, SLEEPER)
+    try:
+        seen = wait_for_line(process, "second up")
+        assert any(line.startswith("first     | first up") for line in seen), seen
+        assert any("first is healthy" in line for line in seen), seen
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, out
+    assert out.index("stopping second") < out.index("stopping first")
+
+
+def test_a_service_that_dies_stops_everything_with_failure(tmp_path: Path) -> None:
+    process = start(tmp_path, QUITTER)
+    try:
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 1, out
+    assert "second    | second failing" in out
+    assert "second exited with status 3" in out
+    assert "stopping first" in out
+
+
+def test_print_and_only(tmp_path: Path) -> None:
+    process = start(tmp_path, SLEEPER, "--print", "--only", "second")
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, out
+    assert "second: python -c" in out
+    assert "first:" not in out
+
+    process = start(tmp_path, SLEEPER, "--print", "--only", "redis")
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "unknown service(s) redis" in out
