@@ -1,0 +1,132 @@
+"""The ``/sim/`` admin operations (not KIS): inspect and steer the simulator, JSON in and out."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from services.kis_sim.accounts import Holding
+from services.kis_sim.faults import parse_fault
+from services.kis_sim.paths import CODE_PATTERN, PathError, parse_paths
+from services.kis_sim.simulator import Simulator
+from services.kis_sim.views import price_output
+
+ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
+
+
+class AdminError(ValueError):
+    """A bad admin payload (HTTP 400 with the message)."""
+
+
+def health(sim: Simulator) -> dict[str, object]:
+    """Liveness, the rule set and the clock."""
+    return {"ok": True, "rules": sim.config.rules, "now": sim.now().isoformat()}
+
+
+def stats(sim: Simulator) -> dict[str, object]:
+    """Counters, plus the armed faults."""
+    with sim.lock:
+        return {**sim.stats.as_json(), "faults_armed": sim.faults.armed()}
+
+
+def set_prices(sim: Simulator, data: object) -> dict[str, object]:
+    """Set or replace scripted paths (``[]`` or null drops one; ``names`` sets names)."""
+    try:
+        scripted = parse_paths(data)
+    except PathError as e:
+        raise AdminError(str(e)) from None
+    with sim.lock:
+        changed = sim.market.apply(scripted)
+    return {"ok": True, "codes": changed}
+
+
+def price(sim: Simulator, code: str) -> dict[str, object]:
+    """The quote of one code as inquire-price would show it now."""
+    if not CODE_PATTERN.match(code):
+        raise AdminError(f"{code!r} is not a 6-digit code")
+    now = sim.now()
+    with sim.lock:
+        quote = sim.market.quote(code, now)
+        return {
+            "code": code,
+            "name": sim.market.name(code),
+            "price": quote.price,
+            "scripted": sim.market.is_scripted(code),
+            "now": now.isoformat(),
+            "output": price_output(quote),
+        }
+
+
+def put_account(sim: Simulator, data: object) -> dict[str, object]:
+    """Create or replace an account: ``{"account", "cash", "holdings": [...]}``."""
+    if not isinstance(data, dict):
+        raise AdminError("body must be a JSON object")
+    number = data.get("account")
+    if not isinstance(number, str) or not ACCOUNT_PATTERN.match(number):
+        raise AdminError("account must look like 12345678-01")
+    cash = data.get("cash", sim.config.initial_cash)
+    if isinstance(cash, bool) or not isinstance(cash, int) or cash < 0:
+        raise AdminError("cash must be a whole number of won >= 0")
+    raw_holdings = data.get("holdings") or []
+    if not isinstance(raw_holdings, list):
+        raise AdminError("holdings must be a list")
+    holdings = [_holding(sim, item) for item in raw_holdings]
+    if len({h.code for h in holdings}) != len(holdings):
+        raise AdminError("holdings list a code twice")
+    with sim.lock:
+        sim.ledger.replace(number, cash, holdings)
+    return {"ok": True, "account": number, "cash": cash, "holdings": len(holdings)}
+
+
+def arm_fault(sim: Simulator, data: object) -> dict[str, object]:
+    """Arm a fault for the next ``count`` matching KIS requests."""
+    try:
+        fault = parse_fault(data)
+    except ValueError as e:
+        raise AdminError(str(e)) from None
+    with sim.lock:
+        sim.faults.arm(fault)
+        return {"ok": True, "faults": sim.faults.armed()}
+
+
+def clear_faults(sim: Simulator) -> dict[str, object]:
+    """Disarm every fault."""
+    with sim.lock:
+        sim.faults.clear()
+    return {"ok": True, "faults": []}
+
+
+def expire_tokens(sim: Simulator) -> dict[str, object]:
+    """Expire every issued token: the next use answers EGW00123."""
+    with sim.lock:
+        count = sim.tokens.expire_all()
+    return {"ok": True, "expired": count}
+
+
+def reset(sim: Simulator) -> dict[str, object]:
+    """Forget everything."""
+    sim.reset()
+    return {"ok": True}
+
+
+def _holding(sim: Simulator, item: object) -> Holding:
+    if not isinstance(item, dict):
+        raise AdminError("each holding must be an object {code, name, qty, avg_price}")
+    code = item.get("code")
+    if not isinstance(code, str) or not CODE_PATTERN.match(code):
+        raise AdminError(f"holding code {code!r} must be 6 digits")
+    qty = item.get("qty")
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+        raise AdminError(f"{code}: qty must be a whole number > 0")
+    try:
+        average = Decimal(str(item.get("avg_price")))
+    except InvalidOperation:
+        raise AdminError(f"{code}: avg_price must be a number") from None
+    if not average.is_finite() or average <= 0:
+        raise AdminError(f"{code}: avg_price must be > 0")
+    name = item.get("name") or sim.market.name(code)
+    if not isinstance(name, str):
+        raise AdminError(f"{code}: name must be a string")
+    # Cost is kept in whole won; qty × avg_price rounds half up.
+    cost = int((average * qty).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    return Holding(code, name, qty, cost)

@@ -1,0 +1,160 @@
+"""Prices and quotes for every 6-digit code: the seeded walk unless a scripted path overrides it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from services.kis_sim.paths import ScriptedPath, ScriptedPaths
+from services.kis_sim.ticks import lower_limit, tick_size, upper_limit
+from services.kis_sim.walk import DayPath, day_path, session_close
+from shared.clock import KST
+from shared.market_calendar import KrxCalendar, Session
+
+Side = Literal["buy", "sell"]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What ``inquire-price`` reports, in won (volume in shares)."""
+
+    code: str
+    price: int
+    base: int
+    """stck_sdpr: the price at the previous session's close."""
+    open: int
+    high: int
+    low: int
+    volume: int
+    upper: int
+    lower: int
+
+    @property
+    def tick(self) -> int:
+        """aspr_unit for the current price."""
+        return tick_size(self.price)
+
+
+class Market:
+    """Prices by code and moment; scripted paths can be replaced at runtime."""
+
+    def __init__(self, seed: int, calendar: KrxCalendar, scripted: ScriptedPaths | None) -> None:
+        self._seed = seed
+        self._calendar = calendar
+        self._paths: dict[str, ScriptedPath] = {}
+        self._names: dict[str, str] = {}
+        if scripted is not None:
+            self.apply(scripted)
+
+    def apply(self, scripted: ScriptedPaths) -> list[str]:
+        """Set or replace the given codes' paths (an empty path drops one); returns the codes."""
+        for code, path in scripted.paths.items():
+            if path.empty:
+                self._paths.pop(code, None)
+            else:
+                self._paths[code] = path
+        self._names.update(scripted.names)
+        return sorted(scripted.paths)
+
+    def name(self, code: str) -> str:
+        """Display name: the scripted file's, else ``SIM<code>``."""
+        return self._names.get(code, f"SIM{code}")
+
+    def is_scripted(self, code: str) -> bool:
+        """Whether a scripted path drives ``code``."""
+        return code in self._paths
+
+    def price(self, code: str, now: datetime) -> int:
+        """The current price in won."""
+        return self.quote(code, now).price
+
+    def quote(self, code: str, now: datetime) -> Quote:
+        """The full quote of ``code`` at ``now`` (aware)."""
+        session = self._quote_session(now)
+        path = self._paths.get(code)
+        if path is not None:
+            return self._scripted_quote(code, path, session, now)
+        return self._walk_quote(code, session, now)
+
+    def first_crossing(
+        self, code: str, side: Side, limit: int, start: datetime, end: datetime
+    ) -> datetime | None:
+        """The first moment in ``[start, end]`` at which a resting limit order would trade:
+        the price at or below ``limit`` for a buy, at or above it for a sell."""
+
+        def crosses(price: int) -> bool:
+            return price <= limit if side == "buy" else price >= limit
+
+        path = self._paths.get(code)
+        if path is not None:
+            for moment in [start, *path.events(start, end)]:
+                if crosses(path.at(moment)):
+                    return moment
+            return None
+        session = self._calendar.session(start.astimezone(KST).date())
+        if session is None:
+            return None
+        low, high = max(start, session.opens), min(end, session.closes)
+        if low > high:
+            return None
+        day = self._day(code, session)
+        first, last = _minute(session, low, day), _minute(session, high, day)
+        for m in range(first, last + 1):
+            if crosses(day.prices[m]):
+                return max(low, session.opens + timedelta(minutes=m))
+        return None
+
+    # ----------------------------------------------------------------------------------------
+    def _quote_session(self, now: datetime) -> Session:
+        # On a closed day a quote shows the last session, as KIS does over a weekend.
+        today = now.astimezone(KST).date()
+        return self._calendar.session(today) or self._calendar.previous_session(today)
+
+    def _close(self, code: str, session: Session) -> int:
+        return session_close(self._seed, code, session.day.toordinal())
+
+    def _day(self, code: str, session: Session) -> DayPath:
+        previous = self._calendar.previous_session(session.day)
+        minutes = int((session.closes - session.opens).total_seconds() // 60)
+        return day_path(
+            self._seed,
+            code,
+            session.day.toordinal(),
+            self._close(code, previous),
+            self._close(code, session),
+            minutes,
+        )
+
+    def _walk_quote(self, code: str, session: Session, now: datetime) -> Quote:
+        day = self._day(code, session)
+        base = day.base
+        if now < session.opens:
+            return _quote(code, base, base, base, base, base, 0)
+        m = _minute(session, min(now, session.closes), day)
+        return _quote(
+            code, day.prices[m], base, day.prices[0], day.highs[m], day.lows[m], day.volumes[m]
+        )
+
+    def _scripted_quote(
+        self, code: str, path: ScriptedPath, session: Session, now: datetime
+    ) -> Quote:
+        price = path.at(now)
+        base = path.at(self._calendar.previous_session(session.day).closes)
+        volume = 0
+        if now < session.opens:
+            return _quote(code, price, base, price, price, price, volume)
+        until = min(now, session.closes)
+        seen = [path.at(m) for m in [session.opens, *path.events(session.opens, until)]]
+        seen.append(price)
+        volume = self._walk_quote(code, session, now).volume
+        return _quote(code, price, base, seen[0], max(seen), min(seen), volume)
+
+
+def _minute(session: Session, moment: datetime, day: DayPath) -> int:
+    elapsed = int((moment - session.opens).total_seconds() // 60)
+    return max(0, min(len(day.prices) - 1, elapsed))
+
+
+def _quote(code: str, price: int, base: int, open_: int, high: int, low: int, volume: int) -> Quote:
+    return Quote(code, price, base, open_, high, low, volume, upper_limit(base), lower_limit(base))

@@ -1,0 +1,93 @@
+"""What differs between KIS's paper and real rules: tr_id prefixes and market-hours answers.
+
+Trading TRs are written here without their first letter; paper rules want ``V``, real rules
+``T``. Quote and holiday TRs are the same under both. Real KIS answers the holiday TR
+(CTCA0903R) only on its real host; the simulator offers it under paper rules too, so a sim-mode
+system can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.kis_sim import codes
+from services.kis_sim.config import RuleSet
+from services.kis_sim.protocol import KisError
+from shared.market_calendar import KrxCalendar
+
+PREFIX = "/uapi/domestic-stock/v1"
+PRICE_PATH = f"{PREFIX}/quotations/inquire-price"
+HOLIDAY_PATH = f"{PREFIX}/quotations/chk-holiday"
+BALANCE_PATH = f"{PREFIX}/trading/inquire-balance"
+BUYABLE_PATH = f"{PREFIX}/trading/inquire-psbl-order"
+ORDER_PATH = f"{PREFIX}/trading/order-cash"
+CANCEL_PATH = f"{PREFIX}/trading/order-rvsecncl"
+EXECUTIONS_PATH = f"{PREFIX}/trading/inquire-daily-ccld"
+
+
+@dataclass(frozen=True)
+class Tr:
+    """A TR the simulator serves: which action and whether it is a legacy id."""
+
+    action: str
+    method: str
+    legacy: bool = False
+
+
+FIXED_TRS: Mapping[str, Mapping[str, Tr]] = {
+    PRICE_PATH: {"FHKST01010100": Tr("quote", "GET")},
+    HOLIDAY_PATH: {"CTCA0903R": Tr("holiday", "GET")},
+}
+"""Per path: tr_ids identical under both rule sets."""
+
+TRADING_TRS: Mapping[str, Mapping[str, Tr]] = {
+    BALANCE_PATH: {"TTC8434R": Tr("balance", "GET")},
+    BUYABLE_PATH: {"TTC8908R": Tr("buyable", "GET")},
+    ORDER_PATH: {
+        "TTC0012U": Tr("buy", "POST"),
+        "TTC0011U": Tr("sell", "POST"),
+        "TTC0802U": Tr("buy", "POST", legacy=True),
+        "TTC0801U": Tr("sell", "POST", legacy=True),
+    },
+    CANCEL_PATH: {
+        "TTC0013U": Tr("cancel", "POST"),
+        "TTC0803U": Tr("cancel", "POST", legacy=True),
+    },
+    EXECUTIONS_PATH: {
+        "TTC0081R": Tr("executions", "GET"),
+        "TTC8001R": Tr("executions", "GET", legacy=True),
+    },
+}
+"""Per path: trading tr_ids without their V (paper) / T (real) prefix."""
+
+SERVED_PATHS = frozenset(FIXED_TRS) | frozenset(TRADING_TRS)
+"""Every /uapi path with TRs (hashkey aside)."""
+
+
+def resolve_tr(rules: RuleSet, path: str, tr_id: str) -> Tr:
+    """The TR for ``tr_id`` on ``path`` under ``rules``, or KisError (HTTP 500)."""
+    fixed = FIXED_TRS.get(path, {})
+    if tr_id in fixed:
+        return fixed[tr_id]
+    trading = TRADING_TRS.get(path, {})
+    own, other = ("V", "T") if rules == "paper" else ("T", "V")
+    if tr_id[:1] == own and tr_id[1:] in trading:
+        return trading[tr_id[1:]]
+    if tr_id[:1] == other and tr_id[1:] in trading:
+        message = codes.TR_NOT_PAPER if rules == "paper" else codes.TR_NOT_REAL
+        raise KisError(codes.TR_OTHER_ENV, message, 500)
+    shown = tr_id or "(tr_id 헤더 없음)"
+    raise KisError(codes.TR_UNKNOWN, f"없는 서비스 코드 입니다. ({shown})", 500)
+
+
+def check_market_open(rules: RuleSet, calendar: KrxCalendar, now: datetime) -> None:
+    """KisError unless orders are accepted now: ``opens <= now < closes`` on a session day."""
+    session = calendar.session(now.date())
+    if session is not None and session.opens <= now < session.closes:
+        return
+    if rules == "paper":
+        before_open = session is not None and now < session.opens
+        raise KisError.of(codes.PAPER_PRE_OPEN if before_open else codes.PAPER_CLOSED)
+    raise KisError.of(codes.REAL_NOT_TRADING_DAY if session is None else codes.REAL_OUTSIDE_HOURS)

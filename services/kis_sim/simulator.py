@@ -1,0 +1,257 @@
+"""The simulator's state and its request pipeline: faults, rate limit, token, tr_id, TR handler.
+
+One process, all state in memory behind one lock. Only a ``slow`` fault's wait happens outside
+the lock, so a slow request never stalls the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.kis_sim import codes, quotes, trading
+from services.kis_sim.accounts import Ledger, Order
+from services.kis_sim.config import SimConfig
+from services.kis_sim.desk import Desk, TrResult
+from services.kis_sim.faults import GATEWAY_PAGE, FaultBook
+from services.kis_sim.gateway import RateLimiter, TokenStore
+from services.kis_sim.market import Market
+from services.kis_sim.protocol import (
+    KisError,
+    KisRequest,
+    OAuthError,
+    Params,
+    Reply,
+    json_reply,
+    kis_error,
+    kis_ok,
+    oauth_error,
+)
+from services.kis_sim.rules import resolve_tr
+from shared.clock import Clock
+from shared.market_calendar import KrxCalendar
+from shared.redis_keys import app_key_id
+
+TOKEN_PATH = "/oauth2/tokenP"  # noqa: S105 - a URL path, not a secret
+APPROVAL_PATH = "/oauth2/Approval"
+HASHKEY_PATH = "/uapi/hashkey"
+
+Handler = Callable[[Desk, Params], TrResult]
+HANDLERS: dict[str, Handler] = {
+    "quote": quotes.quote,
+    "holiday": quotes.holiday,
+    "balance": trading.balance,
+    "buyable": trading.buyable,
+    "buy": trading.order,
+    "sell": trading.order,
+    "cancel": trading.cancel,
+    "executions": trading.executions,
+}
+"""TR action → handler."""
+
+
+@dataclass
+class Stats:
+    """Counters for ``/sim/stats``; app keys appear only as ``app_key_id`` digests."""
+
+    requests: int = 0
+    orders: int = 0
+    cancels: int = 0
+    approvals: int = 0
+    token_issuances: Counter[str] = field(default_factory=Counter)
+    token_reuses: int = 0
+    rate_limited: Counter[str] = field(default_factory=Counter)
+    rejections: Counter[str] = field(default_factory=Counter)
+    faults_applied: Counter[str] = field(default_factory=Counter)
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON shape served by ``/sim/stats``."""
+        return {
+            "requests": self.requests,
+            "orders": self.orders,
+            "cancels": self.cancels,
+            "approvals": self.approvals,
+            "token_issuances": {
+                "total": sum(self.token_issuances.values()),
+                "by_app_key": dict(self.token_issuances),
+            },
+            "token_reuses": self.token_reuses,
+            "rate_limited": sum(self.rate_limited.values()),
+            "rate_limited_by_app_key": dict(self.rate_limited),
+            "rejections": dict(self.rejections),
+            "faults_applied": dict(self.faults_applied),
+        }
+
+
+class Simulator:
+    """Everything the simulator knows, and :meth:`handle` for every KIS-dialect request."""
+
+    def __init__(self, config: SimConfig, clock: Clock, calendar: KrxCalendar) -> None:
+        self.config = config
+        self.clock = clock
+        self.calendar = calendar
+        self.lock = threading.Lock()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.market = Market(self.config.seed, self.calendar, self.config.price_paths)
+        self.ledger = Ledger(self.config.initial_cash)
+        self.tokens = TokenStore(self.config.token_ttl_seconds, self.config.token_throttle_seconds)
+        self.limiter = RateLimiter(self.config.rate_limit)
+        self.faults = FaultBook()
+        self.stats = Stats()
+
+    def reset(self) -> None:
+        """Forget accounts, orders, tokens, counters, faults, throttles and runtime paths."""
+        with self.lock:
+            self._fresh()
+
+    def now(self) -> datetime:
+        """The clock's time."""
+        return self.clock.now()
+
+    # Pipeline ----------------------------------------------------------------------------------
+    def handle(self, request: KisRequest) -> Reply:
+        """Answer one KIS-dialect request, applying an armed fault if one matches."""
+        with self.lock:
+            self.stats.requests += 1
+            fault = self.faults.take(request.path)
+            if fault is not None:
+                self.stats.faults_applied[fault.kind] += 1
+        kind = fault.kind if fault else None
+        if kind == "http_500":
+            return Reply(500, GATEWAY_PAGE, content_type="text/html")
+        if fault is not None and kind == "slow":
+            time.sleep(fault.delay_seconds)
+        with self.lock:
+            reply = self._route(request)
+        if kind == "malformed":
+            reply.status = 200
+            reply.body = reply.body[: max(1, len(reply.body) // 2)]
+        elif kind == "drop_response":
+            reply.drop = True
+            if fault is not None and fault.delay_seconds:
+                # Executed, then silence: the caller is left waiting (crash tests kill it here).
+                time.sleep(fault.delay_seconds)
+        return reply
+
+    def _route(self, request: KisRequest) -> Reply:
+        if request.path == TOKEN_PATH:
+            return self._token(request)
+        if request.path == APPROVAL_PATH:
+            return self._approval(request)
+        if request.path == HASHKEY_PATH:
+            return self._hashkey(request)
+        return self._uapi(request)
+
+    def _token(self, request: KisRequest) -> Reply:
+        try:
+            body = _lenient_json(request.body)
+            app_key, app_secret = _credentials(body, "appsecret")
+            token, reused = self.tokens.issue(app_key, app_secret, self.now())
+        except OAuthError as e:
+            self.stats.rejections[e.error_code] += 1
+            return oauth_error(e)
+        self.stats.token_issuances[app_key_id(app_key)] += 1
+        self.stats.token_reuses += reused
+        remaining = int((token.expires_at - self.now()).total_seconds())
+        return json_reply(
+            200,
+            {
+                "access_token": token.value,
+                "access_token_token_expired": token.expires_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "token_type": "Bearer",
+                "expires_in": max(0, remaining),
+            },
+        )
+
+    def _approval(self, request: KisRequest) -> Reply:
+        body = _lenient_json(request.body)
+        app_key = body.get("appkey")
+        if isinstance(app_key, str) and app_key and not self._admit(app_key, request.arrival):
+            return kis_error(KisError.of(codes.RATE_LIMITED, 500), "")
+        try:
+            _credentials(body, "secretkey")
+        except OAuthError as e:
+            self.stats.rejections[e.error_code] += 1
+            return oauth_error(e)
+        self.stats.approvals += 1
+        return json_reply(200, {"approval_key": str(uuid.uuid4())})
+
+    def _hashkey(self, request: KisRequest) -> Reply:
+        app_key = request.header("appkey")
+        try:
+            if not app_key:
+                raise KisError.of(codes.APP_KEY_INVALID, 500)
+            if not request.header("appsecret"):
+                raise KisError.of(codes.APP_SECRET_INVALID, 500)
+            if not self._admit(app_key, request.arrival):
+                raise KisError.of(codes.RATE_LIMITED, 500)
+            body = request.json_body()
+        except KisError as e:
+            self.stats.rejections[e.msg_cd] += 1
+            return kis_error(e, "")
+        return json_reply(200, {"BODY": body, "HASH": hashlib.sha256(request.body).hexdigest()})
+
+    def _uapi(self, request: KisRequest) -> Reply:
+        tr_id = request.header("tr_id")
+        app_key = request.header("appkey")
+        try:
+            if app_key and not self._admit(app_key, request.arrival):
+                raise KisError.of(codes.RATE_LIMITED, 500)
+            now = self.now()
+            self.tokens.authenticate(
+                request.header("authorization"), app_key, request.header("appsecret"), now
+            )
+            tr = resolve_tr(self.config.rules, request.path, tr_id)
+            params = Params(request.query if request.method == "GET" else request.json_body())
+            # Resting orders are matched lazily: every request first catches the book up.
+            self.ledger.settle(now, self._crossing)
+            desk = Desk(self.config, now, self.market, self.ledger, self.calendar, request, tr)
+            result = HANDLERS[tr.action](desk, params)
+        except KisError as e:
+            self.stats.rejections[e.msg_cd] += 1
+            return kis_error(e, tr_id)
+        if tr.action in ("buy", "sell"):
+            self.stats.orders += 1
+        elif tr.action == "cancel":
+            self.stats.cancels += 1
+        return kis_ok(result.payload, tr_id, result.tr_cont)
+
+    def _admit(self, app_key: str, arrival: float) -> bool:
+        if self.limiter.admit(app_key, arrival):
+            return True
+        self.stats.rate_limited[app_key_id(app_key)] += 1
+        return False
+
+    def _crossing(self, order: Order, start: datetime, end: datetime) -> datetime | None:
+        return self.market.first_crossing(order.code, order.side, order.price, start, end)
+
+
+def _lenient_json(body: bytes) -> dict[str, object]:
+    # The token endpoints answer a bad body like a missing key: KIS's own behaviour is unknown.
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _credentials(body: dict[str, object], secret_name: str) -> tuple[str, str]:
+    app_key, secret = body.get("appkey"), body.get(secret_name)
+    # Surrounding whitespace is the classic copy-paste mistake (a trailing newline in a secret
+    # file); KIS refuses such a key, and so does the simulator.
+    if not isinstance(app_key, str) or not app_key or app_key != app_key.strip():
+        raise OAuthError(codes.APP_KEY_INVALID)
+    if not isinstance(secret, str) or not secret or secret != secret.strip():
+        raise OAuthError(codes.APP_SECRET_INVALID)
+    if body.get("grant_type") != "client_credentials":
+        raise OAuthError(codes.GRANT_INVALID)
+    return app_key, secret

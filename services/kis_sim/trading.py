@@ -1,0 +1,288 @@
+"""The trading TRs: balance, buyable amount, cash orders, cancels and daily executions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from services.kis_sim import codes
+from services.kis_sim.accounts import LIMIT, MARKET, LedgerError, Order, Side
+from services.kis_sim.desk import (
+    ORG_NO,
+    Desk,
+    TrResult,
+    account_of,
+    one_of,
+    parse_day,
+    whole_number,
+)
+from services.kis_sim.paging import continuation_cursor, paginate
+from services.kis_sim.paths import CODE_PATTERN
+from services.kis_sim.protocol import KisError, Params, invalid
+from services.kis_sim.rules import check_market_open
+from services.kis_sim.ticks import is_on_tick
+from services.kis_sim.views import (
+    DayTrades,
+    balance_summary,
+    execution_row,
+    executions_summary,
+    holding_row,
+)
+
+ODNO_PATTERN = re.compile(r"^\d{10}$")
+BALANCE_FIELDS = (
+    "AFHR_FLPR_YN",
+    "INQR_DVSN",
+    "UNPR_DVSN",
+    "FUND_STTL_ICLD_YN",
+    "FNCG_AMT_AUTO_RDPT_YN",
+    "PRCS_DVSN",
+)
+"""Balance query fields KIS requires besides the account and the paging context."""
+
+
+def balance(desk: Desk, params: Params) -> TrResult:
+    """inquire-balance: holdings by code, paged; the summary covers them all."""
+    account = account_of(desk, params)
+    query = [params.required(name) for name in BALANCE_FIELDS]
+    key = "^".join([account.number, *query])
+    cursor = continuation_cursor(desk.request, params, key, CODE_PATTERN)
+    today = desk.now.date()
+    previous = desk.calendar.previous_session(today).day
+    shown = [
+        h
+        for code, h in sorted(account.holdings.items())
+        # KIS keeps a row sold out today (hldg_qty 0); it drops it later (D+2), we the next day.
+        if h.qty > 0 or account.traded("sell", today, code)[0] > 0
+    ]
+    rows, bases = [], {}
+    for holding in shown:
+        quote = desk.market.quote(holding.code, desk.now)
+        trades = DayTrades(
+            account.traded("buy", today, holding.code)[0],
+            account.traded("sell", today, holding.code)[0],
+            account.traded("buy", previous, holding.code)[0],
+            account.traded("sell", previous, holding.code)[0],
+        )
+        row = holding_row(holding, quote, trades)
+        row["ord_psbl_qty"] = str(account.orderable_qty(holding.code))
+        rows.append(row)
+        bases[holding.code] = quote.base
+    page = paginate(rows, lambda r: r["pdno"], cursor, desk.config.balance_page_size)
+    summary = balance_summary(
+        account, rows, bases, (account.traded("buy", today)[1], account.traded("sell", today)[1])
+    )
+    payload = {
+        "ctx_area_fk100": key,
+        "ctx_area_nk100": page.cursor,
+        "output1": page.rows,
+        "output2": [summary],
+    }
+    return TrResult(payload, page.tr_cont)
+
+
+def buyable(desk: Desk, params: Params) -> TrResult:
+    """inquire-psbl-order: orderable cash and the quantity it buys (no margin in the sim)."""
+    account = account_of(desk, params)
+    code = params.required("PDNO")
+    price_text = params.required("ORD_UNPR")
+    division = params.required("ORD_DVSN")
+    limit = whole_number(price_text or "0")
+    if limit is None:
+        raise invalid("ORD_UNPR", "숫자")
+    unit = limit
+    if (division == MARKET or limit == 0) and CODE_PATTERN.match(code):
+        unit = desk.market.price(code, desk.now)
+    cash = account.orderable_cash
+    qty = cash // unit if unit > 0 else 0
+    output = {
+        "ord_psbl_cash": str(cash),
+        "ord_psbl_sbst": "0",
+        "ruse_psbl_amt": "0",
+        "fund_rpch_chgs": "0",
+        "psbl_qty_calc_unpr": str(unit),
+        "nrcvb_buy_amt": str(cash),
+        "nrcvb_buy_qty": str(qty),
+        "max_buy_amt": str(cash),
+        "max_buy_qty": str(qty),
+        "cma_evlu_amt": "0",
+        "ovrs_re_use_amt_wcrc": "0",
+        "ord_psbl_frcr_amt_wcrc": "0",
+    }
+    return TrResult({"output": output})
+
+
+def order(desk: Desk, params: Params) -> TrResult:
+    """order-cash: a limit (00) or market (01) buy or sell on KRX."""
+    account = account_of(desk, params)
+    code = params.required("PDNO")
+    division = params.required("ORD_DVSN")
+    qty_text = params.required("ORD_QTY")
+    price_text = params.required("ORD_UNPR")
+    legacy = desk.tr.legacy
+    exchange = params.optional("EXCG_ID_DVSN_CD") if legacy else params.required("EXCG_ID_DVSN_CD")
+    side: Side = "sell" if desk.tr.action == "sell" else "buy"
+    _check_hashkey(desk)
+    if not CODE_PATTERN.match(code):
+        raise KisError(codes.CODE_INVALID, f"종목코드가 올바르지 않습니다: {code!r} (6자리 숫자)")
+    if division not in (LIMIT, MARKET):
+        raise KisError(
+            codes.ORDER_TYPE_UNSUPPORTED,
+            f"시뮬레이터는 지정가(00)와 시장가(01) 주문만 지원합니다 (ORD_DVSN={division}).",
+        )
+    if exchange != "KRX" and not (legacy and exchange == ""):
+        raise KisError(
+            codes.EXCHANGE_UNSUPPORTED,
+            f"시뮬레이터는 KRX 주문만 지원합니다 (EXCG_ID_DVSN_CD={exchange or '없음'}).",
+        )
+    if side == "sell" and params.optional("SLL_TYPE") not in ("", "01"):
+        raise KisError(codes.SELL_TYPE_UNSUPPORTED, "일반매도(SLL_TYPE=01)만 지원합니다.")
+    qty = whole_number(qty_text)
+    if qty is None or qty <= 0:
+        raise KisError(codes.QTY_INVALID, f"주문수량이 올바르지 않습니다: {qty_text!r}")
+    limit = whole_number(price_text)
+    if limit is None:
+        raise KisError(codes.PRICE_INVALID, f"주문단가가 올바르지 않습니다: {price_text!r}")
+    quote = desk.market.quote(code, desk.now)
+    if division == LIMIT:
+        _check_limit_price(limit, quote.lower, quote.upper)
+    check_market_open(desk.config.rules, desk.calendar, desk.now)
+    session = desk.calendar.session(desk.now.date())
+    assert session is not None  # check_market_open passed
+    try:
+        placed = desk.ledger.place(
+            account,
+            code=code,
+            name=desk.market.name(code),
+            side=side,
+            division=division,
+            qty=qty,
+            limit=limit,
+            current=quote.price,
+            now=desk.now,
+            lapses_at=session.closes,
+        )
+    except LedgerError as e:
+        raise KisError.of(_shortage(desk, e)) from None
+    output = {"KRX_FWDG_ORD_ORGNO": ORG_NO, "ODNO": placed.odno, "ORD_TMD": _hhmmss(placed)}
+    return TrResult({"output": output})
+
+
+def cancel(desk: Desk, params: Params) -> TrResult:
+    """order-rvsecncl: cancel all (QTY_ALL_ORD_YN=Y) or part of a resting order's remainder."""
+    account = account_of(desk, params)
+    org_no = params.required("KRX_FWDG_ORD_ORGNO")
+    original_no = params.required("ORGN_ODNO")
+    params.required("ORD_DVSN")
+    kind = params.required("RVSE_CNCL_DVSN_CD")
+    qty_text = params.required("ORD_QTY")
+    params.required("ORD_UNPR")
+    everything = one_of(params, "QTY_ALL_ORD_YN", ("Y", "N")) == "Y"
+    if not desk.tr.legacy:
+        params.required("EXCG_ID_DVSN_CD")
+    _check_hashkey(desk)
+    if kind == "01":
+        raise KisError(
+            codes.REVISE_UNSUPPORTED,
+            "시뮬레이터는 정정(01)을 지원하지 않습니다. 취소(02) 후 새로 주문하세요.",
+        )
+    if kind != "02":
+        raise invalid("RVSE_CNCL_DVSN_CD", "01 정정 / 02 취소")
+    check_market_open(desk.config.rules, desk.calendar, desk.now)
+    original = desk.ledger.find(account, original_no)
+    if original is None or original.is_cancel:
+        raise KisError(codes.ORDER_NOT_FOUND, f"원주문번호가 존재하지 않습니다: {original_no}")
+    if org_no.lstrip("0") != ORG_NO.lstrip("0"):
+        raise KisError(codes.ORG_NO_MISMATCH, f"주문조직번호가 원주문과 다릅니다: {org_no}")
+    if original.remaining == 0:
+        raise KisError(codes.NOTHING_TO_CANCEL, "취소 가능한 수량이 없습니다 (체결/취소/장종료).")
+    if everything:
+        qty = original.remaining
+    else:
+        parsed = whole_number(qty_text)
+        if parsed is None or parsed <= 0:
+            raise KisError(codes.QTY_INVALID, f"취소수량이 올바르지 않습니다: {qty_text!r}")
+        if parsed > original.remaining:
+            raise KisError(
+                codes.CANCEL_QTY_EXCEEDED,
+                f"취소수량({parsed})이 잔량({original.remaining})을 초과했습니다.",
+            )
+        qty = parsed
+    placed = desk.ledger.cancel(account, original, qty, desk.now)
+    output = {"krx_fwdg_ord_orgno": ORG_NO, "odno": placed.odno, "ord_tmd": _hhmmss(placed)}
+    return TrResult({"output": output})
+
+
+def executions(desk: Desk, params: Params) -> TrResult:
+    """inquire-daily-ccld: orders (and cancel orders) by order date with KIS's filters, paged."""
+    account = account_of(desk, params)
+    start = parse_day("INQR_STRT_DT", params.required("INQR_STRT_DT"))
+    end = parse_day("INQR_END_DT", params.required("INQR_END_DT"))
+    side = one_of(params, "SLL_BUY_DVSN_CD", ("00", "01", "02"))
+    newest_first = one_of(params, "INQR_DVSN", ("00", "01")) == "00"
+    filled = one_of(params, "CCLD_DVSN", ("00", "01", "02"))
+    code = params.optional("PDNO")
+    odno = params.optional("ODNO")
+    if odno and whole_number(odno) is None:
+        raise invalid("ODNO", "숫자")
+    key = "^".join(
+        [
+            account.number,
+            start.strftime("%Y%m%d"),
+            end.strftime("%Y%m%d"),
+            side,
+            "00" if newest_first else "01",
+            filled,
+            code,
+            odno,
+        ]
+    )
+    cursor = continuation_cursor(desk.request, params, key, ODNO_PATTERN)
+
+    def wanted(o: Order) -> bool:
+        return (
+            start <= o.placed_at.date() <= end
+            and (side == "00" or (side == "01") == (o.side == "sell"))
+            and (filled != "01" or o.filled_qty > 0)
+            and (filled != "02" or o.remaining > 0)
+            and (not code or o.code == code)
+            and (not odno or int(o.odno) == int(odno))
+        )
+
+    rows = sorted(filter(wanted, account.orders), key=lambda o: o.odno, reverse=newest_first)
+    page = paginate(rows, lambda o: o.odno, cursor, desk.config.executions_page_size, newest_first)
+    payload = {
+        "ctx_area_fk100": key,
+        "ctx_area_nk100": page.cursor,
+        "output1": [execution_row(o) for o in page.rows],
+        "output2": executions_summary(rows),
+    }
+    return TrResult(payload, page.tr_cont)
+
+
+def _check_hashkey(desk: Desk) -> None:
+    sent = desk.request.header("hashkey")
+    if sent and sent.lower() != hashlib.sha256(desk.request.body).hexdigest():
+        raise KisError(codes.HASHKEY_MISMATCH, "hashkey 가 주문 내용과 일치하지 않습니다.")
+
+
+def _check_limit_price(limit: int, lower: int, upper: int) -> None:
+    if limit <= 0:
+        raise KisError(codes.PRICE_INVALID, "지정가 주문에는 0보다 큰 주문단가가 필요합니다.")
+    if not is_on_tick(limit):
+        raise KisError(codes.PRICE_INVALID, f"주문단가({limit})가 호가단위에 맞지 않습니다.")
+    if not lower <= limit <= upper:
+        raise KisError(
+            codes.PRICE_INVALID, f"주문단가({limit})가 가격제한폭({lower}~{upper})을 벗어났습니다."
+        )
+
+
+def _shortage(desk: Desk, error: LedgerError) -> tuple[str, str]:
+    paper = desk.config.rules == "paper"
+    if error.reason == "cash":
+        return codes.PAPER_CASH_SHORT if paper else codes.REAL_CASH_SHORT
+    return codes.PAPER_QTY_SHORT if paper else codes.REAL_QTY_SHORT
+
+
+def _hhmmss(order: Order) -> str:
+    return order.placed_at.strftime("%H%M%S")

@@ -1,0 +1,64 @@
+"""The process: configuration errors exit 2 with one line, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Sim, service_env
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SIM_RULES", "demo"),
+        ("SIM_PORT", "eighty"),
+        ("SIM_RATE_LIMIT", "0"),
+        ("SIM_SEED", "1.5"),
+        ("SIM_PRICE_PATHS", "/nonexistent/paths.json"),
+        ("SIM_TOKEN_THROTTLE_SECONDS", "-1"),
+        ("CLOCK_SPEED", "fast"),
+    ],
+)
+def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, value: str) -> None:
+    env = service_env(redis_url, **{variable: value})
+    result = subprocess.run(
+        [sys.executable, "-m", "services.kis_sim"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+
+
+def test_bad_price_path_file_names_the_code(redis_url: str, tmp_path: Path) -> None:
+    file = tmp_path / "paths.json"
+    file.write_text('{"005930": [["9 o\'clock", 70000]]}', encoding="utf-8")
+    env = service_env(redis_url, SIM_PRICE_PATHS=str(file))
+    result = subprocess.run(
+        [sys.executable, "-m", "services.kis_sim"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SIM_PRICE_PATHS" in result.stderr and "005930" in result.stderr
+
+
+def test_sigterm_stops_cleanly(start_sim: object) -> None:
+    sim: Sim = start_sim()  # type: ignore[operator]
+    sim.service.process.terminate()
+    assert sim.service.process.wait(10) == 0
+    assert "stopped" in sim.service.output()
