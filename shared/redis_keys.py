@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 
 DEFAULT_PREFIX = "kat:"
 """Prefix of every key this system owns."""
+
+
+def text(value: object) -> str:
+    """A Redis reply (bytes without ``decode_responses``) as str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def app_key_id(app_key: str) -> str:
@@ -56,3 +62,53 @@ class Keys:
     def clock_epoch(self, start_iso: str, speed: float) -> str:
         """Unix seconds at which simulated time equalled ``start_iso`` at ``speed``."""
         return f"{self.prefix}clock:epoch:{start_iso}:{speed:g}"
+
+    # Trading state ----------------------------------------------------------------------------
+    def picks(self, session: date) -> str:
+        """JSON list of the picks for one session."""
+        return f"{self.prefix}picks:{session.isoformat()}"
+
+    def plan(self, session: date) -> str:
+        """JSON of the day plan (cash, buy amount, picks to buy) made at pre-market."""
+        return f"{self.prefix}plan:{session.isoformat()}"
+
+    def order(self, order_id: str) -> str:
+        """JSON of one order record; created with SET NX, so it is also the intent."""
+        return f"{self.prefix}order:{order_id}"
+
+    def orders_of_day(self, session: date) -> str:
+        """Sorted set of the order ids of one session, scored by creation time."""
+        return f"{self.prefix}orders:{session.isoformat()}"
+
+    def broker_orders(self, session: date) -> str:
+        """Hash KIS order number -> our order id: one broker order answers one record only."""
+        return f"{self.prefix}broker-orders:{session.isoformat()}"
+
+    def positions(self) -> str:
+        """Hash code -> JSON position: the ledger of what the system holds."""
+        return f"{self.prefix}positions"
+
+    def realized(self, session: date) -> str:
+        """List of JSON realised trades (sells with their P&L) of one session."""
+        return f"{self.prefix}realized:{session.isoformat()}"
+
+    def once(self, what: str, session: date) -> str:
+        """Marker that ``what`` (a notice, the post-market run) happened for a session."""
+        return f"{self.prefix}once:{what}:{session.isoformat()}"
+
+    # Processes --------------------------------------------------------------------------------
+    def heartbeat(self, service: str, instance: str) -> str:
+        """JSON heartbeat of one process, expiring when the process stops beating."""
+        return f"{self.prefix}heartbeat:{service}:{instance}"
+
+    def heartbeats(self) -> str:
+        """SCAN pattern matching every heartbeat key."""
+        return f"{self.prefix}heartbeat:*"
+
+    def leader(self, role: str) -> str:
+        """The lock held by the one active instance of ``role`` (e.g. the scheduler)."""
+        return f"{self.prefix}leader:{role}"
+
+    def control(self) -> str:
+        """Hash of control flags (``paused``, ``halted``), each a JSON note of who and when."""
+        return f"{self.prefix}control"

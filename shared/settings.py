@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     buy_cutoff_minutes: int = Field(default=15, ge=1, le=360)
     preclose_cutoff_minutes: int = Field(default=10, ge=0, le=360)
 
+    # Engine ----------------------------------------------------------------------------------
+    order_stale_seconds: float = Field(default=30.0, gt=0, le=3600)
+    scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
+    scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
+    export_dir: Path | None = None
+
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")
     @classmethod
@@ -249,6 +255,13 @@ class Settings(BaseSettings):
         """The account with all but the last two digits of its first part hidden."""
         cano, product = self.account.split("-")
         return f"{'*' * 6}{cano[-2:]}-{product}"
+
+    @property
+    def export_folder(self) -> Path:
+        """Where the ledger is exported after the close: EXPORT_DIR, else beside the picks."""
+        if self.export_dir is not None:
+            return self.export_dir
+        return self.picks_file.parent if self.picks_file is not None else Path("data")
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for log redaction."""

@@ -8,6 +8,7 @@ at the session's close, as KRX day orders do.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,6 +59,8 @@ class Order:
     cancelled: int = 0
     lapsed: bool = False
     checked_until: datetime | None = None
+    received_at: float = field(default_factory=time.time)
+    """Real unix time the order arrived (for latency benchmarks; the clock may be simulated)."""
     """How far the price path has been searched for a cross (resting limit orders)."""
 
     @property
@@ -220,6 +223,11 @@ class Ledger:
         )
         account.orders.append(order)
         return order
+
+    def all_orders(self) -> list[Order]:
+        """Every order of every account, in arrival order."""
+        orders = [o for account in self._accounts.values() for o in account.orders]
+        return sorted(orders, key=lambda o: o.odno)
 
     def find(self, account: Account, odno: str) -> Order | None:
         """The account's order with this number (leading zeros optional), if any."""

@@ -29,6 +29,27 @@ def stats(sim: Simulator) -> dict[str, object]:
         return {**sim.stats.as_json(), "faults_armed": sim.faults.armed()}
 
 
+def orders(sim: Simulator) -> dict[str, object]:
+    """Every order received (accounts masked), with its real arrival time ``received_at``."""
+    with sim.lock:
+        rows = [
+            {
+                "odno": o.odno,
+                "account": f"******{o.account[6:]}",
+                "code": o.code,
+                "side": o.side,
+                "qty": o.qty,
+                "price": o.price,
+                "cancel_of": o.origin,
+                "filled": sum(f.qty for f in o.fills),
+                "placed_at": o.placed_at.isoformat(),
+                "received_at": o.received_at,
+            }
+            for o in sim.ledger.all_orders()
+        ]
+    return {"orders": rows}
+
+
 def set_prices(sim: Simulator, data: object) -> dict[str, object]:
     """Set or replace scripted paths (``[]`` or null drops one; ``names`` sets names)."""
     try:

@@ -71,6 +71,7 @@ def create_app(sim: Simulator) -> Flask:
 
     admin_route("/sim/health", "GET", admin.health)
     admin_route("/sim/stats", "GET", admin.stats)
+    admin_route("/sim/orders", "GET", admin.orders)
     admin_route("/sim/prices", "POST", admin.set_prices, with_body=True)
     admin_route("/sim/price/<code>", "GET", admin.price)
     admin_route("/sim/accounts", "POST", admin.put_account, with_body=True)

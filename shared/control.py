@@ -1,0 +1,118 @@
+"""Operator control flags (paused, halted), heartbeats, and the one-leader lock.
+
+``paused`` stops new orders from being sent until ``resume``; ``halted`` also cancels every
+order not yet sent, and stays until an operator clears it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+from shared.redis_keys import Keys, text
+
+PAUSED = "paused"
+HALTED = "halted"
+FLAGS = (PAUSED, HALTED)
+"""Every control flag."""
+
+HEARTBEAT_TTL_SECONDS = 30
+"""A heartbeat older than this has expired: the process is taken for dead."""
+
+REFRESH_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def instance_id() -> str:
+    """A name for this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Read and set the control flags."""
+
+    client: redis.Redis
+    keys: Keys
+
+    def set(self, flag: str, by: str, reason: str = "") -> None:
+        if flag not in FLAGS:
+            raise ValueError(f"unknown flag {flag!r}")
+        note = json.dumps({"by": by, "reason": reason, "at": time.time()}, ensure_ascii=False)
+        self.client.hset(self.keys.control(), flag, note)
+
+    def clear(self, flag: str) -> None:
+        self.client.hdel(self.keys.control(), flag)
+
+    def active(self) -> dict[str, dict[str, object]]:
+        """The flags set now, with who set them, when and why."""
+        raw = self.client.hgetall(self.keys.control())
+        return {text(k): json.loads(v) for k, v in raw.items()}
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.client.hexists(self.keys.control(), PAUSED))
+
+    @property
+    def halted(self) -> bool:
+        return bool(self.client.hexists(self.keys.control(), HALTED))
+
+
+def beat(client: redis.Redis, keys: Keys, service: str, instance: str, **state: object) -> None:
+    """Say this process is alive (the key expires after :data:`HEARTBEAT_TTL_SECONDS`)."""
+    payload = json.dumps({"service": service, "instance": instance, "at": time.time(), **state})
+    client.set(keys.heartbeat(service, instance), payload, ex=HEARTBEAT_TTL_SECONDS)
+
+
+def heartbeats(client: redis.Redis, keys: Keys) -> list[dict[str, object]]:
+    """Every live heartbeat, with ``age`` in seconds."""
+    found = []
+    now = time.time()
+    for key in client.scan_iter(match=keys.heartbeats(), count=100):
+        raw = client.get(key)
+        if raw is not None:
+            data = json.loads(raw)
+            data["age"] = round(now - float(data["at"]), 3)
+            found.append(data)
+    return sorted(found, key=lambda d: (str(d["service"]), str(d["instance"])))
+
+
+class LeaderLock:
+    """At most one holder of a role at a time; the lock lapses if the holder stops refreshing."""
+
+    def __init__(self, client: redis.Redis, key: str, holder: str, ttl_seconds: float) -> None:
+        self._redis = client
+        self._key = key
+        self.holder = holder
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._refresh = client.register_script(REFRESH_IF_OURS)
+        self._release = client.register_script(RELEASE_IF_OURS)
+
+    def acquire_or_refresh(self) -> bool:
+        """True while this instance leads: refresh the lock if ours, else try to take it."""
+        if self._refresh(keys=[self._key], args=[self.holder, self._ttl_ms]) == 1:
+            return True
+        return bool(self._redis.set(self._key, self.holder, nx=True, px=self._ttl_ms))
+
+    def release(self) -> None:
+        self._release(keys=[self._key], args=[self.holder])
+
+    def current(self) -> str | None:
+        raw = self._redis.get(self._key)
+        return text(raw) if raw else None

@@ -1,0 +1,91 @@
+"""The queue contract between the scheduler, the executor and the notifier (RQ on Redis).
+
+The scheduler only enqueues; workers execute. Jobs are named by import path so no service
+imports another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+
+from shared.kis.models import Side
+
+SELL_QUEUE = "orders-sell"
+"""Sell orders: the executor listens to it first, so sells go ahead of buys."""
+BUY_QUEUE = "orders-buy"
+"""Buy orders."""
+ORDER_QUEUES = (SELL_QUEUE, BUY_QUEUE)
+"""The executor's queues, in priority order."""
+NOTIFY_QUEUE = "notifications"
+"""Messages for the notifier; never on the order path."""
+
+PLACE_ORDER = "services.executor.jobs.place_order"
+"""Job: send one order record to KIS exactly once and follow it to its fills."""
+RECONCILE_ORDERS = "services.executor.jobs.reconcile_orders"
+"""Job: settle unknown or stale orders and record fills against KIS's daily executions."""
+DELIVER = "services.notifier.jobs.deliver"
+"""Job: format and post one notification."""
+
+ORDER_JOB_TTL_SECONDS = 600
+"""An order job not started within this time is dropped: a stale decision must not trade."""
+ORDER_JOB_TIMEOUT_SECONDS = 180
+"""Longest an order job may run (bounded HTTP timeouts and fill polling)."""
+NOTIFY_TTL_SECONDS = 86_400
+"""A notification waits at most a day for a notifier."""
+
+
+def order_queue(side: Side) -> str:
+    return SELL_QUEUE if side is Side.SELL else BUY_QUEUE
+
+
+def enqueue_order(client: redis.Redis, order_id: str, side: Side) -> bool:
+    """Queue the job for an order record; False if a job with that id is already there.
+
+    No ``Retry``: RQ re-queues a killed worker's job while it has retries left, which could send
+    an order twice. A crashed order is settled by reconciliation instead.
+    """
+    queue = Queue(order_queue(side), connection=client)
+    try:
+        queue.enqueue(
+            PLACE_ORDER,
+            order_id,
+            job_id=order_id,
+            unique=True,
+            ttl=ORDER_JOB_TTL_SECONDS,
+            job_timeout=ORDER_JOB_TIMEOUT_SECONDS,
+            result_ttl=86_400,
+            failure_ttl=7 * 86_400,
+            description=f"place order {order_id}",
+        )
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def enqueue_reconcile(client: redis.Redis, session_iso: str) -> None:
+    """Queue a reconciliation of one session's orders (sell queue: ahead of new buys)."""
+    Queue(SELL_QUEUE, connection=client).enqueue(
+        RECONCILE_ORDERS,
+        session_iso,
+        ttl=ORDER_JOB_TTL_SECONDS,
+        job_timeout=ORDER_JOB_TIMEOUT_SECONDS,
+        result_ttl=3600,
+        failure_ttl=7 * 86_400,
+        description=f"reconcile orders of {session_iso}",
+    )
+
+
+def notify(client: redis.Redis, event: str, **fields: Any) -> None:
+    """Queue a notification event (JSON-safe fields) for the notifier."""
+    Queue(NOTIFY_QUEUE, connection=client).enqueue(
+        DELIVER,
+        {"event": event, **fields},
+        ttl=NOTIFY_TTL_SECONDS,
+        result_ttl=3600,
+        failure_ttl=7 * 86_400,
+        description=f"notify {event}",
+    )
