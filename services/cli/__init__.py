@@ -1,0 +1,1 @@
+"""The operator CLI (``kat``): picks, orders, positions, pause/resume/halt."""

@@ -1,0 +1,162 @@
+"""Operator commands. Each reads the same settings as the services and talks only to Redis."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import redis
+
+from shared import credentials
+from shared.clock import Clock, build_clock
+from shared.control import HALTED, PAUSED, Controls
+from shared.market_calendar import KrxCalendar
+from shared.orders import OrderBook
+from shared.picks import PicksError, load_picks, store_picks, stored_picks
+from shared.positions import PositionLedger
+from shared.redis_keys import Keys
+from shared.settings import ConfigError, Settings, load_settings
+
+
+class Context:
+    """What every command needs, built once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis = redis.Redis.from_url(settings.redis_url)
+        self.keys = Keys(settings.redis_prefix)
+        self.clock: Clock = build_clock(settings, self.redis)
+        self.calendar = KrxCalendar.from_settings(settings)
+
+    def session_date(self, given: str | None) -> date:
+        """The date given, else today's session or the next one."""
+        if given:
+            return date.fromisoformat(given)
+        return self.calendar.next_session(self.clock.now().date()).day
+
+
+def cmd_picks_load(ctx: Context, args: argparse.Namespace) -> int:
+    day = ctx.session_date(args.date)
+    if not ctx.calendar.is_session(day):
+        print(f"{day} is not a KRX session: nothing would trade on it", file=sys.stderr)
+        return 2
+    picks = load_picks(Path(args.file))
+    store_picks(ctx.redis, ctx.keys, day, picks)
+    print(f"stored {len(picks)} picks for {day}")
+    return 0
+
+
+def cmd_picks_show(ctx: Context, args: argparse.Namespace) -> int:
+    day = ctx.session_date(args.date)
+    picks = stored_picks(ctx.redis, ctx.keys, day)
+    if picks is None:
+        print(f"no picks stored for {day}")
+        return 0
+    for p in picks:
+        print(f"{p.code}  {p.target:>10,}  {p.name}")
+    return 0
+
+
+def cmd_orders(ctx: Context, args: argparse.Namespace) -> int:
+    day = ctx.session_date(args.date) if args.date else ctx.clock.now().date()
+    for o in OrderBook(ctx.redis, ctx.keys, ctx.clock).of_day(day):
+        if args.status and o.status.value != args.status:
+            continue
+        fill = f"{o.filled_quantity}@{o.average_fill_price}" if o.filled_quantity else "-"
+        print(f"{o.id:<40} {o.status.value:<16} {o.quantity:>6} {fill:>16} {o.error_message}")
+    return 0
+
+
+def cmd_positions(ctx: Context, args: argparse.Namespace) -> int:
+    for p in PositionLedger(ctx.redis, ctx.keys, ctx.clock).all().values():
+        print(f"{p.code}  {p.quantity:>6}  {p.average_price:>12}  since {p.buy_session}  {p.name}")
+    return 0
+
+
+def flag_command(flag: str, on: bool) -> Callable[[Context, argparse.Namespace], int]:
+    def run(ctx: Context, args: argparse.Namespace) -> int:
+        controls = Controls(ctx.redis, ctx.keys)
+        if on:
+            controls.set(flag, by="cli", reason=args.reason or "")
+            print(f"{flag}: set")
+        else:
+            for name in (PAUSED, HALTED) if flag == "all" else (flag,):
+                controls.clear(name)
+            print("resumed: new orders will be sent again")
+        return 0
+
+    return run
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    print(
+        json.dumps(
+            {
+                "mode": ctx.settings.kis_env,
+                "account": ctx.settings.masked_account,
+                "clock": ctx.clock.now().isoformat(timespec="seconds"),
+                "controls": Controls(ctx.redis, ctx.keys).active(),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kat", description="Operate the KIS auto-trader.")
+    sub = p.add_subparsers(dest="command", required=True)
+    picks = sub.add_parser("picks", help="load or show the picks of a session").add_subparsers(
+        dest="action", required=True
+    )
+    load = picks.add_parser("load", help="validate a picks file and store it for a session")
+    load.add_argument("file")
+    load.add_argument("--date", help="session date YYYY-MM-DD (default: today's or the next)")
+    load.set_defaults(run=cmd_picks_load)
+    show = picks.add_parser("show")
+    show.add_argument("--date")
+    show.set_defaults(run=cmd_picks_show)
+    orders = sub.add_parser("orders", help="the orders of a day")
+    orders.add_argument("--date")
+    orders.add_argument("--status")
+    orders.set_defaults(run=cmd_orders)
+    sub.add_parser("positions", help="the position ledger").set_defaults(run=cmd_positions)
+    sub.add_parser("status", help="mode, clock and control flags").set_defaults(run=cmd_status)
+    for name, flag, help_text in (
+        ("pause", PAUSED, "stop sending new orders"),
+        ("halt", HALTED, "stop and cancel unsent orders"),
+    ):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--reason")
+        cmd.set_defaults(run=flag_command(flag, on=True))
+    sub.add_parser("resume", help="clear pause and halt").set_defaults(
+        run=flag_command("all", on=False)
+    )
+    cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
+    cred.add_argument("--env", choices=["paper", "real"], required=True)
+    cred.set_defaults(run=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "credentials":
+        return credentials.main(["store", "--env", args.env])
+    try:
+        ctx = Context(load_settings())
+        result: int = args.run(ctx, args)
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    except PicksError as e:
+        print(f"picks refused, nothing stored:\n{e}", file=sys.stderr)
+        return 2
+    except redis.RedisError as e:
+        print(f"Redis unavailable: {e}", file=sys.stderr)
+        return 1
+    return result
