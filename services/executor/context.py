@@ -1,0 +1,92 @@
+"""Everything a job needs (settings, Redis, clock, KIS client, books), built once per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import redis
+
+from shared.clock import Clock, build_clock
+from shared.control import Controls
+from shared.kis import KisClient, build_client
+from shared.market_calendar import KrxCalendar
+from shared.orders import OrderBook
+from shared.positions import PositionLedger
+from shared.redis_keys import Keys
+from shared.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "executor"
+"""Name of this service in heartbeats and logs."""
+@dataclass(frozen=True)
+class Context:
+    """The executor's dependencies; one per process, shared by every job it runs."""
+
+    settings: Settings
+    redis: redis.Redis
+    keys: Keys
+    clock: Clock
+    calendar: KrxCalendar
+    client: KisClient
+    book: OrderBook
+    ledger: PositionLedger
+    controls: Controls
+    stale_seconds: float
+    """An order ``submitting`` (or ``pending``) untouched this long, in real seconds, is stale."""
+    absence_grace_seconds: float
+    """Real seconds between a lost answer and the executions read that may prove absence."""
+
+
+def build_context(settings: Settings) -> Context:
+    """Connect to Redis and build the clock, calendar and KIS client for ``settings``."""
+    connection = redis.Redis.from_url(settings.redis_url)
+    keys = Keys(settings.redis_prefix)
+    clock = build_clock(settings, connection)
+    stale = settings.order_stale_seconds
+    longest_post = settings.kis_connect_timeout_seconds + settings.kis_read_timeout_seconds
+    if stale <= longest_post:
+        # Reconciliation takes a silent 'submitting' order for dead only after this long; if a
+        # live POST can outlast it, a slow answer could be read as absence and the order resent.
+        log.warning(
+            "ORDER_STALE_SECONDS=%g is not above the KIS connect+read timeouts (%gs): a slow "
+            "order POST could be reconciled while still in flight",
+            stale,
+            longest_post,
+        )
+    return Context(
+        settings=settings,
+        redis=connection,
+        keys=keys,
+        clock=clock,
+        calendar=KrxCalendar.from_settings(settings),
+        client=build_client(settings, connection, clock),
+        book=OrderBook(connection, keys, clock),
+        ledger=PositionLedger(connection, keys, clock),
+        controls=Controls(connection, keys),
+        stale_seconds=stale,
+        absence_grace_seconds=settings.order_absence_grace_seconds,
+    )
+
+
+_lock = threading.Lock()
+_current: Context | None = None
+
+
+def install(context: Context) -> Context:
+    """Make ``context`` the one :func:`get_context` returns (the worker's ``__main__`` does)."""
+    global _current
+    with _lock:
+        _current = context
+    return context
+
+
+def get_context() -> Context:
+    """This process's context, built from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = build_context(load_settings())
+        return _current

@@ -1,0 +1,244 @@
+"""Send one order record to KIS exactly once and follow it to its fills (DESIGN §4).
+
+Every POST is preceded by a successful ``pending -> submitting`` compare-and-set, and a record
+gets back to ``pending`` only when KIS provably has nothing (a temporary error raised before the
+order reached it, or a reconciliation that did not find it). So however many jobs run for one
+order, at most one POST is ever in flight and none is sent while an earlier one may exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from services.executor import events
+from services.executor.context import Context
+from services.executor.matching import row_for
+from services.executor.reconcile import HALTED, NEEDS_OPERATOR, SESSION_OVER, Reconciler
+from shared.kis.errors import (
+    KisAuthError,
+    KisError,
+    KisOutcomeUnknown,
+    KisRejected,
+    KisTemporaryError,
+)
+from shared.kis.models import OrderAck
+from shared.orders import BrokerOrderTaken, OrderRecord, OrderStatus
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF_FACTORS = (2, 4, 8)
+"""Waits before each resend after a temporary error, in units of KIS_RETRY_BACKOFF_SECONDS
+(0.5, 1 and 2 s by default): on top of the client's own retries, so bounded and short."""
+FILL_POLLS = 3
+"""Executions reads after KIS accepts an order (market orders usually fill at once)."""
+FILL_POLL_SECONDS = 0.2
+"""Real seconds between two of those reads."""
+
+
+class Placer:
+    """Places order records; one per process is enough (it holds no per-order state)."""
+
+    def __init__(self, ctx: Context, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ctx = ctx
+        self.book = ctx.book
+        self.reconciler = Reconciler(ctx)
+        self._sleep = sleep
+        base = ctx.settings.kis_retry_backoff_seconds
+        self.retry_delays = tuple(base * factor for factor in RETRY_BACKOFF_FACTORS)
+
+    def place(self, order_id: str) -> OrderStatus | None:
+        """Send the order if it is ``pending`` and allowed; its status afterwards (None: no record).
+
+        A paused system leaves the order ``pending`` without sending it: after resume, the
+        scheduler (or reconciliation, for pending orders older than ORDER_STALE_SECONDS) queues
+        it again.
+        """
+        record = self.book.get(order_id)
+        if record is None:
+            log.error("no order record %s: nothing to send", order_id)
+            return None
+        if record.status is not OrderStatus.PENDING:
+            log.info("order %s is already %s: not sending it", order_id, record.status.value)
+            return record.status
+        for attempt in range(len(self.retry_delays) + 1):
+            if attempt:
+                self._sleep(self.retry_delays[attempt - 1])
+            stopped = self._gate(record)
+            if stopped is not None:
+                return stopped
+            record, again = self._send(record)
+            if record.status is not OrderStatus.PENDING or not again:
+                return record.status
+        message = f"KIS did not take the order after {len(self.retry_delays) + 1} tries"
+        log.error("order %s left pending: %s (%s)", order_id, message, record.error_message)
+        events.send(
+            self.ctx.redis,
+            events.ORDER_ERROR,
+            events.problem_fields(record, record.error_code, f"{message}: {record.error_message}"),
+        )
+        return OrderStatus.PENDING
+
+    # Steps -------------------------------------------------------------------------------------
+    def _gate(self, record: OrderRecord) -> OrderStatus | None:
+        """Checked right before every POST: None to go ahead, else the status to stop with."""
+        if record.session < self.ctx.clock.now().date():
+            cancelled = self.reconciler.cancel(record, SESSION_OVER)
+            return self._status_after(record, cancelled)
+        if self.ctx.controls.halted:
+            cancelled = self.reconciler.cancel(record, HALTED)
+            return self._status_after(record, cancelled)
+        if self.ctx.controls.paused:
+            log.info("paused: order %s stays pending and is not sent", record.id)
+            return OrderStatus.PENDING
+        return None
+
+    def _send(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
+        """One POST; the record afterwards and whether trying again may help."""
+        taken = self.book.transition(
+            record.id,
+            OrderStatus.PENDING,
+            OrderStatus.SUBMITTING,
+            submitted_at=time.time(),
+            attempts=record.attempts + 1,
+            error_code="",
+            error_message="",
+        )
+        if taken is None:
+            current = self.book.get(record.id) or record
+            log.info("order %s was taken by another job (%s)", record.id, current.status.value)
+            return current, False
+        log.info("sending %s (%s, try %d)", taken.request.describe(), taken.id, taken.attempts)
+        try:
+            ack = self.ctx.client.place(taken.request)
+        except KisRejected as e:
+            return self._rejected(taken, e), False
+        except KisTemporaryError as e:
+            log.warning("order %s not sent, KIS unavailable: %s", taken.id, e)
+            return self._back_to_pending(taken, e), True
+        except KisAuthError as e:
+            # Refused at KIS's gateway, so nothing was placed; only a person can fix credentials.
+            log.error("order %s not sent, KIS refused our credentials: %s", taken.id, e)
+            back = self._back_to_pending(taken, e)
+            events.send(
+                self.ctx.redis, events.ORDER_ERROR, events.problem_fields(back, e.msg_cd, str(e))
+            )
+            return back, False
+        except KisOutcomeUnknown as e:
+            return self._unknown(taken, e), True
+        except Exception as e:
+            # Anything else happened with the POST possibly sent: only reconciliation may say.
+            self._mark_unknown(taken, "", f"unexpected error while sending: {e!r}")
+            raise
+        return self._accepted(taken, ack), False
+
+    def _rejected(self, taken: OrderRecord, error: KisRejected) -> OrderRecord:
+        message = error.msg1 or str(error)
+        rejected = self.book.transition(
+            taken.id,
+            OrderStatus.SUBMITTING,
+            OrderStatus.REJECTED,
+            error_code=error.msg_cd,
+            error_message=message,
+        )
+        record = rejected or self.book.get(taken.id) or taken
+        log.warning("order %s rejected by KIS: %s %s", taken.id, error.msg_cd, message)
+        if rejected is not None:
+            events.send(
+                self.ctx.redis,
+                events.ORDER_REJECTED,
+                events.problem_fields(rejected, error.msg_cd, message),
+            )
+        return record
+
+    def _back_to_pending(self, taken: OrderRecord, error: KisError) -> OrderRecord:
+        back = self.book.transition(
+            taken.id,
+            OrderStatus.SUBMITTING,
+            OrderStatus.PENDING,
+            error_code=error.msg_cd,
+            error_message=str(error),
+        )
+        return back or self.book.get(taken.id) or taken
+
+    def _unknown(self, taken: OrderRecord, error: KisOutcomeUnknown) -> OrderRecord:
+        """The answer was lost: reconcile this order before anything else is sent for it."""
+        unknown = self._mark_unknown(taken, error.msg_cd, str(error))
+        if unknown is None:
+            return self.book.get(taken.id) or taken
+        try:
+            settled = self.reconciler.settle_one(taken.id)
+        except KisError as e:
+            log.error("order %s left unknown, KIS executions unreadable now: %s", taken.id, e)
+            settled = None
+        return settled or self.book.get(taken.id) or unknown
+
+    def _mark_unknown(
+        self, taken: OrderRecord, code: str, message: str, *, operator: bool = False
+    ) -> OrderRecord | None:
+        unknown = self.book.transition(
+            taken.id,
+            OrderStatus.SUBMITTING,
+            OrderStatus.UNKNOWN,
+            error_code=NEEDS_OPERATOR if operator else code,
+            error_message=message,
+        )
+        if unknown is not None:
+            log.warning("order %s outcome unknown: %s", taken.id, message)
+            events.send(
+                self.ctx.redis, events.ORDER_UNKNOWN, events.problem_fields(unknown, code, message)
+            )
+        return unknown
+
+    def _accepted(self, taken: OrderRecord, ack: OrderAck) -> OrderRecord:
+        try:
+            accepted = self.book.transition(
+                taken.id,
+                OrderStatus.SUBMITTING,
+                OrderStatus.ACCEPTED,
+                broker_order_no=ack.order_no,
+                broker_branch_no=ack.branch_no,
+                broker_time=ack.order_time,
+            )
+        except BrokerOrderTaken as e:
+            # KIS gave us a number another record owns: our books are wrong somewhere. Reconciling
+            # could read this as absence and resend, so the order is parked for a person.
+            log.error("order %s: KIS order %s %s", taken.id, ack.order_no, e)
+            message = f"KIS accepted it as order {ack.order_no}, which another order owns"
+            return self._mark_unknown(taken, "", message, operator=True) or taken
+        if accepted is None:
+            current = self.book.get(taken.id) or taken
+            log.warning("order %s moved to %s while sending", taken.id, current.status.value)
+            return current
+        log.info("order %s accepted by KIS as %s", taken.id, ack.order_no)
+        events.send(self.ctx.redis, events.ORDER_ACCEPTED, events.order_fields(accepted))
+        return self._follow(accepted)
+
+    def _follow(self, record: OrderRecord) -> OrderRecord:
+        """Read the order's fills a few times; reconciliation takes over if it has none yet."""
+        for poll in range(FILL_POLLS):
+            if poll:
+                self._sleep(FILL_POLL_SECONDS)
+            try:
+                rows = self.ctx.client.daily_executions(
+                    record.session,
+                    code=record.code,
+                    side=record.side,
+                    order_no=record.broker_order_no,
+                )
+            except KisError as e:
+                log.warning("fills of order %s unreadable now: %s", record.id, e)
+                break
+            row = row_for(record.broker_order_no, rows)
+            if row is not None:
+                record = self.reconciler.record_progress(record, row)
+                if record.status is OrderStatus.FILLED:
+                    break
+        return record
+
+    def _status_after(self, record: OrderRecord, changed: OrderRecord | None) -> OrderStatus:
+        if changed is not None:
+            return changed.status
+        current = self.book.get(record.id)
+        return current.status if current else record.status

@@ -1,0 +1,99 @@
+"""The operator CLI as a user runs it: a real process against a real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from shared.picks import stored_picks
+from shared.redis_keys import Keys
+from tests.conftest import ROOT, service_env
+
+SEED = {
+    "002680": ["한타", 3155],
+    "177350": ["베셀", 7630],
+    "312610": ["에이에프더블류", 3505],
+    "096870": ["엘디티", 4145],
+    "311390": ["네오크레마", 13450],
+}
+
+
+def kat(redis_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=service_env(redis_url),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+class Evil:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {PWNED}",))
+
+
+PWNED = Path("/nonexistent")
+
+
+def test_picks_load_and_show(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> None:
+    path = tmp_path / "select_dict.pkl"
+    path.write_bytes(pickle.dumps(SEED))
+    loaded = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "stored 5 picks for 2026-03-04" in loaded.stdout
+    from datetime import date
+
+    picks = stored_picks(redis_client, Keys(), date(2026, 3, 4))
+    assert picks is not None and {p.code: [p.name, p.target] for p in picks} == SEED
+    shown = kat(redis_url, "picks", "show", "--date", "2026-03-04")
+    assert "에이에프더블류" in shown.stdout and "13,450" in shown.stdout
+
+
+def test_a_malicious_pickle_is_refused_and_never_run(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    global PWNED
+    PWNED = tmp_path / "pwned"
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"005930": Evil()}))
+    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    assert result.returncode == 2
+    assert "refused to load" in result.stderr and "nothing stored" in result.stderr
+    assert not PWNED.exists()
+    assert redis_client.keys("kat:picks:*") == []
+
+
+def test_a_file_with_bad_rows_loads_nothing(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "picks.csv"
+    path.write_text("code,name,target\n002680,한타,3155\n5930,삼성,70000\n000660,,0\n")
+    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    assert result.returncode == 2
+    assert "row 3 (code '5930')" in result.stderr and "row 4 (code '000660')" in result.stderr
+    assert redis_client.keys("kat:picks:*") == []
+
+
+def test_picks_for_a_closed_day_are_refused(redis_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "picks.json"
+    path.write_text(json.dumps(SEED, ensure_ascii=False))
+    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-06-03")
+    assert result.returncode == 2 and "not a KRX session" in result.stderr
+
+
+def test_pause_status_resume(redis_url: str) -> None:
+    assert kat(redis_url, "pause", "--reason", "lunch").returncode == 0
+    status = json.loads(kat(redis_url, "status").stdout)
+    assert status["controls"]["paused"]["reason"] == "lunch"
+    assert status["account"] == "******00-01"
+    assert kat(redis_url, "halt").returncode == 0
+    assert kat(redis_url, "resume").returncode == 0
+    assert json.loads(kat(redis_url, "status").stdout)["controls"] == {}

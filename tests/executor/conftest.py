@@ -1,0 +1,189 @@
+"""A simulator, a real Redis and executor processes, and the scheduler's side of the contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from rq import Queue
+
+from shared.clock import SimulatedClock
+from shared.control import Controls
+from shared.kis import KisClient, Side, build_client
+from shared.orders import OrderBook, OrderIntent, OrderRecord, Reason
+from shared.positions import PositionLedger
+from shared.queues import NOTIFY_QUEUE, enqueue_order
+from shared.redis_keys import Keys
+from shared.settings import load_settings
+from tests.conftest import ROOT, ServiceProcess, Sim, service_env
+
+TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
+"""A regular session, mid-morning."""
+SESSION = date(2026, 3, 3)
+ACCOUNT = "73519246-01"
+"""A configured account, so the tests can check its digits never leak."""
+APP_KEY = "PSexecutorTestAppKey7788"
+APP_SECRET = "executor-test-secret-ZQ93kd"
+SECRETS = (ACCOUNT, ACCOUNT.replace("-", ""), ACCOUNT.split("-")[0], APP_KEY, APP_SECRET)
+SAMSUNG = "005930"
+HYNIX = "000660"
+KAKAO = "035720"
+
+StartSim = Callable[..., Sim]
+
+
+@dataclass
+class Harness:
+    """One test's world: the simulator, Redis, and helpers that act like the scheduler."""
+
+    sim: Sim
+    redis_url: str
+    redis: redis.Redis
+    clock_env: dict[str, str]
+    tmp_path: Path
+    keys: Keys = field(default_factory=Keys)
+    started: list[ServiceProcess] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        start = datetime.fromisoformat(self.clock_env["CLOCK_START"])
+        clock = SimulatedClock(start, 1.0, float(self.clock_env["CLOCK_EPOCH"]))
+        self.book = OrderBook(self.redis, self.keys, clock)
+        self.ledger = PositionLedger(self.redis, self.keys, clock)
+        self.controls = Controls(self.redis, self.keys)
+        self.clock = clock
+
+    # Processes -------------------------------------------------------------------------------
+    def env(self, **overrides: str) -> dict[str, str]:
+        settings = {
+            "KIS_SIM_URL": self.sim.url,
+            "KIS_RATE_LIMIT": "20",
+            "KIS_RETRY_BACKOFF_SECONDS": "0.05",
+            "KIS_TOKEN_ISSUE_INTERVAL_SECONDS": "0",
+            "KIS_APP_KEY": APP_KEY,
+            "KIS_APP_SECRET": APP_SECRET,
+            "KIS_ACCOUNT": ACCOUNT,
+            "ORDER_ABSENCE_GRACE_SECONDS": "0.5",
+            **self.clock_env,
+        }
+        return service_env(self.redis_url, **{**settings, **overrides})
+
+    def burst(self, **env: str) -> str:
+        """Run ``python -m services.executor --burst`` to the end; its log."""
+        done = subprocess.run(
+            [sys.executable, "-m", "services.executor", "--burst"],
+            env=self.env(**env),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        self.check_no_secret(output)
+        return output
+
+    def start(self, **env: str) -> ServiceProcess:
+        """A long-running executor (stopped at teardown)."""
+        log = self.tmp_path / f"executor-{len(self.started)}.log"
+        service = ServiceProcess([sys.executable, "-m", "services.executor"], self.env(**env), log)
+        self.started.append(service)
+        return service
+
+    def client(self) -> KisClient:
+        """A KIS client with the executor's settings, to play a POST whose executor died."""
+        settings = load_settings(self.env())
+        return build_client(settings, self.redis, self.clock)
+
+    # The scheduler's side --------------------------------------------------------------------
+    def order(
+        self,
+        code: str,
+        side: Side,
+        quantity: int,
+        reason: Reason = Reason.ENTRY,
+        *,
+        enqueue: bool = True,
+    ) -> OrderRecord:
+        intent = OrderIntent(SESSION, code, f"name-{code}", side, reason, quantity, 70_000)
+        record = self.book.create(intent)
+        assert record is not None
+        if enqueue:
+            assert enqueue_order(self.redis, record.id, side)
+        return record
+
+    def get(self, order_id: str) -> OrderRecord:
+        record = self.book.get(order_id)
+        assert record is not None
+        return record
+
+    # The simulator ---------------------------------------------------------------------------
+    def account(self, cash: int = 10_000_000, holdings: list[dict[str, Any]] | None = None) -> None:
+        self.sim.admin(
+            "POST", "accounts", json={"account": ACCOUNT, "cash": cash, "holdings": holdings or []}
+        )
+
+    def price(self, code: str, price: int) -> None:
+        self.sim.admin("POST", "prices", json={code: [["09:00", price]]})
+
+    def fault(self, kind: str, **extra: object) -> None:
+        self.sim.admin("POST", "faults", json={"kind": kind, "path": "order-cash", **extra})
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.sim.admin("GET", "stats").json()
+        return data
+
+    def sim_orders(self, code: str) -> int:
+        """Orders of ``code`` the simulator holds today (read the way KIS would answer)."""
+        return len(self.client().daily_executions(SESSION, code=code))
+
+    # Notifications ---------------------------------------------------------------------------
+    def notifications(self) -> list[dict[str, Any]]:
+        jobs = Queue(NOTIFY_QUEUE, connection=self.redis).get_jobs()
+        payloads = [dict(job.args[0]) for job in jobs]
+        self.check_no_secret(json.dumps(payloads, ensure_ascii=False))
+        return payloads
+
+    def events(self, order_id: str) -> list[str]:
+        return [p["event"] for p in self.notifications() if p.get("order_id") == order_id]
+
+    @staticmethod
+    def check_no_secret(text: str) -> None:
+        for secret in SECRETS:
+            assert secret not in text, f"a secret leaked: {secret[:3]}..."
+
+
+@pytest.fixture
+def make_harness(
+    start_sim: StartSim, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> Iterator[Callable[..., Harness]]:
+    """Factory: ``make_harness(start=...)`` starts a simulator sharing the tests' clock."""
+    made: list[Harness] = []
+
+    def make(start: str = TUESDAY_10AM, **sim_env: str) -> Harness:
+        clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}
+        sim = start_sim(SIM_RATE_LIMIT="20", SIM_TOKEN_THROTTLE_SECONDS="0", **clock_env, **sim_env)
+        harness = Harness(sim, redis_url, redis_client, clock_env, tmp_path)
+        harness.account()
+        harness.price(SAMSUNG, 70_000)
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        for service in harness.started:
+            service.stop()
+
+
+@pytest.fixture
+def world(make_harness: Callable[..., Harness]) -> Harness:
+    """A harness at 10:00 on a regular session."""
+    return make_harness()
