@@ -10,7 +10,9 @@ from typing import Any
 
 import redis
 from rq import Queue
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from shared.kis.models import Side
 
@@ -38,6 +40,26 @@ NOTIFY_TTL_SECONDS = 86_400
 """A notification waits at most a day for a notifier."""
 
 
+SERIALIZER = JSONSerializer
+"""Jobs are stored as JSON, never pickles (DESIGN §5); every producer and worker uses it."""
+
+ALL_QUEUES = (*ORDER_QUEUES, NOTIFY_QUEUE)
+"""Every queue of the system, for inspection."""
+
+
+def queue(client: redis.Redis, name: str) -> Queue:
+    """The RQ queue ``name`` with the system's serializer."""
+    return Queue(name, connection=client, serializer=SERIALIZER)
+
+
+def fetch_job(client: redis.Redis, job_id: str) -> Job | None:
+    """The RQ job ``job_id`` with the system's serializer, or None."""
+    try:
+        return Job.fetch(job_id, connection=client, serializer=SERIALIZER)
+    except NoSuchJobError:
+        return None
+
+
 def order_queue(side: Side) -> str:
     return SELL_QUEUE if side is Side.SELL else BUY_QUEUE
 
@@ -48,9 +70,8 @@ def enqueue_order(client: redis.Redis, order_id: str, side: Side) -> bool:
     No ``Retry``: RQ re-queues a killed worker's job while it has retries left, which could send
     an order twice. A crashed order is settled by reconciliation instead.
     """
-    queue = Queue(order_queue(side), connection=client)
     try:
-        queue.enqueue(
+        queue(client, order_queue(side)).enqueue(
             PLACE_ORDER,
             order_id,
             job_id=order_id,
@@ -66,22 +87,23 @@ def enqueue_order(client: redis.Redis, order_id: str, side: Side) -> bool:
     return True
 
 
-def enqueue_reconcile(client: redis.Redis, session_iso: str) -> None:
-    """Queue a reconciliation of one session's orders (sell queue: ahead of new buys)."""
-    Queue(SELL_QUEUE, connection=client).enqueue(
+def enqueue_reconcile(client: redis.Redis, session_iso: str, why: str = "") -> str:
+    """Queue a reconciliation of a session's orders (sell queue: before new buys); its job id."""
+    job = queue(client, SELL_QUEUE).enqueue(
         RECONCILE_ORDERS,
         session_iso,
         ttl=ORDER_JOB_TTL_SECONDS,
         job_timeout=ORDER_JOB_TIMEOUT_SECONDS,
         result_ttl=3600,
         failure_ttl=7 * 86_400,
-        description=f"reconcile orders of {session_iso}",
+        description=f"reconcile orders of {session_iso}{f' ({why})' if why else ''}",
     )
+    return str(job.id)
 
 
 def notify(client: redis.Redis, event: str, **fields: Any) -> None:
     """Queue a notification event (JSON-safe fields) for the notifier."""
-    Queue(NOTIFY_QUEUE, connection=client).enqueue(
+    queue(client, NOTIFY_QUEUE).enqueue(
         DELIVER,
         {"event": event, **fields},
         ttl=NOTIFY_TTL_SECONDS,

@@ -96,6 +96,18 @@ class Keys:
         """Marker that ``what`` (a notice, the post-market run) happened for a session."""
         return f"{self.prefix}once:{what}:{session.isoformat()}"
 
+    def account_snapshot(self) -> str:
+        """JSON of the last balance the scheduler read: cash, total value, holdings, P&L."""
+        return f"{self.prefix}account:snapshot"
+
+    def equity(self, session: date) -> str:
+        """Sorted set of the account's total value through a session (score: unix time)."""
+        return f"{self.prefix}account:equity:{session.isoformat()}"
+
+    def outbox(self) -> str:
+        """List of formatted notifications waiting for delivery, oldest first."""
+        return f"{self.prefix}notify:outbox"
+
     # Processes --------------------------------------------------------------------------------
     def heartbeat(self, service: str, instance: str) -> str:
         """JSON heartbeat of one process, expiring when the process stops beating."""

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "executor"
 """Name of this service in heartbeats and logs."""
+
+
 @dataclass(frozen=True)
 class Context:
     """The executor's dependencies; one per process, shared by every job it runs."""

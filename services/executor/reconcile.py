@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from services.executor import events
@@ -31,7 +30,7 @@ from services.executor.matching import (
 from shared.kis.models import Execution
 from shared.orders import AT_BROKER, BrokerOrderTaken, OrderRecord, OrderStatus
 from shared.positions import FillApplied
-from shared.queues import enqueue_order
+from shared.queues import enqueue_order, fetch_job
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +196,7 @@ class Reconciler:
         The job id is the order id, so a finished, failed or abandoned job (started by an
         executor whose heartbeat is gone) is deleted first, or ``enqueue_order`` refuses the id.
         """
-        try:
-            job: Job | None = Job.fetch(record.id, connection=self.ctx.redis)
-        except NoSuchJobError:
-            job = None
+        job = fetch_job(self.ctx.redis, record.id)
         if job is not None:
             if self._may_still_run(job):
                 return False

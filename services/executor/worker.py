@@ -10,13 +10,13 @@ import time
 from types import FrameType
 
 import redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
 from shared.control import beat
 from shared.kis.errors import KisError
-from shared.queues import ORDER_QUEUES
+from shared.queues import ORDER_QUEUES, SERIALIZER, queue
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def run(ctx: Context, instance: str, *, burst: bool) -> int:
     signal.signal(signal.SIGTERM, _stop_now)
     try:
         recover(ctx)
-        queues = [Queue(name, connection=ctx.redis) for name in ORDER_QUEUES]
-        worker = SimpleWorker(queues, connection=ctx.redis, name=instance)
+        queues = [queue(ctx.redis, name) for name in ORDER_QUEUES]
+        worker = SimpleWorker(queues, connection=ctx.redis, name=instance, serializer=SERIALIZER)
         log.info("executor %s working on %s (burst=%s)", instance, ", ".join(ORDER_QUEUES), burst)
         worker.work(burst=burst, logging_level=ctx.settings.log_level)
     finally:

@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 import redis
-from rq import Queue
 
 from shared.clock import SimulatedClock
 from shared.control import Controls
 from shared.kis import KisClient, Side, build_client
 from shared.orders import OrderBook, OrderIntent, OrderRecord, Reason
 from shared.positions import PositionLedger
-from shared.queues import NOTIFY_QUEUE, enqueue_order
+from shared.queues import NOTIFY_QUEUE, enqueue_order, queue
 from shared.redis_keys import Keys
 from shared.settings import load_settings
 from tests.conftest import ROOT, ServiceProcess, Sim, service_env
@@ -147,7 +146,7 @@ class Harness:
 
     # Notifications ---------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, Any]]:
-        jobs = Queue(NOTIFY_QUEUE, connection=self.redis).get_jobs()
+        jobs = queue(self.redis, NOTIFY_QUEUE).get_jobs()
         payloads = [dict(job.args[0]) for job in jobs]
         self.check_no_secret(json.dumps(payloads, ensure_ascii=False))
         return payloads

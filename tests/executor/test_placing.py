@@ -10,13 +10,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import requests
-from rq import Queue
-from rq.job import Job
 
 from shared.control import HALTED, PAUSED, heartbeats
 from shared.kis import Side
 from shared.orders import OrderStatus, Reason
-from shared.queues import BUY_QUEUE, PLACE_ORDER, enqueue_order, enqueue_reconcile
+from shared.queues import BUY_QUEUE, PLACE_ORDER, enqueue_order, enqueue_reconcile, fetch_job, queue
 from tests.conftest import ROOT, free_port, service_env, wait_for
 from tests.executor.conftest import HYNIX, KAKAO, SAMSUNG, SESSION, Harness
 
@@ -81,7 +79,7 @@ def test_the_same_order_twice_is_sent_once(world: Harness) -> None:
     buy = world.order(SAMSUNG, Side.BUY, 3)
     assert not enqueue_order(world.redis, buy.id, Side.BUY)
     # A stray second job for the same order (another id) must not send it again either.
-    Queue(BUY_QUEUE, connection=world.redis).enqueue(PLACE_ORDER, buy.id, job_id="stray-copy")
+    queue(world.redis, BUY_QUEUE).enqueue(PLACE_ORDER, buy.id, job_id="stray-copy")
     world.burst()
 
     record = world.get(buy.id)
@@ -91,7 +89,7 @@ def test_the_same_order_twice_is_sent_once(world: Harness) -> None:
     position = world.ledger.get(SAMSUNG)
     assert position is not None and position.quantity == 3
 
-    Queue(BUY_QUEUE, connection=world.redis).enqueue(PLACE_ORDER, buy.id, job_id="later-copy")
+    queue(world.redis, BUY_QUEUE).enqueue(PLACE_ORDER, buy.id, job_id="later-copy")
     world.burst()
     assert world.stats()["orders"] == 1
     assert world.get(buy.id).version == record.version
@@ -111,7 +109,7 @@ def test_too_little_cash_is_a_final_rejection(world: Harness) -> None:
     assert rejected["error_code"] == record.error_code
     assert rejected["message"] == record.error_message
 
-    Queue(BUY_QUEUE, connection=world.redis).enqueue(PLACE_ORDER, buy.id, job_id="again")
+    queue(world.redis, BUY_QUEUE).enqueue(PLACE_ORDER, buy.id, job_id="again")
     world.burst()
     assert sum(world.stats()["rejections"].values()) == 1
     assert world.get(buy.id).status is OrderStatus.REJECTED
@@ -202,8 +200,8 @@ def test_an_executor_killed_before_its_post_left_is_resent_by_the_next(world: Ha
     buy = world.order(SAMSUNG, Side.BUY, 5)
     # What a worker SIGKILLed right after 'submitting' leaves: its job started (and never to
     # finish) and the record in 'submitting', with nothing at KIS.
-    job = Job.fetch(buy.id, connection=world.redis)
-    Queue(BUY_QUEUE, connection=world.redis).remove(job)
+    job = fetch_job(world.redis, buy.id)
+    queue(world.redis, BUY_QUEUE).remove(job)
     with world.redis.pipeline() as pipe:
         job.prepare_for_execution("dead-host-1-abcdef", pipe)
         pipe.execute()

@@ -1,0 +1,89 @@
+"""``python -m services.scheduler``: settings, logging, Redis, clock, calendar, KIS; run forever."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+import redis
+
+from services.scheduler.loop import ROLE, Scheduler
+from shared.clock import build_clock
+from shared.kis.client import build_client
+from shared.logs import setup_logging
+from shared.market_calendar import KrxCalendar
+from shared.queues import notify
+from shared.settings import ConfigError, load_settings
+
+log = logging.getLogger("scheduler")
+
+REDIS_RETRY_SECONDS = 2.0
+"""Real seconds between attempts to reach Redis at start."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until SIGTERM or SIGINT; exit code 2 on bad configuration."""
+    argparse.ArgumentParser(
+        prog="python -m services.scheduler",
+        description="Decide the day's trades on the KRX calendar and queue them for the executor "
+        "(one leader; a second copy waits as a standby). Configured by the environment.",
+    ).parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    setup_logging(ROLE, settings.log_level, settings.secret_values())
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    client = redis.Redis.from_url(settings.redis_url)
+    # Never exit on our own: a Redis that is late to start is waited for.
+    while not stop.is_set():
+        try:
+            client.ping()
+            break
+        except redis.RedisError as e:
+            log.warning("Redis not reachable (%s); trying again", e)
+            stop.wait(REDIS_RETRY_SECONDS)
+    if stop.is_set():
+        return 0
+
+    clock = build_clock(settings, client)
+    calendar = KrxCalendar.from_settings(settings)
+    kis = build_client(settings, client, clock)
+    scheduler = Scheduler(settings, client, kis, clock, calendar)
+    log.info(
+        "mode %s, endpoint %s, account %s, clock %r",
+        settings.kis_env,
+        settings.base_url,
+        settings.masked_account,
+        clock,
+    )
+    _notify(client, "service_start", service=ROLE, instance=scheduler.instance)
+    scheduler.run(stop)
+    _notify(client, "service_stop", service=ROLE, instance=scheduler.instance)
+    log.info("stopped")
+    return 0
+
+
+def _notify(client: redis.Redis, event: str, **fields: str) -> None:
+    try:
+        notify(client, event, **fields)
+    except redis.RedisError as e:
+        log.warning("notification %s not queued: %s", event, e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

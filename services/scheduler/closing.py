@@ -1,0 +1,179 @@
+"""Post-market: settle the day's orders with KIS, bring the ledger up to date, export, summarise."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import redis
+from rq.job import JobStatus
+
+from services.scheduler.metering import Broker
+from shared.kis.models import Balance
+from shared.orders import OrderBook, OrderRecord, OrderStatus
+from shared.positions import Position, PositionLedger, Realized
+from shared.queues import enqueue_reconcile, fetch_job
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WAIT_SECONDS = 60.0
+"""Longest the post-market run waits for the executor's reconciliation, in real seconds."""
+RECONCILE_POLL_SECONDS = 0.25
+"""How often the job's status is read while waiting, in real seconds."""
+DONE_STATUSES = frozenset(
+    {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+)
+"""RQ statuses of a job that will not run any more."""
+SESSION_CLOSED = "session closed"
+"""``error_message`` of an order cancelled because the session ended before it was sent."""
+
+Pause = Callable[[float], bool]
+"""Wait some real seconds while keeping the leader lock; False when the process must stop."""
+
+
+def wait_for_job(
+    client: redis.Redis, job_id: str, pause: Pause, timeout: float = RECONCILE_WAIT_SECONDS
+) -> str:
+    """The job's final status, ``"timeout"`` after ``timeout`` real seconds, or ``"stopped"``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = fetch_job(client, job_id)
+        if job is None:
+            # Expired or cleaned up: it is not running any more either way.
+            return "gone"
+        status = job.get_status()
+        if status in DONE_STATUSES:
+            return str(status.value if isinstance(status, JobStatus) else status)
+        if time.monotonic() >= deadline:
+            return "timeout"
+        if not pause(RECONCILE_POLL_SECONDS):
+            return "stopped"
+
+
+def cancel_unsent(book: OrderBook, session: date) -> list[OrderRecord]:
+    """Cancel the session's orders that never left ``pending``: KIS takes no order after the close.
+
+    Compare-and-set: an order the executor moved on meanwhile is left to it.
+    """
+    cancelled = []
+    for record in book.with_status(session, [OrderStatus.PENDING]):
+        done = book.transition(
+            record.id, OrderStatus.PENDING, OrderStatus.CANCELLED, error_message=SESSION_CLOSED
+        )
+        if done is not None:
+            cancelled.append(done)
+    return cancelled
+
+
+def apply_unapplied(book: OrderBook, ledger: PositionLedger, session: date) -> int:
+    """Write fills the executor recorded but did not apply yet (idempotent); how many orders."""
+    applied = 0
+    for record in book.of_day(session):
+        if record.unapplied_quantity > 0 and ledger.apply_fills(record.id) is not None:
+            applied += 1
+    return applied
+
+
+def daily_summary(
+    session: date,
+    realized: Iterable[Realized],
+    positions: Iterable[Position],
+    orders: Iterable[OrderRecord],
+    cash: int,
+    total_value: int,
+    reconciliation: str = "finished",
+) -> dict[str, object]:
+    """The ``daily_summary`` notification's fields (JSON-safe; no account data)."""
+    realized = list(realized)
+    trades = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "quantity": r.quantity,
+            "buy_price": str(r.buy_price),
+            "sell_price": str(r.sell_price),
+            "profit": r.profit,
+            "profit_rate": str(r.profit_rate),
+            "reason": r.reason,
+        }
+        for r in realized
+    ]
+    return {
+        "session": session.isoformat(),
+        "realized": trades,
+        "realized_profit": sum(r.profit for r in realized),
+        "positions": [
+            {
+                "code": p.code,
+                "name": p.name,
+                "quantity": p.quantity,
+                "average_price": str(p.average_price),
+                "buy_session": p.buy_session.isoformat(),
+            }
+            for p in positions
+        ],
+        "orders": dict(sorted(Counter(o.status.value for o in orders).items())),
+        "cash": cash,
+        "total_value": total_value,
+        # Anything but "finished" means KIS may know fills the ledger does not have yet.
+        "reconciliation": reconciliation,
+    }
+
+
+class DayCloser:
+    """The post-market run of one session; safe to run again after a crash halfway."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        book: OrderBook,
+        ledger: PositionLedger,
+        broker: Broker,
+        export_folder: Path,
+        pause: Pause,
+        *,
+        on_balance: Callable[[date, Balance], None] | None = None,
+        reconcile_wait_seconds: float = RECONCILE_WAIT_SECONDS,
+    ) -> None:
+        self._redis = client
+        self._book = book
+        self._ledger = ledger
+        self._broker = broker
+        self._folder = export_folder
+        self._pause = pause
+        self._wait_seconds = reconcile_wait_seconds
+        self._on_balance = on_balance
+
+    def close(self, session: date) -> dict[str, object]:
+        """Reconcile, cancel what was never sent, apply fills, export; the summary's fields."""
+        job_id = enqueue_reconcile(self._redis, session.isoformat(), why="post-market")
+        outcome = wait_for_job(self._redis, job_id, self._pause, self._wait_seconds)
+        if outcome != JobStatus.FINISHED.value:
+            log.warning(
+                "post-market reconciliation of %s ended %s; the ledger may lag KIS until the "
+                "executor catches up",
+                session,
+                outcome,
+            )
+        cancelled = cancel_unsent(self._book, session)
+        for record in cancelled:
+            log.info("cancelled %s: never sent before the close", record.id)
+        apply_unapplied(self._book, self._ledger, session)
+        as_json, as_pickle = self._ledger.export(self._folder, session)
+        log.info("ledger exported to %s and %s", as_json, as_pickle)
+        balance = self._broker.balance()
+        if self._on_balance is not None:
+            self._on_balance(session, balance)
+        return daily_summary(
+            session,
+            self._ledger.realized(session),
+            self._ledger.all().values(),
+            self._book.of_day(session),
+            cash=balance.summary.deposit,
+            total_value=balance.summary.total_value,
+            reconciliation=outcome,
+        )

@@ -1,0 +1,349 @@
+"""The scheduler loop: one leader, the phases of the KRX day, and the I/O around the decisions.
+
+``Scheduler.step`` does one iteration; ``Scheduler.run`` repeats it until asked to stop and never
+returns on its own. Every wait is cut into slices of at most a third of the leader lock's TTL so
+the lock and the heartbeat stay fresh and a stop request is seen quickly: a standby can take
+over only from a leader that has really stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import redis
+
+from services.scheduler.account import AccountRecorder
+from services.scheduler.closing import DayCloser
+from services.scheduler.cycle import Placed, Trader
+from services.scheduler.decisions import unsettled
+from services.scheduler.metering import Broker, CallCounts, MeteredBroker
+from services.scheduler.notices import QueueNotifier, first_time
+from services.scheduler.plan import Planner
+from services.scheduler.quotes import PollingQuotes, QuoteSource
+from shared.clock import Clock
+from shared.control import HEARTBEAT_TTL_SECONDS, Controls, LeaderLock, beat, instance_id
+from shared.kis.errors import KisAuthError, KisError
+from shared.kis.models import Balance
+from shared.logs import RedactingFilter
+from shared.market_calendar import KrxCalendar
+from shared.orders import OrderBook, OrderRecord
+from shared.positions import PositionLedger
+from shared.queues import enqueue_reconcile
+from shared.redis_keys import Keys
+from shared.rules import (
+    PREMARKET_LEAD,
+    Phase,
+    Thresholds,
+    phase_at,
+)
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROLE = "scheduler"
+"""The leader lock's role and the heartbeat's service name."""
+ERROR_PAUSE_SECONDS = 2.0
+"""Real seconds to wait after a failed iteration (capped by the lock's refresh interval)."""
+STANDBY_MARGIN_SECONDS = 0.02
+"""A standby tries again this long after the leader's lock would lapse, in real seconds."""
+ERROR_NOTICE_INTERVAL_SECONDS = 300.0
+"""The same unexpected error is notified at most once in this many real seconds."""
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """What one intraday or pre-close cycle did and cost."""
+
+    phase: str
+    session: str
+    seconds: float
+    calls: CallCounts
+    buys: int = 0
+    sells: int = 0
+    held_back: str = ""
+    at: float = field(default_factory=time.time)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["calls"] = self.calls.as_json()
+        return data
+
+
+class Scheduler:
+    """Decides what to trade; the executor trades. Its I/O dependencies are passed in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: redis.Redis,
+        broker: Broker,
+        clock: Clock,
+        calendar: KrxCalendar,
+        quotes: QuoteSource | None = None,
+        *,
+        instance: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.redis = client
+        self.keys = Keys(settings.redis_prefix)
+        self.broker = MeteredBroker(broker)
+        self.quotes = quotes if quotes is not None else PollingQuotes(self.broker)
+        self.clock = clock
+        self.calendar = calendar
+        self.th = Thresholds.from_settings(settings)
+        self.instance = instance or instance_id()
+        self.lock = LeaderLock(
+            client, self.keys.leader(ROLE), self.instance, settings.scheduler_lock_seconds
+        )
+        self.controls = Controls(client, self.keys)
+        self.book = OrderBook(client, self.keys, clock)
+        self.ledger = PositionLedger(client, self.keys, clock)
+        self._notify = QueueNotifier(client)
+        self.planner = Planner(client, self.keys, self.broker, settings.picks_file, self._notify)
+        self.trader = Trader(
+            client,
+            self.book,
+            self.ledger,
+            self.broker,
+            self.quotes,
+            calendar,
+            self.th,
+            settings.sell_scope,
+            self._notify,
+            self._record_balance,
+        )
+        self.account = AccountRecorder(client, self.keys)
+        self._redactor = RedactingFilter(settings.secret_values())
+        self._stop = stop if stop is not None else threading.Event()
+        # Refresh well inside both the lock's and the heartbeat's lifetime.
+        self._slice = min(settings.scheduler_lock_seconds, HEARTBEAT_TTL_SECONDS) / 3
+        self._leading: bool | None = None  # unknown until the first look: logged either way
+        self._phase: Phase | None = None
+        self._session: date | None = None
+        self._held_back = ""
+        self._last_cycle: CycleReport | None = None
+        self._cycles = 0
+        self._requests = 0
+        # The first reconcile waits a full interval: orders made in the first cycle are not stale.
+        self._last_reconcile = time.monotonic()
+        self._last_error: tuple[str, float] = ("", 0.0)
+
+    # The loop ----------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Iterate until ``stop`` is set; errors are logged and the loop goes on."""
+        self._stop = stop
+        log.info("scheduler %s starting (sell scope %s)", self.instance, self.settings.sell_scope)
+        while not stop.is_set():
+            try:
+                self.step()
+            except KisError as e:
+                level = logging.ERROR if isinstance(e, KisAuthError) else logging.WARNING
+                log.log(level, "KIS error in %s: %s; going on next cycle", self._phase, e)
+                stop.wait(min(ERROR_PAUSE_SECONDS, self._slice))
+            except Exception as e:
+                log.exception("unexpected error in %s; going on", self._phase)
+                self._notify_error(e)
+                stop.wait(min(ERROR_PAUSE_SECONDS, self._slice))
+        self.close()
+
+    def step(self) -> None:
+        """One iteration: lead or stand by, then do what the phase of the day asks."""
+        if not self._lead():
+            self._beat()
+            self._stop.wait(self._standby_wait())
+            return
+        now = self.clock.now()
+        today = now.date()
+        session = self.calendar.session(today)
+        phase = phase_at(now, session, self.th)
+        self._enter(phase, today)
+        self._beat()
+        if session is None:
+            self._closed_day(today)
+        elif phase is Phase.OVERNIGHT:
+            self._sleep_until(session.opens - PREMARKET_LEAD)
+        elif phase is Phase.PREMARKET:
+            self.planner.plan_for(today)
+            self._sleep_until(session.opens)
+        elif phase in (Phase.INTRADAY, Phase.PRECLOSE):
+            self._cycle(today, phase)
+        else:
+            self._post_market(today)
+            # To midnight, not to the next session: a closed day after this one gets its notice.
+            self._sleep_until(
+                datetime.combine(today + timedelta(days=1), datetime.min.time(), now.tzinfo)
+            )
+
+    def close(self) -> None:
+        """Give up the lead and the heartbeat so a standby takes over at once."""
+        try:
+            self.lock.release()
+            self.redis.delete(self.keys.heartbeat(ROLE, self.instance))
+        except redis.RedisError as e:
+            log.warning("could not release the leader lock: %s", e)
+        self._leading = False
+
+    # Phases ------------------------------------------------------------------------------------
+    def _closed_day(self, today: date) -> None:
+        upcoming = self.calendar.next_session(today)
+        if first_time(self.redis, self.keys.once("closed", today)):
+            log.info("KRX is closed on %s; next session %s", today, upcoming.day)
+            self._notify("closed_day", day=today.isoformat(), next_session=upcoming.day.isoformat())
+        self._sleep_until(upcoming.opens - PREMARKET_LEAD)
+
+    def _cycle(self, today: date, phase: Phase) -> None:
+        """One intraday or pre-close cycle: buys (intraday only), then sells, then upkeep."""
+        started = time.monotonic()
+        self.broker.take()
+        placed = Placed()
+        held_back = ""
+        try:
+            plan = self.planner.plan_for(today) if phase is Phase.INTRADAY else None
+            records = self.book.of_day(today)
+            held_back = self._check_controls()
+            if not held_back:
+                placed = self.trader.cycle(today, phase, plan, records, self._lead)
+            self._reconcile_if_due(today, records)
+        finally:
+            calls = self.broker.take()
+            self._cycles += 1
+            self._requests += calls.requests
+            self._last_cycle = CycleReport(
+                phase=phase.value,
+                session=today.isoformat(),
+                seconds=round(time.monotonic() - started, 4),
+                calls=calls,
+                buys=placed.buys,
+                sells=placed.sells,
+                held_back=held_back,
+            )
+            self._beat()
+            self._wait_real(
+                self.settings.scheduler_min_cycle_seconds - (time.monotonic() - started)
+            )
+
+    def _post_market(self, today: date) -> None:
+        marker = self.keys.once("postmarket", today)
+        if self.redis.exists(marker):
+            return
+        closer = DayCloser(
+            self.redis,
+            self.book,
+            self.ledger,
+            self.broker,
+            self.settings.export_folder,
+            self._wait_real,
+            on_balance=self._record_balance,
+        )
+        summary = closer.close(today)
+        # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
+        # summary goes out once.
+        if first_time(self.redis, marker):
+            log.info("post-market of %s done: %s", today, summary)
+            self._notify("daily_summary", **summary)
+
+    # Upkeep ------------------------------------------------------------------------------------
+    def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:
+        """Every ORDER_STALE_SECONDS, let the executor settle or re-send what is still open."""
+        if time.monotonic() - self._last_reconcile < self.settings.order_stale_seconds:
+            return
+        self._last_reconcile = time.monotonic()
+        if unsettled(records):
+            enqueue_reconcile(self.redis, today.isoformat())
+
+    def _record_balance(self, session: date, balance: Balance) -> None:
+        """Keep the balance just read for the status API; a failure there never stops trading."""
+        try:
+            self.account.record(self.clock.now(), session, balance)
+        except Exception as e:
+            log.warning("account snapshot not stored: %s", e)
+
+    def _check_controls(self) -> str:
+        """``halted``/``paused`` when an operator holds decisions back, else ``""``."""
+        held_back = "halted" if self.controls.halted else "paused" if self.controls.paused else ""
+        if held_back != self._held_back:
+            log.info("decisions %s", f"held back: {held_back}" if held_back else "resumed")
+            self._held_back = held_back
+        return held_back
+
+    # Leadership, heartbeat, waiting ------------------------------------------------------------
+    def _lead(self) -> bool:
+        leading = self.lock.acquire_or_refresh()
+        if leading != self._leading:
+            log.info("%s is now the %s", self.instance, "leader" if leading else "standby")
+            self._leading = leading
+        return leading
+
+    def _beat(self) -> None:
+        beat(
+            self.redis,
+            self.keys,
+            ROLE,
+            self.instance,
+            role="leader" if self._leading else "standby",
+            pid=os.getpid(),
+            phase=self._phase.value if self._phase and self._leading else None,
+            session=self._session.isoformat() if self._session and self._leading else None,
+            held_back=self._held_back,
+            cycles=self._cycles,
+            kis_requests=self._requests,
+            last_cycle=self._last_cycle.as_json() if self._last_cycle else None,
+        )
+
+    def _standby_wait(self) -> float:
+        """Real seconds until the leader's lock would lapse, at most a slice.
+
+        A live leader refreshes long before that, so the standby just looks again; a dead
+        one's lock is taken a moment after it lapses instead of up to a slice later.
+        """
+        left_ms = int(self.redis.pttl(self.keys.leader(ROLE)))
+        if left_ms == -2:  # no lock at all: take it now
+            return 0.0
+        if left_ms < 0:  # a lock without a TTL is not ours to judge: look again later
+            return self._slice
+        return min(self._slice, left_ms / 1000 + STANDBY_MARGIN_SECONDS)
+
+    def _keep_alive(self) -> bool:
+        """Refresh the lock and the heartbeat; False once the lead is lost."""
+        leading = self._lead()
+        self._beat()
+        return leading
+
+    def _wait_real(self, seconds: float) -> bool:
+        """Wait ``seconds`` real seconds in slices; False when stopping or no longer leading."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, self._slice)) or not self._keep_alive():
+                return False
+        return not self._stop.is_set()
+
+    def _sleep_until(self, moment: datetime) -> bool:
+        """Wait until the clock reads ``moment``, in real-time slices; False as for _wait_real."""
+        while (left := (moment - self.clock.now()).total_seconds()) > 0:
+            if self._stop.wait(min(left / self.clock.speed, self._slice)):
+                return False
+            if not self._keep_alive():
+                return False
+        return not self._stop.is_set()
+
+    def _enter(self, phase: Phase, today: date) -> None:
+        if phase is not self._phase or today != self._session:
+            log.info("%s: %s", today, phase.value)
+            self._phase = phase
+            self._session = today
+
+    # Notifications -----------------------------------------------------------------------------
+    def _notify_error(self, error: Exception) -> None:
+        message = self._redactor.redact(f"{type(error).__name__}: {error}")[:300]
+        last, at = self._last_error
+        if message == last and time.monotonic() - at < ERROR_NOTICE_INTERVAL_SECONDS:
+            return
+        self._last_error = (message, time.monotonic())
+        self._notify("error", service=ROLE, phase=str(self._phase), message=message)

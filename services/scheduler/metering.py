@@ -1,0 +1,67 @@
+"""The KIS calls the scheduler makes, counted per cycle so a benchmark can read them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from shared.kis.models import Balance, BuyableCash, Quote
+
+
+class Broker(Protocol):
+    """The KIS reads the scheduler uses (:class:`shared.kis.KisClient` has them all)."""
+
+    def current_price(self, code: str) -> Quote: ...
+
+    def balance(self) -> Balance: ...
+
+    def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash: ...
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    """KIS requests since the last reset; a balance counts one request per page."""
+
+    requests: int = 0
+    price_calls: int = 0
+    balance_calls: int = 0
+    balance_pages: int = 0
+    cash_calls: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class MeteredBroker:
+    """A :class:`Broker` that counts what goes through it (retries inside the client excluded)."""
+
+    def __init__(self, inner: Broker) -> None:
+        self._inner = inner
+        self._counts = CallCounts()
+
+    def current_price(self, code: str) -> Quote:
+        self._add(requests=1, price_calls=1)
+        return self._inner.current_price(code)
+
+    def balance(self) -> Balance:
+        try:
+            balance = self._inner.balance()
+        except Exception:
+            # The pages read before the failure are unknown; one request certainly went out.
+            self._add(requests=1, balance_calls=1, balance_pages=1)
+            raise
+        self._add(requests=balance.pages, balance_calls=1, balance_pages=balance.pages)
+        return balance
+
+    def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash:
+        self._add(requests=1, cash_calls=1)
+        return self._inner.buyable_cash(code, price)
+
+    def take(self) -> CallCounts:
+        """The counts since the last ``take``, and start again from zero."""
+        counts, self._counts = self._counts, CallCounts()
+        return counts
+
+    def _add(self, **more: int) -> None:
+        now = asdict(self._counts)
+        self._counts = CallCounts(**{k: v + more.get(k, 0) for k, v in now.items()})

@@ -1,0 +1,1 @@
+"""End-to-end tests: simulator, scheduler and executor as real processes on one Redis."""

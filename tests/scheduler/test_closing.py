@@ -1,0 +1,140 @@
+"""Post-market: waiting for the reconciliation, cancelling what was never sent, export, summary."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import redis
+from rq import SimpleWorker
+
+from services.scheduler.closing import (
+    SESSION_CLOSED,
+    DayCloser,
+    cancel_unsent,
+    wait_for_job,
+)
+from shared.clock import KST
+from shared.kis.models import Side
+from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.positions import Position, PositionLedger
+from shared.queues import SERIALIZER, queue
+from shared.redis_keys import Keys
+from tests.scheduler.fakes import FakeBroker, ManualClock
+
+DAY = date(2026, 3, 3)
+KEYS = Keys()
+
+
+def finish() -> str:
+    """A job that succeeds (run by the test's own worker)."""
+    return "done"
+
+
+def always(_seconds: float) -> bool:
+    return True
+
+
+def filled(book: OrderBook, ledger: PositionLedger, intent: OrderIntent, price: int) -> None:
+    """Take an intent through the executor's path to a filled order applied to the ledger."""
+    book.create(intent)
+    book.transition(intent.order_id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    book.transition(intent.order_id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED)
+    book.transition(
+        intent.order_id,
+        OrderStatus.ACCEPTED,
+        OrderStatus.FILLED,
+        filled_quantity=intent.quantity,
+        average_fill_price=Decimal(price),
+    )
+    ledger.apply_fills(intent.order_id)
+
+
+def test_waiting_for_a_job_that_finishes_and_for_one_nobody_runs(
+    redis_client: redis.Redis,
+) -> None:
+    test_queue = queue(redis_client, "scheduler-test")
+    job = test_queue.enqueue(finish, job_id="finishing")
+    SimpleWorker([test_queue], connection=redis_client, serializer=SERIALIZER).work(burst=True)
+    assert wait_for_job(redis_client, job.id, always) == "finished"
+    idle = test_queue.enqueue(finish, job_id="never-run")
+    assert wait_for_job(redis_client, idle.id, always, timeout=0.3) == "timeout"
+    assert wait_for_job(redis_client, "no-such-job", always) == "gone"
+    assert wait_for_job(redis_client, idle.id, lambda _s: False, timeout=5) == "stopped"
+
+
+def test_only_orders_never_sent_are_cancelled(redis_client: redis.Redis) -> None:
+    book = OrderBook(redis_client, KEYS, ManualClock(datetime(2026, 3, 3, 15, 21, tzinfo=KST)))
+    never_sent = OrderIntent(DAY, "000010", "a", Side.BUY, Reason.ENTRY, 10, 10000)
+    at_kis = OrderIntent(DAY, "000020", "b", Side.BUY, Reason.ENTRY, 10, 10000)
+    book.create(never_sent)
+    book.create(at_kis)
+    book.transition(at_kis.order_id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    cancelled = cancel_unsent(book, DAY)
+    assert [r.id for r in cancelled] == [never_sent.order_id]
+    record = book.get(never_sent.order_id)
+    assert record is not None
+    assert (record.status, record.error_message) == (OrderStatus.CANCELLED, SESSION_CLOSED)
+    assert book.get(at_kis.order_id).status is OrderStatus.SUBMITTING  # type: ignore[union-attr]
+
+
+def test_the_day_is_closed_exported_and_summarised(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    clock = ManualClock(datetime(2026, 3, 3, 15, 21, tzinfo=KST))
+    book = OrderBook(redis_client, KEYS, clock)
+    ledger = PositionLedger(redis_client, KEYS, clock)
+    earlier = Position("000020", "sold today", 200, Decimal(10000), date(2026, 2, 27))
+    redis_client.hset(KEYS.positions(), "000020", earlier.to_json())
+    filled(
+        book, ledger, OrderIntent(DAY, "000010", "kept", Side.BUY, Reason.ENTRY, 190, 10499), 10499
+    )
+    filled(
+        book,
+        ledger,
+        OrderIntent(DAY, "000020", "sold today", Side.SELL, Reason.TAKE_PROFIT, 200, 10501),
+        10501,
+    )
+    book.create(OrderIntent(DAY, "000030", "never sent", Side.BUY, Reason.ENTRY, 5, 10000))
+    broker = FakeBroker(cash=8_000_000)
+
+    closer = DayCloser(
+        redis_client, book, ledger, broker, tmp_path, always, reconcile_wait_seconds=0.2
+    )
+    summary = closer.close(DAY)
+
+    assert summary["session"] == "2026-03-03"
+    assert summary["realized"] == [
+        {
+            "code": "000020",
+            "name": "sold today",
+            "quantity": 200,
+            "buy_price": "10000",
+            "sell_price": "10501",
+            "profit": 100_200,
+            "profit_rate": "5.01",
+            "reason": "take_profit",
+        }
+    ]
+    assert summary["realized_profit"] == 100_200
+    assert summary["positions"] == [
+        {
+            "code": "000010",
+            "name": "kept",
+            "quantity": 190,
+            "average_price": "10499",
+            "buy_session": "2026-03-03",
+        }
+    ]
+    assert summary["orders"] == {"cancelled": 1, "filled": 2}
+    assert summary["cash"] == 8_000_000
+    assert summary["reconciliation"] == "timeout"  # no executor here
+    assert broker.calls == {"balance": 1}
+    exported = json.loads((tmp_path / "positions.json").read_text(encoding="utf-8"))
+    assert [p["code"] for p in exported["positions"]] == ["000010"]
+    with (tmp_path / "bought_dict.pkl").open("rb") as f:
+        assert pickle.load(f) == {"000010": ["kept", "20260303"]}  # noqa: S301 - our own file
+    json.dumps(summary)  # the notification's fields are JSON-safe
