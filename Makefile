@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test run bench demo lint clean bootstrap
+.PHONY: test run demo-day bench demo lint clean bootstrap
 
 ARGS ?=
 
@@ -9,6 +9,9 @@ test:
 
 run:
 	bash scripts/run-local.sh $(ARGS)
+
+demo-day:
+	bash scripts/demo-day.sh $(ARGS)
 
 bootstrap:
 	bash scripts/bootstrap.sh

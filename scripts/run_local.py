@@ -442,7 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    environ = {**read_dotenv(ENV_FILE), **os.environ}
+    # KAT_ENV_FILE names the dotenv file, as for every service (empty: none).
+    env_file = os.environ.get("KAT_ENV_FILE", str(ENV_FILE))
+    environ = {**(read_dotenv(Path(env_file)) if env_file else {}), **os.environ}
     # Compose commands say "python": make that this interpreter (the project's venv).
     bin_dir = str(Path(sys.executable).parent)
     environ["PATH"] = os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])

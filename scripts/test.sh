@@ -3,7 +3,8 @@
 #
 # Extra arguments go to pytest: `scripts/test.sh tests/shared -q`. The pytest session starts a
 # throwaway redis-server of its own (tests/conftest.py), so this never touches a running Redis.
-# TEST_SH_NO_APT=1 forbids installing redis-server; TEST_SH_CHECK_ONLY=1 stops after that check.
+# TEST_SH_NO_APT=1 forbids installing redis-server and chromium (the status page's browser tests);
+# TEST_SH_CHECK_ONLY=1 stops after the redis-server check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,12 +34,37 @@ ensure_redis_server() {
   export REDIS_SERVER_BIN
 }
 
+ensure_browser() {
+  # The status page is tested in Debian's headless Chromium driven by its chromedriver.
+  if { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; } \
+    && [[ -z "${TEST_SH_NO_APT:-}" && $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    step "installing chromium and chromium-driver with apt-get"
+    local log
+    log=$(mktemp)
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+      } >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+    fi
+    rm -f "$log"
+  fi
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "chromium or chromedriver not found: install the 'chromium' and 'chromium-driver'" \
+      "packages (e.g. sudo apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+}
+
 step "redis-server"
 ensure_redis_server
 if [[ -n "${TEST_SH_CHECK_ONLY:-}" ]]; then
   echo "redis-server: $REDIS_SERVER_BIN"
   exit 0
 fi
+
+# After the check-only exit: that mode checks redis-server alone, on machines without a browser.
+step "chromium"
+ensure_browser
 
 step "bootstrap .venv"
 bash scripts/bootstrap.sh

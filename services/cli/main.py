@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -13,7 +14,7 @@ import redis
 
 from shared import credentials
 from shared.clock import Clock, build_clock
-from shared.control import HALTED, PAUSED, Controls
+from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import KrxCalendar
 from shared.orders import OrderBook
 from shared.picks import PicksError, load_picks, store_picks, stored_picks
@@ -92,6 +93,22 @@ def flag_command(flag: str, on: bool) -> Callable[[Context, argparse.Namespace],
     return run
 
 
+def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
+    """Exit 0 when ``args.service`` beats on this host (a container's healthcheck)."""
+    host = socket.gethostname()
+    alive = [
+        hb
+        for hb in heartbeats(ctx.redis, ctx.keys)
+        if hb["service"] == args.service and (args.any_host or str(hb["instance"]).startswith(host))
+    ]
+    for hb in alive:
+        print(f"{hb['service']} {hb['instance']} {hb.get('role', '')} {hb['age']}s ago")
+    if not alive:
+        print(f"no live heartbeat from {args.service}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     print(
         json.dumps(
@@ -127,6 +144,10 @@ def parser() -> argparse.ArgumentParser:
     orders.set_defaults(run=cmd_orders)
     sub.add_parser("positions", help="the position ledger").set_defaults(run=cmd_positions)
     sub.add_parser("status", help="mode, clock and control flags").set_defaults(run=cmd_status)
+    health = sub.add_parser("health", help="exit 0 when a service beats (for healthchecks)")
+    health.add_argument("service")
+    health.add_argument("--any-host", action="store_true", help="count other hosts too")
+    health.set_defaults(run=cmd_health)
     for name, flag, help_text in (
         ("pause", PAUSED, "stop sending new orders"),
         ("halt", HALTED, "stop and cancel unsent orders"),
