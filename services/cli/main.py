@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import redis
+from rq import Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from shared import credentials
 from shared.clock import Clock, build_clock
@@ -19,6 +23,7 @@ from shared.market_calendar import KrxCalendar
 from shared.orders import OrderBook
 from shared.picks import PicksError, load_picks, store_picks, stored_picks
 from shared.positions import PositionLedger
+from shared.queues import ALL_QUEUES, fetch_job, queue
 from shared.redis_keys import Keys
 from shared.settings import ConfigError, Settings, load_settings
 
@@ -109,6 +114,47 @@ def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_queues(ctx: Context, args: argparse.Namespace) -> int:
+    """Per queue: waiting, running and failed jobs; then the workers."""
+    for name in ALL_QUEUES:
+        q = queue(ctx.redis, name)
+        started = StartedJobRegistry(queue=q).count
+        failed = FailedJobRegistry(queue=q).count
+        print(f"{name:<14} queued {q.count:>4}  started {started:>3}  failed {failed:>3}")
+    for worker in Worker.all(connection=ctx.redis):
+        job = worker.get_current_job_id() or "idle"
+        print(f"worker {worker.name} on {','.join(worker.queue_names())}: {job}")
+    return 0
+
+
+def cmd_failed(ctx: Context, args: argparse.Namespace) -> int:
+    """Failed jobs with the last line of their error."""
+    for name in ALL_QUEUES:
+        registry = FailedJobRegistry(queue=queue(ctx.redis, name))
+        for job_id in registry.get_job_ids():
+            job = fetch_job(ctx.redis, job_id)
+            error = (job.exc_info or "").strip().splitlines()[-1:] if job else ["(expired)"]
+            print(f"{name:<14} {job_id:<40} {error[0] if error else ''}")
+    return 0
+
+
+def cmd_requeue(ctx: Context, args: argparse.Namespace) -> int:
+    """Put one failed job back on its queue (an order job still refuses to send twice)."""
+    job = fetch_job(ctx.redis, args.job_id)
+    if job is None or job.origin not in ALL_QUEUES:
+        print(f"no failed job {args.job_id}", file=sys.stderr)
+        return 1
+    FailedJobRegistry(queue=queue(ctx.redis, job.origin)).requeue(args.job_id)
+    print(f"requeued {args.job_id} on {job.origin}")
+    return 0
+
+
+def cmd_simulate_day(ctx: Context | None, args: argparse.Namespace) -> NoReturn:
+    """Run the demo day (scripts/demo-day.sh): the whole system on a simulated clock."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "demo-day.sh"
+    os.execvp("bash", ["bash", str(script)])  # noqa: S606 - our own script, by absolute path
+
+
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     print(
         json.dumps(
@@ -144,6 +190,14 @@ def parser() -> argparse.ArgumentParser:
     orders.set_defaults(run=cmd_orders)
     sub.add_parser("positions", help="the position ledger").set_defaults(run=cmd_positions)
     sub.add_parser("status", help="mode, clock and control flags").set_defaults(run=cmd_status)
+    sub.add_parser("queues", help="queue depths and workers").set_defaults(run=cmd_queues)
+    sub.add_parser("failed", help="failed jobs and their errors").set_defaults(run=cmd_failed)
+    requeue = sub.add_parser("requeue", help="put a failed job back on its queue")
+    requeue.add_argument("job_id")
+    requeue.set_defaults(run=cmd_requeue)
+    sub.add_parser(
+        "simulate-day", help="run a whole simulated trading day (sim mode, 60x clock)"
+    ).set_defaults(run=cmd_simulate_day)
     health = sub.add_parser("health", help="exit 0 when a service beats (for healthchecks)")
     health.add_argument("service")
     health.add_argument("--any-host", action="store_true", help="count other hosts too")
@@ -168,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "credentials":
         return credentials.main(["store", "--env", args.env])
+    if args.command == "simulate-day":
+        cmd_simulate_day(None, args)
     try:
         ctx = Context(load_settings())
         result: int = args.run(ctx, args)

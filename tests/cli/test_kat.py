@@ -97,3 +97,37 @@ def test_pause_status_resume(redis_url: str) -> None:
     assert kat(redis_url, "halt").returncode == 0
     assert kat(redis_url, "resume").returncode == 0
     assert json.loads(kat(redis_url, "status").stdout)["controls"] == {}
+
+
+def failing_job() -> None:
+    raise RuntimeError("KIS said no")
+
+
+def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) -> None:
+    from rq import SimpleWorker
+
+    from shared.queues import BUY_QUEUE, SERIALIZER, queue
+
+    orders = queue(redis_client, BUY_QUEUE)
+    orders.enqueue(failing_job, job_id="broken-job")
+    SimpleWorker([orders], connection=redis_client, serializer=SERIALIZER).work(burst=True)
+
+    shown = kat(redis_url, "queues")
+    assert shown.returncode == 0, shown.stderr
+    assert "orders-buy     queued    0  started   0  failed   1" in shown.stdout
+    failed = kat(redis_url, "failed")
+    assert "broken-job" in failed.stdout and "RuntimeError: KIS said no" in failed.stdout
+    requeued = kat(redis_url, "requeue", "broken-job")
+    assert requeued.returncode == 0, requeued.stderr
+    assert orders.job_ids == ["broken-job"]
+    assert kat(redis_url, "requeue", "no-such-job").returncode == 1
+
+
+def test_health_needs_a_live_heartbeat(redis_url: str, redis_client: redis.Redis) -> None:
+    import socket
+
+    from shared.control import beat
+
+    assert kat(redis_url, "health", "executor").returncode == 1
+    beat(redis_client, Keys(), "executor", f"{socket.gethostname()}-1-abc")
+    assert kat(redis_url, "health", "executor").returncode == 0

@@ -1,0 +1,1 @@
+"""The status API and status page: read Redis, show the system; control behind a bearer token."""

@@ -1,0 +1,57 @@
+"""The Flask app factory: read-only status endpoints, the status page, token-guarded control."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, Response
+
+from services.api import control, errors, metrics, page, views
+from services.api.context import ApiContext, install
+from shared.logs import RedactingFilter
+from shared.settings import Settings, load_settings
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Largest request body accepted, in bytes (a day's picks take a few hundred)."""
+REDACTED_TYPES = ("application/json", "text/html", "text/plain")
+"""Response types scrubbed of secrets before they leave (static files are not)."""
+
+
+def create_app(settings: Settings | None = None, redis_client: redis.Redis | None = None) -> Flask:
+    """The status API for ``settings`` (loaded from the environment when not given)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    context = ApiContext.build(settings, redis_client)
+    install(app, context)
+    app.extensions[views.REGISTRY] = metrics.build_registry(context)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(control.blueprint)
+    page.install(app)
+    errors.register(app)
+    _redact_responses(app, settings.secret_values())
+    return app
+
+
+def _redact_responses(app: Flask, secrets: list[str]) -> None:
+    """Replace any configured secret that would leave in a response body with ``***``.
+
+    Nothing the API reads should hold one; this is the last line of defence, for instance
+    against a broker error message that quotes an account number.
+    """
+    redactor = RedactingFilter(secrets)
+    if not secrets:
+        return
+
+    @app.after_request
+    def redact(response: Response) -> Response:
+        if response.direct_passthrough or response.is_streamed:
+            return response
+        if response.mimetype not in REDACTED_TYPES:
+            return response
+        body = response.get_data(as_text=True)
+        cleaned = redactor.redact(body)
+        if cleaned != body:
+            response.set_data(cleaned)
+        return response

@@ -1,0 +1,71 @@
+"""What every request needs: settings, one Redis client, keys, clock and calendar, built once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from redis import Redis
+
+from shared.clock import Clock, build_clock
+from shared.market_calendar import KrxCalendar
+from shared.redis_keys import Keys
+from shared.rules import Thresholds
+from shared.settings import Settings
+
+EXTENSION = "kat_api"
+"""Key of the :class:`ApiContext` in ``app.extensions``."""
+REDIS_TIMEOUT_SECONDS = 2.0
+"""Connect and read timeout of the API's Redis client: a stuck Redis must not hang a page."""
+
+
+@dataclass
+class ApiContext:
+    """Shared by every request of one app (one gunicorn worker)."""
+
+    settings: Settings
+    redis: Redis
+    keys: Keys
+    calendar: KrxCalendar
+    thresholds: Thresholds
+    _clock: Clock | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, client: Redis | None = None) -> ApiContext:
+        if client is None:
+            client = Redis.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+        return cls(
+            settings=settings,
+            redis=client,
+            keys=Keys(settings.redis_prefix),
+            calendar=KrxCalendar.from_settings(settings),
+            thresholds=Thresholds.from_settings(settings),
+        )
+
+    @property
+    def clock(self) -> Clock:
+        """The system clock, built on first use.
+
+        A simulated clock without CLOCK_EPOCH reads its anchor from Redis; building it lazily
+        lets the app start (and ``/healthz`` answer) while Redis is still down.
+        """
+        with self._lock:
+            if self._clock is None:
+                self._clock = build_clock(self.settings, self.redis)
+            return self._clock
+
+
+def install(app: Flask, ctx: ApiContext) -> None:
+    app.extensions[EXTENSION] = ctx
+
+
+def ctx() -> ApiContext:
+    """The context of the app handling the current request."""
+    found: ApiContext = current_app.extensions[EXTENSION]
+    return found

@@ -1,0 +1,126 @@
+"""Control endpoints (pause, resume, halt, picks upload) behind ``STATUS_API_TOKEN``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from services.api import state
+from services.api.context import ctx
+from services.api.errors import ApiError
+from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
+from services.api.params import parse_date
+from shared.control import HALTED, PAUSED, Controls
+from shared.picks import PicksError, parse_picks, store_picks
+
+log = logging.getLogger(__name__)
+
+BY = "api"
+"""Who the control flags record as having set them."""
+
+blueprint = Blueprint("control", __name__, url_prefix="/control")
+
+
+def token_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison: the time taken must not tell how much of a guess was right."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@blueprint.before_request
+def require_token() -> None:
+    secret = ctx().settings.status_api_token
+    if secret is None:
+        raise ApiError(404, "control is disabled: set STATUS_API_TOKEN to enable it")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not token_matches(given.strip(), secret.get_secret_value()):
+        raise ApiError(
+            401,
+            "missing or wrong bearer token" if header else "Authorization: Bearer <token> needed",
+            headers={"WWW-Authenticate": 'Bearer realm="kat"'},
+        )
+
+
+NO_BODY = object()
+"""What :func:`_json_body` returns for an absent optional body (JSON ``null`` is a value)."""
+
+
+def _json_body(required: bool) -> Any:
+    """The parsed JSON body, or NO_BODY when optional and absent; 415 or 400 if it is not JSON."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        if required:
+            raise ApiError(400, "a JSON body is required")
+        return NO_BODY
+    if request.mimetype != "application/json":
+        raise ApiError(415, "send the body as application/json")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise ApiError(400, f"the body is not valid JSON: {str(e)[:120]}") from None
+
+
+def _reason() -> str:
+    body = _json_body(required=False)
+    if body is NO_BODY:
+        return ""
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object like {"reason": "..."}')
+    unknown = sorted(set(body) - {"reason"})
+    if unknown:
+        raise ApiError(400, f"unknown field(s): {', '.join(unknown)[:120]}")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > REASON_MAX_LENGTH:
+        raise ApiError(400, f"reason must be text of at most {REASON_MAX_LENGTH} characters")
+    return reason
+
+
+def _flags_now() -> Response:
+    return jsonify(state.controls(ctx()))
+
+
+@blueprint.post("/pause")
+def pause() -> Response:
+    reason = _reason()
+    Controls(ctx().redis, ctx().keys).set(PAUSED, by=BY, reason=reason)
+    log.info("paused through the API (%s)", reason or "no reason given")
+    return _flags_now()
+
+
+@blueprint.post("/halt")
+def halt() -> Response:
+    reason = _reason()
+    Controls(ctx().redis, ctx().keys).set(HALTED, by=BY, reason=reason)
+    log.warning("halted through the API (%s)", reason or "no reason given")
+    return _flags_now()
+
+
+@blueprint.post("/resume")
+def resume() -> Response:
+    controls = Controls(ctx().redis, ctx().keys)
+    for flag in (PAUSED, HALTED):
+        controls.clear(flag)
+    log.info("resumed through the API")
+    return _flags_now()
+
+
+@blueprint.put("/picks/<day>")
+def upload_picks(day: str) -> Response:
+    c = ctx()
+    session_day = parse_date(day)
+    data = _json_body(required=True)
+    if isinstance(data, dict) and len(data) > MAX_PICKS:
+        raise ApiError(422, f"at most {MAX_PICKS} picks per session", problems=[])
+    try:
+        picks = parse_picks(data, "picks")
+    except PicksError as e:
+        raise ApiError(422, "picks refused, nothing stored", problems=e.problems) from None
+    if not c.calendar.is_session(session_day):
+        raise ApiError(409, f"{session_day} is not a KRX session: nothing would trade on it")
+    store_picks(c.redis, c.keys, session_day, picks)
+    log.info("stored %d picks for %s through the API", len(picks), session_day)
+    return jsonify(state.picks(c, session_day))

@@ -1,0 +1,105 @@
+"""The status page at ``/``: one server-rendered HTML page, every asset served by this app."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, render_template
+
+from services.api import chart, queues_view, state
+from services.api.context import ctx
+from shared.clock import KST
+from shared.control import HEARTBEAT_TTL_SECONDS
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 15
+"""The page reloads itself this often (a meta refresh: no script needed)."""
+STALE_HEARTBEAT_SECONDS = 10
+"""A heartbeat older than this is shown as late (it expires at HEARTBEAT_TTL_SECONDS)."""
+
+blueprint = Blueprint("page", __name__)
+
+
+@blueprint.get("/")
+def status_page() -> tuple[str, int]:
+    try:
+        data = _page_data()
+    except redis.RedisError as e:
+        log.warning("status page: Redis unavailable: %s", e)
+        return render_template("status.html", error="Redis is unavailable", **_base()), 503
+    return render_template("status.html", error=None, **_base(), **data), 200
+
+
+def _base() -> dict[str, Any]:
+    settings = ctx().settings
+    return {
+        "mode": settings.kis_env,
+        "account": settings.masked_account,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+
+
+def _page_data() -> dict[str, Any]:
+    c = ctx()
+    now = state.today(c)
+    status = state.status(c)
+    equity = state.equity_series(c, now.day)
+    return {
+        "status": status,
+        "picks": state.picks(c, now.day),
+        "positions": state.positions(c, now),
+        "orders": state.orders(c, now.day),
+        "queues": queues_view.overview(c.redis),
+        "chart": chart.build(equity, now.session),
+        "stale_after": STALE_HEARTBEAT_SECONDS,
+        "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,
+    }
+
+
+def won(value: object) -> str:
+    """``1234567`` -> ``1,234,567``; None -> an en dash."""
+    if value is None:
+        return "–"
+    return f"{int(str(value).split('.')[0]):,}" if isinstance(value, str) else f"{value:,}"
+
+
+def signed(value: object) -> str:
+    """``1234`` -> ``+1,234``; None -> an en dash."""
+    if value is None:
+        return "–"
+    number = float(str(value))
+    text = f"{abs(number):,.2f}" if isinstance(value, str) else f"{abs(int(number)):,}"
+    return ("+" if number > 0 else "−" if number < 0 else "") + text
+
+
+def tone(value: object) -> str:
+    """CSS class for a gain or a loss (KRX colours: red up, blue down)."""
+    if value is None:
+        return ""
+    number = float(str(value))
+    return "up" if number > 0 else "down" if number < 0 else ""
+
+
+def kst(value: object) -> str:
+    """An ISO time (RQ's are UTC) as ``YYYY-MM-DD HH:MM:SS`` in KST, like the rest of the page."""
+    if not value:
+        return "–"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
+
+
+def install(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+    app.add_template_filter(won)
+    app.add_template_filter(signed)
+    app.add_template_filter(tone)
+    app.add_template_filter(kst)

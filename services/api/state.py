@@ -1,0 +1,258 @@
+"""Readers that turn what the services keep in Redis into JSON-ready dicts (no writes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
+
+from services.api.context import ApiContext
+from shared.clock import KST
+from shared.control import HALTED, PAUSED, Controls, heartbeats
+from shared.market_calendar import Session
+from shared.orders import OrderBook, OrderRecord, OrderStatus
+from shared.picks import PicksError, stored_picks
+from shared.positions import PositionLedger
+from shared.redis_keys import text
+from shared.rules import Phase, phase_at
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_FIELDS = ("service", "instance", "role")
+"""What the API shows of a heartbeat, besides its age: the rest is the process's own business."""
+
+
+@dataclass(frozen=True)
+class Today:
+    """The clock's reading and what it means for trading."""
+
+    now: datetime
+    day: date
+    session: Session | None
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class EquityPoint:
+    """The account's total value at one moment."""
+
+    at: datetime
+    value: int
+
+
+def today(c: ApiContext) -> Today:
+    now = c.clock.now()
+    session = c.calendar.session(now.date())
+    return Today(now, now.date(), session, phase_at(now, session, c.thresholds))
+
+
+def session_json(session: Session | None) -> dict[str, str] | None:
+    if session is None:
+        return None
+    return {
+        "date": session.day.isoformat(),
+        "opens": session.opens.isoformat(),
+        "closes": session.closes.isoformat(),
+    }
+
+
+# Orders and picks ---------------------------------------------------------------------------
+def order_json(record: OrderRecord) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(record.to_json())
+    return data
+
+
+def orders(c: ApiContext, day: date, status: OrderStatus | None = None) -> list[dict[str, Any]]:
+    book = OrderBook(c.redis, c.keys, c.clock)
+    return [order_json(r) for r in book.of_day(day) if status is None or r.status is status]
+
+
+def order(c: ApiContext, order_id: str) -> dict[str, Any] | None:
+    record = OrderBook(c.redis, c.keys, c.clock).get(order_id)
+    return None if record is None else order_json(record)
+
+
+def order_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Orders by status, every status present (zero when none)."""
+    counts = {s.value: 0 for s in OrderStatus}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+def picks(c: ApiContext, day: date) -> dict[str, Any]:
+    try:
+        found = stored_picks(c.redis, c.keys, day)
+    except PicksError as e:
+        # A corrupt key is the scheduler's problem to report; the API says what it found.
+        log.warning("stored picks unreadable: %s", e)
+        return {"date": day.isoformat(), "stored": True, "picks": [], "problems": e.problems}
+    rows = [{"code": p.code, "name": p.name, "target": p.target} for p in found or ()]
+    return {"date": day.isoformat(), "stored": found is not None, "picks": rows, "problems": []}
+
+
+# Account --------------------------------------------------------------------------------------
+def account_snapshot(c: ApiContext) -> dict[str, Any] | None:
+    """The scheduler's last balance reading, or None when there is none (or it is unreadable)."""
+    raw = c.redis.get(c.keys.account_snapshot())
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        snapshot = {
+            "at": str(data["at"]),
+            "session": str(data["session"]),
+            "cash": int(data["cash"]),
+            "total_value": int(data["total_value"]),
+            "securities_value": int(data["securities_value"]),
+            "profit_total": int(data["profit_total"]),
+            "holdings": [_holding(h) for h in data.get("holdings", [])],
+        }
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("account snapshot unreadable: %s", e)
+        return None
+    return snapshot
+
+
+def _holding(h: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": str(h["code"]),
+        "name": str(h.get("name", "")),
+        "quantity": int(h["quantity"]),
+        "average_price": str(Decimal(str(h["average_price"]))),
+        "price": int(h["price"]),
+        "profit_rate": str(Decimal(str(h.get("profit_rate", "0")))),
+        "profit": int(h.get("profit", 0)),
+    }
+
+
+def equity_series(c: ApiContext, day: date) -> list[EquityPoint]:
+    """The account's value through ``day``, oldest first; unreadable members are skipped."""
+    points = []
+    rows = cast(
+        "list[tuple[bytes, float]]", c.redis.zrange(c.keys.equity(day), 0, -1, withscores=True)
+    )
+    for member, score in rows:
+        try:
+            data = json.loads(text(member))
+            value = int(data["value"])
+            try:
+                at = datetime.fromisoformat(str(data["t"])).astimezone(KST)
+            except (KeyError, ValueError):
+                at = datetime.fromtimestamp(float(score), KST)
+        except (ValueError, TypeError, KeyError):
+            continue
+        points.append(EquityPoint(at, value))
+    return points
+
+
+def equity_json(points: list[EquityPoint]) -> list[dict[str, Any]]:
+    return [{"t": p.at.isoformat(), "value": p.value} for p in points]
+
+
+# Positions ------------------------------------------------------------------------------------
+def positions(c: ApiContext, now: Today) -> dict[str, Any]:
+    """The ledger's positions valued at the last snapshot's prices, and today's realised P&L."""
+    ledger = PositionLedger(c.redis, c.keys, c.clock)
+    snapshot = account_snapshot(c)
+    prices = {h["code"]: h["price"] for h in snapshot["holdings"]} if snapshot else {}
+    rows = []
+    for p in ledger.all().values():
+        price = prices.get(p.code)
+        cost = p.average_price * p.quantity
+        row: dict[str, Any] = {
+            "code": p.code,
+            "name": p.name,
+            "quantity": p.quantity,
+            "average_price": str(p.average_price),
+            "buy_session": p.buy_session.isoformat(),
+            "held_sessions": c.calendar.sessions_between(p.buy_session, now.day),
+            "opened_by": p.opened_by,
+            "price": price,
+            "value": None,
+            "profit": None,
+            "profit_rate": None,
+        }
+        if price is not None:
+            value = price * p.quantity
+            row["value"] = value
+            row["profit"] = _won(value - cost)
+            if cost:
+                row["profit_rate"] = str(((value - cost) / cost * 100).quantize(Decimal("0.01")))
+        rows.append(row)
+    realized = [
+        {
+            "order_id": r.order_id,
+            "code": r.code,
+            "name": r.name,
+            "quantity": r.quantity,
+            "buy_price": str(r.buy_price),
+            "sell_price": str(r.sell_price),
+            "profit": r.profit,
+            "profit_rate": str(r.profit_rate),
+            "reason": r.reason,
+        }
+        for r in ledger.realized(now.day)
+    ]
+    priced = [r["profit"] for r in rows if r["profit"] is not None]
+    return {
+        "positions": rows,
+        "prices_at": snapshot["at"] if snapshot else None,
+        "unrealized_profit": sum(priced) if priced else None,
+        "realized_today": realized,
+        "realized_profit_today": sum(r["profit"] for r in realized),
+    }
+
+
+def _won(value: Decimal) -> int:
+    return int(value.to_integral_value(ROUND_HALF_UP))
+
+
+# Processes and controls -----------------------------------------------------------------------
+def services(c: ApiContext) -> list[dict[str, Any]]:
+    """Every live heartbeat: service, instance, role (None if it has none) and age in seconds."""
+    return [
+        {
+            **{k: (str(b[k]) if b.get(k) is not None else None) for k in HEARTBEAT_FIELDS},
+            "age": b["age"],
+        }
+        for b in heartbeats(c.redis, c.keys)
+    ]
+
+
+def controls(c: ApiContext) -> dict[str, Any]:
+    active = Controls(c.redis, c.keys).active()
+    return {"paused": PAUSED in active, "halted": HALTED in active, "flags": active}
+
+
+def status(c: ApiContext) -> dict[str, Any]:
+    now = today(c)
+    snapshot = account_snapshot(c)
+    day_orders = orders(c, now.day)
+    held = positions(c, now)
+    equity = equity_series(c, now.day)
+    return {
+        "mode": c.settings.kis_env,
+        "account": c.settings.masked_account,
+        "clock": now.now.isoformat(timespec="seconds"),
+        "clock_speed": c.clock.speed,
+        "today": now.day.isoformat(),
+        "session": session_json(now.session),
+        "next_session": session_json(c.calendar.next_session(now.day, include=False)),
+        "phase": now.phase.value,
+        "controls": controls(c),
+        "services": services(c),
+        "cash": snapshot["cash"] if snapshot else None,
+        "total_value": snapshot["total_value"] if snapshot else None,
+        "balance_at": snapshot["at"] if snapshot else None,
+        "pnl": {
+            "account_profit": snapshot["profit_total"] if snapshot else None,
+            "unrealized": held["unrealized_profit"],
+            "realized_today": held["realized_profit_today"],
+            "day_change": equity[-1].value - equity[0].value if equity else None,
+        },
+        "orders_today": order_counts(day_orders),
+    }

@@ -1,0 +1,11 @@
+"""The WSGI entry point gunicorn loads: ``services.api.wsgi:app``."""
+
+from __future__ import annotations
+
+from services.api.app import create_app
+from shared.logs import setup_logging
+from shared.settings import load_settings
+
+_settings = load_settings()
+setup_logging("api", _settings.log_level, _settings.secret_values())
+app = create_app(_settings)

@@ -1,0 +1,46 @@
+"""``python -m services.notifier [--burst]``: load settings, set up logging, work the queue."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import redis
+
+from services.notifier.context import SERVICE, build_context, install
+from services.notifier.worker import run
+from shared.control import instance_id
+from shared.logs import setup_logging
+from shared.settings import ConfigError, load_settings
+
+log = logging.getLogger(SERVICE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the notifier; exit code 2 on bad configuration, 1 when Redis is unavailable."""
+    parser = argparse.ArgumentParser(
+        prog="python -m services.notifier",
+        description="RQ worker that posts notifications to the Discord webhook (or logs them).",
+    )
+    parser.add_argument(
+        "--burst", action="store_true", help="drain the queue and the outbox, then exit"
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    # The webhook URL is among the secrets: it is redacted from every log line.
+    setup_logging(SERVICE, settings.log_level, settings.secret_values())
+    try:
+        ctx = install(build_context(settings))
+        return run(ctx, instance_id(), burst=args.burst)
+    except redis.RedisError as e:
+        log.error("stopped: Redis unavailable (%s)", e)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Tests of the status API and status page."""

@@ -1,0 +1,183 @@
+"""A local HTTP server that behaves like a Discord webhook: limits, rate limits and outages."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+WEBHOOK_ID = "1234567890123"
+WEBHOOK_TOKEN = "TOKEN-abcdefghijklmnopqrstuvwxyz0123456789"
+RATE_LIMITED = {"message": "You are being rate limited.", "global": False}
+
+
+def validate(payload: Any) -> list[str]:
+    """Discord's checks of a webhook message body; an empty list when Discord would take it."""
+    if not isinstance(payload, Mapping):
+        return ["body: not an object"]
+    errors = []
+    content = payload.get("content") or ""
+    embeds = payload.get("embeds") or []
+    if len(content) > 2000:
+        errors.append("content: Must be 2000 or fewer in length.")
+    if not content and not embeds:
+        errors.append("Cannot send an empty message")
+    if len(embeds) > 10:
+        errors.append("embeds: Must be 10 or fewer in length.")
+    total = 0
+    for i, embed in enumerate(embeds):
+        where = f"embeds.{i}"
+        for key, limit in (("title", 256), ("description", 4096)):
+            if len(embed.get(key) or "") > limit:
+                errors.append(f"{where}.{key}: Must be {limit} or fewer in length.")
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
+        if len(footer) > 2048:
+            errors.append(f"{where}.footer.text: Must be 2048 or fewer in length.")
+        if len(author) > 256:
+            errors.append(f"{where}.author.name: Must be 256 or fewer in length.")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            errors.append(f"{where}.fields: Must be 25 or fewer in length.")
+        for j, field in enumerate(fields):
+            for key, limit in (("name", 256), ("value", 1024)):
+                value = field.get(key) or ""
+                if not value or len(value) > limit:
+                    errors.append(f"{where}.fields.{j}.{key}: Must be between 1 and {limit}.")
+        total += len(embed.get("title") or "") + len(embed.get("description") or "")
+        total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
+        total += len(footer) + len(author)
+    if total > 6000:
+        errors.append("embeds: Embed size exceeds maximum size of 6000")
+    return errors
+
+
+class FakeDiscord:
+    """Records accepted messages in order; ``outage`` = ``"503"`` or ``"drop"`` (no answer)."""
+
+    def __init__(self, limit: int = 5, window: float = 1.0, rate_headers: bool = True) -> None:
+        self.limit = limit
+        self.window = window
+        self.rate_headers = rate_headers
+        self.outage: str | None = None
+        self.accepted: list[dict[str, Any]] = []
+        self.rejected: list[tuple[Any, list[str]]] = []
+        self.bodies: list[bytes] = []
+        self.limited = 0
+        self.failed = 0
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"
+
+    def start(self) -> FakeDiscord:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def texts(self) -> Iterator[str]:
+        """Every string of every accepted message, in order."""
+        for message in list(self.accepted):
+            yield from _strings(message)
+
+    # The server side ---------------------------------------------------------------------------
+    def answer(self, path: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        """Status, headers and JSON body (None: drop the connection) for one request."""
+        with self._lock:
+            self.bodies.append(body)
+            if self.outage == "drop":
+                self.failed += 1
+                return 0, {}, None
+            if self.outage:
+                self.failed += 1
+                return 503, {}, {"message": "upstream connect error", "code": 0}
+            if urlsplit(path).path != f"/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}":
+                return 404, {}, {"message": "Unknown Webhook", "code": 10015}
+            now = time.monotonic()
+            while self._times and self._times[0] <= now - self.window:
+                self._times.popleft()
+            reset_after = self._times[0] + self.window - now if self._times else self.window
+            if len(self._times) >= self.limit:
+                self.limited += 1
+                wait = math.ceil(reset_after * 1000) / 1000
+                headers = {"Retry-After": str(math.ceil(wait))} | self._headers(0, wait)
+                return 429, headers, RATE_LIMITED | {"retry_after": wait}
+            self._times.append(now)
+            reset_after = self._times[0] + self.window - now
+            headers = self._headers(self.limit - len(self._times), reset_after)
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return 400, headers, {"message": "The request body contains invalid JSON."}
+            errors = validate(payload)
+            if errors:
+                self.rejected.append((payload, errors))
+                return (
+                    400,
+                    headers,
+                    {"code": 50035, "errors": errors, "message": "Invalid Form Body"},
+                )
+            self.accepted.append(payload)
+            return 200, headers, {"id": str(len(self.accepted)), **payload}
+
+    def _headers(self, remaining: int, reset_after: float) -> dict[str, str]:
+        if not self.rate_headers:
+            return {}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset-After": f"{math.ceil(reset_after * 1000) / 1000:.3f}",
+            "X-RateLimit-Bucket": "fake",
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, answer = fake.answer(self.path, body)
+                if answer is None:
+                    self.close_connection = True
+                    return
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)

@@ -1,0 +1,197 @@
+"""Every event formats in Korean and English, with the words, amounts and colours expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.notifier.format import GREEN, GREY, RED, as_text, render
+from services.notifier.jobs import messages
+from services.notifier.scrub import Scrubber
+from services.notifier.texts import EN, KO
+from tests.notifier.fake_discord import validate
+from tests.notifier.samples import EVENTS, SELL, TITLES
+
+
+def one(event: dict[str, Any], language: str = "ko") -> dict[str, Any]:
+    [payload] = render(event, language)  # type: ignore[arg-type]
+    return payload
+
+
+def embed(event: dict[str, Any], language: str = "ko") -> dict[str, Any]:
+    embeds: list[dict[str, Any]] = one(event, language)["embeds"]
+    [e] = embeds
+    return e
+
+
+def test_catalogues_have_the_same_keys() -> None:
+    assert KO.keys() == EN.keys()
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_every_event_formats(name: str, language: str) -> None:
+    event = EVENTS[name]
+    payload = one(event, language)
+    title = TITLES[name][0 if language == "ko" else 1]
+    assert payload["embeds"][0]["title"] == title
+    assert payload["content"].startswith(f"[{title}] ")
+    text = as_text(payload)
+    assert "{" not in text and "None" not in text, text
+    for message in messages(event, language, Scrubber()):  # type: ignore[arg-type]
+        assert validate(message) == []
+
+
+def test_korean_buy_attempt_keeps_the_seeds_tone() -> None:
+    content = one(EVENTS["buy_attempt"])["content"]
+    assert content == "[매수 시도] 삼성전자(005930) 목표가 달성 (70,500원) 매수를 시도합니다."
+    fields = {f["name"]: f["value"] for f in embed(EVENTS["buy_attempt"])["fields"]}
+    assert fields == {"현재가": "70,500원", "수량": "14주", "예상 금액": "987,000원"}
+
+
+def test_english_uses_won() -> None:
+    content = one(EVENTS["buy_attempt"], "en")["content"]
+    assert (
+        content == "[Buy attempt] 삼성전자 (005930) reached its target (70,500 won); trying to buy."
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "profit", "rate", "ko", "en", "colour"),
+    [
+        ("take_profit", 49_000, "5.00", "익절", "take-profit", GREEN),
+        ("stop_loss", -21_000, "-3.00", "손절", "stop-loss", RED),
+        ("expiry", 1_200, "0.12", "보유기간 만료", "holding period expired", GREEN),
+        ("expiry", -8_000, "-0.81", "보유기간 만료", "holding period expired", RED),
+    ],
+)
+def test_sell_fill_says_why_and_how_much(
+    reason: str, profit: int, rate: str, ko: str, en: str, colour: int
+) -> None:
+    event = EVENTS["order_filled"] | {
+        "reason": reason,
+        "realized_profit": profit,
+        "profit_rate": rate,
+    }
+    shown = f"{profit:+,}원 ({float(rate):+.2f}%)"
+    payload = one(event)
+    assert payload["embeds"][0]["title"] == f"매도 체결 · {ko}"
+    assert payload["embeds"][0]["color"] == colour
+    assert payload["content"].endswith(f"실현 손익 {shown}")
+    assert f"({ko})" in payload["content"]
+    english = one(event, "en")
+    assert english["embeds"][0]["title"] == f"Sell filled · {en}"
+    assert english["content"].endswith(f"realised P&L {profit:+,} won ({float(rate):+.2f}%)")
+
+
+def test_buy_fill_is_green_with_price_and_amount() -> None:
+    event = {
+        "event": "order_filled",
+        **SELL,
+        "side": "buy",
+        "reason": "entry",
+        "filled_quantity": 14,
+        "fill_price": "70500",
+        "amount": 987_000,
+    }
+    e = embed(event)
+    assert (e["title"], e["color"]) == ("매수 체결", GREEN)
+    fields = {f["name"]: f["value"] for f in e["fields"]}
+    assert fields["체결가"] == "70,500원"
+    assert fields["체결 금액"] == "987,000원"
+    assert fields["KIS 주문번호"] == "117057"
+
+
+def test_partial_fill_shows_how_much_of_the_order() -> None:
+    event = EVENTS["order_filled"] | {"side": "buy", "status": "partially_filled"}
+    event = {k: v for k, v in event.items() if "realized" not in k and k != "profit_rate"}
+    event |= {"filled_quantity": 7}
+    assert embed(event)["title"] == "매수 부분 체결"
+    assert "7/14주" in one(event)["content"]
+
+
+def test_rejection_carries_kis_message() -> None:
+    payload = one(EVENTS["order_rejected"])
+    assert payload["content"].endswith("매수 주문이 거부되었습니다: 주문가능금액을 초과 했습니다")
+    assert payload["embeds"][0]["color"] == RED
+    fields = {f["name"]: f["value"] for f in payload["embeds"][0]["fields"]}
+    assert fields["KIS 응답 코드"] == "APBK0952"
+
+
+def test_error_keeps_the_seeds_words() -> None:
+    assert one(EVENTS["error"])["content"] == "[오류 발생] KisTemporaryError: EGW00201"
+
+
+def test_closed_day_is_grey() -> None:
+    payload = one(EVENTS["closed_day"])
+    assert payload["embeds"][0]["color"] == GREY
+    assert "오늘(2026-03-01)은 휴장일입니다. 다음 거래일은 2026-03-03입니다." in payload["content"]
+
+
+def test_daily_summary_lists_sells_with_reasons_and_balances() -> None:
+    e = embed(EVENTS["daily_summary"])
+    assert e["color"] == GREEN
+    description = e["description"]
+    assert "• 종목5930(005930) 10주 70,000원 → 73,500원 · 익절 · +35,000원 (+5.00%)" in description
+    assert "손절 · -21,000원" in description
+    assert "보유기간 만료 · +1,200원" in description
+    assert "• LG화학(051910) 3주 · 평균 350,000원 · 매수일 2026-03-05" in description
+    fields = {f["name"]: f["value"] for f in e["fields"]}
+    assert fields == {
+        "실현 손익": "+15,200원",
+        "현금": "9,015,200원",
+        "총 평가 금액": "10,065,200원",
+        "주문 현황": "체결 4건 · 거부 1건",
+    }
+
+
+def test_premarket_plan_amounts_have_separators() -> None:
+    payload = one(EVENTS["premarket_plan"])
+    assert "종목당 1,000,000원씩" in payload["content"]
+    assert "• SK하이닉스(000660) 목표가 180,000원" in payload["embeds"][0]["description"]
+
+
+def test_unknown_event_lists_its_fields() -> None:
+    event = {"event": "ledger_exported", "path": "data/ledger.json", "rows": 3, "codes": ["A"]}
+    payload = one(event, "en")
+    e = payload["embeds"][0]
+    assert e["title"] == "ledger_exported"
+    assert [(f["name"], f["value"]) for f in e["fields"]] == [
+        ("path", "data/ledger.json"),
+        ("rows", "3"),
+        ("codes", '["A"]'),
+    ]
+    assert validate(payload) == []
+
+
+def test_odd_fields_still_make_a_message() -> None:
+    event = {"event": "premarket_plan", "picks": "not a list", "cash": "lots", "buy_amount": None}
+    payload = one(event)
+    assert payload["content"]
+    assert validate(payload) == []
+    odd: dict[str, Any] = {"event": "daily_summary", "realized": [1, 2], "orders": ["x"]}
+    assert validate(one(odd | {"realized_profit": "?"}, "en")) == []
+
+
+def test_timestamp_when_known() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
+    [payload] = render(EVENTS["buy_attempt"], "ko", at)
+    assert payload["embeds"][0]["timestamp"] == "2026-03-02T00:05:00+00:00"
+
+
+def test_balances_only_before_the_open_and_after_the_close() -> None:
+    # The seed posted the whole balance every loop; only the plan and the summary carry money
+    # totals now.
+    labels = {KO["f.cash"], KO["f.balance"], KO["f.total_value"]}
+    for name, event in EVENTS.items():
+        fields = {f["name"] for f in embed(event).get("fields", [])}
+        assert bool(fields & labels) == (name in ("premarket_plan", "daily_summary")), name
+
+
+def test_no_message_can_ping_anyone() -> None:
+    event = {"event": "error", "message": "@everyone look"}
+    assert one(event)["allowed_mentions"] == {"parse": []}
+    assert all(p["allowed_mentions"] == {"parse": []} for p in messages(event, "ko", Scrubber()))
