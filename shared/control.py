@@ -7,15 +7,20 @@ order not yet sent, and stays until an operator clears it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
 
 from shared.redis_keys import Keys, text
+
+log = logging.getLogger(__name__)
 
 PAUSED = "paused"
 HALTED = "halted"
@@ -24,6 +29,8 @@ FLAGS = (PAUSED, HALTED)
 
 HEARTBEAT_TTL_SECONDS = 30
 """A heartbeat older than this has expired: the process is taken for dead."""
+HEARTBEAT_INTERVAL_SECONDS = 10.0
+"""Real seconds between two beats of a :class:`HeartbeatThread`."""
 
 REFRESH_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -78,6 +85,60 @@ def beat(client: redis.Redis, keys: Keys, service: str, instance: str, **state: 
     """Say this process is alive (the key expires after :data:`HEARTBEAT_TTL_SECONDS`)."""
     payload = json.dumps({"service": service, "instance": instance, "at": time.time(), **state})
     client.set(keys.heartbeat(service, instance), payload, ex=HEARTBEAT_TTL_SECONDS)
+
+
+class HeartbeatThread:
+    """Beats from a daemon thread, so a long job or a blocking dequeue never looks like death.
+
+    ``state()`` adds fields to every beat (queues, outbox length, ...).
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        service: str,
+        instance: str,
+        state: Callable[[], dict[str, object]] = dict,
+    ) -> None:
+        self._redis = client
+        self._keys = keys
+        self.service = service
+        self.instance = instance
+        self._state = state
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self.beat()
+        self._thread.start()
+
+    def beat(self) -> None:
+        try:
+            beat(
+                self._redis,
+                self._keys,
+                self.service,
+                self.instance,
+                pid=os.getpid(),
+                **self._state(),
+            )
+        except redis.RedisError as e:
+            log.warning("heartbeat not written: %s", e)
+
+    def stop(self) -> None:
+        """Stop beating and remove the heartbeat: a clean stop is not a death."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        try:
+            self._redis.delete(self._keys.heartbeat(self.service, self.instance))
+        except redis.RedisError as e:
+            log.warning("heartbeat not removed: %s", e)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_INTERVAL_SECONDS):
+            self.beat()
 
 
 def heartbeats(client: redis.Redis, keys: Keys) -> list[dict[str, object]]:

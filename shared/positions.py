@@ -70,6 +70,14 @@ class Realized:
             return Decimal(0)
         return ((self.sell_price - self.buy_price) / self.buy_price * 100).quantize(Decimal("0.01"))
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe fields, prices and rate as decimal strings (notifications, the API)."""
+        data: dict[str, object] = asdict(self)
+        data["buy_price"] = str(self.buy_price)
+        data["sell_price"] = str(self.sell_price)
+        data["profit_rate"] = str(self.profit_rate)
+        return data
+
 
 @dataclass(frozen=True)
 class FillApplied:
@@ -189,9 +197,8 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _realized_to_json(r: Realized) -> str:
-    data = asdict(r)
-    data["buy_price"] = str(r.buy_price)
-    data["sell_price"] = str(r.sell_price)
+    data = r.to_dict()
+    del data["profit_rate"]  # derived, not stored
     return json.dumps(data, ensure_ascii=False)
 
 

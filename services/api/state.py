@@ -183,20 +183,7 @@ def positions(c: ApiContext, now: Today) -> dict[str, Any]:
             if cost:
                 row["profit_rate"] = str(((value - cost) / cost * 100).quantize(Decimal("0.01")))
         rows.append(row)
-    realized = [
-        {
-            "order_id": r.order_id,
-            "code": r.code,
-            "name": r.name,
-            "quantity": r.quantity,
-            "buy_price": str(r.buy_price),
-            "sell_price": str(r.sell_price),
-            "profit": r.profit,
-            "profit_rate": str(r.profit_rate),
-            "reason": r.reason,
-        }
-        for r in ledger.realized(now.day)
-    ]
+    realized = [r.to_dict() for r in ledger.realized(now.day)]
     priced = [r["profit"] for r in rows if r["profit"] is not None]
     return {
         "positions": rows,

@@ -3,66 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import threading
 import time
 from types import FrameType
 
-import redis
 from rq import SimpleWorker
 
 from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
-from shared.control import beat
+from shared.control import HeartbeatThread
 from shared.kis.errors import KisError
 from shared.queues import ORDER_QUEUES, SERIALIZER, queue
 
 log = logging.getLogger(__name__)
-
-HEARTBEAT_INTERVAL_SECONDS = 10.0
-"""Real seconds between heartbeats (they expire after 30 s)."""
-
-
-class Heartbeat:
-    """Beats from a daemon thread, so a long job or a blocking dequeue never looks like death."""
-
-    def __init__(self, ctx: Context, instance: str) -> None:
-        self._ctx = ctx
-        self.instance = instance
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self.beat()
-        self._thread.start()
-
-    def beat(self) -> None:
-        try:
-            beat(
-                self._ctx.redis,
-                self._ctx.keys,
-                SERVICE,
-                self.instance,
-                pid=os.getpid(),
-                queues=list(ORDER_QUEUES),
-            )
-        except redis.RedisError as e:
-            log.warning("heartbeat not written: %s", e)
-
-    def stop(self) -> None:
-        """Stop beating and remove the heartbeat: a clean stop is not a death."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        try:
-            self._ctx.redis.delete(self._ctx.keys.heartbeat(SERVICE, self.instance))
-        except redis.RedisError as e:
-            log.warning("heartbeat not removed: %s", e)
-
-    def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_INTERVAL_SECONDS):
-            self.beat()
 
 
 def recover(ctx: Context) -> None:
@@ -92,7 +45,9 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 
 def run(ctx: Context, instance: str, *, burst: bool) -> int:
     """Recover, then work the order queues (sells first) until SIGTERM, or until empty in burst."""
-    heartbeat = Heartbeat(ctx, instance)
+    heartbeat = HeartbeatThread(
+        ctx.redis, ctx.keys, SERVICE, instance, lambda: {"queues": list(ORDER_QUEUES)}
+    )
     heartbeat.start()
     # Until RQ installs its own handlers (warm stop: finish the current job), stop at once.
     signal.signal(signal.SIGTERM, _stop_now)

@@ -3,70 +3,31 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from types import FrameType
 
-import redis
 from rq import SimpleWorker
 
 from services.notifier.context import SERVICE, Context
 from services.notifier.delivery import READ_TIMEOUT_SECONDS, Webhook
 from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender
-from shared.control import LeaderLock, beat
+from shared.control import HeartbeatThread, LeaderLock
 from shared.queues import NOTIFY_QUEUE, SERIALIZER, queue
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_INTERVAL_SECONDS = 10.0
-"""Real seconds between heartbeats (they expire after 30 s)."""
 SENDER_LOCK_ROLE = "notifier-outbox"
 """Leader role of the one process that posts the outbox."""
 
 
-class Heartbeat:
-    """Beats from a daemon thread, with the outbox length, until stopped."""
-
-    def __init__(self, ctx: Context, instance: str) -> None:
-        self._ctx = ctx
-        self.instance = instance
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self.beat()
-        self._thread.start()
-
-    def beat(self) -> None:
-        outbox = self._ctx.outbox
-        try:
-            beat(
-                self._ctx.redis,
-                self._ctx.keys,
-                SERVICE,
-                self.instance,
-                pid=os.getpid(),
-                queues=[NOTIFY_QUEUE],
-                webhook=outbox is not None,
-                outbox=outbox.size() if outbox is not None else 0,
-            )
-        except redis.RedisError as e:
-            log.warning("heartbeat not written: %s", e)
-
-    def stop(self) -> None:
-        """Stop beating and remove the heartbeat: a clean stop is not a death."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        try:
-            self._ctx.redis.delete(self._ctx.keys.heartbeat(SERVICE, self.instance))
-        except redis.RedisError as e:
-            log.warning("heartbeat not removed: %s", e)
-
-    def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_INTERVAL_SECONDS):
-            self.beat()
+def _state(ctx: Context) -> dict[str, object]:
+    outbox = ctx.outbox
+    return {
+        "queues": [NOTIFY_QUEUE],
+        "webhook": outbox is not None,
+        "outbox": outbox.size() if outbox is not None else 0,
+    }
 
 
 def _stop_now(signum: int, _frame: FrameType | None) -> None:
@@ -75,7 +36,7 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 
 def run(ctx: Context, instance: str, *, burst: bool) -> int:
     """Work the notification queue until SIGTERM (or until empty in burst), sending the outbox."""
-    heartbeat = Heartbeat(ctx, instance)
+    heartbeat = HeartbeatThread(ctx.redis, ctx.keys, SERVICE, instance, lambda: _state(ctx))
     heartbeat.start()
     stop = threading.Event()
     sender: Sender | None = None

@@ -89,19 +89,8 @@ def daily_summary(
 ) -> dict[str, object]:
     """The ``daily_summary`` notification's fields (JSON-safe; no account data)."""
     realized = list(realized)
-    trades = [
-        {
-            "code": r.code,
-            "name": r.name,
-            "quantity": r.quantity,
-            "buy_price": str(r.buy_price),
-            "sell_price": str(r.sell_price),
-            "profit": r.profit,
-            "profit_rate": str(r.profit_rate),
-            "reason": r.reason,
-        }
-        for r in realized
-    ]
+    # The order id is internal bookkeeping: the message names the stock and the reason.
+    trades = [{k: v for k, v in r.to_dict().items() if k != "order_id"} for r in realized]
     return {
         "session": session.isoformat(),
         "realized": trades,
