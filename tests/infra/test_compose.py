@@ -81,6 +81,59 @@ def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     for service in services.values():
         assert service["restart"] == "unless-stopped"
 
+    # The whole system: one image, every service healthchecked and started after its
+    # dependencies are healthy; only the API (and the sim) published, on this machine only.
+    ours = {n: s for n, s in services.items() if n != "redis"}
+    assert set(ours) == {"kis-sim", "executor", "scheduler", "notifier", "api"}
+    assert {s["image"] for s in ours.values()} == {"kis-autotrader:local"}
+    for name, service in ours.items():
+        assert service["healthcheck"]["test"][0] == "CMD", name
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy", name
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", name
+    assert services["api"]["ports"][0]["published"] == "8000"
+    assert services["scheduler"]["depends_on"]["executor"]["condition"] == "service_healthy"
+    # A SIGTERM must let the order job in hand finish (job timeout 180 s).
+    assert services["executor"]["stop_grace_period"] == "3m20s"  # 200 s
+
+
+def test_rq_dashboard_is_an_optional_profile(project: Path) -> None:
+    result = compose("--profile", "dashboard", "config", "--format", "json", project=project)
+    assert result.returncode == 0, result.stderr
+    dashboard = json.loads(result.stdout)["services"]["rq-dashboard"]
+    assert "--json" in dashboard["command"]
+    assert dashboard["ports"][0]["host_ip"] == "127.0.0.1"
+
+
+def test_secrets_override_gives_every_service_its_files(project: Path) -> None:
+    shutil.copy(ROOT / "compose.secrets.yml", project / "compose.secrets.yml")
+    (project / "secrets").mkdir()
+    for name in (
+        "kis_app_key",
+        "kis_app_secret",
+        "kis_account",
+        "status_api_token",
+        "discord_webhook_url",
+    ):
+        (project / "secrets" / name).write_text("x")
+    result = compose(
+        "-f",
+        "docker-compose.yml",
+        "-f",
+        "compose.secrets.yml",
+        "config",
+        "--format",
+        "json",
+        project=project,
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in ("scheduler", "executor", "notifier", "api"):
+        env = services[name]["environment"]
+        assert env["KIS_APP_KEY_FILE"] == "/run/secrets/kis_app_key", name
+        assert env["REDIS_URL"] == "redis://redis:6379/0", name  # merged, not replaced
+        assert {s["source"] for s in services[name]["secrets"]} >= {"kis_app_key", "kis_account"}
+
 
 def compose_file() -> dict[str, Any]:
     data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
