@@ -23,7 +23,8 @@ from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
 from shared.positions import Position, PositionLedger
 from shared.queues import SERIALIZER, queue
 from shared.redis_keys import Keys
-from tests.scheduler.fakes import FakeBroker, ManualClock
+from tests.scheduler.clock import ManualClock
+from tests.scheduler.conftest import Kis
 
 DAY = date(2026, 3, 3)
 KEYS = Keys()
@@ -82,7 +83,7 @@ def test_only_orders_never_sent_are_cancelled(redis_client: redis.Redis) -> None
 
 
 def test_the_day_is_closed_exported_and_summarised(
-    redis_client: redis.Redis, tmp_path: Path
+    redis_client: redis.Redis, kis: Kis, tmp_path: Path
 ) -> None:
     clock = ManualClock(datetime(2026, 3, 3, 15, 21, tzinfo=KST))
     book = OrderBook(redis_client, KEYS, clock)
@@ -99,10 +100,11 @@ def test_the_day_is_closed_exported_and_summarised(
         10501,
     )
     book.create(OrderIntent(DAY, "000030", "never sent", Side.BUY, Reason.ENTRY, 5, 10000))
-    broker = FakeBroker(cash=8_000_000)
+    kis.prices({"000010": 10499})
+    kis.account(8_000_000, {"000010": (190, 10499)})
 
     closer = DayCloser(
-        redis_client, book, ledger, broker, tmp_path, always, reconcile_wait_seconds=0.2
+        redis_client, book, ledger, kis.client, tmp_path, always, reconcile_wait_seconds=0.2
     )
     summary = closer.close(DAY)
 
@@ -132,7 +134,7 @@ def test_the_day_is_closed_exported_and_summarised(
     assert summary["orders"] == {"cancelled": 1, "filled": 2}
     assert summary["cash"] == 8_000_000
     assert summary["reconciliation"] == "timeout"  # no executor here
-    assert broker.calls == {"balance": 1}
+    assert kis.wire.calls() == {"balance": 1}
     exported = json.loads((tmp_path / "positions.json").read_text(encoding="utf-8"))
     assert [p["code"] for p in exported["positions"]] == ["000010"]
     with (tmp_path / "bought_dict.pkl").open("rb") as f:

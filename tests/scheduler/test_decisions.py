@@ -17,12 +17,12 @@ from services.scheduler.decisions import (
     sells_to_place,
     unsettled,
 )
+from shared.kis.models import Holding as BalanceRow
 from shared.kis.models import Side
 from shared.orders import OrderRecord, OrderStatus, Reason
 from shared.picks import Pick
 from shared.positions import Position
 from shared.rules import DayPlan, Holding, SellDecision, Thresholds, intraday_sells
-from tests.scheduler.fakes import row
 
 DAY = date(2026, 3, 3)
 BAND = Thresholds().buy_band_ratio
@@ -33,6 +33,22 @@ PICKS = (
     Pick("000040", "below target", 10000),
     Pick("000050", "no quote", 10000),
 )
+
+
+def row(
+    code: str, qty: int, avg: str | int, price: int, *, orderable: int | None = None
+) -> BalanceRow:
+    """One holding of a balance, the decisions' input (they are pure: values in, values out)."""
+    return BalanceRow.from_api(
+        {
+            "pdno": code,
+            "prdt_name": f"name-{code}",
+            "hldg_qty": str(qty),
+            "ord_psbl_qty": str(qty if orderable is None else orderable),
+            "pchs_avg_pric": str(Decimal(avg)),
+            "prpr": str(price),
+        }
+    )
 
 
 def record(

@@ -1,12 +1,14 @@
-"""The scheduler loop driven step by step: fake KIS reads and clock, real Redis.
+"""The scheduler loop driven step by step: a manual clock, the real KIS client over HTTP to the
+simulator, real Redis.
 
 The stop event is set from the start, so every wait returns at once and ``step()`` does exactly
-one iteration's work.
+one iteration's work. ``kis.wire`` logs the KIS requests the steps sent.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -22,8 +24,8 @@ from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.plan import stored_plan
 from shared.clock import KST
 from shared.control import HALTED, PAUSED, Controls, LeaderLock
-from shared.kis.errors import KisTemporaryError
-from shared.kis.models import Balance, Side
+from shared.kis.models import Side
+from shared.kis.transport import READ_ATTEMPTS
 from shared.market_calendar import KrxCalendar
 from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
 from shared.picks import Pick, store_picks
@@ -32,7 +34,8 @@ from shared.queues import BUY_QUEUE, NOTIFY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE,
 from shared.redis_keys import Keys
 from shared.settings import load_settings
 from tests.conftest import wait_for
-from tests.scheduler.fakes import FakeBroker, ManualClock, row
+from tests.scheduler.clock import ManualClock
+from tests.scheduler.conftest import Kis
 
 KEYS = Keys()
 DAY = date(2026, 3, 3)
@@ -44,17 +47,18 @@ PICKS = (
 
 
 @pytest.fixture
-def make(redis_url: str, redis_client: redis.Redis) -> Iterator[Any]:
+def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
+    """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``."""
     made: list[Scheduler] = []
 
-    def build(at: datetime, broker: FakeBroker, instance: str = "one", **env: str) -> Scheduler:
+    def build(at: datetime, instance: str = "one", **env: str) -> Scheduler:
         settings = load_settings({"REDIS_URL": redis_url, **env})
         stop = threading.Event()
         stop.set()
         scheduler = Scheduler(
             settings,
             redis_client,
-            broker,
+            kis.client,
             ManualClock(at),
             KrxCalendar(),
             instance=instance,
@@ -80,46 +84,53 @@ def heartbeat(client: redis.Redis, instance: str) -> dict[str, Any]:
     return data
 
 
-def test_a_closed_day_is_announced_once(make: Any, redis_client: redis.Redis) -> None:
+def test_a_closed_day_is_announced_once(make: Any, redis_client: redis.Redis, kis: Kis) -> None:
     election = datetime(2026, 6, 3, 10, 0, tzinfo=KST)
-    first = make(election, FakeBroker())
+    first = make(election)
     first.step()
     first.step()
     first.close()
-    make(election, FakeBroker(), instance="restarted").step()
+    make(election, instance="restarted").step()
     notices = events(redis_client, "closed_day")
     assert notices == [{"event": "closed_day", "day": "2026-06-03", "next_session": "2026-06-04"}]
+    assert kis.wire.sent == []  # a closed day needs no KIS at all
 
 
 def test_premarket_plans_once_drops_held_picks_and_splits_the_cash(
-    make: Any, redis_client: redis.Redis
+    make: Any, redis_client: redis.Redis, kis: Kis
 ) -> None:
     store_picks(redis_client, KEYS, DAY, PICKS)
-    broker = FakeBroker(cash=9_000_000)
-    broker.rows = [row("000020", 5, 10000, 10000)]
-    make(datetime(2026, 3, 3, 8, 40, tzinfo=KST), broker).step()
+    kis.prices({"000020": 10000})
+    kis.account(9_000_000, {"000020": (5, 10000)})
+    first = make(datetime(2026, 3, 3, 8, 40, tzinfo=KST))
+    first.step()
     plan = stored_plan(redis_client, KEYS, DAY)
     assert plan is not None
     assert (plan.cash, plan.buy_amount, plan.held_picks) == (9_000_000, 4_500_000, ("000020",))
     assert [p.code for p in plan.picks] == ["000010", "000030"]
-    assert broker.calls == {"balance": 1, "cash": 1}
-    assert broker.cash_codes == ["000010"]
+    assert kis.wire.calls() == {"balance": 1, "cash": 1}
+    assert kis.wire.codes("cash") == ["000010"]
     [notice] = events(redis_client, "premarket_plan")
     assert notice["buy_amount"] == 4_500_000 and notice["held_picks"] == ["000020"]
 
     # A restart (or a standby taking over) keeps the plan, cash spent or not.
-    later = FakeBroker(cash=1)
-    make(datetime(2026, 3, 3, 8, 50, tzinfo=KST), later, instance="two").step()
+    first.close()
+    kis.account(1)
+    kis.wire.clear()
+    make(datetime(2026, 3, 3, 8, 50, tzinfo=KST), instance="two").step()
+    assert heartbeat(redis_client, "two")["role"] == "leader"
     assert stored_plan(redis_client, KEYS, DAY) == plan
-    assert later.calls == {}
+    assert kis.wire.sent == []
     assert len(events(redis_client, "premarket_plan")) == 1
 
 
-def test_a_late_start_plans_then_buys_each_pick_once(make: Any, redis_client: redis.Redis) -> None:
+def test_a_late_start_plans_then_buys_each_pick_once(
+    make: Any, redis_client: redis.Redis, kis: Kis
+) -> None:
     store_picks(redis_client, KEYS, DAY, PICKS)
-    broker = FakeBroker(cash=10_000_000)
-    broker.prices = {"000010": 10000, "000020": 10000, "000030": 9999}
-    scheduler = make(datetime(2026, 3, 3, 10, 0, tzinfo=KST), broker)
+    kis.prices({"000010": 10000, "000020": 10000, "000030": 9999})
+    kis.account(10_000_000)
+    scheduler = make(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
     scheduler.step()
     book = OrderBook(redis_client, KEYS, scheduler.clock)
     assert [(r.id, r.quantity, r.status) for r in book.of_day(DAY)] == [
@@ -135,7 +146,7 @@ def test_a_late_start_plans_then_buys_each_pick_once(make: Any, redis_client: re
         ("000010", 10000, 333),
         ("000020", 10000, 333),
     ]
-    assert broker.calls == {"balance": 2, "cash": 1, "price": 3}
+    assert kis.wire.calls() == {"balance": 2, "cash": 1, "price": 3}
 
     snapshot = json.loads(redis_client.get(KEYS.account_snapshot()) or "{}")
     assert (snapshot["session"], snapshot["cash"], snapshot["holdings"]) == (
@@ -145,10 +156,10 @@ def test_a_late_start_plans_then_buys_each_pick_once(make: Any, redis_client: re
     )
     assert redis_client.zcard(KEYS.equity(DAY)) == 1
 
-    broker.priced.clear()
+    kis.wire.clear()
     scheduler.step()
-    assert broker.priced == ["000030"]  # one quote per pick still to buy, nothing else
-    assert broker.calls["balance"] == 3  # one balance per cycle
+    assert kis.wire.codes("price") == ["000030"]  # one quote per pick still to buy, nothing else
+    assert kis.wire.calls() == {"price": 1, "balance": 1}  # one balance per cycle
     assert len(book.of_day(DAY)) == 2
     beat = heartbeat(redis_client, "one")
     assert beat["role"] == "leader" and beat["phase"] == "intraday"
@@ -161,14 +172,15 @@ def test_a_late_start_plans_then_buys_each_pick_once(make: Any, redis_client: re
     }
 
 
-def test_zero_picks_is_one_notice_and_no_quotes(make: Any, redis_client: redis.Redis) -> None:
-    broker = FakeBroker()
-    scheduler = make(datetime(2026, 3, 3, 9, 5, tzinfo=KST), broker)
+def test_zero_picks_is_one_notice_and_no_quotes(
+    make: Any, redis_client: redis.Redis, kis: Kis
+) -> None:
+    scheduler = make(datetime(2026, 3, 3, 9, 5, tzinfo=KST))
     for _ in range(3):
         scheduler.step()
     assert [e["event"] for e in events(redis_client)] == ["no_picks"]
-    assert broker.calls == {"balance": 4, "cash": 1}
-    assert broker.cash_codes == ["005930"]
+    assert kis.wire.calls() == {"balance": 4, "cash": 1}
+    assert kis.wire.codes("cash") == ["005930"]
 
 
 def test_a_bad_picks_file_is_reported_and_the_day_has_no_picks(
@@ -176,22 +188,21 @@ def test_a_bad_picks_file_is_reported_and_the_day_has_no_picks(
 ) -> None:
     bad = tmp_path / "picks.json"
     bad.write_text("{not json", encoding="utf-8")
-    scheduler = make(datetime(2026, 3, 3, 8, 45, tzinfo=KST), FakeBroker(), PICKS_FILE=str(bad))
+    scheduler = make(datetime(2026, 3, 3, 8, 45, tzinfo=KST), PICKS_FILE=str(bad))
     scheduler.step()
     assert [e["event"] for e in events(redis_client)] == ["picks_error", "no_picks"]
 
 
 @pytest.mark.parametrize("flag", [PAUSED, HALTED])
 def test_pause_and_halt_hold_decisions_back_but_the_heartbeat_goes_on(
-    make: Any, redis_client: redis.Redis, flag: str
+    make: Any, redis_client: redis.Redis, kis: Kis, flag: str
 ) -> None:
     store_picks(redis_client, KEYS, DAY, PICKS)
     Controls(redis_client, KEYS).set(flag, by="test")
-    broker = FakeBroker()
-    broker.prices = {"000010": 10000}
-    make(datetime(2026, 3, 3, 10, 0, tzinfo=KST), broker).step()
+    kis.prices({"000010": 10000})
+    make(datetime(2026, 3, 3, 10, 0, tzinfo=KST)).step()
     assert OrderBook(redis_client, KEYS, ManualClock(datetime.now(KST))).of_day(DAY) == []
-    assert broker.calls["price"] == 0
+    assert kis.wire.codes("price") == []
     assert heartbeat(redis_client, "one")["held_back"] == flag
 
 
@@ -208,12 +219,12 @@ def ledger(client: redis.Redis, *positions: Position) -> None:
     ],
 )
 def test_sell_scope_decides_whose_positions_are_sold(
-    make: Any, redis_client: redis.Redis, scope: str, sold: dict[str, str]
+    make: Any, redis_client: redis.Redis, kis: Kis, scope: str, sold: dict[str, str]
 ) -> None:
     ledger(redis_client, Position("000010", "ours", 200, Decimal(10000), date(2026, 3, 2)))
-    broker = FakeBroker()
-    broker.rows = [row("000010", 200, 10000, 10501), row("000099", 10, 5000, 10000)]
-    make(datetime(2026, 3, 3, 11, 0, tzinfo=KST), broker, SELL_SCOPE=scope).step()
+    kis.prices({"000010": 10501, "000099": 10000})
+    kis.account(10_000_000, {"000010": (200, 10000), "000099": (10, 5000)})
+    make(datetime(2026, 3, 3, 11, 0, tzinfo=KST), SELL_SCOPE=scope).step()
     book = OrderBook(redis_client, KEYS, ManualClock(datetime.now(KST)))
     assert {r.code: r.reason.value for r in book.of_day(DAY)} == sold
     assert len(queue(redis_client, SELL_QUEUE).job_ids) == len(sold)
@@ -221,29 +232,28 @@ def test_sell_scope_decides_whose_positions_are_sold(
 
 @pytest.mark.parametrize(("day", "sold"), [(date(2025, 10, 13), False), (date(2025, 10, 14), True)])
 def test_preclose_sells_at_the_fifth_session_across_the_holidays(
-    make: Any, redis_client: redis.Redis, day: date, sold: bool
+    make: Any, redis_client: redis.Redis, kis: Kis, day: date, sold: bool
 ) -> None:
     ledger(redis_client, Position("000010", "old", 100, Decimal(10000), date(2025, 9, 30)))
-    broker = FakeBroker()
-    broker.rows = [row("000010", 100, 10000, 10000)]
+    kis.prices({"000010": 10000})
+    kis.account(10_000_000, {"000010": (100, 10000)})
     at = datetime(day.year, day.month, day.day, 15, 16, tzinfo=KST)
-    make(at, broker).step()
+    make(at).step()
     records = OrderBook(redis_client, KEYS, ManualClock(at)).of_day(day)
     expected = [f"{day:%Y%m%d}-000010-sell-expiry"] if sold else []
     assert [r.id for r in records] == expected
-    assert broker.calls == {"balance": 1}  # pre-close: no plan, no quotes
+    assert kis.wire.calls() == {"balance": 1}  # pre-close: no plan, no quotes
 
 
 def test_a_standby_waits_while_the_leader_holds_the_lock(
-    make: Any, redis_client: redis.Redis
+    make: Any, redis_client: redis.Redis, kis: Kis
 ) -> None:
     store_picks(redis_client, KEYS, DAY, PICKS)
     lock = LeaderLock(redis_client, KEYS.leader(ROLE), "the-leader", 15)
     assert lock.acquire_or_refresh()
-    broker = FakeBroker()
-    broker.prices = {"000010": 10000}
-    make(datetime(2026, 3, 3, 10, 0, tzinfo=KST), broker, instance="standby").step()
-    assert broker.calls == {}
+    kis.prices({"000010": 10000})
+    make(datetime(2026, 3, 3, 10, 0, tzinfo=KST), instance="standby").step()
+    assert kis.wire.sent == []
     assert heartbeat(redis_client, "standby")["role"] == "standby"
     assert lock.current() == "the-leader"
 
@@ -251,9 +261,7 @@ def test_a_standby_waits_while_the_leader_holds_the_lock(
 def test_open_orders_get_a_reconciliation_every_stale_interval(
     make: Any, redis_client: redis.Redis
 ) -> None:
-    scheduler = make(
-        datetime(2026, 3, 3, 10, 0, tzinfo=KST), FakeBroker(), ORDER_STALE_SECONDS="0.05"
-    )
+    scheduler = make(datetime(2026, 3, 3, 10, 0, tzinfo=KST), ORDER_STALE_SECONDS="0.05")
     scheduler.step()  # a fresh scheduler waits one interval first
     sell_queue = queue(redis_client, SELL_QUEUE)
     assert sell_queue.jobs == []
@@ -267,23 +275,15 @@ def test_open_orders_get_a_reconciliation_every_stale_interval(
     assert (job.func_name, list(job.args)) == (RECONCILE_ORDERS, ["2026-03-03"])
 
 
-class FlakyBroker(FakeBroker):
-    """Fails the first balances with the given errors."""
-
-    def __init__(self, *errors: Exception) -> None:
-        super().__init__()
-        self.errors = list(errors)
-
-    def balance(self) -> Balance:
-        if self.errors:
-            raise self.errors.pop(0)
-        return super().balance()
-
-
-def test_errors_never_end_the_loop(redis_url: str, redis_client: redis.Redis) -> None:
+def test_errors_never_end_the_loop(
+    redis_url: str, redis_client: redis.Redis, kis: Kis, caplog: pytest.LogCaptureFixture
+) -> None:
     store_picks(redis_client, KEYS, DAY, PICKS)
-    broker = FlakyBroker(KisTemporaryError("KIS unreachable"), RuntimeError("boom"))
-    broker.prices = {"000010": 10000}
+    kis.prices({"000010": 10000, "000020": 20000, "000030": 20000})  # only 000010 in the band
+    # An unexpected error: a plan in Redis nobody can read fails every cycle until it is removed.
+    redis_client.set(KEYS.plan(DAY), "{not json")
+    # A KIS error: the simulator answers HTTP 500 to every try of the next balance read.
+    kis.fault("http_500", "inquire-balance", count=READ_ATTEMPTS)
     settings = load_settings(
         {
             "REDIS_URL": redis_url,
@@ -292,17 +292,25 @@ def test_errors_never_end_the_loop(redis_url: str, redis_client: redis.Redis) ->
         }
     )
     clock = ManualClock(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
-    scheduler = Scheduler(settings, redis_client, broker, clock, KrxCalendar(), instance="flaky")
+    scheduler = Scheduler(
+        settings, redis_client, kis.client, clock, KrxCalendar(), instance="flaky"
+    )
     stop = threading.Event()
     thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    caplog.set_level(logging.WARNING, logger="services.scheduler.loop")
     thread.start()
     try:
-        wait_for(lambda: scheduler.book.of_day(DAY), timeout=10, what="a buy after two errors")
+        wait_for(lambda: events(redis_client, "error"), timeout=10, what="the error's notice")
+        assert thread.is_alive()
+        redis_client.delete(KEYS.plan(DAY))
+        wait_for(lambda: scheduler.book.of_day(DAY), timeout=10, what="a buy after both errors")
         assert thread.is_alive()
     finally:
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+    assert kis.faults_armed() == []  # all the tries of one balance read got their HTTP 500
+    assert any(r.getMessage().startswith("KIS error in") for r in caplog.records)
     [error] = events(redis_client, "error")  # the KIS error is logged only: it is expected
-    assert error["message"] == "RuntimeError: boom"
+    assert error["message"].startswith("JSONDecodeError: ")
     assert not redis_client.exists(KEYS.leader(ROLE))  # stopping gave the lead up

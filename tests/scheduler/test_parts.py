@@ -12,13 +12,15 @@ from services.scheduler.metering import CallCounts, MeteredBroker
 from services.scheduler.plan import plan_from_json, plan_to_json, store_plan, stored_plan
 from services.scheduler.quotes import PollingQuotes
 from shared.kis.errors import KisTemporaryError
-from shared.kis.models import Quote
+from shared.kis.transport import READ_ATTEMPTS
 from shared.picks import Pick
 from shared.redis_keys import Keys
 from shared.rules import DayPlan
-from tests.scheduler.fakes import FakeBroker, row
+from tests.scheduler.conftest import Kis
 
 DAY = date(2026, 3, 3)
+UNKNOWN = "00002X"
+"""Not a code the simulator knows: like KIS, it answers with price 0."""
 PLAN = DayPlan(DAY, 10_000_000, 2_000_000, (Pick("002680", "한타", 3155),), ("177350",))
 
 
@@ -36,32 +38,32 @@ def test_the_first_plan_of_a_session_is_kept(redis_client: redis.Redis) -> None:
     assert stored_plan(redis_client, keys, date(2026, 3, 4)) is None
 
 
-def test_polling_asks_once_per_code_and_skips_a_rejected_one() -> None:
-    broker = FakeBroker()
-    broker.prices = {"000010": 10000, "000030": 9000}
-    prices = PollingQuotes(broker).prices(["000010", "000020", "000030"])
+def test_polling_asks_once_per_code_and_skips_a_rejected_one(kis: Kis) -> None:
+    kis.prices({"000010": 10000, "000030": 9000})
+    prices = PollingQuotes(kis.client).prices(["000010", UNKNOWN, "000030"])
     assert prices == {"000010": 10000, "000030": 9000}
-    assert broker.priced == ["000010", "000020", "000030"]
+    assert kis.wire.codes("price") == ["000010", UNKNOWN, "000030"]
 
 
-def test_a_temporary_error_reaches_the_loop() -> None:
-    class Down:
-        def current_price(self, code: str) -> Quote:
-            raise KisTemporaryError("KIS unreachable")
-
+def test_a_temporary_error_reaches_the_loop(kis: Kis) -> None:
+    kis.fault("http_500", "inquire-price", count=READ_ATTEMPTS)  # every try of one quote
     with pytest.raises(KisTemporaryError):
-        PollingQuotes(Down()).prices(["000010"])
+        PollingQuotes(kis.client).prices(["000010"])
 
 
-def test_one_cycle_reads_one_quote_per_code_and_one_balance() -> None:
-    broker = FakeBroker()
-    broker.prices = {"000010": 10000, "000020": 10000}
-    broker.rows = [row("000030", 1, 10000, 10000)]
-    broker.pages = 3
-    metered = MeteredBroker(broker)
+def holdings(count: int) -> dict[str, tuple[int, int]]:
+    """``count`` holdings of one share at 10,000 won: the paper balance shows 20 rows a page."""
+    return {f"{100 + i:06d}": (1, 10000) for i in range(count)}
+
+
+def test_one_cycle_reads_one_quote_per_code_and_one_balance(kis: Kis) -> None:
+    kis.prices({"000010": 10000, "000020": 10000})
+    held = holdings(41)  # three pages
+    kis.account(10_000_000, held)
+    metered = MeteredBroker(kis.client)
     view = read_market(PollingQuotes(metered), metered, ["000010", "000020"])
     assert view.prices == {"000010": 10000, "000020": 10000}
-    assert set(view.balance.held()) == {"000030"}
+    assert set(view.balance.held()) == set(held)
     assert metered.take() == CallCounts(
         requests=5, price_calls=2, balance_calls=1, balance_pages=3, cash_calls=0
     )
@@ -71,11 +73,10 @@ def test_one_cycle_reads_one_quote_per_code_and_one_balance() -> None:
     assert metered.take().price_calls == 0
 
 
-def test_the_benchmark_helper_measures_the_same_reads() -> None:
-    broker = FakeBroker()
-    broker.prices = {"000010": 10000}
-    broker.pages = 2
-    seconds, requests = measure_intraday_cycle(broker, ["000010"], cycles=3)
+def test_the_benchmark_helper_measures_the_same_reads(kis: Kis) -> None:
+    kis.prices({"000010": 10000})
+    kis.account(10_000_000, holdings(21))  # two pages
+    seconds, requests = measure_intraday_cycle(kis.client, ["000010"], cycles=3)
     assert seconds >= 0
     assert requests == 3
-    assert broker.calls == {"price": 3, "balance": 3}
+    assert kis.wire.calls() == {"price": 3, "balance": 6}  # each cycle: a quote, two pages
