@@ -22,6 +22,7 @@ from services.scheduler.account import AccountRecorder
 from services.scheduler.closing import DayCloser
 from services.scheduler.cycle import Placed, Trader
 from services.scheduler.decisions import unsettled
+from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.metering import Broker, CallCounts, MeteredBroker
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import Planner
@@ -162,6 +163,8 @@ class Scheduler:
         now = self.clock.now()
         today = now.date()
         session = self.calendar.session(today)
+        if session is not None and self._kis_says_closed(today):
+            session = None
         phase = phase_at(now, session, self.th)
         self._enter(phase, today)
         self._beat()
@@ -191,6 +194,20 @@ class Scheduler:
         self._leading = False
 
     # Phases ------------------------------------------------------------------------------------
+    def _kis_says_closed(self, today: date) -> bool:
+        """Real mode: KIS's own calendar overrides ours when it says the market stays shut."""
+        if self.settings.kis_env != "real":
+            return False
+        if kis_opens(self.broker, self.redis, self.keys, today) is not False:
+            return False
+        if first_time(self.redis, self.keys.once("calendar-mismatch", today)):
+            message = (
+                f"KIS says KRX does not open on {today}, the calendar says it does: no trading"
+            )
+            log.warning(message)
+            self._notify("error", message=message)
+        return True
+
     def _closed_day(self, today: date) -> None:
         upcoming = self.calendar.next_session(today)
         if first_time(self.redis, self.keys.once("closed", today)):

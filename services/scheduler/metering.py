@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Protocol
 
-from shared.kis.models import Balance, BuyableCash, Quote
+from shared.kis.models import Balance, BuyableCash, MarketDay, Quote
 
 
 class Broker(Protocol):
@@ -16,6 +17,8 @@ class Broker(Protocol):
     def balance(self) -> Balance: ...
 
     def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash: ...
+
+    def market_days(self, start: date) -> list[MarketDay]: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class MeteredBroker:
     def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash:
         self._add(requests=1, cash_calls=1)
         return self._inner.buyable_cash(code, price)
+
+    def market_days(self, start: date) -> list[MarketDay]:
+        self._add(requests=1)
+        return self._inner.market_days(start)
 
     def take(self) -> CallCounts:
         """The counts since the last ``take``, and start again from zero."""
