@@ -241,13 +241,6 @@ class OrderBook:
                 raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")
             # result 0: another writer got in between; read again and re-check the status.
 
-    def update(self, order_id: str, **changes: Any) -> OrderRecord | None:
-        """Change fields without changing the status (fills, applied quantity)."""
-        current = self.get(order_id)
-        if current is None:
-            raise KeyError(f"no order {order_id}")
-        return self.transition(order_id, current.status, current.status, **changes)
-
     def broker_owner(self, session: date, broker_order_no: str) -> str | None:
         """Our order id that KIS order ``broker_order_no`` was matched to, if any."""
         owner = self._redis.hget(self._keys.broker_orders(session), broker_order_no)

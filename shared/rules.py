@@ -72,16 +72,6 @@ def phase_at(now: datetime, session: Session | None, th: Thresholds) -> Phase:
     return Phase.POSTMARKET
 
 
-def phase_ends(session: Session, phase: Phase, th: Thresholds) -> datetime | None:
-    """When ``phase`` of ``session`` ends (None for post-market: it runs to the next day)."""
-    return {
-        Phase.OVERNIGHT: session.opens - PREMARKET_LEAD,
-        Phase.PREMARKET: session.opens,
-        Phase.INTRADAY: session.closes - th.buy_cutoff,
-        Phase.PRECLOSE: session.closes - th.preclose_cutoff,
-    }.get(phase)
-
-
 # The day plan ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DayPlan:
