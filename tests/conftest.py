@@ -159,24 +159,31 @@ class Sim:
         return response
 
 
+def launch_sim(redis_url: str, log_dir: Path, **env: str) -> Sim:
+    """Start ``python -m services.kis_sim`` on a free port and wait until it answers."""
+    port = free_port()
+    full_env = service_env(redis_url, SIM_HOST="127.0.0.1", SIM_PORT=str(port), **env)
+    log = log_dir / f"kis-sim-{port}.log"
+    service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
+    except AssertionError:
+        service.stop()
+        raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
+    return Sim(url, service)
+
+
 @pytest.fixture
 def start_sim(redis_url: str, tmp_path: Path) -> Iterator[object]:
     """Factory: ``start_sim(SIM_RULES="real", ...)`` starts ``python -m services.kis_sim``."""
-    started: list[ServiceProcess] = []
+    started: list[Sim] = []
 
     def start(**env: str) -> Sim:
-        port = free_port()
-        full_env = service_env(redis_url, SIM_HOST="127.0.0.1", SIM_PORT=str(port), **env)
-        log = tmp_path / f"kis-sim-{port}.log"
-        service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
-        started.append(service)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
-        except AssertionError:
-            raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
-        return Sim(url, service)
+        sim = launch_sim(redis_url, tmp_path, **env)
+        started.append(sim)
+        return sim
 
     yield start
-    for service in started:
-        service.stop()
+    for sim in started:
+        sim.service.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,7 +9,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import RedisServer, ServiceProcess, Sim, free_port, service_env, wait_for
+from tests.conftest import (
+    RedisServer,
+    Sim,
+    launch_sim,
+)
 
 ACCOUNT = "50000000-01"
 TRADING = "/uapi/domestic-stock/v1/trading"
@@ -255,20 +258,11 @@ def shared_sim(
 ) -> Iterator[Sim]:
     """One simulator with the fast settings for a whole module: tests that need nothing else
     share it (``client`` resets it first), which keeps the suite fast."""
-    port = free_port()
-    env = service_env(
-        redis_server.url(SHARED_REDIS_DB), SIM_HOST="127.0.0.1", SIM_PORT=str(port), **fast_env()
+    sim = launch_sim(
+        redis_server.url(SHARED_REDIS_DB), tmp_path_factory.mktemp("kis-sim"), **fast_env()
     )
-    log = tmp_path_factory.mktemp("kis-sim") / "kis-sim.log"
-    service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
-    except AssertionError:
-        service.stop()
-        raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
-    yield Sim(url, service)
-    service.stop()
+    yield sim
+    sim.service.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Each test starts from a reset simulator and a flushed Redis.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,11 @@ from shared.clock import SystemClock
 from shared.kis import KisClient, build_client
 from shared.kis.client import BALANCE_PATH, BUYABLE_PATH, PRICE_PATH
 from shared.settings import SIM_ACCOUNT, load_settings
-from tests.conftest import RedisServer, ServiceProcess, Sim, free_port, service_env, wait_for
+from tests.conftest import (
+    RedisServer,
+    Sim,
+    launch_sim,
+)
 
 SIM_REDIS_DB = 2
 """Database named to the simulator; it never writes there (its clock is the system clock)."""
@@ -116,24 +119,14 @@ def scheduler_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sim]:
     """One simulator for the whole package (a start is ~0.5 s); ``kis`` resets it per test."""
-    port = free_port()
-    env = service_env(
+    sim = launch_sim(
         redis_server.url(SIM_REDIS_DB),
-        SIM_HOST="127.0.0.1",
-        SIM_PORT=str(port),
+        tmp_path_factory.mktemp("kis-sim"),
         SIM_RATE_LIMIT="100",
         SIM_TOKEN_THROTTLE_SECONDS="0",
     )
-    log = tmp_path_factory.mktemp("kis-sim") / "kis-sim.log"
-    service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
-    except AssertionError:
-        service.stop()
-        raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
-    yield Sim(url, service)
-    service.stop()
+    yield sim
+    sim.service.stop()
 
 
 @pytest.fixture
