@@ -29,8 +29,10 @@ import requests
 
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
 from shared.clock import KST, build_clock
-from shared.kis import KisClient, Side, build_client
-from shared.orders import OrderBook, OrderIntent, Reason
+from shared.kis import Side
+from shared.kis.client import KisClient, build_client
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, Reason
 from shared.queues import enqueue_order
 from shared.redis_keys import Keys
 from shared.rules import Thresholds, buy_quantity

@@ -27,7 +27,7 @@ import redis
 import requests
 
 from shared.clock import build_clock
-from shared.kis import build_client
+from shared.kis.client import build_client
 from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

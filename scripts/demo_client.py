@@ -20,7 +20,8 @@ import sys
 import redis
 
 from shared.clock import build_clock
-from shared.kis import KisError, KisMarketClosed, build_client
+from shared.kis import KisError, KisMarketClosed
+from shared.kis.client import build_client
 from shared.redis_keys import Keys, app_key_id
 from shared.settings import ConfigError, load_settings
 

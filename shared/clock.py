@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
-
-from redis import Redis
 
 from shared.redis_keys import Keys
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 KST = ZoneInfo("Asia/Seoul")
 """KRX's time zone, used whatever the machine's own TZ is."""

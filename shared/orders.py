@@ -1,30 +1,30 @@
-"""Order intents and records in Redis: created once, moved only by compare-and-set (DESIGN §4).
+"""The order model: a decision (intent) and what became of it (record). Pure data, no I/O.
 
-An order's id is its intent, ``{session}-{code}-{side}-{reason}`` (``20260303-005930-buy-entry``):
-creating the record with ``SET NX`` is what makes a decision happen at most once, and the same
+See docs/ARCHITECTURE.md, 'Orders'. An order's id is its intent,
+``{session}-{code}-{side}-{reason}`` (``20260303-005930-buy-entry``): creating the record with
+``SET NX`` (:mod:`shared.order_book`) is what makes a decision happen at most once, and the same
 id is the RQ job id. Lifecycle::
 
     pending -> submitting -> accepted -> filled | partially_filled
                           -> rejected | unknown | cancelled
     unknown -> accepted | filled | partially_filled (found at KIS) or pending (proved absent)
+
+Each timestamp names its clock (docs/ARCHITECTURE.md, 'Clocks'): ``*_kst`` is an aware datetime
+on the system clock (simulated in sim and rehearsal runs), ``*_epoch`` is real Unix time in
+seconds (staleness, timeouts: things measured by the machine), and ``broker_accepted_kst`` is
+KIS's own order time, converted from its ``HHMMSS`` at the client boundary.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-import redis
-
-from shared.clock import Clock
-from shared.kis.models import OrderRequest, Side
-from shared.redis_keys import Keys, text
+from shared.kis.models import Side, broker_time_kst
 
 
 class OrderStatus(StrEnum):
@@ -44,6 +44,8 @@ FINAL = frozenset({OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.CANCELL
 """Statuses an order never leaves."""
 AT_BROKER = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 """Statuses of an order KIS has and that may still fill."""
+UNSETTLED = frozenset({OrderStatus.UNKNOWN, OrderStatus.SUBMITTING})
+"""Statuses of an order that may or may not exist at KIS."""
 
 
 class Reason(StrEnum):
@@ -56,9 +58,14 @@ class Reason(StrEnum):
     MANUAL = "manual"
 
 
+def order_id(session: date, code: str, side: Side, reason: Reason) -> str:
+    """The deterministic id of an order: one per session, code, side and reason."""
+    return f"{session:%Y%m%d}-{code}-{side.label}-{reason.value}"
+
+
 @dataclass(frozen=True)
 class OrderIntent:
-    """A decision to trade, before it has a record."""
+    """A decision to trade: what the rules return and what a record is built from."""
 
     session: date
     code: str
@@ -67,197 +74,140 @@ class OrderIntent:
     reason: Reason
     quantity: int
     price_seen: int
+    """The price the decision was made on, in won (not the order's price: orders are market)."""
 
     @property
-    def order_id(self) -> str:
-        """The deterministic id: one order per session, code, side and reason."""
-        return f"{self.session:%Y%m%d}-{self.code}-{self.side.label}-{self.reason.value}"
+    def id(self) -> str:
+        return order_id(self.session, self.code, self.side, self.reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["session"] = self.session.isoformat()
+        data["side"] = self.side.label
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OrderIntent:
+        return cls(
+            session=date.fromisoformat(data["session"]),
+            code=str(data["code"]),
+            name=str(data["name"]),
+            side=Side[str(data["side"]).upper()],
+            reason=Reason(data["reason"]),
+            quantity=int(data["quantity"]),
+            price_seen=int(data["price_seen"]),
+        )
 
 
 @dataclass(frozen=True)
 class OrderRecord:
-    """An order as the system knows it. ``version`` increases with every change."""
+    """An intent and what became of it. ``version`` increases with every change."""
 
-    id: str
-    session: date
-    code: str
-    name: str
-    side: Side
-    reason: Reason
-    quantity: int
-    price_seen: int
+    intent: OrderIntent
     status: OrderStatus
-    created_at: str
-    touched_at: float
+    created_kst: datetime
+    touched_epoch: float
+    """Real time of the last change: how long the record has been quiet (staleness)."""
     version: int = 1
     broker_order_no: str = ""
     broker_branch_no: str = ""
-    broker_time: str = ""
-    submitted_at: float = 0.0
+    broker_accepted_kst: datetime | None = None
+    submitted_epoch: float = 0.0
+    """Real time the last POST began."""
     filled_quantity: int = 0
     average_fill_price: Decimal = Decimal(0)
     applied_quantity: int = 0
     attempts: int = 0
     error_code: str = ""
     error_message: str = ""
-    history: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    history: tuple[tuple[OrderStatus, datetime], ...] = field(default_factory=tuple)
+    """Each status the record entered, with the system-clock time it did."""
+
+    @classmethod
+    def new(cls, intent: OrderIntent, now_kst: datetime, now_epoch: float) -> OrderRecord:
+        """The ``pending`` record of a fresh intent."""
+        return cls(
+            intent=intent,
+            status=OrderStatus.PENDING,
+            created_kst=now_kst,
+            touched_epoch=now_epoch,
+            history=((OrderStatus.PENDING, now_kst),),
+        )
 
     @property
-    def request(self) -> OrderRequest:
-        """The KIS market order this record sends."""
-        return OrderRequest(self.code, self.side, self.quantity)
+    def id(self) -> str:
+        return self.intent.id
 
     @property
     def unapplied_quantity(self) -> int:
         """Filled shares not yet written to the position ledger."""
         return self.filled_quantity - self.applied_quantity
 
+    def last_entered(self, status: OrderStatus) -> datetime | None:
+        """System-clock time the record last entered ``status`` (None: never)."""
+        return next((at for s, at in reversed(self.history) if s is status), None)
+
+    def advanced(
+        self, status: OrderStatus, now_kst: datetime, now_epoch: float, **changes: Any
+    ) -> OrderRecord:
+        """The next version: ``status`` with ``changes``, its history extended on a new status."""
+        history = self.history
+        if status is not self.status:
+            history = (*history, (status, now_kst))
+        return replace(
+            self,
+            **changes,
+            status=status,
+            version=self.version + 1,
+            touched_epoch=now_epoch,
+            history=history,
+        )
+
     def to_json(self) -> str:
         data = asdict(self)
-        data["session"] = self.session.isoformat()
+        data["intent"] = self.intent.to_dict()
+        data["created_kst"] = self.created_kst.isoformat()
+        data["broker_accepted_kst"] = _iso(self.broker_accepted_kst)
         data["average_fill_price"] = str(self.average_fill_price)
-        data["side"] = self.side.label
-        data["history"] = [list(h) for h in self.history]
+        data["history"] = [[s.value, at.isoformat()] for s, at in self.history]
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> OrderRecord:
         data: dict[str, Any] = json.loads(raw)
-        data["session"] = date.fromisoformat(data["session"])
-        data["side"] = Side[data["side"].upper()]
-        data["reason"] = Reason(data["reason"])
+        if "intent" not in data:
+            data = _from_first_format(data)
+        data["intent"] = OrderIntent.from_dict(data["intent"])
         data["status"] = OrderStatus(data["status"])
+        data["created_kst"] = datetime.fromisoformat(data["created_kst"])
+        accepted = data.get("broker_accepted_kst")
+        data["broker_accepted_kst"] = datetime.fromisoformat(accepted) if accepted else None
         data["average_fill_price"] = Decimal(data["average_fill_price"])
-        data["history"] = tuple(tuple(h) for h in data["history"])
+        data["history"] = tuple(
+            (OrderStatus(s), datetime.fromisoformat(at)) for s, at in data["history"]
+        )
         return cls(**data)
 
 
-CREATE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-  return 1
-end
-return 0
-"""
-"""Create the record if no record has the id, and index it under its session, atomically."""
-
-COMPARE_AND_SET = """
-local raw = redis.call('GET', KEYS[1])
-if not raw then return -1 end
-if tostring(cjson.decode(raw)['version']) ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  local owner = redis.call('HGET', KEYS[2], ARGV[3])
-  if owner and owner ~= ARGV[4] then return -2 end
-  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-"""
-"""Replace the record only if its version is still the one read; claim the broker order no."""
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
-class BrokerOrderTaken(Exception):
-    """The KIS order number already belongs to another of our orders."""
+INTENT_FIELDS = ("session", "code", "name", "side", "reason", "quantity", "price_seen")
 
 
-class OrderBook:
-    """The Redis-held order records of every session."""
+def _from_first_format(data: dict[str, Any]) -> dict[str, Any]:
+    """A record stored by the first release (flat, ``*_at`` names) in today's shape.
 
-    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock) -> None:
-        self._redis = client
-        self._keys = keys
-        self._clock = clock
-        self._create = client.register_script(CREATE)
-        self._cas = client.register_script(COMPARE_AND_SET)
-
-    def create(self, intent: OrderIntent) -> OrderRecord | None:
-        """The new pending record, or None when this intent already has one (any status)."""
-        now = self._clock.now().isoformat(timespec="seconds")
-        record = OrderRecord(
-            id=intent.order_id,
-            session=intent.session,
-            code=intent.code,
-            name=intent.name,
-            side=intent.side,
-            reason=intent.reason,
-            quantity=intent.quantity,
-            price_seen=intent.price_seen,
-            status=OrderStatus.PENDING,
-            created_at=now,
-            touched_at=time.time(),
-            history=((OrderStatus.PENDING.value, now),),
-        )
-        created = self._create(
-            keys=[self._keys.order(record.id), self._keys.orders_of_day(record.session)],
-            args=[record.to_json(), record.touched_at, record.id],
-        )
-        return record if created == 1 else None
-
-    def get(self, order_id: str) -> OrderRecord | None:
-        raw = self._redis.get(self._keys.order(order_id))
-        return None if raw is None else OrderRecord.from_json(raw)
-
-    def of_day(self, session: date) -> list[OrderRecord]:
-        """Every record of a session, oldest first."""
-        ids = [text(i) for i in self._redis.zrange(self._keys.orders_of_day(session), 0, -1)]
-        if not ids:
-            return []
-        raws = self._redis.mget([self._keys.order(i) for i in ids])
-        return [OrderRecord.from_json(raw) for raw in raws if raw is not None]
-
-    def with_status(self, session: date, statuses: Iterable[OrderStatus]) -> list[OrderRecord]:
-        wanted = set(statuses)
-        return [r for r in self.of_day(session) if r.status in wanted]
-
-    def transition(
-        self,
-        order_id: str,
-        expected: OrderStatus | Iterable[OrderStatus],
-        new_status: OrderStatus,
-        **changes: Any,
-    ) -> OrderRecord | None:
-        """Move the record from one of ``expected`` to ``new_status`` with ``changes``, atomically.
-
-        Returns the new record, or None when the record is not in an expected status (someone
-        else moved it first). Raises BrokerOrderTaken when ``broker_order_no`` in ``changes``
-        already belongs to another order.
-        """
-        allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
-        while True:
-            current = self.get(order_id)
-            if current is None:
-                raise KeyError(f"no order {order_id}")
-            if current.status not in allowed:
-                return None
-            updated = self._advance(current, new_status, changes)
-            claim = str(changes.get("broker_order_no", ""))
-            result = self._cas(
-                keys=[self._keys.order(order_id), self._keys.broker_orders(current.session)],
-                args=[current.version, updated.to_json(), claim, order_id],
-            )
-            if result == 1:
-                return updated
-            if result == -2:
-                raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")
-            # result 0: another writer got in between; read again and re-check the status.
-
-    def broker_owner(self, session: date, broker_order_no: str) -> str | None:
-        """Our order id that KIS order ``broker_order_no`` was matched to, if any."""
-        owner = self._redis.hget(self._keys.broker_orders(session), broker_order_no)
-        return text(owner) if owner else None
-
-    def _advance(
-        self, current: OrderRecord, new_status: OrderStatus, changes: Mapping[str, Any]
-    ) -> OrderRecord:
-        history = current.history
-        if new_status is not current.status:
-            now = self._clock.now().isoformat(timespec="seconds")
-            history = (*history, (new_status.value, now))
-        return replace(
-            current,
-            **changes,
-            status=new_status,
-            version=current.version + 1,
-            touched_at=time.time(),
-            history=history,
-        )
+    Records survive restarts in Redis (AOF), so an upgrade must still read them. That release
+    kept KIS's order time as bare ``HHMMSS``; it is dated with the record's session.
+    """
+    upgraded = {k: v for k, v in data.items() if k not in INTENT_FIELDS}
+    upgraded["intent"] = {k: data[k] for k in INTENT_FIELDS}
+    upgraded["created_kst"] = upgraded.pop("created_at")
+    upgraded["touched_epoch"] = upgraded.pop("touched_at")
+    upgraded["submitted_epoch"] = upgraded.pop("submitted_at", 0.0)
+    hhmmss = upgraded.pop("broker_time", "")
+    accepted = broker_time_kst(date.fromisoformat(data["session"]), hhmmss)
+    upgraded["broker_accepted_kst"] = _iso(accepted)
+    return upgraded

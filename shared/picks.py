@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn
-
-from redis import Redis
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from shared.redis_keys import Keys
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest picks file read, in bytes (a day's picks take a few hundred)."""

@@ -1,4 +1,6 @@
-"""The position ledger: what the system holds, since when, and who opened it (DESIGN §5).
+"""The position ledger: what the system holds, since when, and who opened it.
+
+See docs/ARCHITECTURE.md, 'Redis keys'.
 
 Fills reach the ledger exactly once: an order record remembers how many of its filled shares
 were applied, and the record and the position change in one Redis transaction.
@@ -123,7 +125,7 @@ class PositionLedger:
             if delta <= 0:
                 outcome[0] = None
                 return
-            current_raw = pipe.hget(positions_key, order.code)
+            current_raw = pipe.hget(positions_key, order.intent.code)
             current = Position.from_json(current_raw) if current_raw else None
             position, realized = _applied(current, order, delta)
             updated = replace(
@@ -132,11 +134,11 @@ class PositionLedger:
             pipe.multi()
             pipe.set(order_key, updated.to_json())
             if position is None:
-                pipe.hdel(positions_key, order.code)
+                pipe.hdel(positions_key, order.intent.code)
             else:
-                pipe.hset(positions_key, order.code, position.to_json())
+                pipe.hset(positions_key, order.intent.code, position.to_json())
             if realized is not None:
-                pipe.rpush(self._keys.realized(order.session), _realized_to_json(realized))
+                pipe.rpush(self._keys.realized(order.intent.session), _realized_to_json(realized))
             outcome[0] = FillApplied(updated, position, realized)
 
         self._redis.transaction(apply, order_key, positions_key)
@@ -167,10 +169,11 @@ class PositionLedger:
 def _applied(
     current: Position | None, order: OrderRecord, delta: int
 ) -> tuple[Position | None, Realized | None]:
+    intent = order.intent
     price = order.average_fill_price
-    if order.side is Side.BUY:
+    if intent.side is Side.BUY:
         if current is None:
-            return Position(order.code, order.name, delta, price, order.session), None
+            return Position(intent.code, intent.name, delta, price, intent.session), None
         total = current.quantity + delta
         average = (current.average_price * current.quantity + price * delta) / total
         return replace(current, quantity=total, average_price=_money(average)), None
@@ -179,13 +182,13 @@ def _applied(
     buy_price = current.average_price if current else Decimal(0)
     realized = Realized(
         order_id=order.id,
-        code=order.code,
-        name=order.name,
+        code=intent.code,
+        name=intent.name,
         quantity=sold,
         buy_price=buy_price,
         sell_price=price,
         profit=int(((price - buy_price) * sold).to_integral_value(ROUND_HALF_UP)),
-        reason=order.reason.value,
+        reason=intent.reason.value,
     )
     if current is None or held - sold <= 0:
         return None, realized

@@ -1,8 +1,8 @@
-"""The trading rules of DESIGN §1 as pure functions: data in, decisions out, no I/O.
+"""The trading rules as pure functions: data in, order intents out, no I/O.
 
-Comparisons are strict exactly as written: buy when ``target <= price < target * band``; sell
-when the profit rate is ``> take_profit`` or ``< stop_loss``; sell at pre-close what has been held
-``expiry`` sessions or more.
+See docs/ARCHITECTURE.md, 'The trading day'. Comparisons are strict exactly as written: buy when
+``target <= price < target * band``; sell when the profit rate is ``> take_profit`` or
+``< stop_loss``; sell at pre-close what has been held ``expiry`` sessions or more.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.kis.models import Side
 from shared.market_calendar import KrxCalendar, Session
-from shared.orders import Reason
+from shared.orders import OrderIntent, Reason
 from shared.picks import Pick
 from shared.settings import Settings
 
@@ -57,7 +58,7 @@ class Thresholds:
 
 
 # Phases --------------------------------------------------------------------------------------
-def phase_at(now: datetime, session: Session | None, th: Thresholds) -> Phase:
+def phase_at(now: datetime, session: Session | None, thresholds: Thresholds) -> Phase:
     """The phase of ``now`` on a day whose session is ``session`` (None: a closed day)."""
     if session is None:
         return Phase.CLOSED
@@ -65,9 +66,9 @@ def phase_at(now: datetime, session: Session | None, th: Thresholds) -> Phase:
         return Phase.OVERNIGHT
     if now < session.opens:
         return Phase.PREMARKET
-    if now < session.closes - th.buy_cutoff:
+    if now < session.closes - thresholds.buy_cutoff:
         return Phase.INTRADAY
-    if now < session.closes - th.preclose_cutoff:
+    if now < session.closes - thresholds.preclose_cutoff:
         return Phase.PRECLOSE
     return Phase.POSTMARKET
 
@@ -106,6 +107,27 @@ def buy_quantity(price: int, target: int, buy_amount: int, band_ratio: Decimal) 
     return buy_amount // price
 
 
+def entry_buys(
+    session: date,
+    picks: Iterable[Pick],
+    prices: Mapping[str, int],
+    buy_amount: int,
+    band_ratio: Decimal,
+) -> list[OrderIntent]:
+    """An entry buy for each pick whose price is in its band and affords at least one share."""
+    intents = []
+    for pick in picks:
+        price = prices.get(pick.code)
+        if price is None:
+            continue
+        quantity = buy_quantity(price, pick.target, buy_amount, band_ratio)
+        if quantity > 0:
+            intents.append(
+                OrderIntent(session, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price)
+            )
+    return intents
+
+
 # Selling ---------------------------------------------------------------------------------------
 def profit_rate(average_price: Decimal, price: int) -> Decimal:
     """Percent gain of ``price`` over the average purchase price."""
@@ -114,12 +136,12 @@ def profit_rate(average_price: Decimal, price: int) -> Decimal:
     return (Decimal(price) - average_price) / average_price * 100
 
 
-def exit_reason(average_price: Decimal, price: int, th: Thresholds) -> Reason | None:
+def exit_reason(average_price: Decimal, price: int, thresholds: Thresholds) -> Reason | None:
     """Take profit above ``+take_profit``, stop loss below ``stop_loss``, otherwise hold."""
     rate = profit_rate(average_price, price)
-    if rate > th.take_profit_pct:
+    if rate > thresholds.take_profit_pct:
         return Reason.TAKE_PROFIT
-    if rate < th.stop_loss_pct:
+    if rate < thresholds.stop_loss_pct:
         return Reason.STOP_LOSS
     return None
 
@@ -129,14 +151,16 @@ def held_sessions(calendar: KrxCalendar, buy_session: date, today: date) -> int:
     return calendar.sessions_between(buy_session, today)
 
 
-def is_expired(calendar: KrxCalendar, buy_session: date, today: date, th: Thresholds) -> bool:
+def is_expired(
+    calendar: KrxCalendar, buy_session: date, today: date, thresholds: Thresholds
+) -> bool:
     """Held ``expiry_sessions`` sessions or more (bought at T, sold at the pre-close of T+5)."""
-    return held_sessions(calendar, buy_session, today) >= th.expiry_sessions
+    return held_sessions(calendar, buy_session, today) >= thresholds.expiry_sessions
 
 
 @dataclass(frozen=True)
-class Holding:
-    """A position the rules may sell: quantity, cost and the current price."""
+class PricedPosition:
+    """A position the rules may sell: quantity, cost, the current price, when it was bought."""
 
     code: str
     name: str
@@ -146,37 +170,46 @@ class Holding:
     buy_session: date | None
 
 
-@dataclass(frozen=True)
-class SellDecision:
-    """Sell ``quantity`` of ``code`` for ``reason`` at about ``price``."""
+def exit_sell(session: date, position: PricedPosition, reason: Reason) -> OrderIntent:
+    """Sell the whole position for ``reason``."""
+    return OrderIntent(
+        session,
+        position.code,
+        position.name,
+        Side.SELL,
+        reason,
+        position.quantity,
+        position.price,
+    )
 
-    code: str
-    name: str
-    quantity: int
-    reason: Reason
-    price: int
 
-
-def intraday_sells(holdings: Iterable[Holding], th: Thresholds) -> list[SellDecision]:
+def intraday_sells(
+    session: date, positions: Iterable[PricedPosition], thresholds: Thresholds
+) -> list[OrderIntent]:
     """Take-profit and stop-loss sells of whole positions."""
-    decisions = []
-    for h in holdings:
-        reason = exit_reason(h.average_price, h.price, th) if h.quantity > 0 else None
+    intents = []
+    for position in positions:
+        if position.quantity <= 0:
+            continue
+        reason = exit_reason(position.average_price, position.price, thresholds)
         if reason is not None:
-            decisions.append(SellDecision(h.code, h.name, h.quantity, reason, h.price))
-    return decisions
+            intents.append(exit_sell(session, position, reason))
+    return intents
 
 
 def expiry_sells(
-    holdings: Iterable[Holding], calendar: KrxCalendar, today: date, th: Thresholds
-) -> list[SellDecision]:
+    session: date,
+    positions: Iterable[PricedPosition],
+    calendar: KrxCalendar,
+    thresholds: Thresholds,
+) -> list[OrderIntent]:
     """Pre-close sells of positions held ``expiry_sessions`` or more (unknown buy date: kept)."""
     return [
-        SellDecision(h.code, h.name, h.quantity, Reason.EXPIRY, h.price)
-        for h in holdings
-        if h.quantity > 0
-        and h.buy_session is not None
-        and is_expired(calendar, h.buy_session, today, th)
+        exit_sell(session, position, Reason.EXPIRY)
+        for position in positions
+        if position.quantity > 0
+        and position.buy_session is not None
+        and is_expired(calendar, position.buy_session, session, thresholds)
     ]
 
 

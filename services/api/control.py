@@ -110,7 +110,7 @@ def resume() -> Response:
 
 @blueprint.put("/picks/<day>")
 def upload_picks(day: str) -> Response:
-    c = ctx()
+    api = ctx()
     session_day = parse_date(day)
     data = _json_body(required=True)
     if isinstance(data, dict) and len(data) > MAX_PICKS:
@@ -119,8 +119,8 @@ def upload_picks(day: str) -> Response:
         picks = parse_picks(data, "picks")
     except PicksError as e:
         raise ApiError(422, "picks refused, nothing stored", problems=e.problems) from None
-    if not c.calendar.is_session(session_day):
+    if not api.calendar.is_session(session_day):
         raise ApiError(409, f"{session_day} is not a KRX session: nothing would trade on it")
-    store_picks(c.redis, c.keys, session_day, picks)
+    store_picks(api.redis, api.keys, session_day, picks)
     log.info("stored %d picks for %s through the API", len(picks), session_day)
-    return jsonify(state.picks(c, session_day))
+    return jsonify(state.picks(api, session_day))

@@ -14,7 +14,8 @@ from prometheus_client.registry import Collector
 from services.api import queues_view, state
 from services.api.context import ApiContext
 from shared.control import heartbeats
-from shared.orders import OrderBook, OrderStatus
+from shared.order_book import OrderBook
+from shared.orders import OrderStatus
 from shared.queues import ALL_QUEUES
 from shared.redis_keys import app_key_id, text
 
@@ -51,17 +52,17 @@ class RedisCollector(Collector):
         )
 
     def _read(self) -> Iterator[Metric]:
-        c = self._ctx
-        settings = c.settings
+        api = self._ctx
+        settings = api.settings
         env = settings.kis_env
         key_id = app_key_id(settings.app_key)
-        today = c.clock.now().date()
+        today = api.clock.now().date()
 
         orders = GaugeMetricFamily(
             "kat_orders", "Orders of today's session by status.", labels=["status"]
         )
         counts = dict.fromkeys(OrderStatus, 0)
-        for record in OrderBook(c.redis, c.keys, c.clock).of_day(today):
+        for record in OrderBook(api.redis, api.keys, api.clock).of_day(today):
             counts[record.status] += 1
         for status, count in counts.items():
             orders.add_metric([status.value], count)
@@ -70,7 +71,7 @@ class RedisCollector(Collector):
         errors = CounterMetricFamily(
             "kat_kis_errors", "KIS error answers by message code (msg_cd).", labels=["code"]
         )
-        by_code = {text(k): int(v) for k, v in c.redis.hgetall(c.keys.kis_errors(env)).items()}
+        by_code = {text(k): int(v) for k, v in api.redis.hgetall(api.keys.kis_errors(env)).items()}
         for code, times in sorted(by_code.items()):
             errors.add_metric([code], times)
         yield errors
@@ -78,19 +79,19 @@ class RedisCollector(Collector):
         yield CounterMetricFamily(
             "kat_kis_token_issuances",
             "KIS access tokens issued for this app key.",
-            value=int(c.redis.get(c.keys.token_issuances(env, key_id)) or 0),
+            value=int(api.redis.get(api.keys.token_issuances(env, key_id)) or 0),
         )
         yield CounterMetricFamily(
             "kat_kis_rate_limit_waits",
             "Times a caller waited for a KIS rate-limit slot.",
-            value=int(c.redis.get(c.keys.rate_waits(env, key_id)) or 0),
+            value=int(api.redis.get(api.keys.rate_waits(env, key_id)) or 0),
         )
 
         depth = GaugeMetricFamily(
             "kat_queue_jobs", "RQ jobs per queue and state.", labels=["queue", "state"]
         )
         for name in ALL_QUEUES:
-            for job_state, count in queues_view.counts(c.redis, name).items():
+            for job_state, count in queues_view.counts(api.redis, name).items():
                 depth.add_metric([name, job_state], count)
         yield depth
 
@@ -99,17 +100,17 @@ class RedisCollector(Collector):
             "Seconds since each live process last beat (gone after 30 s of silence).",
             labels=["service", "instance"],
         )
-        for beat in heartbeats(c.redis, c.keys):
+        for beat in heartbeats(api.redis, api.keys):
             ages.add_metric([str(beat["service"]), str(beat["instance"])], float(beat["age"]))  # type: ignore[arg-type]
         yield ages
 
-        controls = state.controls(c)
+        controls = state.controls(api)
         flags = GaugeMetricFamily("kat_control", "1 while a control flag is set.", labels=["flag"])
         flags.add_metric(["paused"], int(controls["paused"]))
         flags.add_metric(["halted"], int(controls["halted"]))
         yield flags
 
-        snapshot = state.account_snapshot(c)
+        snapshot = state.account_snapshot(api)
         if snapshot is not None:
             yield GaugeMetricFamily(
                 "kat_account_value_won",

@@ -160,13 +160,15 @@ SCHEMAS: dict[str, Schema] = {
             "quantity": INTEGER,
             "price_seen": INTEGER,
             "status": {"type": "string", "enum": list(STATUSES)},
-            "created_at": STRING,
-            "touched_at": NUMBER,
+            "created_kst": {**STRING, "description": "System clock (KST, ISO 8601)."},
+            "touched_epoch": {**NUMBER, "description": "Real Unix time of the last change."},
             "version": INTEGER,
             "broker_order_no": STRING,
             "broker_branch_no": STRING,
-            "broker_time": STRING,
-            "submitted_at": NUMBER,
+            "broker_accepted_kst": _nullable(
+                {**STRING, "description": "KIS's order time (KST, ISO 8601)."}
+            ),
+            "submitted_epoch": {**NUMBER, "description": "Real Unix time the last POST began."},
             "filled_quantity": INTEGER,
             "average_fill_price": DECIMAL,
             "applied_quantity": INTEGER,
@@ -175,7 +177,7 @@ SCHEMAS: dict[str, Schema] = {
             "error_message": STRING,
             "history": {
                 "type": "array",
-                "description": "[status, clock time] pairs, oldest first.",
+                "description": "[status, system-clock time (KST)] pairs, oldest first.",
                 "items": {"type": "array", "items": STRING, "minItems": 2, "maxItems": 2},
             },
         }

@@ -44,16 +44,16 @@ def _base() -> dict[str, Any]:
 
 
 def _page_data() -> dict[str, Any]:
-    c = ctx()
-    now = state.today(c)
-    status = state.status(c)
-    equity = state.equity_series(c, now.day)
+    api = ctx()
+    now = state.today(api)
+    status = state.status(api)
+    equity = state.equity_series(api, now.day)
     return {
         "status": status,
-        "picks": state.picks(c, now.day),
-        "positions": state.positions(c, now),
-        "orders": state.orders(c, now.day),
-        "queues": queues_view.overview(c.redis),
+        "picks": state.picks(api, now.day),
+        "positions": state.positions(api, now),
+        "orders": state.orders(api, now.day),
+        "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,

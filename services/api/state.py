@@ -13,7 +13,8 @@ from services.api.context import ApiContext
 from shared.clock import KST
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import Session
-from shared.orders import OrderBook, OrderRecord, OrderStatus
+from shared.order_book import OrderBook
+from shared.orders import OrderRecord, OrderStatus
 from shared.picks import PicksError, stored_picks
 from shared.positions import PositionLedger
 from shared.redis_keys import text
@@ -43,10 +44,10 @@ class EquityPoint:
     value: int
 
 
-def today(c: ApiContext) -> Today:
-    now = c.clock.now()
-    session = c.calendar.session(now.date())
-    return Today(now, now.date(), session, phase_at(now, session, c.thresholds))
+def today(api: ApiContext) -> Today:
+    now = api.clock.now()
+    session = api.calendar.session(now.date())
+    return Today(now, now.date(), session, phase_at(now, session, api.thresholds))
 
 
 def session_json(session: Session | None) -> dict[str, str] | None:
@@ -61,17 +62,19 @@ def session_json(session: Session | None) -> dict[str, str] | None:
 
 # Orders and picks ---------------------------------------------------------------------------
 def order_json(record: OrderRecord) -> dict[str, Any]:
+    """The API's view of an order: the intent's fields, then what became of it, flat."""
     data: dict[str, Any] = json.loads(record.to_json())
-    return data
+    intent = data.pop("intent")
+    return {"id": record.id, **intent, **data}
 
 
-def orders(c: ApiContext, day: date, status: OrderStatus | None = None) -> list[dict[str, Any]]:
-    book = OrderBook(c.redis, c.keys, c.clock)
+def orders(api: ApiContext, day: date, status: OrderStatus | None = None) -> list[dict[str, Any]]:
+    book = OrderBook(api.redis, api.keys, api.clock)
     return [order_json(r) for r in book.of_day(day) if status is None or r.status is status]
 
 
-def order(c: ApiContext, order_id: str) -> dict[str, Any] | None:
-    record = OrderBook(c.redis, c.keys, c.clock).get(order_id)
+def order(api: ApiContext, order_id: str) -> dict[str, Any] | None:
+    record = OrderBook(api.redis, api.keys, api.clock).get(order_id)
     return None if record is None else order_json(record)
 
 
@@ -83,9 +86,9 @@ def order_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def picks(c: ApiContext, day: date) -> dict[str, Any]:
+def picks(api: ApiContext, day: date) -> dict[str, Any]:
     try:
-        found = stored_picks(c.redis, c.keys, day)
+        found = stored_picks(api.redis, api.keys, day)
     except PicksError as e:
         # A corrupt key is the scheduler's problem to report; the API says what it found.
         log.warning("stored picks unreadable: %s", e)
@@ -95,9 +98,9 @@ def picks(c: ApiContext, day: date) -> dict[str, Any]:
 
 
 # Account --------------------------------------------------------------------------------------
-def account_snapshot(c: ApiContext) -> dict[str, Any] | None:
+def account_snapshot(api: ApiContext) -> dict[str, Any] | None:
     """The scheduler's last balance reading, or None when there is none (or it is unreadable)."""
-    raw = c.redis.get(c.keys.account_snapshot())
+    raw = api.redis.get(api.keys.account_snapshot())
     if raw is None:
         return None
     try:
@@ -129,11 +132,11 @@ def _holding(h: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def equity_series(c: ApiContext, day: date) -> list[EquityPoint]:
+def equity_series(api: ApiContext, day: date) -> list[EquityPoint]:
     """The account's value through ``day``, oldest first; unreadable members are skipped."""
     points = []
     rows = cast(
-        "list[tuple[bytes, float]]", c.redis.zrange(c.keys.equity(day), 0, -1, withscores=True)
+        "list[tuple[bytes, float]]", api.redis.zrange(api.keys.equity(day), 0, -1, withscores=True)
     )
     for member, score in rows:
         try:
@@ -154,10 +157,10 @@ def equity_json(points: list[EquityPoint]) -> list[dict[str, Any]]:
 
 
 # Positions ------------------------------------------------------------------------------------
-def positions(c: ApiContext, now: Today) -> dict[str, Any]:
+def positions(api: ApiContext, now: Today) -> dict[str, Any]:
     """The ledger's positions valued at the last snapshot's prices, and today's realised P&L."""
-    ledger = PositionLedger(c.redis, c.keys, c.clock)
-    snapshot = account_snapshot(c)
+    ledger = PositionLedger(api.redis, api.keys, api.clock)
+    snapshot = account_snapshot(api)
     prices = {h["code"]: h["price"] for h in snapshot["holdings"]} if snapshot else {}
     rows = []
     for p in ledger.all().values():
@@ -169,7 +172,7 @@ def positions(c: ApiContext, now: Today) -> dict[str, Any]:
             "quantity": p.quantity,
             "average_price": str(p.average_price),
             "buy_session": p.buy_session.isoformat(),
-            "held_sessions": c.calendar.sessions_between(p.buy_session, now.day),
+            "held_sessions": api.calendar.sessions_between(p.buy_session, now.day),
             "opened_by": p.opened_by,
             "price": price,
             "value": None,
@@ -199,39 +202,39 @@ def _won(value: Decimal) -> int:
 
 
 # Processes and controls -----------------------------------------------------------------------
-def services(c: ApiContext) -> list[dict[str, Any]]:
+def services(api: ApiContext) -> list[dict[str, Any]]:
     """Every live heartbeat: service, instance, role (None if it has none) and age in seconds."""
     return [
         {
             **{k: (str(b[k]) if b.get(k) is not None else None) for k in HEARTBEAT_FIELDS},
             "age": b["age"],
         }
-        for b in heartbeats(c.redis, c.keys)
+        for b in heartbeats(api.redis, api.keys)
     ]
 
 
-def controls(c: ApiContext) -> dict[str, Any]:
-    active = Controls(c.redis, c.keys).active()
+def controls(api: ApiContext) -> dict[str, Any]:
+    active = Controls(api.redis, api.keys).active()
     return {"paused": PAUSED in active, "halted": HALTED in active, "flags": active}
 
 
-def status(c: ApiContext) -> dict[str, Any]:
-    now = today(c)
-    snapshot = account_snapshot(c)
-    day_orders = orders(c, now.day)
-    held = positions(c, now)
-    equity = equity_series(c, now.day)
+def status(api: ApiContext) -> dict[str, Any]:
+    now = today(api)
+    snapshot = account_snapshot(api)
+    day_orders = orders(api, now.day)
+    held = positions(api, now)
+    equity = equity_series(api, now.day)
     return {
-        "mode": c.settings.kis_env,
-        "account": c.settings.masked_account,
+        "mode": api.settings.kis_env,
+        "account": api.settings.masked_account,
         "clock": now.now.isoformat(timespec="seconds"),
-        "clock_speed": c.clock.speed,
+        "clock_speed": api.clock.speed,
         "today": now.day.isoformat(),
         "session": session_json(now.session),
-        "next_session": session_json(c.calendar.next_session(now.day, include=False)),
+        "next_session": session_json(api.calendar.next_session(now.day, include=False)),
         "phase": now.phase.value,
-        "controls": controls(c),
-        "services": services(c),
+        "controls": controls(api),
+        "services": services(api),
         "cash": snapshot["cash"] if snapshot else None,
         "total_value": snapshot["total_value"] if snapshot else None,
         "balance_at": snapshot["at"] if snapshot else None,

@@ -29,8 +29,8 @@ def healthz() -> Response:
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    c = ctx()
-    checks = {"redis": _redis_check(c), "kis": _kis_check(c.settings.base_url)}
+    api = ctx()
+    checks = {"redis": _redis_check(api), "kis": _kis_check(api.settings.base_url)}
     down = sorted(name for name, result in checks.items() if result != "ok")
     if down:
         response = json_error(503, f"not ready: {', '.join(down)} unreachable", checks=checks)
@@ -39,9 +39,9 @@ def readyz() -> Response:
     return jsonify({"status": "ready", "checks": checks})
 
 
-def _redis_check(c: ApiContext) -> str:
+def _redis_check(api: ApiContext) -> str:
     try:
-        c.redis.ping()
+        api.redis.ping()
     except redis.RedisError as e:
         return f"down: {type(e).__name__}"
     return "ok"
@@ -67,18 +67,18 @@ def status() -> Response:
 
 @blueprint.get("/picks")
 def picks() -> Response:
-    c = ctx()
-    default = c.calendar.next_session(c.clock.now().date()).day
-    return jsonify(state.picks(c, optional_date(request.args.get("date"), default)))
+    api = ctx()
+    default = api.calendar.next_session(api.clock.now().date()).day
+    return jsonify(state.picks(api, optional_date(request.args.get("date"), default)))
 
 
 @blueprint.get("/orders")
 def orders() -> Response:
-    c = ctx()
-    day = optional_date(request.args.get("date"), c.clock.now().date())
+    api = ctx()
+    day = optional_date(request.args.get("date"), api.clock.now().date())
     wanted = parse_status(request.args.get("status"))
-    rows = state.orders(c, day, wanted)
-    counts = state.order_counts(rows if wanted is None else state.orders(c, day))
+    rows = state.orders(api, day, wanted)
+    counts = state.order_counts(rows if wanted is None else state.orders(api, day))
     return jsonify(
         {
             "date": day.isoformat(),
@@ -101,8 +101,8 @@ def order(order_id: str) -> Response:
 
 @blueprint.get("/positions")
 def positions() -> Response:
-    c = ctx()
-    return jsonify(state.positions(c, state.today(c)))
+    api = ctx()
+    return jsonify(state.positions(api, state.today(api)))
 
 
 @blueprint.get("/queues")

@@ -20,7 +20,7 @@ from shared import credentials
 from shared.clock import Clock, build_clock
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import KrxCalendar
-from shared.orders import OrderBook
+from shared.order_book import OrderBook
 from shared.picks import PicksError, load_picks, store_picks, stored_picks
 from shared.positions import PositionLedger
 from shared.queues import ALL_QUEUES, fetch_job, queue
@@ -73,7 +73,9 @@ def cmd_orders(ctx: Context, args: argparse.Namespace) -> int:
         if args.status and o.status.value != args.status:
             continue
         fill = f"{o.filled_quantity}@{o.average_fill_price}" if o.filled_quantity else "-"
-        print(f"{o.id:<40} {o.status.value:<16} {o.quantity:>6} {fill:>16} {o.error_message}")
+        print(
+            f"{o.id:<40} {o.status.value:<16} {o.intent.quantity:>6} {fill:>16} {o.error_message}"
+        )
     return 0
 
 

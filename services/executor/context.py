@@ -10,9 +10,9 @@ import redis
 
 from shared.clock import Clock, build_clock
 from shared.control import Controls
-from shared.kis import KisClient, build_client
+from shared.kis.client import KisClient, build_client
 from shared.market_calendar import KrxCalendar
-from shared.orders import OrderBook
+from shared.order_book import OrderBook
 from shared.positions import PositionLedger
 from shared.redis_keys import Keys
 from shared.settings import Settings, load_settings

@@ -28,14 +28,15 @@ Fields = dict[str, str | int | bool]
 
 def order_fields(record: OrderRecord) -> Fields:
     """What every order event says about the order (the KIS order number is not a secret)."""
+    intent = record.intent
     return {
         "order_id": record.id,
-        "session": record.session.isoformat(),
-        "code": record.code,
-        "name": record.name,
-        "side": record.side.label,
-        "reason": record.reason.value,
-        "quantity": record.quantity,
+        "session": intent.session.isoformat(),
+        "code": intent.code,
+        "name": intent.name,
+        "side": intent.side.label,
+        "reason": intent.reason.value,
+        "quantity": intent.quantity,
         "status": record.status.value,
         "broker_order_no": record.broker_order_no,
         "attempts": record.attempts,

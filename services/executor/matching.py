@@ -9,40 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from shared.clock import KST
 from shared.kis.models import Execution
 from shared.orders import AT_BROKER, OrderRecord, OrderStatus
 
 SEND_SLACK = timedelta(seconds=60)
 """A KIS order time may be this much earlier than our ``submitting`` entry (clock skew)."""
-UNSETTLED = frozenset({OrderStatus.UNKNOWN, OrderStatus.SUBMITTING})
-"""Statuses of an order that may or may not exist at KIS."""
+NEEDS_OPERATOR = "NEEDS_OPERATOR"
+"""``error_code`` of an order reconciliation must leave alone: a person has to look at it."""
 
 
 def canonical_order_no(order_no: str) -> str:
     """A KIS order number without its zero padding (``0000117057`` and ``117057`` are one)."""
     return order_no.strip().lstrip("0")
-
-
-def sent_at(record: OrderRecord) -> datetime | None:
-    """Clock time (KST) of the record's latest ``submitting`` entry: when the last POST began."""
-    for status, at in reversed(record.history):
-        if status == OrderStatus.SUBMITTING.value:
-            moment = datetime.fromisoformat(at)
-            return moment if moment.tzinfo else moment.replace(tzinfo=KST)
-    return None
-
-
-def placed_at(row: Execution) -> datetime | None:
-    """When KIS took the order (``ord_dt`` + ``ord_tmd``, KST); None if unreadable."""
-    try:
-        moment = datetime.strptime(row.order_time.strip(), "%H%M%S").time()
-    except ValueError:
-        return None
-    return datetime.combine(row.order_date, moment, KST)
 
 
 def is_new_order(row: Execution) -> bool:
@@ -54,29 +35,36 @@ def could_answer(record: OrderRecord, row: Execution) -> bool:
     """Whether ``row`` may be the KIS order created by ``record``'s last POST."""
     if not is_new_order(row):
         return False
-    if (row.code, row.side, row.order_quantity) != (record.code, record.side, record.quantity):
+    intent = record.intent
+    if (row.code, row.side, row.order_quantity) != (intent.code, intent.side, intent.quantity):
         return False
-    placed = placed_at(row)
+    placed = row.placed_kst
     if placed is None:
         return False
-    sent = sent_at(record)
+    sent = record.last_entered(OrderStatus.SUBMITTING)
     return sent is None or placed >= sent - SEND_SLACK
 
 
-def needs_matching(record: OrderRecord, now: float, stale_seconds: float) -> bool:
-    """``unknown``, or ``submitting`` untouched for ``stale_seconds`` (its job is gone)."""
+def needs_matching(record: OrderRecord, now_epoch: float, stale_seconds: float) -> bool:
+    """``unknown``, or ``submitting`` untouched for ``stale_seconds`` (its job is gone).
+
+    An order parked for a person (``NEEDS_OPERATOR``) is never matched automatically.
+    """
+    if record.error_code == NEEDS_OPERATOR:
+        return False
     if record.status is OrderStatus.UNKNOWN:
         return True
-    return record.status is OrderStatus.SUBMITTING and now - record.touched_at >= stale_seconds
+    stale = now_epoch - record.touched_epoch >= stale_seconds
+    return record.status is OrderStatus.SUBMITTING and stale
 
 
-def absence_proven(record: OrderRecord, read_at: float, grace_seconds: float) -> bool:
-    """Whether an executions read started at ``read_at`` without the order proves it absent.
+def absence_proven(record: OrderRecord, read_at_epoch: float, grace_seconds: float) -> bool:
+    """Whether an executions read started at ``read_at_epoch`` without the order proves it absent.
 
     KIS may still be working on a request whose answer was lost; only a read made ``grace``
     seconds after we last heard of the POST (the record's last change) can be trusted to show it.
     """
-    return read_at - record.touched_at >= grace_seconds
+    return read_at_epoch - record.touched_epoch >= grace_seconds
 
 
 def match_unsettled(
@@ -92,11 +80,11 @@ def match_unsettled(
     """
     taken = dict(owners)
     candidates = sorted(
-        ((placed, row) for row in rows if (placed := placed_at(row)) is not None),
+        ((placed, row) for row in rows if (placed := row.placed_kst) is not None),
         key=lambda pair: (pair[0], canonical_order_no(pair[1].order_no).zfill(20)),
     )
     found: dict[str, Execution | None] = {}
-    for record in sorted(records, key=lambda r: (r.submitted_at, r.id)):
+    for record in sorted(records, key=lambda r: (r.submitted_epoch, r.id)):
         match = None
         for _, row in candidates:
             owner = taken.get(canonical_order_no(row.order_no))
@@ -127,7 +115,7 @@ def progress(record: OrderRecord, row: Execution) -> Progress | None:
     read mid-update) changes nothing rather than taking shares back out of the ledger.
     """
     filled = row.filled_quantity
-    if filled >= record.quantity:
+    if filled >= record.intent.quantity:
         status = OrderStatus.FILLED
     elif filled > 0:
         status = OrderStatus.PARTIALLY_FILLED

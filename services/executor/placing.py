@@ -1,4 +1,8 @@
-"""Send one order record to KIS exactly once and follow it to its fills (DESIGN §4).
+"""Send one order record to KIS exactly once and follow it to its fills.
+
+See docs/ARCHITECTURE.md, 'Orders'. Read top to bottom: :meth:`Placer.place` checks the gate,
+takes the record ``pending -> submitting``, sends one POST and files KIS's answer; fills,
+cancels and lost answers are written by :mod:`services.executor.fills`.
 
 Every POST is preceded by a successful ``pending -> submitting`` compare-and-set, and a record
 gets back to ``pending`` only when KIS provably has nothing (a temporary error raised before the
@@ -14,8 +18,8 @@ from collections.abc import Callable
 
 from services.executor import events
 from services.executor.context import Context
-from services.executor.matching import row_for
-from services.executor.reconcile import HALTED, NEEDS_OPERATOR, SESSION_OVER, Reconciler
+from services.executor.fills import HALTED, SESSION_OVER, Fills
+from services.executor.matching import NEEDS_OPERATOR, row_for
 from shared.kis.errors import (
     KisAuthError,
     KisError,
@@ -23,8 +27,9 @@ from shared.kis.errors import (
     KisRejected,
     KisTemporaryError,
 )
-from shared.kis.models import OrderAck
-from shared.orders import BrokerOrderTaken, OrderRecord, OrderStatus
+from shared.kis.models import OrderAck, OrderRequest, broker_time_kst
+from shared.order_book import BrokerOrderTaken
+from shared.orders import OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ class Placer:
     def __init__(self, ctx: Context, sleep: Callable[[float], None] = time.sleep) -> None:
         self.ctx = ctx
         self.book = ctx.book
-        self.reconciler = Reconciler(ctx)
+        self.fills = Fills(ctx)
         self._sleep = sleep
         base = ctx.settings.kis_retry_backoff_seconds
         self.retry_delays = tuple(base * factor for factor in RETRY_BACKOFF_FACTORS)
@@ -83,12 +88,10 @@ class Placer:
     # Steps -------------------------------------------------------------------------------------
     def _gate(self, record: OrderRecord) -> OrderStatus | None:
         """Checked right before every POST: None to go ahead, else the status to stop with."""
-        if record.session < self.ctx.clock.now().date():
-            cancelled = self.reconciler.cancel(record, SESSION_OVER)
-            return self._status_after(record, cancelled)
+        if record.intent.session < self.ctx.clock.now().date():
+            return self._status_after(record, self.fills.cancel(record, SESSION_OVER))
         if self.ctx.controls.halted:
-            cancelled = self.reconciler.cancel(record, HALTED)
-            return self._status_after(record, cancelled)
+            return self._status_after(record, self.fills.cancel(record, HALTED))
         if self.ctx.controls.paused:
             log.info("paused: order %s stays pending and is not sent", record.id)
             return OrderStatus.PENDING
@@ -100,7 +103,7 @@ class Placer:
             record.id,
             OrderStatus.PENDING,
             OrderStatus.SUBMITTING,
-            submitted_at=time.time(),
+            submitted_epoch=time.time(),
             attempts=record.attempts + 1,
             error_code="",
             error_message="",
@@ -109,9 +112,10 @@ class Placer:
             current = self.book.get(record.id) or record
             log.info("order %s was taken by another job (%s)", record.id, current.status.value)
             return current, False
-        log.info("sending %s (%s, try %d)", taken.request.describe(), taken.id, taken.attempts)
+        request = market_order(taken)
+        log.info("sending %s (%s, try %d)", request.describe(), taken.id, taken.attempts)
         try:
-            ack = self.ctx.client.place(taken.request)
+            ack = self.ctx.client.place(request)
         except KisRejected as e:
             return self._rejected(taken, e), False
         except KisTemporaryError as e:
@@ -167,11 +171,7 @@ class Placer:
         unknown = self._mark_unknown(taken, error.msg_cd, str(error))
         if unknown is None:
             return self.book.get(taken.id) or taken
-        try:
-            settled = self.reconciler.settle_one(taken.id)
-        except KisError as e:
-            log.error("order %s left unknown, KIS executions unreadable now: %s", taken.id, e)
-            settled = None
+        settled = self.fills.settle_one_or_leave(taken.id)
         return settled or self.book.get(taken.id) or unknown
 
     def _mark_unknown(
@@ -199,7 +199,7 @@ class Placer:
                 OrderStatus.ACCEPTED,
                 broker_order_no=ack.order_no,
                 broker_branch_no=ack.branch_no,
-                broker_time=ack.order_time,
+                broker_accepted_kst=broker_time_kst(taken.intent.session, ack.order_time),
             )
         except BrokerOrderTaken as e:
             # KIS gave us a number another record owns: our books are wrong somewhere. Reconciling
@@ -222,9 +222,9 @@ class Placer:
                 self._sleep(FILL_POLL_SECONDS)
             try:
                 rows = self.ctx.client.daily_executions(
-                    record.session,
-                    code=record.code,
-                    side=record.side,
+                    record.intent.session,
+                    code=record.intent.code,
+                    side=record.intent.side,
                     order_no=record.broker_order_no,
                 )
             except KisError as e:
@@ -232,7 +232,7 @@ class Placer:
                 break
             row = row_for(record.broker_order_no, rows)
             if row is not None:
-                record = self.reconciler.record_progress(record, row)
+                record = self.fills.record_progress(record, row)
                 if record.status is OrderStatus.FILLED:
                     break
         return record
@@ -242,3 +242,8 @@ class Placer:
             return changed.status
         current = self.book.get(record.id)
         return current.status if current else record.status
+
+
+def market_order(record: OrderRecord) -> OrderRequest:
+    """The KIS market order that carries out ``record``'s intent."""
+    return OrderRequest(record.intent.code, record.intent.side, record.intent.quantity)

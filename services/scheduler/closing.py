@@ -12,9 +12,10 @@ from pathlib import Path
 import redis
 from rq.job import JobStatus
 
-from services.scheduler.metering import Broker
+from services.scheduler.metering import KisReader
 from shared.kis.models import Balance
-from shared.orders import OrderBook, OrderRecord, OrderStatus
+from shared.order_book import OrderBook
+from shared.orders import OrderRecord, OrderStatus
 from shared.positions import Position, PositionLedger, Realized
 from shared.queues import enqueue_reconcile, fetch_job
 
@@ -121,7 +122,7 @@ class DayCloser:
         client: redis.Redis,
         book: OrderBook,
         ledger: PositionLedger,
-        broker: Broker,
+        kis: KisReader,
         export_folder: Path,
         pause: Pause,
         *,
@@ -131,7 +132,7 @@ class DayCloser:
         self._redis = client
         self._book = book
         self._ledger = ledger
-        self._broker = broker
+        self._kis = kis
         self._folder = export_folder
         self._pause = pause
         self._wait_seconds = reconcile_wait_seconds
@@ -154,7 +155,7 @@ class DayCloser:
         apply_unapplied(self._book, self._ledger, session)
         as_json, as_pickle = self._ledger.export(self._folder, session)
         log.info("ledger exported to %s and %s", as_json, as_pickle)
-        balance = self._broker.balance()
+        balance = self._kis.balance()
         if self._on_balance is not None:
             self._on_balance(session, balance)
         return daily_summary(

@@ -16,23 +16,21 @@ from datetime import date
 import redis
 
 from services.scheduler.decisions import (
-    buy_decisions,
-    buy_intent,
     codes_with_live_sells,
-    holdings_in_scope,
     picks_to_buy,
-    sell_intent,
+    positions_in_scope,
     sells_to_place,
 )
-from services.scheduler.metering import Broker, MeteredBroker
+from services.scheduler.metering import KisReader, MeteredKisReader
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from shared.kis.models import Balance
 from shared.market_calendar import KrxCalendar
-from shared.orders import OrderBook, OrderIntent, OrderRecord
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderRecord
 from shared.positions import PositionLedger
 from shared.queues import enqueue_order
-from shared.rules import DayPlan, Phase, Thresholds, expiry_sells, intraday_sells
+from shared.rules import DayPlan, Phase, Thresholds, entry_buys, expiry_sells, intraday_sells
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +46,10 @@ class MarketView:
     balance: Balance
 
 
-def read_market(quotes: QuoteSource, broker: Broker, codes: Sequence[str]) -> MarketView:
+def read_market(quotes: QuoteSource, kis: KisReader, codes: Sequence[str]) -> MarketView:
     """One quote per code (none when there is nothing to buy) and one balance (all pages)."""
     prices = quotes.prices(codes) if codes else {}
-    return MarketView(prices, broker.balance())
+    return MarketView(prices, kis.balance())
 
 
 @dataclass(frozen=True)
@@ -62,18 +60,21 @@ class Placed:
     sells: int = 0
 
 
-class Trader:
-    """Turns one cycle's reads into order intents; the executor does the trading."""
+class DecisionCycle:
+    """One cycle: read the market, ask the rules, create and queue their intents.
+
+    The executor does the trading; this only decides, once per intent (``SET NX``).
+    """
 
     def __init__(
         self,
         client: redis.Redis,
         book: OrderBook,
         ledger: PositionLedger,
-        broker: Broker,
+        kis: KisReader,
         quotes: QuoteSource,
         calendar: KrxCalendar,
-        th: Thresholds,
+        thresholds: Thresholds,
         sell_scope: str,
         notify: Notifier,
         on_balance: BalanceSink,
@@ -81,15 +82,15 @@ class Trader:
         self._redis = client
         self._book = book
         self._ledger = ledger
-        self._broker = broker
+        self._kis = kis
         self._quotes = quotes
         self._calendar = calendar
-        self._th = th
+        self._thresholds = thresholds
         self._sell_scope = sell_scope
         self._notify = notify
         self._on_balance = on_balance
 
-    def cycle(
+    def run(
         self,
         session: date,
         phase: Phase,
@@ -101,39 +102,40 @@ class Trader:
         wanted = []
         if phase is Phase.INTRADAY and plan is not None and plan.buy_amount > 0:
             wanted = picks_to_buy(plan, {r.id for r in records})
-        view = read_market(self._quotes, self._broker, [p.code for p in wanted])
+        view = read_market(self._quotes, self._kis, [p.code for p in wanted])
         self._on_balance(session, view.balance)
         # The reads may have taken a while (rate limit, retries): act only while still leading.
         if not still_leading():
             return Placed()
         buys = 0
         amount = plan.buy_amount if plan is not None else 0
-        for buy in buy_decisions(wanted, view.prices, amount, self._th.buy_band_ratio):
-            if self._place(buy_intent(session, buy)):
+        band = self._thresholds.buy_band_ratio
+        for buy in entry_buys(session, wanted, view.prices, amount, band):
+            if self._place(buy):
                 buys += 1
                 self._notify(
                     "buy_attempt",
                     session=session.isoformat(),
-                    code=buy.pick.code,
-                    name=buy.pick.name,
-                    price=buy.price,
+                    code=buy.code,
+                    name=buy.name,
+                    price=buy.price_seen,
                     qty=buy.quantity,
                 )
-        holdings = holdings_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
+        positions = positions_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
         if phase is Phase.INTRADAY:
-            decisions = intraday_sells(holdings, self._th)
+            exits = intraday_sells(session, positions, self._thresholds)
         else:
-            decisions = expiry_sells(holdings, self._calendar, session, self._th)
+            exits = expiry_sells(session, positions, self._calendar, self._thresholds)
         sells = 0
-        for sell in sells_to_place(decisions, codes_with_live_sells(records)):
-            if self._place(sell_intent(session, sell)):
+        for sell in sells_to_place(exits, codes_with_live_sells(records)):
+            if self._place(sell):
                 sells += 1
                 self._notify(
                     "sell_attempt",
                     session=session.isoformat(),
                     code=sell.code,
                     name=sell.name,
-                    price=sell.price,
+                    price=sell.price_seen,
                     qty=sell.quantity,
                     reason=sell.reason.value,
                 )
@@ -145,10 +147,10 @@ class Trader:
             return False
         # A crash right here leaves a pending record without a job: the executor's
         # reconciliation re-queues pending orders once they are ORDER_STALE_SECONDS old.
-        enqueue_order(self._redis, intent.order_id, intent.side)
+        enqueue_order(self._redis, intent.id, intent.side)
         log.info(
             "order %s: %s x%d (price seen %d)",
-            intent.order_id,
+            intent.id,
             intent.side.label,
             intent.quantity,
             intent.price_seen,
@@ -156,20 +158,22 @@ class Trader:
         return True
 
 
-def measure_intraday_cycle(client: Broker, codes: Sequence[str], cycles: int) -> tuple[float, int]:
+def measure_intraday_cycle(
+    client: KisReader, codes: Sequence[str], cycles: int
+) -> tuple[float, int]:
     """Mean real seconds of an intraday cycle's reads for ``codes``, and its KIS requests.
 
     The reads are the scheduler's own (:func:`read_market` through :class:`PollingQuotes`);
     the requests are those of the last cycle (``len(codes)`` quotes plus the balance's pages).
     """
-    broker = MeteredBroker(client)
-    quotes = PollingQuotes(broker)
+    metered = MeteredKisReader(client)
+    quotes = PollingQuotes(metered)
     seconds = []
     requests = 0
     for _ in range(cycles):
-        broker.take()
+        metered.take()
         started = time.perf_counter()
-        read_market(quotes, broker, codes)
+        read_market(quotes, metered, codes)
         seconds.append(time.perf_counter() - started)
-        requests = broker.take().requests
+        requests = metered.take().requests
     return statistics.fmean(seconds), requests

@@ -12,7 +12,7 @@ from datetime import date
 
 import redis
 
-from services.scheduler.metering import Broker
+from services.scheduler.metering import KisReader
 from shared.kis.errors import KisError
 from shared.redis_keys import Keys, text
 
@@ -22,7 +22,7 @@ ANSWER_TTL_SECONDS = 3 * 86_400
 """How long KIS's answer for a day is kept (longer than the day it is about)."""
 
 
-def kis_opens(broker: Broker, client: redis.Redis, keys: Keys, day: date) -> bool | None:
+def kis_opens(kis: KisReader, client: redis.Redis, keys: Keys, day: date) -> bool | None:
     """KIS's word on whether ``day`` takes orders (``opnd_yn``), or None when KIS cannot say now.
 
     Asked once a day: the answer is kept under ``keys.once("kis-calendar", day)``. A failed call
@@ -33,7 +33,7 @@ def kis_opens(broker: Broker, client: redis.Redis, keys: Keys, day: date) -> boo
     if cached is not None:
         return text(cached) == "open"
     try:
-        days = broker.market_days(day)
+        days = kis.market_days(day)
     except KisError as e:
         log.warning("KIS holiday check for %s failed (%s); the calendar stands", day, e)
         return None

@@ -20,10 +20,10 @@ import redis
 
 from services.scheduler.account import AccountRecorder
 from services.scheduler.closing import DayCloser
-from services.scheduler.cycle import Placed, Trader
+from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import unsettled
 from services.scheduler.kis_calendar import kis_opens
-from services.scheduler.metering import Broker, CallCounts, MeteredBroker
+from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import Planner
 from services.scheduler.quotes import PollingQuotes, QuoteSource
@@ -33,7 +33,8 @@ from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
 from shared.logs import RedactingFilter
 from shared.market_calendar import KrxCalendar
-from shared.orders import OrderBook, OrderRecord
+from shared.order_book import OrderBook
+from shared.orders import OrderRecord
 from shared.positions import PositionLedger
 from shared.queues import enqueue_reconcile
 from shared.redis_keys import Keys
@@ -83,7 +84,7 @@ class Scheduler:
         self,
         settings: Settings,
         client: redis.Redis,
-        broker: Broker,
+        kis: KisReader,
         clock: Clock,
         calendar: KrxCalendar,
         quotes: QuoteSource | None = None,
@@ -94,11 +95,11 @@ class Scheduler:
         self.settings = settings
         self.redis = client
         self.keys = Keys(settings.redis_prefix)
-        self.broker = MeteredBroker(broker)
-        self.quotes = quotes if quotes is not None else PollingQuotes(self.broker)
+        self.kis = MeteredKisReader(kis)
+        self.quotes = quotes if quotes is not None else PollingQuotes(self.kis)
         self.clock = clock
         self.calendar = calendar
-        self.th = Thresholds.from_settings(settings)
+        self.thresholds = Thresholds.from_settings(settings)
         self.instance = instance or instance_id()
         self.lock = LeaderLock(
             client, self.keys.leader(ROLE), self.instance, settings.scheduler_lock_seconds
@@ -107,15 +108,15 @@ class Scheduler:
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client)
-        self.planner = Planner(client, self.keys, self.broker, settings.picks_file, self._notify)
-        self.trader = Trader(
+        self.planner = Planner(client, self.keys, self.kis, settings.picks_file, self._notify)
+        self.decisions = DecisionCycle(
             client,
             self.book,
             self.ledger,
-            self.broker,
+            self.kis,
             self.quotes,
             calendar,
-            self.th,
+            self.thresholds,
             settings.sell_scope,
             self._notify,
             self._record_balance,
@@ -165,7 +166,7 @@ class Scheduler:
         session = self.calendar.session(today)
         if session is not None and self._kis_says_closed(today):
             session = None
-        phase = phase_at(now, session, self.th)
+        phase = phase_at(now, session, self.thresholds)
         self._enter(phase, today)
         self._beat()
         if session is None:
@@ -198,7 +199,7 @@ class Scheduler:
         """Real mode: KIS's own calendar overrides ours when it says the market stays shut."""
         if self.settings.kis_env != "real":
             return False
-        if kis_opens(self.broker, self.redis, self.keys, today) is not False:
+        if kis_opens(self.kis, self.redis, self.keys, today) is not False:
             return False
         if first_time(self.redis, self.keys.once("calendar-mismatch", today)):
             message = (
@@ -218,7 +219,7 @@ class Scheduler:
     def _cycle(self, today: date, phase: Phase) -> None:
         """One intraday or pre-close cycle: buys (intraday only), then sells, then upkeep."""
         started = time.monotonic()
-        self.broker.take()
+        self.kis.take()
         placed = Placed()
         held_back = ""
         try:
@@ -226,10 +227,10 @@ class Scheduler:
             records = self.book.of_day(today)
             held_back = self._check_controls()
             if not held_back:
-                placed = self.trader.cycle(today, phase, plan, records, self._lead)
+                placed = self.decisions.run(today, phase, plan, records, self._lead)
             self._reconcile_if_due(today, records)
         finally:
-            calls = self.broker.take()
+            calls = self.kis.take()
             self._cycles += 1
             self._requests += calls.requests
             self._last_cycle = CycleReport(
@@ -254,7 +255,7 @@ class Scheduler:
             self.redis,
             self.book,
             self.ledger,
-            self.broker,
+            self.kis,
             self.settings.export_folder,
             self._wait_real,
             on_balance=self._record_balance,

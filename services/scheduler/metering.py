@@ -9,7 +9,7 @@ from typing import Protocol
 from shared.kis.models import Balance, BuyableCash, MarketDay, Quote
 
 
-class Broker(Protocol):
+class KisReader(Protocol):
     """The KIS reads the scheduler uses (:class:`shared.kis.KisClient` has them all)."""
 
     def current_price(self, code: str) -> Quote: ...
@@ -35,10 +35,10 @@ class CallCounts:
         return asdict(self)
 
 
-class MeteredBroker:
-    """A :class:`Broker` that counts what goes through it (retries inside the client excluded)."""
+class MeteredKisReader:
+    """A :class:`KisReader` that counts what goes through it (not the client's own retries)."""
 
-    def __init__(self, inner: Broker) -> None:
+    def __init__(self, inner: KisReader) -> None:
         self._inner = inner
         self._counts = CallCounts()
 

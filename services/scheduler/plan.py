@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from services.scheduler.metering import Broker
+from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
 from shared.picks import Pick, PicksError, load_picks, store_picks, stored_picks
 from shared.redis_keys import Keys
@@ -80,13 +80,13 @@ class Planner:
         self,
         client: redis.Redis,
         keys: Keys,
-        broker: Broker,
+        kis: KisReader,
         picks_file: Path | None,
         notify: Notifier,
     ) -> None:
         self._redis = client
         self._keys = keys
-        self._broker = broker
+        self._kis = kis
         self._picks_file = picks_file
         self._notify = notify
         self._current: DayPlan | None = None
@@ -103,9 +103,9 @@ class Planner:
 
     def _make(self, session: date) -> DayPlan:
         picks = self.picks(session)
-        held = self._broker.balance().held()
+        held = self._kis.balance().held()
         probe = picks[0].code if picks else CASH_PROBE_CODE
-        cash = self._broker.buyable_cash(probe).orderable_cash
+        cash = self._kis.buyable_cash(probe).orderable_cash
         plan, new = store_plan(self._redis, self._keys, plan_day(session, picks, held, cash))
         if not new:
             return plan

@@ -1,6 +1,9 @@
-"""The KIS Open API client: everything protocol lives here and raw dicts never leave it."""
+"""The KIS Open API client: everything protocol lives here and raw dicts never leave it.
 
-from shared.kis.client import KisClient, build_client
+The package exports the typed answers and errors, which are pure data; the client itself (which
+needs Redis for its token cache and rate limiter) is :mod:`shared.kis.client`.
+"""
+
 from shared.kis.errors import (
     KisAuthError,
     KisError,
@@ -32,7 +35,6 @@ __all__ = [
     "Execution",
     "Holding",
     "KisAuthError",
-    "KisClient",
     "KisError",
     "KisInsufficientFunds",
     "KisMarketClosed",
@@ -48,5 +50,4 @@ __all__ = [
     "OrderRequest",
     "Quote",
     "Side",
-    "build_client",
 ]

@@ -52,6 +52,15 @@ def ymd(value: str) -> date:
     return datetime.strptime(value, "%Y%m%d").date()
 
 
+def broker_time_kst(day: date, hhmmss: str) -> datetime | None:
+    """KIS's ``HHMMSS`` time (``ord_tmd``) on ``day``, in KST; None when unreadable."""
+    try:
+        moment = datetime.strptime(hhmmss.strip(), "%H%M%S").time()
+    except ValueError:
+        return None
+    return datetime.combine(day, moment, KST)
+
+
 @dataclass(frozen=True)
 class AccessToken:
     """An access token and the KST moment it expires."""
@@ -107,7 +116,7 @@ class Quote:
 
 @dataclass(frozen=True)
 class Holding:
-    """One row of the balance: a position in the account."""
+    """One row of the balance (``output1``): a position in the account."""
 
     code: str
     name: str
@@ -261,6 +270,11 @@ class Execution:
     remaining_quantity: int
     rejected_quantity: int
     cancelled: bool
+
+    @property
+    def placed_kst(self) -> datetime | None:
+        """When KIS took the order (``ord_dt`` + ``ord_tmd``); None if unreadable."""
+        return broker_time_kst(self.order_date, self.order_time)
 
     @classmethod
     def from_api(cls, row: Row) -> Execution:

@@ -14,7 +14,8 @@ from rq import Queue, SimpleWorker
 from shared.clock import KST, Clock
 from shared.control import PAUSED, Controls, beat
 from shared.kis.models import Side
-from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.picks import Pick, store_picks
 from shared.positions import PositionLedger
 from shared.queues import NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
@@ -52,7 +53,7 @@ def _fill(book: OrderBook, ledger: PositionLedger, intent: OrderIntent, price: i
         OrderStatus.ACCEPTED,
         broker_order_no=no,
         broker_branch_no="91252",
-        broker_time="090512",
+        broker_accepted_kst=datetime(2026, 3, 3, 9, 5, 12, tzinfo=KST),
     )
     book.transition(
         record.id,

@@ -9,7 +9,8 @@ from flask import Flask
 
 from shared.clock import build_clock
 from shared.kis.models import Side
-from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.redis_keys import Keys
 from tests.api.conftest import ACCOUNT, APP_KEY, APP_SECRET, TOKEN, WEBHOOK, settings_for
 from tests.api.day import SESSION, Day

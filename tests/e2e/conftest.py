@@ -23,7 +23,8 @@ import redis
 
 from shared.clock import SimulatedClock
 from shared.control import heartbeats
-from shared.orders import OrderBook, OrderRecord
+from shared.order_book import OrderBook
+from shared.orders import OrderRecord
 from shared.positions import Position, PositionLedger
 from shared.queues import NOTIFY_QUEUE, queue
 from shared.redis_keys import Keys

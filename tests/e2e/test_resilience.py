@@ -12,7 +12,8 @@ import pytest
 
 from shared.clock import KST
 from shared.kis.models import Side
-from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from tests.conftest import ServiceProcess
 from tests.e2e.conftest import KEYS, Market, kill
 
@@ -52,7 +53,7 @@ def open_day(open_market: Any) -> Market:
 
 def all_filled(market: Market, expected: set[tuple[str, str]] = EVERY_ORDER) -> bool:
     records = market.records(DAY)
-    return {(r.code, r.side.label) for r in records} == expected and all(
+    return {(r.intent.code, r.intent.side.label) for r in records} == expected and all(
         r.status is OrderStatus.FILLED for r in records
     )
 

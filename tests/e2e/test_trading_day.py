@@ -82,7 +82,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
         ("000500", "buy", 190, 190),
     ]
     records = {r.id: r for r in market.records(DAY)}
-    assert {i: (r.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
+    assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
         "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10499)),

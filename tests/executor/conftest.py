@@ -17,8 +17,10 @@ import redis
 
 from shared.clock import SimulatedClock
 from shared.control import Controls
-from shared.kis import KisClient, Side, build_client
-from shared.orders import OrderBook, OrderIntent, OrderRecord, Reason
+from shared.kis import Side
+from shared.kis.client import KisClient, build_client
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderRecord, Reason
 from shared.positions import PositionLedger
 from shared.queues import NOTIFY_QUEUE, enqueue_order, queue
 from shared.redis_keys import Keys

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from services.executor.matching import (
@@ -12,41 +12,38 @@ from services.executor.matching import (
     needs_matching,
     progress,
     row_for,
-    sent_at,
 )
 from shared.kis.models import Execution, Side
-from shared.orders import OrderRecord, OrderStatus, Reason
+from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason
 
 DAY = date(2026, 3, 3)
 
 
 def record(
-    order_id: str = "a",
+    reason: Reason = Reason.ENTRY,
     *,
     sent: str = "10:00:00",
     status: OrderStatus = OrderStatus.UNKNOWN,
     quantity: int = 10,
     side: Side = Side.BUY,
-    submitted_at: float = 100.0,
+    submitted_epoch: float = 100.0,
 ) -> OrderRecord:
+    created = datetime.fromisoformat("2026-03-03T09:59:00+09:00")
     return OrderRecord(
-        id=order_id,
-        session=DAY,
-        code="005930",
-        name="삼성전자",
-        side=side,
-        reason=Reason.ENTRY,
-        quantity=quantity,
-        price_seen=70_000,
+        intent=OrderIntent(DAY, "005930", "삼성전자", side, reason, quantity, 70_000),
         status=status,
-        created_at="2026-03-03T09:59:00+09:00",
-        touched_at=submitted_at,
-        submitted_at=submitted_at,
+        created_kst=created,
+        touched_epoch=submitted_epoch,
+        submitted_epoch=submitted_epoch,
         history=(
-            ("pending", "2026-03-03T09:59:00+09:00"),
-            ("submitting", f"2026-03-03T{sent}+09:00"),
+            (OrderStatus.PENDING, created),
+            (OrderStatus.SUBMITTING, datetime.fromisoformat(f"2026-03-03T{sent}+09:00")),
         ),
     )
+
+
+A = record().id
+"""The id of the default record."""
 
 
 def row(
@@ -82,7 +79,7 @@ def row(
 
 def test_a_row_matches_on_code_side_quantity_and_time() -> None:
     lost = record()
-    assert match_unsettled([lost], [row("1", "10:00:01")], {})["a"] == row("1", "10:00:01")
+    assert match_unsettled([lost], [row("1", "10:00:01")], {})[A] == row("1", "10:00:01")
     for other in (
         row("2", "10:00:01", quantity=9),
         row("3", "10:00:01", side=Side.SELL),
@@ -92,30 +89,30 @@ def test_a_row_matches_on_code_side_quantity_and_time() -> None:
         row("7", "10:00:01", cancelled=True),
         row("8", "xx"),
     ):
-        assert match_unsettled([lost], [other], {})["a"] is None, other
+        assert match_unsettled([lost], [other], {})[A] is None, other
 
 
 def test_sixty_seconds_of_clock_skew_are_allowed() -> None:
-    assert match_unsettled([record()], [row("1", "09:59:00")], {})["a"] is not None
+    assert match_unsettled([record()], [row("1", "09:59:00")], {})[A] is not None
 
 
 def test_the_earliest_unclaimed_row_wins() -> None:
     rows = [row("3", "10:00:05"), row("2", "10:00:02"), row("1", "10:00:02")]
-    assert match_unsettled([record()], rows, {})["a"] == rows[2]
+    assert match_unsettled([record()], rows, {})[A] == rows[2]
     claimed = {"1": "someone-else"}
-    assert match_unsettled([record()], rows, claimed)["a"] == rows[1]
+    assert match_unsettled([record()], rows, claimed)[A] == rows[1]
     # Our own claim (padding aside) is still ours.
-    assert match_unsettled([record()], rows, {"1": "a"})["a"] == rows[2]
+    assert match_unsettled([record()], rows, {"1": A})[A] == rows[2]
 
 
 def test_identical_orders_are_matched_one_to_one_in_sending_order() -> None:
-    first = record("first", submitted_at=100.0)
-    second = record("second", submitted_at=101.0)
+    first = record(Reason.ENTRY, submitted_epoch=100.0)
+    second = record(Reason.MANUAL, submitted_epoch=101.0)
     rows = [row("0000000008", "10:00:03"), row("0000000007", "10:00:01")]
     found = match_unsettled([second, first], rows, {})
-    assert found == {"first": rows[1], "second": rows[0]}
+    assert found == {first.id: rows[1], second.id: rows[0]}
     only_one = match_unsettled([second, first], rows[:1], {})
-    assert only_one == {"first": rows[0], "second": None}
+    assert only_one == {first.id: rows[0], second.id: None}
 
 
 def test_progress_only_moves_forward() -> None:
@@ -136,18 +133,19 @@ def test_progress_only_moves_forward() -> None:
 
 
 def test_staleness_and_absence() -> None:
-    submitting = record(status=OrderStatus.SUBMITTING, submitted_at=100.0)
-    assert not needs_matching(submitting, now=129.0, stale_seconds=30)
-    assert needs_matching(submitting, now=130.0, stale_seconds=30)
-    assert needs_matching(record(), now=100.0, stale_seconds=30)
+    submitting = record(status=OrderStatus.SUBMITTING, submitted_epoch=100.0)
+    assert not needs_matching(submitting, now_epoch=129.0, stale_seconds=30)
+    assert needs_matching(submitting, now_epoch=130.0, stale_seconds=30)
+    assert needs_matching(record(), now_epoch=100.0, stale_seconds=30)
     assert not needs_matching(replace(submitting, status=OrderStatus.PENDING), 1e9, 30)
-    assert not absence_proven(record(), read_at=104.9, grace_seconds=5)
-    assert absence_proven(record(), read_at=105.0, grace_seconds=5)
+    assert not absence_proven(record(), read_at_epoch=104.9, grace_seconds=5)
+    assert absence_proven(record(), read_at_epoch=105.0, grace_seconds=5)
 
 
 def test_helpers() -> None:
-    assert sent_at(record(sent="10:11:12")) is not None
-    assert sent_at(replace(record(), history=(("pending", "2026-03-03T09:59:00+09:00"),))) is None
+    assert record(sent="10:11:12").last_entered(OrderStatus.SUBMITTING) is not None
+    pending_only = replace(record(), history=record().history[:1])
+    assert pending_only.last_entered(OrderStatus.SUBMITTING) is None
     rows = [row("0000000012", "10:00:00")]
     assert row_for("12", rows) == rows[0]
     assert row_for("13", rows) is None

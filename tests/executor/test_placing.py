@@ -206,7 +206,7 @@ def test_an_executor_killed_before_its_post_left_is_resent_by_the_next(world: Ha
         job.prepare_for_execution("dead-host-1-abcdef", pipe)
         pipe.execute()
     world.book.transition(
-        buy.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, submitted_at=time.time(), attempts=1
+        buy.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, submitted_epoch=time.time(), attempts=1
     )
     time.sleep(1.1)
     world.burst(ORDER_STALE_SECONDS="1")
@@ -250,7 +250,11 @@ def test_reconcile_twice_changes_nothing_the_second_time(world: Harness) -> None
     # A: its executor died mid-POST after KIS took it (left 'submitting').
     lost = world.order(SAMSUNG, Side.BUY, 10, enqueue=False)
     world.book.transition(
-        lost.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, submitted_at=time.time(), attempts=1
+        lost.id,
+        OrderStatus.PENDING,
+        OrderStatus.SUBMITTING,
+        submitted_epoch=time.time(),
+        attempts=1,
     )
     client.buy(SAMSUNG, 10)
     # B: its answer was lost and KIS never got it (left 'unknown').

@@ -15,14 +15,13 @@ import redis
 
 from shared.clock import build_clock
 from shared.kis import (
-    KisClient,
     KisInsufficientFunds,
     KisMarketClosed,
     KisOutcomeUnknown,
     KisRejected,
     Side,
-    build_client,
 )
+from shared.kis.client import KisClient, build_client
 from shared.redis_keys import Keys, app_key_id
 from shared.settings import SIM_APP_KEY, load_settings
 from tests.conftest import ROOT, Sim, service_env

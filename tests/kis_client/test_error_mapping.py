@@ -12,7 +12,6 @@ import redis
 from shared.clock import build_clock
 from shared.kis import (
     KisAuthError,
-    KisClient,
     KisInsufficientFunds,
     KisMarketClosed,
     KisOutcomeUnknown,
@@ -22,8 +21,8 @@ from shared.kis import (
     KisTemporaryError,
     KisTokenExpired,
     KisTokenThrottled,
-    build_client,
 )
+from shared.kis.client import KisClient, build_client
 from shared.settings import load_settings
 from tests.conftest import free_port
 from tests.kis_client.scripted_kis import Reply, ScriptedKis, kis_error, kis_ok

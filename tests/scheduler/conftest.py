@@ -17,8 +17,7 @@ import redis
 import requests
 
 from shared.clock import SystemClock
-from shared.kis import KisClient, build_client
-from shared.kis.client import BALANCE_PATH, BUYABLE_PATH, PRICE_PATH
+from shared.kis.client import BALANCE_PATH, BUYABLE_PATH, PRICE_PATH, KisClient, build_client
 from shared.settings import SIM_ACCOUNT, load_settings
 from tests.conftest import (
     RedisServer,

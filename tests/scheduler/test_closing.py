@@ -19,7 +19,8 @@ from services.scheduler.closing import (
 )
 from shared.clock import KST
 from shared.kis.models import Side
-from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.positions import Position, PositionLedger
 from shared.queues import SERIALIZER, queue
 from shared.redis_keys import Keys
@@ -42,16 +43,16 @@ def always(_seconds: float) -> bool:
 def filled(book: OrderBook, ledger: PositionLedger, intent: OrderIntent, price: int) -> None:
     """Take an intent through the executor's path to a filled order applied to the ledger."""
     book.create(intent)
-    book.transition(intent.order_id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
-    book.transition(intent.order_id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED)
+    book.transition(intent.id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    book.transition(intent.id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED)
     book.transition(
-        intent.order_id,
+        intent.id,
         OrderStatus.ACCEPTED,
         OrderStatus.FILLED,
         filled_quantity=intent.quantity,
         average_fill_price=Decimal(price),
     )
-    ledger.apply_fills(intent.order_id)
+    ledger.apply_fills(intent.id)
 
 
 def test_waiting_for_a_job_that_finishes_and_for_one_nobody_runs(
@@ -73,13 +74,13 @@ def test_only_orders_never_sent_are_cancelled(redis_client: redis.Redis) -> None
     at_kis = OrderIntent(DAY, "000020", "b", Side.BUY, Reason.ENTRY, 10, 10000)
     book.create(never_sent)
     book.create(at_kis)
-    book.transition(at_kis.order_id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    book.transition(at_kis.id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
     cancelled = cancel_unsent(book, DAY)
-    assert [r.id for r in cancelled] == [never_sent.order_id]
-    record = book.get(never_sent.order_id)
+    assert [r.id for r in cancelled] == [never_sent.id]
+    record = book.get(never_sent.id)
     assert record is not None
     assert (record.status, record.error_message) == (OrderStatus.CANCELLED, SESSION_CLOSED)
-    assert book.get(at_kis.order_id).status is OrderStatus.SUBMITTING  # type: ignore[union-attr]
+    assert book.get(at_kis.id).status is OrderStatus.SUBMITTING  # type: ignore[union-attr]
 
 
 def test_the_day_is_closed_exported_and_summarised(

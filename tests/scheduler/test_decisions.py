@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from services.scheduler.decisions import (
-    BuyDecision,
-    buy_decisions,
-    buy_intent,
     codes_with_live_sells,
-    entry_order_id,
-    holdings_in_scope,
     picks_to_buy,
-    sell_intent,
+    positions_in_scope,
     sells_to_place,
     unsettled,
 )
+from shared.clock import KST
 from shared.kis.models import Holding as BalanceRow
 from shared.kis.models import Side
-from shared.orders import OrderRecord, OrderStatus, Reason
+from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason, order_id
 from shared.picks import Pick
 from shared.positions import Position
-from shared.rules import DayPlan, Holding, SellDecision, Thresholds, intraday_sells
+from shared.rules import (
+    DayPlan,
+    PricedPosition,
+    Thresholds,
+    entry_buys,
+    exit_sell,
+    intraday_sells,
+)
 
 DAY = date(2026, 3, 3)
 BAND = Thresholds().buy_band_ratio
@@ -55,33 +58,30 @@ def record(
     code: str, side: Side, reason: Reason, status: OrderStatus, filled: int = 0, applied: int = 0
 ) -> OrderRecord:
     return OrderRecord(
-        id=f"{DAY:%Y%m%d}-{code}-{side.label}-{reason.value}",
-        session=DAY,
-        code=code,
-        name=code,
-        side=side,
-        reason=reason,
-        quantity=10,
-        price_seen=10000,
+        intent=OrderIntent(DAY, code, code, side, reason, 10, 10000),
         status=status,
-        created_at="",
-        touched_at=0.0,
+        created_kst=datetime(2026, 3, 3, 9, tzinfo=KST),
+        touched_epoch=0.0,
         filled_quantity=filled,
         applied_quantity=applied,
     )
 
 
+def entry(pick: Pick, price: int, quantity: int) -> OrderIntent:
+    return OrderIntent(DAY, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price)
+
+
 def test_buy_decisions_at_every_band_boundary() -> None:
     prices = {"000010": 10000, "000020": 10500, "000030": 10499, "000040": 9999}
-    decisions = buy_decisions(PICKS, prices, 2_000_000, BAND)
+    decisions = entry_buys(DAY, PICKS, prices, 2_000_000, BAND)
     assert decisions == [
-        BuyDecision(PICKS[0], 10000, 200),  # exactly at the target: buy
-        BuyDecision(PICKS[2], 10499, 190),  # one won under target x 1.05: buy 2,000,000 // 10499
+        entry(PICKS[0], 10000, 200),  # exactly at the target: buy
+        entry(PICKS[2], 10499, 190),  # one won under target x 1.05: buy 2,000,000 // 10499
     ]  # 10500 (= target x 1.05) and 9999 (under the target) and a code without a price: none
 
 
 def test_a_pick_too_dear_for_its_share_of_cash_is_not_bought() -> None:
-    assert buy_decisions(PICKS[:1], {"000010": 10000}, 9_999, BAND) == []
+    assert entry_buys(DAY, PICKS[:1], {"000010": 10000}, 9_999, BAND) == []
 
 
 def test_picks_to_buy_skips_any_pick_with_an_entry_order_whatever_its_status() -> None:
@@ -90,7 +90,7 @@ def test_picks_to_buy_skips_any_pick_with_an_entry_order_whatever_its_status() -
     other_sell = record("000020", Side.SELL, Reason.STOP_LOSS, OrderStatus.FILLED)
     remaining = picks_to_buy(plan, {rejected.id, other_sell.id})
     assert [p.code for p in remaining] == ["000020", "000030", "000040", "000050"]
-    assert entry_order_id(DAY, "000010") == "20260303-000010-buy-entry"
+    assert order_id(DAY, "000010", Side.BUY, Reason.ENTRY) == "20260303-000010-buy-entry"
 
 
 def test_bot_scope_sells_only_the_ledger_positions_at_the_ledger_cost() -> None:
@@ -104,12 +104,12 @@ def test_bot_scope_sells_only_the_ledger_positions_at_the_ledger_cost() -> None:
         "000030": Position("000030", "ours too", 300, Decimal(10000), date(2026, 3, 2)),
         "000077": Position("000077", "gone", 5, Decimal(10000), date(2026, 3, 2)),
     }
-    holdings = holdings_in_scope(held, ledger, "bot")
+    holdings = positions_in_scope(held, ledger, "bot")
     assert holdings == [
-        Holding("000010", "ours", 200, Decimal(10000), 10501, date(2026, 3, 2)),
-        Holding("000030", "ours too", 250, Decimal(10000), 9699, date(2026, 3, 2)),
+        PricedPosition("000010", "ours", 200, Decimal(10000), 10501, date(2026, 3, 2)),
+        PricedPosition("000030", "ours too", 250, Decimal(10000), 9699, date(2026, 3, 2)),
     ]
-    reasons = {d.code: d.reason for d in intraday_sells(holdings, Thresholds())}
+    reasons = {d.code: d.reason for d in intraday_sells(DAY, holdings, Thresholds())}
     assert reasons == {"000010": Reason.TAKE_PROFIT, "000030": Reason.STOP_LOSS}
 
 
@@ -119,11 +119,11 @@ def test_all_scope_is_every_holding_at_the_balance_cost_like_the_seed() -> None:
         "000099": row("000099", 10, "5000", 10000),
     }
     ledger = {"000010": Position("000010", "ours", 200, Decimal(10000), date(2026, 3, 2))}
-    holdings = holdings_in_scope(held, ledger, "all")
+    holdings = positions_in_scope(held, ledger, "all")
     assert holdings == [
-        Holding("000010", "name-000010", 200, Decimal(9000), 10501, date(2026, 3, 2)),
+        PricedPosition("000010", "name-000010", 200, Decimal(9000), 10501, date(2026, 3, 2)),
         # Not opened by the system: no buy session, so it never expires.
-        Holding("000099", "name-000099", 10, Decimal(5000), 10000, None),
+        PricedPosition("000099", "name-000099", 10, Decimal(5000), 10000, None),
     ]
 
 
@@ -137,7 +137,7 @@ def test_a_code_with_a_live_sell_of_any_reason_gets_no_second_sell() -> None:
     ]
     assert codes_with_live_sells(records) == {"000010", "000040"}
     decisions = [
-        SellDecision(code, code, 10, Reason.STOP_LOSS, 9000)
+        exit_sell(DAY, PricedPosition(code, code, 10, Decimal(10000), 9000, None), Reason.STOP_LOSS)
         for code in ("000010", "000020", "000030", "000040", "000050")
     ]
     kept = sells_to_place(decisions, codes_with_live_sells(records))
@@ -145,10 +145,11 @@ def test_a_code_with_a_live_sell_of_any_reason_gets_no_second_sell() -> None:
 
 
 def test_intents_carry_the_deterministic_ids() -> None:
-    buy = buy_intent(DAY, BuyDecision(PICKS[0], 10000, 200))
-    assert (buy.order_id, buy.quantity, buy.price_seen) == ("20260303-000010-buy-entry", 200, 10000)
-    sell = sell_intent(DAY, SellDecision("000010", "x", 200, Reason.EXPIRY, 10100))
-    assert sell.order_id == "20260303-000010-sell-expiry"
+    (buy,) = entry_buys(DAY, PICKS[:1], {"000010": 10000}, 2_000_000, BAND)
+    assert (buy.id, buy.quantity, buy.price_seen) == ("20260303-000010-buy-entry", 200, 10000)
+    held = PricedPosition("000010", "x", 200, Decimal(10000), 10100, date(2026, 2, 24))
+    sell = exit_sell(DAY, held, Reason.EXPIRY)
+    assert sell.id == "20260303-000010-sell-expiry"
     assert sell.side is Side.SELL
 
 
@@ -160,4 +161,4 @@ def test_unsettled_orders_are_open_ones_and_filled_ones_not_in_the_ledger_yet() 
         record("000040", Side.BUY, Reason.ENTRY, OrderStatus.REJECTED),
         record("000050", Side.BUY, Reason.ENTRY, OrderStatus.UNKNOWN),
     ]
-    assert [r.code for r in unsettled(records)] == ["000010", "000030", "000050"]
+    assert [r.intent.code for r in unsettled(records)] == ["000010", "000030", "000050"]

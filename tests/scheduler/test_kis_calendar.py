@@ -13,7 +13,7 @@ import redis
 from services.scheduler.loop import Scheduler
 from services.scheduler.plan import stored_plan
 from shared.clock import KST, SystemClock
-from shared.kis import build_client
+from shared.kis.client import build_client
 from shared.market_calendar import KrxCalendar
 from shared.picks import Pick, store_picks
 from shared.queues import NOTIFY_QUEUE, queue

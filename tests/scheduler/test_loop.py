@@ -27,7 +27,8 @@ from shared.control import HALTED, PAUSED, Controls, LeaderLock
 from shared.kis.models import Side
 from shared.kis.transport import READ_ATTEMPTS
 from shared.market_calendar import KrxCalendar
-from shared.orders import OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.picks import Pick, store_picks
 from shared.positions import Position
 from shared.queues import BUY_QUEUE, NOTIFY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
@@ -133,7 +134,7 @@ def test_a_late_start_plans_then_buys_each_pick_once(
     scheduler = make(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
     scheduler.step()
     book = OrderBook(redis_client, KEYS, scheduler.clock)
-    assert [(r.id, r.quantity, r.status) for r in book.of_day(DAY)] == [
+    assert [(r.id, r.intent.quantity, r.status) for r in book.of_day(DAY)] == [
         ("20260303-000010-buy-entry", 333, OrderStatus.PENDING),  # 10,000,000 / 3 // 10000
         ("20260303-000020-buy-entry", 333, OrderStatus.PENDING),
     ]
@@ -226,7 +227,7 @@ def test_sell_scope_decides_whose_positions_are_sold(
     kis.account(10_000_000, {"000010": (200, 10000), "000099": (10, 5000)})
     make(datetime(2026, 3, 3, 11, 0, tzinfo=KST), SELL_SCOPE=scope).step()
     book = OrderBook(redis_client, KEYS, ManualClock(datetime.now(KST)))
-    assert {r.code: r.reason.value for r in book.of_day(DAY)} == sold
+    assert {r.intent.code: r.intent.reason.value for r in book.of_day(DAY)} == sold
     assert len(queue(redis_client, SELL_QUEUE).job_ids) == len(sold)
 
 

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from services.scheduler.cycle import measure_intraday_cycle, read_market
-from services.scheduler.metering import CallCounts, MeteredBroker
+from services.scheduler.metering import CallCounts, MeteredKisReader
 from services.scheduler.plan import plan_from_json, plan_to_json, store_plan, stored_plan
 from services.scheduler.quotes import PollingQuotes
 from shared.kis.errors import KisTemporaryError
@@ -60,7 +60,7 @@ def test_one_cycle_reads_one_quote_per_code_and_one_balance(kis: Kis) -> None:
     kis.prices({"000010": 10000, "000020": 10000})
     held = holdings(41)  # three pages
     kis.account(10_000_000, held)
-    metered = MeteredBroker(kis.client)
+    metered = MeteredKisReader(kis.client)
     view = read_market(PollingQuotes(metered), metered, ["000010", "000020"])
     assert view.prices == {"000010": 10000, "000020": 10000}
     assert set(view.balance.held()) == set(held)

@@ -15,7 +15,8 @@ import redis
 from shared.clock import KST, SimulatedClock
 from shared.control import Controls, LeaderLock, beat, heartbeats
 from shared.kis.models import Side
-from shared.orders import BrokerOrderTaken, OrderBook, OrderIntent, OrderStatus, Reason
+from shared.order_book import BrokerOrderTaken, OrderBook
+from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.positions import PositionLedger
 from shared.redis_keys import Keys
 

@@ -1,7 +1,9 @@
-"""The pure trading rules at every boundary DESIGN §1 names."""
+"""The pure trading rules at every boundary docs/ARCHITECTURE.md names."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,8 +14,8 @@ from shared.market_calendar import KrxCalendar
 from shared.orders import Reason
 from shared.picks import Pick
 from shared.rules import (
-    Holding,
     Phase,
+    PricedPosition,
     Thresholds,
     buy_quantity,
     exit_reason,
@@ -145,12 +147,13 @@ def test_a_holiday_is_closed() -> None:
     )
 
 
-def holding(code: str, price: int, bought: date | None = None, qty: int = 10) -> Holding:
-    return Holding(code, f"n{code}", qty, Decimal(10000), price, bought)
+def holding(code: str, price: int, bought: date | None = None, qty: int = 10) -> PricedPosition:
+    return PricedPosition(code, f"n{code}", qty, Decimal(10000), price, bought)
 
 
 def test_intraday_sells_only_past_the_thresholds() -> None:
     sells = intraday_sells(
+        date(2026, 3, 3),
         [
             holding("000001", 10500),
             holding("000002", 10501),
@@ -171,9 +174,9 @@ def test_expiry_counts_krx_sessions_across_holidays() -> None:
     # Hangul Day closed). Sold at the pre-close of the fifth: 10-14, not before.
     bought = date(2025, 9, 30)
     h = [holding("000001", 10000, bought)]
-    assert expiry_sells(h, CAL, date(2025, 10, 13), TH) == []
-    assert [s.reason for s in expiry_sells(h, CAL, date(2025, 10, 14), TH)] == [Reason.EXPIRY]
-    assert expiry_sells([holding("000002", 10000, None)], CAL, date(2025, 10, 14), TH) == []
+    assert expiry_sells(date(2025, 10, 13), h, CAL, TH) == []
+    assert [s.reason for s in expiry_sells(date(2025, 10, 14), h, CAL, TH)] == [Reason.EXPIRY]
+    assert expiry_sells(date(2025, 10, 14), [holding("000002", 10000, None)], CAL, TH) == []
 
 
 def test_sell_scope() -> None:
@@ -189,3 +192,9 @@ def test_thresholds_follow_settings() -> None:
     )
     assert th.take_profit_pct == Decimal("7.5")
     assert th.buy_cutoff == timedelta(minutes=20)
+
+
+def test_the_rules_import_no_redis() -> None:
+    """The rules are pure: importing them must not pull in a Redis client (or any I/O)."""
+    code = "import sys, shared.rules; sys.exit('redis' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

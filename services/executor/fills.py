@@ -1,0 +1,222 @@
+"""Fills and cancels: every change that what KIS reports (or proves absent) makes to an order.
+
+See docs/ARCHITECTURE.md, 'Orders'. Placing (one order, right after its POST) and reconciliation
+(every order of a session) both write an order's outcome through this module, so each step has
+one home:
+
+- :meth:`Fills.record_progress`: KIS's execution row of an accepted order -> its fills;
+- :meth:`Fills.apply`: those fills -> the position ledger, exactly once, and the notification;
+- :meth:`Fills.settle` / :meth:`Fills.settle_one`: an order whose POST answer was lost is found at
+  KIS (adopted with its fills) or proven absent (back to ``pending``, or cancelled too late);
+- :meth:`Fills.cancel`: an order that must not be sent is cancelled, and the user told.
+
+Every change is a compare-and-set on the order record and fills reach the ledger through
+``apply_fills``, so a second pass over the same facts changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+
+from services.executor import events
+from services.executor.context import Context
+from services.executor.matching import (
+    absence_proven,
+    canonical_order_no,
+    could_answer,
+    match_unsettled,
+    progress,
+)
+from shared.kis.errors import KisError
+from shared.kis.models import Execution
+from shared.order_book import BrokerOrderTaken
+from shared.orders import UNSETTLED, OrderRecord, OrderStatus
+from shared.positions import FillApplied
+
+log = logging.getLogger(__name__)
+
+SESSION_OVER = "its session is over: an order is never sent on a later day"
+"""Why a pending order of a past session is cancelled instead of sent."""
+HALTED = "halted by operator"
+"""Why a pending order is cancelled while the system is halted."""
+
+
+class Fills:
+    """Writes orders' outcomes; one per job or pass (it counts the fills it applied)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.book = ctx.book
+        self.applied = 0
+        """How many times :meth:`apply` wrote fills to the ledger."""
+
+    # Fills -----------------------------------------------------------------------------------
+    def record_progress(self, record: OrderRecord, row: Execution) -> OrderRecord:
+        """Write ``row``'s fills to an order KIS has, then to the ledger."""
+        step = progress(record, row)
+        if step is not None:
+            updated = self.book.transition(
+                record.id,
+                record.status,
+                step.status,
+                filled_quantity=step.filled_quantity,
+                average_fill_price=step.average_fill_price,
+            )
+            if updated is None:
+                log.info("order %s changed meanwhile; its fills wait for the next pass", record.id)
+            else:
+                record = updated
+        self.apply(record)
+        return self.book.get(record.id) or record
+
+    def apply(self, record: OrderRecord) -> FillApplied | None:
+        """Write the order's new fills to the ledger (once) and say so."""
+        applied = self.ctx.ledger.apply_fills(record.id)
+        if applied is None:
+            return None
+        self.applied += 1
+        order = applied.order
+        log.info(
+            "%s %s x%d filled at %s (%s)",
+            order.intent.side.label,
+            order.intent.code,
+            order.filled_quantity,
+            order.average_fill_price,
+            order.id,
+        )
+        fields = events.filled_fields(order, applied.realized)
+        events.send(self.ctx.redis, events.ORDER_FILLED, fields)
+        return applied
+
+    # Cancels ---------------------------------------------------------------------------------
+    def cancel(
+        self,
+        record: OrderRecord,
+        message: str,
+        expected: OrderStatus | Iterable[OrderStatus] = OrderStatus.PENDING,
+    ) -> OrderRecord | None:
+        """``expected`` -> ``cancelled`` with ``message``, and say so; None if it moved first."""
+        cancelled = self.book.transition(
+            record.id, expected, OrderStatus.CANCELLED, error_message=message
+        )
+        if cancelled is not None:
+            log.warning("order %s cancelled: %s", record.id, message)
+            events.send(
+                self.ctx.redis,
+                events.ORDER_CANCELLED,
+                events.problem_fields(cancelled, "", message),
+            )
+        return cancelled
+
+    # Orders whose POST answer was lost -------------------------------------------------------
+    def settle_one(self, order_id: str) -> OrderRecord | None:
+        """Settle one unknown order now: found at KIS, or proven absent and back to ``pending``.
+
+        If KIS does not list it yet, wait out the absence grace and read once more; the caller
+        (the order's own job) sends it again only if it comes back ``pending``.
+        """
+        for read in range(2):
+            record = self.book.get(order_id)
+            if record is None or record.status not in UNSETTLED:
+                return record
+            read_at_epoch = time.time()
+            rows = self.ctx.client.daily_executions(record.intent.session, code=record.intent.code)
+            known = self.book.of_day(record.intent.session)
+            outcome = self.settle([record], rows, read_at_epoch, known)
+            if outcome[record.id] is not None:
+                return outcome[record.id]
+            wait = record.touched_epoch + self.ctx.absence_grace_seconds - time.time()
+            if read == 0 and wait > 0:
+                log.info("order %s not at KIS yet; looking again in %.1fs", order_id, wait)
+                time.sleep(wait)
+        return self.book.get(order_id)
+
+    def settle_one_or_leave(self, order_id: str) -> OrderRecord | None:
+        """:meth:`settle_one`, leaving the order ``unknown`` when KIS cannot be read now."""
+        try:
+            return self.settle_one(order_id)
+        except KisError as e:
+            log.error("order %s left unknown, KIS executions unreadable now: %s", order_id, e)
+            return None
+
+    def settle(
+        self,
+        unsettled: Sequence[OrderRecord],
+        rows: Sequence[Execution],
+        read_at_epoch: float,
+        known: Sequence[OrderRecord],
+    ) -> dict[str, OrderRecord | None]:
+        """Each unsettled record's new state by id, or None when it is still undecided."""
+        if not unsettled:
+            return {}
+        matches = match_unsettled(unsettled, rows, self._owners(unsettled, rows, known))
+        outcome: dict[str, OrderRecord | None] = {}
+        for record in unsettled:
+            row = matches[record.id]
+            if row is not None:
+                outcome[record.id] = self._adopt(record, row)
+            elif absence_proven(record, read_at_epoch, self.ctx.absence_grace_seconds):
+                outcome[record.id] = self._absent(record)
+            else:
+                outcome[record.id] = None
+        return outcome
+
+    def _owners(
+        self,
+        unsettled: Sequence[OrderRecord],
+        rows: Sequence[Execution],
+        known: Sequence[OrderRecord],
+    ) -> dict[str, str]:
+        """Who already owns each KIS order number an unsettled record could match."""
+        owners = {canonical_order_no(r.broker_order_no): r.id for r in known if r.broker_order_no}
+        session = unsettled[0].intent.session
+        for row in rows:
+            if any(could_answer(record, row) for record in unsettled):
+                owner = self.book.broker_owner(session, row.order_no)
+                if owner is not None:
+                    owners[canonical_order_no(row.order_no)] = owner
+        return owners
+
+    def _adopt(self, record: OrderRecord, row: Execution) -> OrderRecord | None:
+        """The order exists at KIS as ``row``: claim its number and take its fills."""
+        step = progress(record, row)
+        assert step is not None  # an unsettled record always takes the row's state
+        try:
+            adopted = self.book.transition(
+                record.id,
+                UNSETTLED,
+                step.status,
+                broker_order_no=row.order_no,
+                broker_branch_no=row.branch_no,
+                broker_accepted_kst=row.placed_kst,
+                filled_quantity=step.filled_quantity,
+                average_fill_price=step.average_fill_price,
+                error_code="",
+                error_message="",
+            )
+        except BrokerOrderTaken:
+            log.warning("KIS order %s was claimed by another order meanwhile", row.order_no)
+            return None
+        if adopted is None:
+            return None
+        log.info("order %s found at KIS as %s (%s)", record.id, row.order_no, adopted.status)
+        fields = events.order_fields(adopted) | {"reconciled": True}
+        events.send(self.ctx.redis, events.ORDER_ACCEPTED, fields)
+        self.apply(adopted)
+        return self.book.get(record.id) or adopted
+
+    def _absent(self, record: OrderRecord) -> OrderRecord | None:
+        """KIS provably never got the order: ready to send again, or cancelled if too late."""
+        if record.intent.session < self.ctx.clock.now().date():
+            return self.cancel(record, f"not found at KIS and {SESSION_OVER}", UNSETTLED)
+        pending = self.book.transition(
+            record.id,
+            UNSETTLED,
+            OrderStatus.PENDING,
+            error_message="not found at KIS: it will be sent again",
+        )
+        if pending is not None:
+            log.warning("order %s never reached KIS; back to pending", record.id)
+        return pending

@@ -1,0 +1,119 @@
+"""Order records in Redis: created once, moved only by compare-and-set.
+
+See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is :mod:`shared.orders`;
+this module is its storage: ``SET NX`` on the intent's id creates a record at most once, and every
+change after that is a compare-and-set on the record's ``version``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import redis
+
+from shared.clock import Clock
+from shared.orders import OrderIntent, OrderRecord, OrderStatus
+from shared.redis_keys import Keys, text
+
+CREATE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"""
+"""Create the record if no record has the id, and index it under its session, atomically."""
+
+COMPARE_AND_SET = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+if tostring(cjson.decode(raw)['version']) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then
+  local owner = redis.call('HGET', KEYS[2], ARGV[3])
+  if owner and owner ~= ARGV[4] then return -2 end
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+"""Replace the record only if its version is still the one read; claim the broker order no."""
+
+
+class BrokerOrderTaken(Exception):
+    """The KIS order number already belongs to another of our orders."""
+
+
+class OrderBook:
+    """The Redis-held order records of every session."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock) -> None:
+        self._redis = client
+        self._keys = keys
+        self._clock = clock
+        self._create = client.register_script(CREATE)
+        self._cas = client.register_script(COMPARE_AND_SET)
+
+    def create(self, intent: OrderIntent) -> OrderRecord | None:
+        """The new pending record, or None when this intent already has one (any status)."""
+        record = OrderRecord.new(intent, self._clock.now(), time.time())
+        created = self._create(
+            keys=[self._keys.order(record.id), self._keys.orders_of_day(intent.session)],
+            args=[record.to_json(), record.touched_epoch, record.id],
+        )
+        return record if created == 1 else None
+
+    def get(self, order_id: str) -> OrderRecord | None:
+        raw = self._redis.get(self._keys.order(order_id))
+        return None if raw is None else OrderRecord.from_json(raw)
+
+    def of_day(self, session: date) -> list[OrderRecord]:
+        """Every record of a session, oldest first."""
+        ids = [text(i) for i in self._redis.zrange(self._keys.orders_of_day(session), 0, -1)]
+        if not ids:
+            return []
+        raws = self._redis.mget([self._keys.order(i) for i in ids])
+        return [OrderRecord.from_json(raw) for raw in raws if raw is not None]
+
+    def with_status(self, session: date, statuses: Iterable[OrderStatus]) -> list[OrderRecord]:
+        wanted = set(statuses)
+        return [r for r in self.of_day(session) if r.status in wanted]
+
+    def transition(
+        self,
+        order_id: str,
+        expected: OrderStatus | Iterable[OrderStatus],
+        new_status: OrderStatus,
+        **changes: Any,
+    ) -> OrderRecord | None:
+        """Move the record from one of ``expected`` to ``new_status`` with ``changes``, atomically.
+
+        Returns the new record, or None when the record is not in an expected status (someone
+        else moved it first). Raises BrokerOrderTaken when ``broker_order_no`` in ``changes``
+        already belongs to another order.
+        """
+        allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
+        while True:
+            current = self.get(order_id)
+            if current is None:
+                raise KeyError(f"no order {order_id}")
+            if current.status not in allowed:
+                return None
+            updated = current.advanced(new_status, self._clock.now(), time.time(), **changes)
+            claim = str(changes.get("broker_order_no", ""))
+            result = self._cas(
+                keys=[self._keys.order(order_id), self._keys.broker_orders(current.intent.session)],
+                args=[current.version, updated.to_json(), claim, order_id],
+            )
+            if result == 1:
+                return updated
+            if result == -2:
+                raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")
+            # result 0: another writer got in between; read again and re-check the status.
+
+    def broker_owner(self, session: date, broker_order_no: str) -> str | None:
+        """Our order id that KIS order ``broker_order_no`` was matched to, if any."""
+        owner = self._redis.hget(self._keys.broker_orders(session), broker_order_no)
+        return text(owner) if owner else None
