@@ -12,7 +12,15 @@ Each class says what the caller should do::
     ├── KisRejected              a business rejection: final, report it
     │   ├── KisMarketClosed      outside market hours or not a trading day
     │   └── KisInsufficientFunds not enough cash (or shares) for the order
-    └── KisOutcomeUnknown        an order POST whose answer was lost: reconcile before anything else
+    └── KisOutcomeUnknown        an order POST whose outcome KIS did not prove: reconcile first
+
+An order POST is special (docs/ARCHITECTURE.md, 'What is safe to resend'): only the answers KIS
+gives before the order reaches its trading system prove that nothing happened — the rate limit
+(EGW00201), the token throttle (EGW00133) and an expired or unknown token (EGW00121/EGW00123).
+Any other gateway code, any 5xx, an empty ``msg_cd``, a timeout, a dropped connection or a body
+that is not KIS JSON may follow an executed order, so :func:`classify_order` calls them unknown.
+A business rejection (KIS's trading system's own, non-gateway code in an answer below HTTP 500)
+is final.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ MARKET_CLOSED_CODES = frozenset({"APBK0918", "APBK0919", "KIOK0320", "40580000",
 MARKET_CLOSED_TEXT = ("장종료", "장시작전", "장운영시간", "장운영일자", "주문불가시간")
 INSUFFICIENT_FUNDS_CODES = frozenset({"40910000"})
 INSUFFICIENT_TEXT = ("주문가능금액을 초과", "주문가능수량을 초과")
+NOTHING_HAPPENED = frozenset({RATE_LIMITED, TOKEN_THROTTLED, TOKEN_EXPIRED, TOKEN_INVALID})
+"""Answers to an order POST that KIS gives before the order reaches its trading system."""
 
 
 class KisError(Exception):
@@ -86,6 +96,22 @@ def classify(msg_cd: str, msg1: str, *, status: int, context: str) -> KisError:
     """The exception for a KIS error answer; ``context`` (e.g. the order) goes in the message."""
     message = f"{context}: KIS {msg_cd or status} {msg1}".strip()
     return error_class(msg_cd, msg1)(message, msg_cd=msg_cd, msg1=msg1, status=status)
+
+
+def classify_order(msg_cd: str, msg1: str, *, status: int, context: str) -> KisError:
+    """The exception for an error answer to an order POST: unknown unless KIS proved otherwise."""
+    message = f"{context}: KIS {msg_cd or status} {msg1}".strip()
+    kind = order_error_class(msg_cd, msg1, status)
+    return kind(message, msg_cd=msg_cd, msg1=msg1, status=status)
+
+
+def order_error_class(msg_cd: str, msg1: str, status: int) -> type[KisError]:
+    """Which :class:`KisError` an error answer to an order POST means."""
+    if msg_cd in NOTHING_HAPPENED:
+        return error_class(msg_cd, msg1)
+    if not msg_cd or msg_cd.startswith("EGW") or status >= 500:
+        return KisOutcomeUnknown
+    return error_class(msg_cd, msg1)
 
 
 def error_class(msg_cd: str, msg1: str) -> type[KisError]:

@@ -27,6 +27,7 @@ from shared.kis.errors import (
     KisTemporaryError,
     KisTokenExpired,
     classify,
+    classify_order,
 )
 from shared.kis.models import AccessToken
 from shared.kis.rate_limit import RateLimiter
@@ -250,7 +251,7 @@ class KisTransport:
         if str(data.get("rt_cd", "")) == "0":
             more = response.headers.get("tr_cont", "") in MORE_PAGES
             return Answer(body=data, more=more)
-        raise self._error(data, response.status_code, context)
+        raise self._error(data, response.status_code, context, order=is_order)
 
     def _send_unlimited(
         self,
@@ -289,10 +290,12 @@ class KisTransport:
             raise self._error(data, response.status_code, context)
         return data
 
-    def _error(self, data: Mapping[str, Any], status: int, context: str) -> KisError:
-        error = classify(
-            str(data.get("msg_cd", "")), str(data.get("msg1", "")), status=status, context=context
-        )
+    def _error(
+        self, data: Mapping[str, Any], status: int, context: str, *, order: bool = False
+    ) -> KisError:
+        msg_cd, msg1 = str(data.get("msg_cd", "")), str(data.get("msg1", ""))
+        judge = classify_order if order else classify
+        error = judge(msg_cd, msg1, status=status, context=context)
         self._count(error)
         if isinstance(error, KisRateLimited):
             log.info("KIS rate limit answer (EGW00201) for %s", context)

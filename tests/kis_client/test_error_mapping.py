@@ -71,18 +71,26 @@ ORDER_ERRORS = [
     ("99999999", "모의투자 장시작전 입니다.", KisMarketClosed),
     ("40910000", "모의투자 주문가능금액을 초과했습니다.", KisInsufficientFunds),
     ("APBK0656", "조회할 자료가 없습니다", KisRejected),
-    ("EGW00103", "유효하지 않은 AppKey입니다.", KisAuthError),
-    ("EGW00105", "유효하지 않은 AppSecret입니다.", KisAuthError),
-    ("EGW02004", "실전투자 도메인은 모의투자 앱키로 호출하실 수 없습니다.", KisAuthError),
+    # Gateway codes other than the rate limit and the token's may follow an executed order.
+    ("EGW00103", "유효하지 않은 AppKey입니다.", KisOutcomeUnknown),
+    ("EGW00105", "유효하지 않은 AppSecret입니다.", KisOutcomeUnknown),
+    ("EGW02004", "실전투자 도메인은 모의투자 앱키로 호출하실 수 없습니다.", KisOutcomeUnknown),
+    ("EGW00002", "서버 에러가 발생했습니다.", KisOutcomeUnknown),
+    ("", "", KisOutcomeUnknown),
     ("EGW00201", "초당 거래건수를 초과하였습니다.", KisRateLimited),
+    ("EGW00133", "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)", KisTokenThrottled),
 ]
+NOTHING_HAPPENED = {"EGW00201", "EGW00133"}
+"""Codes that prove an order POST never reached KIS's trading system, whatever the status."""
 
 
 @pytest.mark.parametrize("status", [200, 500])
-@pytest.mark.parametrize(("msg_cd", "msg1", "expected"), ORDER_ERRORS)
-def test_order_errors_map_from_the_body_whatever_the_status(
-    kis: ScriptedKis, client: KisClient, msg_cd: str, msg1: str, expected: type, status: int
+@pytest.mark.parametrize(("msg_cd", "msg1", "at_200"), ORDER_ERRORS)
+def test_order_errors_map_from_the_body_and_a_5xx_is_unknown_unless_proven(
+    kis: ScriptedKis, client: KisClient, msg_cd: str, msg1: str, at_200: type, status: int
 ) -> None:
+    """Below 500 the body decides; a 5xx is an unknown outcome unless KIS proved nothing ran."""
+    expected = at_200 if status < 500 or msg_cd in NOTHING_HAPPENED else KisOutcomeUnknown
     kis.script(ORDER, kis_error(msg_cd, msg1, status))
     with pytest.raises(expected) as caught:
         client.buy("005930", 3)
