@@ -1,4 +1,6 @@
-"""The KIS client: one method per endpoint, typed in and out (kis-api.md §3 to §5).
+"""The KIS client: one method per endpoint, typed in and out.
+
+The protocol rules it follows, with their sources: docs/ARCHITECTURE.md, 'KIS rules we rely on'.
 
 Build it with :func:`build_client`; it shares its token and rate limiter with every other process
 using the same app key through Redis.

@@ -1,4 +1,4 @@
-"""Transaction ids (tr_id) per KIS environment and order-id generation (kis-api.md §4)."""
+"""Transaction ids (tr_id) per KIS environment (docs/ARCHITECTURE.md, 'Hosts and tr_ids')."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def fast_env(**overrides: str) -> dict[str, str]:
 
 
 class KisClient:
-    """Speaks KIS's dialect to the simulator the way kis-api.md describes it."""
+    """Speaks KIS's dialect to the simulator (docs/ARCHITECTURE.md, 'KIS rules we rely on')."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""The pure trading rules at every boundary docs/ARCHITECTURE.md names."""
+"""The pure trading rules at every boundary docs/ARCHITECTURE.md, 'Phases of the day', names."""
 
 from __future__ import annotations
 
