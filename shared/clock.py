@@ -1,4 +1,7 @@
-"""The one clock every process reads: real KST time or a shared simulated time (DESIGN §8)."""
+"""The one clock every process reads: real KST time or a shared simulated time.
+
+See docs/ARCHITECTURE.md, 'Clock and calendar'.
+"""
 
 from __future__ import annotations
 

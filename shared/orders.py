@@ -9,10 +9,10 @@ id is the RQ job id. Lifecycle::
                           -> rejected | unknown | cancelled
     unknown -> accepted | filled | partially_filled (found at KIS) or pending (proved absent)
 
-Each timestamp names its clock (docs/ARCHITECTURE.md, 'Clocks'): ``*_kst`` is an aware datetime
-on the system clock (simulated in sim and rehearsal runs), ``*_epoch`` is real Unix time in
-seconds (staleness, timeouts: things measured by the machine), and ``broker_accepted_kst`` is
-KIS's own order time, converted from its ``HHMMSS`` at the client boundary.
+Each timestamp names its clock (docs/ARCHITECTURE.md, 'Clock and calendar'): ``*_kst`` is an aware
+datetime on the system clock (simulated in sim and rehearsal runs), ``*_epoch`` is real Unix time in
+seconds (staleness, timeouts: things measured by the machine), and ``broker_accepted_kst`` is KIS's
+own order time, converted from its ``HHMMSS`` at the client boundary.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The position ledger: what the system holds, since when, and who opened it.
 
-See docs/ARCHITECTURE.md, 'Redis keys'.
+See docs/ARCHITECTURE.md, 'Fills and the ledger'.
 
 Fills reach the ledger exactly once: an order record remembers how many of its filled shares
 were applied, and the record and the position change in one Redis transaction.

@@ -1,6 +1,6 @@
 """The trading rules as pure functions: data in, order intents out, no I/O.
 
-See docs/ARCHITECTURE.md, 'The trading day'. Comparisons are strict exactly as written: buy when
+See docs/ARCHITECTURE.md, 'Phases of the day'. Comparisons are strict exactly as written: buy when
 ``target <= price < target * band``; sell when the profit rate is ``> take_profit`` or
 ``< stop_loss``; sell at pre-close what has been held ``expiry`` sessions or more.
 """

@@ -1,8 +1,8 @@
 """Fills and cancels: every change that what KIS reports (or proves absent) makes to an order.
 
-See docs/ARCHITECTURE.md, 'Orders'. Placing (one order, right after its POST) and reconciliation
-(every order of a session) both write an order's outcome through this module, so each step has
-one home:
+See docs/ARCHITECTURE.md, 'Fills and the ledger' and 'Reconciliation'. Placing (one order, right
+after its POST) and reconciliation (every order of a session) both write an order's outcome through
+this module, so each step has one home:
 
 - :meth:`Fills.record_progress`: KIS's execution row of an accepted order -> its fills;
 - :meth:`Fills.apply`: those fills -> the position ledger, exactly once, and the notification;

@@ -1,8 +1,8 @@
 """Send one order record to KIS exactly once and follow it to its fills.
 
-See docs/ARCHITECTURE.md, 'Orders'. Read top to bottom: :meth:`Placer.place` checks the gate,
-takes the record ``pending -> submitting``, sends one POST and files KIS's answer; fills,
-cancels and lost answers are written by :mod:`services.executor.fills`.
+See docs/ARCHITECTURE.md, 'Orders' and 'Resending and unknown outcomes'. Read top to bottom:
+:meth:`Placer.place` checks the gate, takes the record ``pending -> submitting``, sends one POST and
+files KIS's answer; fills, cancels and lost answers are written by :mod:`services.executor.fills`.
 
 Every POST is preceded by a successful ``pending -> submitting`` compare-and-set, and a record
 gets back to ``pending`` only when KIS provably has nothing (a temporary error raised before the

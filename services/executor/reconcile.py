@@ -1,7 +1,7 @@
 """Reconcile whole sessions against KIS's daily executions and the order queues.
 
-See docs/ARCHITECTURE.md, 'Orders'. One executions read per session (all pages) answers every
-question of a pass: lost answers and dead jobs are settled, fills of accepted orders recorded,
+See docs/ARCHITECTURE.md, 'Reconciliation'. One executions read per session (all pages) answers
+every question of a pass: lost answers and dead jobs are settled, fills of accepted orders recorded,
 fills a crash left unapplied reach the ledger, and pending orders whose job was lost are queued
 again (or cancelled when they must not run). The writes themselves are
 :mod:`services.executor.fills`'s, shared with placing.

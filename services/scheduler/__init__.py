@@ -1,1 +1,4 @@
-"""The scheduler service: the one process that decides what to trade, and when (DESIGN §3)."""
+"""The scheduler service: the one process that decides what to trade, and when.
+
+See docs/ARCHITECTURE.md, 'Processes'.
+"""

@@ -14,13 +14,12 @@ Each class says what the caller should do::
     │   └── KisInsufficientFunds not enough cash (or shares) for the order
     └── KisOutcomeUnknown        an order POST whose outcome KIS did not prove: reconcile first
 
-An order POST is special (docs/ARCHITECTURE.md, 'What is safe to resend'): only the answers KIS
-gives before the order reaches its trading system prove that nothing happened — the rate limit
-(EGW00201), the token throttle (EGW00133) and an expired or unknown token (EGW00121/EGW00123).
-Any other gateway code, any 5xx, an empty ``msg_cd``, a timeout, a dropped connection or a body
-that is not KIS JSON may follow an executed order, so :func:`classify_order` calls them unknown.
-A business rejection (KIS's trading system's own, non-gateway code in an answer below HTTP 500)
-is final.
+An order POST is special (docs/ARCHITECTURE.md, 'Resending and unknown outcomes'): only the answers
+KIS gives before the order reaches its trading system prove that nothing happened — the rate limit
+(EGW00201), the token throttle (EGW00133) and an expired or unknown token (EGW00121/EGW00123). Any
+other gateway code, any 5xx, an empty ``msg_cd``, a timeout, a dropped connection or a body that is
+not KIS JSON may follow an executed order, so :func:`classify_order` calls them unknown. A business
+rejection (KIS's trading system's own, non-gateway code in an answer below HTTP 500) is final.
 """
 
 from __future__ import annotations
