@@ -18,7 +18,7 @@ for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep
 export KAT_ENV_FILE="" KIS_ENV=sim REDIS_URL="redis://127.0.0.1:$port/0"
 export CLOCK_START="${CLOCK_START:-2026-03-03T08:50:00+09:00}" CLOCK_SPEED="${CLOCK_SPEED:-60}"
 export CLOCK_EPOCH="$(date +%s)"
-export PICKS_FILE=examples/picks.json SIM_PRICE_PATHS=examples/demo-prices.json
+export PICKS_FILE=examples/picks-2026-03-03.json SIM_PRICE_PATHS=examples/demo-prices.json
 export SIM_RATE_LIMIT=5 KIS_RATE_LIMIT=5 EXPORT_DIR=.run/demo-day
 echo "demo day: Redis on port $port, clock from $CLOCK_START at ${CLOCK_SPEED}x; Ctrl-C stops"
 echo "watch it from another terminal: REDIS_URL=$REDIS_URL .venv/bin/kat orders --date 2026-03-03"

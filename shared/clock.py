@@ -31,6 +31,10 @@ class Clock(Protocol):
         """The current time, an aware datetime in KST."""
         ...
 
+    def at_real(self, epoch: float) -> datetime:
+        """What the clock read (or will read) at real Unix time ``epoch``, e.g. a file's mtime."""
+        ...
+
     def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of clock time; returns at once when ``seconds <= 0``."""
         ...
@@ -54,6 +58,10 @@ class SystemClock:
     def now(self) -> datetime:
         """The current time in KST."""
         return datetime.now(KST)
+
+    def at_real(self, epoch: float) -> datetime:
+        """Real time ``epoch`` in KST."""
+        return datetime.fromtimestamp(epoch, KST)
 
     def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` real seconds."""
@@ -95,7 +103,11 @@ class SimulatedClock:
 
     def now(self) -> datetime:
         """``start + (real_time() - epoch) * speed``, in KST."""
-        return self.start + timedelta(seconds=(self._real_time() - self.epoch) * self.speed)
+        return self.at_real(self._real_time())
+
+    def at_real(self, epoch: float) -> datetime:
+        """``start + (epoch - self.epoch) * speed``, in KST."""
+        return self.start + timedelta(seconds=(epoch - self.epoch) * self.speed)
 
     def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of simulated time, that is ``seconds / speed`` real seconds."""

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     discord_webhook_url: SecretStr | None = None
     status_api_token: SecretStr | None = None
     picks_file: Path | None = None
+    picks_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     notify_language: Literal["ko", "en"] = "ko"
 

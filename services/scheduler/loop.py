@@ -25,7 +25,7 @@ from services.scheduler.decisions import unsettled
 from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
-from services.scheduler.plan import Planner
+from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from shared.clock import Clock
 from shared.control import HEARTBEAT_TTL_SECONDS, Controls, LeaderLock, beat, instance_id
@@ -108,7 +108,8 @@ class Scheduler:
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client)
-        self.planner = Planner(client, self.keys, self.kis, settings.picks_file, self._notify)
+        files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
+        self.planner = Planner(client, self.keys, self.kis, files, self._notify)
         self.decisions = DecisionCycle(
             client,
             self.book,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ import redis
 
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
+from shared.clock import Clock
+from shared.market_calendar import KrxCalendar
 from shared.picks import Pick, PicksError, load_picks, store_picks, stored_picks
+from shared.picks_files import PicksChoice, choose_picks_file
 from shared.redis_keys import Keys
 from shared.rules import DayPlan, plan_day
 
@@ -73,6 +77,35 @@ def store_plan(client: redis.Redis, keys: Keys, plan: DayPlan) -> tuple[DayPlan,
     return existing, False
 
 
+@dataclass(frozen=True)
+class PicksFiles:
+    """Where picks files are (``PICKS_FILE``, ``PICKS_DIR``) and how to date them."""
+
+    picks_file: Path | None
+    picks_dir: Path | None
+    calendar: KrxCalendar
+    clock: Clock
+
+    def for_session(self, session: date) -> PicksChoice:
+        """The file of ``session``'s picks, or why there is none (docs/ARCHITECTURE.md, 'Picks')."""
+        if self.picks_file is not None and not self.picks_file.is_file():
+            return PicksChoice(problem=f"PICKS_FILE {self.picks_file} is not a readable file")
+        listing: list[Path] = []
+        if self.picks_dir is not None:
+            try:
+                listing = [p for p in self.picks_dir.iterdir() if p.is_file()]
+            except OSError as e:
+                return PicksChoice(problem=f"PICKS_DIR {self.picks_dir} unreadable: {e}")
+        return choose_picks_file(
+            session,
+            picks_file=self.picks_file,
+            picks_dir=self.picks_dir,
+            listing=listing,
+            previous_close=self.calendar.previous_session(session).closes,
+            written_at=lambda path: self.clock.at_real(path.stat().st_mtime),
+        )
+
+
 class Planner:
     """Makes each session's plan once: picks, held codes from one balance, cash, the split."""
 
@@ -81,13 +114,13 @@ class Planner:
         client: redis.Redis,
         keys: Keys,
         kis: KisReader,
-        picks_file: Path | None,
+        files: PicksFiles,
         notify: Notifier,
     ) -> None:
         self._redis = client
         self._keys = keys
         self._kis = kis
-        self._picks_file = picks_file
+        self._files = files
         self._notify = notify
         self._current: DayPlan | None = None
 
@@ -137,15 +170,21 @@ class Planner:
         return plan
 
     def picks(self, session: date) -> list[Pick]:
-        """The session's stored picks, else PICKS_FILE's (then stored); none when they are bad."""
+        """The session's stored picks, else its file's (then stored); none when bad or stale.
+
+        Stale or missing picks mean no buys that session, said once; sells go on.
+        """
         try:
             stored = stored_picks(self._redis, self._keys, session)
             if stored is not None:
                 return list(stored)
-            if self._picks_file is None:
-                log.info("no picks stored for %s and no PICKS_FILE set", session)
-                return []
-            picks = list(load_picks(self._picks_file))
+            choice = self._files.for_session(session)
+            if choice.path is None:
+                if not choice.problem:
+                    log.info("no picks stored for %s and no PICKS_FILE or PICKS_DIR set", session)
+                    return []
+                raise PicksError(f"picks of {session}", [choice.problem])
+            picks = list(load_picks(choice.path))
         except PicksError as e:
             # A bad file is a day without buying, said once; never a crash of the loop.
             log.error("picks for %s unusable: %s", session, e)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 
@@ -15,6 +16,10 @@ class ManualClock:
 
     def now(self) -> datetime:
         return self.current
+
+    def at_real(self, epoch: float) -> datetime:
+        """Real moments map onto the clock at their distance from the real now."""
+        return self.current - timedelta(seconds=time.time() - epoch)
 
     def sleep(self, seconds: float) -> None:
         self.current += timedelta(seconds=max(seconds, 0))

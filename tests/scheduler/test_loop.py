@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -315,3 +316,38 @@ def test_errors_never_end_the_loop(
     [error] = events(redis_client, "error")  # the KIS error is logged only: it is expected
     assert error["message"].startswith("JSONDecodeError: ")
     assert not redis_client.exists(KEYS.leader(ROLE))  # stopping gave the lead up
+
+
+@pytest.mark.parametrize(("written_hours_ago", "buys"), [(19, False), (1, True)])
+def test_a_picks_file_nobody_replaced_does_not_trade_again_but_sells_go_on(
+    make: Any,
+    redis_client: redis.Redis,
+    kis: Kis,
+    tmp_path: Path,
+    written_hours_ago: int,
+    buys: bool,
+) -> None:
+    """An undated PICKS_FILE is the next session's only: written before the last close, stale."""
+    picks = tmp_path / "picks.json"
+    picks.write_text(json.dumps({"000010": ["pick", 10000]}), encoding="utf-8")
+    written = time.time() - written_hours_ago * 3600
+    os.utime(picks, (written, written))
+    ledger(redis_client, Position("000020", "held", 100, Decimal(10000), date(2026, 3, 3)))
+    kis.prices({"000010": 10000, "000020": 10600})
+    kis.account(10_000_000, {"000020": (100, 10000)})
+    # 2026-03-04 10:00: 19 real hours ago reads 2026-03-03 15:00, before that session's close.
+    at = datetime(2026, 3, 4, 10, 0, tzinfo=KST)
+    make(at, PICKS_FILE=str(picks)).step()
+
+    records = OrderBook(redis_client, KEYS, ManualClock(at)).of_day(date(2026, 3, 4))
+    expected = {"20260304-000020-sell-take_profit"}
+    if buys:
+        expected.add("20260304-000010-buy-entry")
+    assert {r.id for r in records} == expected
+    stale = events(redis_client, "picks_error")
+    if buys:
+        assert stale == []
+    else:
+        [notice] = stale
+        assert "before the previous session closed" in notice["message"]
+        assert [e["event"] for e in events(redis_client, "no_picks")] == ["no_picks"]
