@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import redis
 
@@ -177,3 +178,27 @@ class LeaderLock:
     def current(self) -> str | None:
         raw = self._redis.get(self._key)
         return text(raw) if raw else None
+
+
+ENTRIES_STOP_TTL_SECONDS = 8 * 86_400
+"""How long a session's entries-stopped flag is kept, in seconds."""
+
+
+def stop_entries(client: redis.Redis, keys: Keys, session: date, reason: str) -> bool:
+    """No more entry buys on ``session``; True the first time (the caller says so, once).
+
+    Set when the system's state of a running session was lost (docs/ARCHITECTURE.md, 'When our
+    state is lost'): exits go on, but no new position is opened on a plan that may be gone.
+    """
+    payload = json.dumps({"reason": reason, "at": time.time()}, ensure_ascii=False)
+    return bool(
+        client.set(keys.entries_stopped(session), payload, nx=True, ex=ENTRIES_STOP_TTL_SECONDS)
+    )
+
+
+def entries_stopped(client: redis.Redis, keys: Keys, session: date) -> str | None:
+    """Why entry buys are stopped on ``session``, or None when they are not."""
+    raw = client.get(keys.entries_stopped(session))
+    if raw is None:
+        return None
+    return str(json.loads(raw).get("reason", "stopped"))

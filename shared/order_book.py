@@ -42,6 +42,17 @@ return 1
 """Replace the record only if its version is still the one read; claim the broker order no."""
 
 
+ADOPT = """
+local owner = redis.call('HGET', KEYS[3], ARGV[4])
+if owner and owner ~= ARGV[3] then return -2 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[3])
+return 1
+"""
+"""Create a record found at KIS, index it and claim its KIS order number, all or nothing."""
+
+
 class BrokerOrderTaken(Exception):
     """The KIS order number already belongs to another of our orders."""
 
@@ -55,6 +66,7 @@ class OrderBook:
         self._clock = clock
         self._create = client.register_script(CREATE)
         self._cas = client.register_script(COMPARE_AND_SET)
+        self._adopt = client.register_script(ADOPT)
 
     def create(self, intent: OrderIntent) -> OrderRecord | None:
         """The new pending record, or None when this intent already has one (any status)."""
@@ -64,6 +76,24 @@ class OrderBook:
             args=[record.to_json(), record.touched_epoch, record.id],
         )
         return record if created == 1 else None
+
+    def adopt(self, record: OrderRecord) -> OrderRecord | None:
+        """Store ``record``, an order found at KIS, as it is; None when its id already exists.
+
+        Raises BrokerOrderTaken when its KIS order number already belongs to another order.
+        """
+        session = record.intent.session
+        result = self._adopt(
+            keys=[
+                self._keys.order(record.id),
+                self._keys.orders_of_day(session),
+                self._keys.broker_orders(session),
+            ],
+            args=[record.to_json(), record.touched_epoch, record.id, record.broker_order_no],
+        )
+        if result == -2:
+            raise BrokerOrderTaken(f"KIS order {record.broker_order_no} already has a record")
+        return record if result == 1 else None
 
     def get(self, order_id: str) -> OrderRecord | None:
         raw = self._redis.get(self._keys.order(order_id))

@@ -56,6 +56,8 @@ class Reason(StrEnum):
     STOP_LOSS = "stop_loss"
     EXPIRY = "expiry"
     MANUAL = "manual"
+    ADOPTED = "adopted"
+    """Found at KIS with no record of ours (state lost): recorded, never placed by us again."""
 
 
 def order_id(session: date, code: str, side: Side, reason: Reason) -> str:

@@ -144,6 +144,24 @@ class PositionLedger:
         self._redis.transaction(apply, order_key, positions_key)
         return outcome[0]
 
+    def restore_from_export(self, folder: Path) -> list[str]:
+        """Put back the positions of the last export that the ledger lacks; their codes.
+
+        For a ledger lost with Redis (docs/ARCHITECTURE.md, 'When our state is lost'): the
+        export written after each close says which positions the system opened and when. A code
+        already in the ledger is left as it is; the balance caps what is ever sold.
+        """
+        try:
+            raw = json.loads((folder / "positions.json").read_text(encoding="utf-8"))
+            positions = [Position.from_json(json.dumps(p)) for p in raw["positions"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        restored = []
+        for position in positions:
+            if self._redis.hsetnx(self._keys.positions(), position.code, position.to_json()):
+                restored.append(position.code)
+        return restored
+
     def export(self, folder: Path, session: date) -> tuple[Path, Path]:
         """Write ``positions.json`` and the seed-shaped ``bought_dict.pkl`` into ``folder``.
 

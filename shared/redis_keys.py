@@ -92,6 +92,14 @@ class Keys:
         """List of JSON realised trades (sells with their P&L) of one session."""
         return f"{self.prefix}realized:{session.isoformat()}"
 
+    def session_alive(self, session: date) -> str:
+        """Sentinel written with the session's plan; gone while trading means our state was lost."""
+        return f"{self.prefix}session-alive:{session.isoformat()}"
+
+    def entries_stopped(self, session: date) -> str:
+        """Why no entry buys are made on ``session`` any more (JSON), when they are stopped."""
+        return f"{self.prefix}entries-stopped:{session.isoformat()}"
+
     def once(self, what: str, session: date) -> str:
         """Marker that ``what`` (a notice, the post-market run) happened for a session."""
         return f"{self.prefix}once:{what}:{session.isoformat()}"

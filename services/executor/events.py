@@ -22,6 +22,7 @@ ORDER_REJECTED = "order_rejected"
 ORDER_UNKNOWN = "order_unknown"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_ERROR = "order_error"
+ENTRIES_STOPPED = "entries_stopped"
 
 Fields = dict[str, str | int | bool]
 

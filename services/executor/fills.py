@@ -8,7 +8,9 @@ this module, so each step has one home:
 - :meth:`Fills.apply`: those fills -> the position ledger, exactly once, and the notification;
 - :meth:`Fills.settle` / :meth:`Fills.settle_one`: an order whose POST answer was lost is found at
   KIS (adopted with its fills) or proven absent (back to ``pending``, or cancelled too late);
-- :meth:`Fills.cancel`: an order that must not be sent is cancelled, and the user told.
+- :meth:`Fills.cancel`: an order that must not be sent is cancelled, and the user told;
+- :meth:`Fills.adopt_orphan`: an order KIS has and we have no record of (our state was lost) is
+  recorded with its fills, under the intent id that keeps the scheduler from placing it again.
 
 Every change is a compare-and-set on the order record and fills reach the ledger through
 ``apply_fills``, so a second pass over the same facts changes nothing.
@@ -30,9 +32,9 @@ from services.executor.matching import (
     progress,
 )
 from shared.kis.errors import KisError
-from shared.kis.models import Execution
+from shared.kis.models import Execution, Side
 from shared.order_book import BrokerOrderTaken
-from shared.orders import UNSETTLED, OrderRecord, OrderStatus
+from shared.orders import UNSETTLED, OrderIntent, OrderRecord, OrderStatus, Reason, order_id
 from shared.positions import FillApplied
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,57 @@ class Fills:
                 events.problem_fields(cancelled, "", message),
             )
         return cancelled
+
+    # Orders KIS has and we do not -------------------------------------------------------------
+    def adopt_orphan(self, row: Execution) -> OrderRecord | None:
+        """Record KIS order ``row``, which no record of ours owns, with its fills; None if taken.
+
+        A buy takes the day's entry id of its code when that id is free, so the scheduler never
+        buys the pick again; anything else is ``adopted``. KIS is the source of truth: the order
+        exists whatever our books said.
+        """
+        session = row.order_date
+        reason = Reason.ADOPTED
+        entry = order_id(session, row.code, Side.BUY, Reason.ENTRY)
+        if row.side is Side.BUY and self.book.get(entry) is None:
+            reason = Reason.ENTRY
+        price_seen = row.order_price or int(row.average_fill_price)
+        intent = OrderIntent(
+            session, row.code, row.name, row.side, reason, row.order_quantity, price_seen
+        )
+        record = OrderRecord.new(intent, self.ctx.clock.now(), time.time())
+        step = progress(record, row)
+        assert step is not None  # a pending record always takes the row's state
+        record = record.advanced(
+            step.status,
+            self.ctx.clock.now(),
+            time.time(),
+            broker_order_no=row.order_no,
+            broker_branch_no=row.branch_no,
+            broker_accepted_kst=row.placed_kst,
+            filled_quantity=step.filled_quantity,
+            average_fill_price=step.average_fill_price,
+            error_message="found at KIS with no record of ours: adopted",
+        )
+        try:
+            adopted = self.book.adopt(record)
+        except BrokerOrderTaken:
+            return None  # claimed meanwhile by its own record
+        if adopted is None:
+            log.error(
+                "KIS order %s (%s %s x%d) matches no record and its id %s is taken",
+                row.order_no,
+                row.side.label,
+                row.code,
+                row.order_quantity,
+                record.id,
+            )
+            return None
+        log.warning("KIS order %s had no record: adopted as %s", row.order_no, adopted.id)
+        fields = events.order_fields(adopted) | {"reconciled": True}
+        events.send(self.ctx.redis, events.ORDER_ACCEPTED, fields)
+        self.apply(adopted)
+        return self.book.get(adopted.id) or adopted
 
     # Orders whose POST answer was lost -------------------------------------------------------
     def settle_one(self, order_id: str) -> OrderRecord | None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from shared.kis.models import Execution
-from shared.orders import AT_BROKER, OrderRecord, OrderStatus
+from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 
 SEND_SLACK = timedelta(seconds=60)
 """A KIS order time may be this much earlier than our ``submitting`` entry (clock skew)."""
@@ -128,6 +128,23 @@ def progress(record: OrderRecord, row: Execution) -> Progress | None:
             return None
     price = row.average_fill_price if filled else Decimal(0)
     return Progress(status, filled, price)
+
+
+def orphans(rows: Iterable[Execution], records: Sequence[OrderRecord]) -> list[Execution]:
+    """New orders at KIS that no record of ours owns or may yet claim: our state was lost.
+
+    A row an unsettled record (``submitting``, ``unknown``) could answer is not an orphan: that
+    record's own job or reconciliation will claim it.
+    """
+    owned = {canonical_order_no(r.broker_order_no) for r in records if r.broker_order_no}
+    unsettled = [r for r in records if r.status in UNSETTLED]
+    return [
+        row
+        for row in rows
+        if is_new_order(row)
+        and canonical_order_no(row.order_no) not in owned
+        and not any(could_answer(record, row) for record in unsettled)
+    ]
 
 
 def row_for(order_no: str, rows: Iterable[Execution]) -> Execution | None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
 from rq.job import Job, JobStatus
 
+from services.executor import events
 from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
-from services.executor.matching import NEEDS_OPERATOR, needs_matching, row_for
+from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
+from shared.control import stop_entries
+from shared.kis.models import Execution
 from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 from shared.queues import enqueue_order, fetch_job
 
@@ -41,6 +44,7 @@ class Summary:
     fills: int = 0
     requeued: int = 0
     cancelled: int = 0
+    adopted: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -63,24 +67,24 @@ class Reconciler:
         now_epoch = time.time()
         unsettled = [r for r in records if needs_matching(r, now_epoch, self._stale)]
         at_broker = [r for r in records if r.status in AT_BROKER and r.broker_order_no]
-        if unsettled or at_broker:
-            read_at_epoch = time.time()
-            rows = self.ctx.client.daily_executions(session)
-            for outcome in self.fills.settle(unsettled, rows, read_at_epoch, records).values():
-                self._count(summary, outcome)
-                if outcome is not None and outcome.status is OrderStatus.PENDING:
-                    summary.requeued += self.requeue(outcome)
-            for record in at_broker:
-                row = row_for(record.broker_order_no, rows)
-                if row is None:
-                    log.warning(
-                        "order %s (KIS %s) is not in KIS's executions of %s",
-                        record.id,
-                        record.broker_order_no,
-                        session,
-                    )
-                    continue
-                self.fills.record_progress(record, row)
+        read_at_epoch = time.time()
+        rows = self.ctx.client.daily_executions(session)
+        for outcome in self.fills.settle(unsettled, rows, read_at_epoch, records).values():
+            self._count(summary, outcome)
+            if outcome is not None and outcome.status is OrderStatus.PENDING:
+                summary.requeued += self.requeue(outcome)
+        for record in at_broker:
+            row = row_for(record.broker_order_no, rows)
+            if row is None:
+                log.warning(
+                    "order %s (KIS %s) is not in KIS's executions of %s",
+                    record.id,
+                    record.broker_order_no,
+                    session,
+                )
+                continue
+            self.fills.record_progress(record, row)
+        self._adopt_orphans(session, rows, summary)
         for record in records:
             quiet = now_epoch - record.touched_epoch
             if record.status is OrderStatus.PENDING and quiet >= self._stale:
@@ -115,6 +119,33 @@ class Reconciler:
                 )
                 wait = max(wait, record.touched_epoch + limit - now_epoch)
         return min(max(wait, 0.0), max(self._stale, self.ctx.absence_grace_seconds))
+
+    # Orders only KIS knows --------------------------------------------------------------------
+    def _adopt_orphans(self, session: date, rows: Sequence[Execution], summary: Summary) -> None:
+        """Record KIS's orders that match no record of ours, and stop the session's entries.
+
+        KIS is the source of truth (docs/ARCHITECTURE.md, 'When our state is lost'): an order
+        at KIS with no record means our state was lost, so its decision must never be placed
+        again and the day's plan can no longer be trusted for new buys.
+        """
+        found = orphans(rows, self.book.of_day(session))
+        if not found:
+            return
+        adopted = [r for row in found if (r := self.fills.adopt_orphan(row)) is not None]
+        summary.adopted += len(adopted)
+        if not adopted:
+            return
+        reason = (
+            f"KIS has {len(adopted)} order(s) of {session} that our records lacked: our state "
+            "was lost, so no new buys today; sells go on from the adopted fills"
+        )
+        if stop_entries(self.ctx.redis, self.ctx.keys, session, reason):
+            log.error("entries stopped for %s: %s", session, reason)
+            events.send(
+                self.ctx.redis,
+                events.ENTRIES_STOPPED,
+                {"session": session.isoformat(), "message": reason},
+            )
 
     # The queue -------------------------------------------------------------------------------
     def requeue(self, record: OrderRecord) -> bool:

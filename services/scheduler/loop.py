@@ -23,12 +23,20 @@ from services.scheduler.closing import DayCloser
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import unsettled
 from services.scheduler.kis_calendar import kis_opens
+from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from shared.clock import Clock
-from shared.control import HEARTBEAT_TTL_SECONDS, Controls, LeaderLock, beat, instance_id
+from shared.control import (
+    HEARTBEAT_TTL_SECONDS,
+    Controls,
+    LeaderLock,
+    beat,
+    entries_stopped,
+    instance_id,
+)
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
 from shared.logs import RedactingFilter
@@ -123,6 +131,16 @@ class Scheduler:
             self._record_balance,
         )
         self.account = AccountRecorder(client, self.keys)
+        self.state = StateWatch(
+            client,
+            self.keys,
+            self.kis,
+            self.book,
+            self.ledger,
+            settings.export_folder,
+            self._notify,
+        )
+        self._stopped_entries: set[date] = set()
         self._redactor = RedactingFilter(settings.secret_values())
         self._stop = stop if stop is not None else threading.Event()
         # Refresh well inside both the lock's and the heartbeat's lifetime.
@@ -224,7 +242,9 @@ class Scheduler:
         placed = Placed()
         held_back = ""
         try:
-            plan = self.planner.plan_for(today) if phase is Phase.INTRADAY else None
+            self.state.check(today)
+            buying = phase is Phase.INTRADAY and not self._entries_stopped(today)
+            plan = self.planner.plan_for(today) if buying else None
             records = self.book.of_day(today)
             held_back = self._check_controls()
             if not held_back:
@@ -276,6 +296,14 @@ class Scheduler:
         self._last_reconcile = time.monotonic()
         if unsettled(records):
             enqueue_reconcile(self.redis, today.isoformat())
+
+    def _entries_stopped(self, today: date) -> bool:
+        """Whether entry buys are stopped today (state lost); logged once per session."""
+        reason = entries_stopped(self.redis, self.keys, today)
+        if reason is not None and today not in self._stopped_entries:
+            self._stopped_entries.add(today)
+            log.warning("no entry buys on %s: %s", today, reason)
+        return reason is not None
 
     def _record_balance(self, session: date, balance: Balance) -> None:
         """Keep the balance just read for the status API; a failure there never stops trading."""

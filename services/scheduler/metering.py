@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Protocol
 
-from shared.kis.models import Balance, BuyableCash, MarketDay, Quote
+from shared.kis.models import Balance, BuyableCash, Execution, MarketDay, Quote
 
 
 class KisReader(Protocol):
@@ -19,6 +19,8 @@ class KisReader(Protocol):
     def buyable_cash(self, code: str, price: int | None = None) -> BuyableCash: ...
 
     def market_days(self, start: date) -> list[MarketDay]: ...
+
+    def daily_executions(self, start: date) -> list[Execution]: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class MeteredKisReader:
     def market_days(self, start: date) -> list[MarketDay]:
         self._add(requests=1)
         return self._inner.market_days(start)
+
+    def daily_executions(self, start: date) -> list[Execution]:
+        self._add(requests=1)
+        return self._inner.daily_executions(start)
 
     def take(self) -> CallCounts:
         """The counts since the last ``take``, and start again from zero."""

@@ -22,6 +22,8 @@ from shared.rules import DayPlan, plan_day
 
 log = logging.getLogger(__name__)
 
+SENTINEL_TTL_SECONDS = 8 * 86_400
+"""How long a session's sentinel is kept, in seconds (past its session, then it expires)."""
 CASH_PROBE_CODE = "005930"
 """Code the buyable-cash inquiry names when there is no pick (KIS wants one; the seed's choice)."""
 
@@ -125,12 +127,17 @@ class Planner:
         self._current: DayPlan | None = None
 
     def plan_for(self, session: date) -> DayPlan:
-        """The session's plan: from memory, from Redis, or made now."""
+        """The session's plan: from memory, from Redis, or made now.
+
+        Reading or making it writes the session's sentinel (docs/ARCHITECTURE.md, 'When our
+        state is lost'), which :mod:`services.scheduler.lost_state` watches.
+        """
         if self._current is not None and self._current.session == session:
             return self._current
         plan = stored_plan(self._redis, self._keys, session)
         if plan is None:
             plan = self._make(session)
+        self._redis.set(self._keys.session_alive(session), "1", ex=SENTINEL_TTL_SECONDS)
         self._current = plan
         return plan
 

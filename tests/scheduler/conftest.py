@@ -17,7 +17,14 @@ import redis
 import requests
 
 from shared.clock import SystemClock
-from shared.kis.client import BALANCE_PATH, BUYABLE_PATH, PRICE_PATH, KisClient, build_client
+from shared.kis.client import (
+    BALANCE_PATH,
+    BUYABLE_PATH,
+    EXECUTIONS_PATH,
+    PRICE_PATH,
+    KisClient,
+    build_client,
+)
 from shared.settings import SIM_ACCOUNT, load_settings
 from tests.conftest import (
     RedisServer,
@@ -27,7 +34,12 @@ from tests.conftest import (
 
 SIM_REDIS_DB = 2
 """Database named to the simulator; it never writes there (its clock is the system clock)."""
-ENDPOINTS = {PRICE_PATH: "price", BALANCE_PATH: "balance", BUYABLE_PATH: "cash"}
+ENDPOINTS = {
+    PRICE_PATH: "price",
+    BALANCE_PATH: "balance",
+    BUYABLE_PATH: "cash",
+    EXECUTIONS_PATH: "executions",
+}
 """Short names of the KIS reads the scheduler makes."""
 CODE_PARAMS = {"price": "FID_INPUT_ISCD", "cash": "PDNO"}
 """The query field that names the stock, by endpoint."""
