@@ -6,9 +6,8 @@ Korean keeps the tone of the user's original script (``[오류 발생]``, ``목�
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Literal
 
 Language = Literal["ko", "en"]
 
@@ -225,9 +224,10 @@ class Texts:
         rate = number(value)
         return MISSING if rate is None else f"{rate:+.2f}%"
 
-    def stock(self, event: Mapping[str, Any]) -> str:
-        code, name = event.get("code") or MISSING, event.get("name") or ""
-        return self("stock", name=name, code=code) if name else str(code)
+    def stock(self, code: str, name: str) -> str:
+        """``삼성전자(005930)``; the code alone when the name is blank."""
+        code = code or MISSING
+        return self("stock", name=name, code=code) if name else code
 
     def codes(self, values: object) -> str:
         listed = [str(v) for v in values] if isinstance(values, list | tuple) else []

@@ -27,6 +27,7 @@ from services.scheduler.decisions import (
 from services.scheduler.metering import Broker, MeteredBroker
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
+from shared.events import BuyAttempt, SellAttempt
 from shared.kis.models import Balance
 from shared.market_calendar import KrxCalendar
 from shared.orders import OrderBook, OrderIntent, OrderRecord
@@ -112,12 +113,13 @@ class Trader:
             if self._place(buy_intent(session, buy)):
                 buys += 1
                 self._notify(
-                    "buy_attempt",
-                    session=session.isoformat(),
-                    code=buy.pick.code,
-                    name=buy.pick.name,
-                    price=buy.price,
-                    qty=buy.quantity,
+                    BuyAttempt(
+                        session=session,
+                        code=buy.pick.code,
+                        name=buy.pick.name,
+                        price=buy.price,
+                        quantity=buy.quantity,
+                    )
                 )
         holdings = holdings_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
         if phase is Phase.INTRADAY:
@@ -129,13 +131,14 @@ class Trader:
             if self._place(sell_intent(session, sell)):
                 sells += 1
                 self._notify(
-                    "sell_attempt",
-                    session=session.isoformat(),
-                    code=sell.code,
-                    name=sell.name,
-                    price=sell.price,
-                    qty=sell.quantity,
-                    reason=sell.reason.value,
+                    SellAttempt(
+                        session=session,
+                        code=sell.code,
+                        name=sell.name,
+                        price=sell.price,
+                        quantity=sell.quantity,
+                        reason=sell.reason,
+                    )
                 )
         return Placed(buys, sells)
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import zlib
+from datetime import date
 
+import pytest
 import redis
 
+from shared.events import BuyAttempt, notify
 from shared.kis.models import Side
 from shared.queues import (
     BUY_QUEUE,
@@ -15,9 +19,10 @@ from shared.queues import (
     enqueue_order,
     enqueue_reconcile,
     fetch_job,
-    notify,
     queue,
 )
+from shared.queues import notify as legacy_notify
+from tests.notifier.samples import EXECUTOR_PAYLOADS
 
 
 def stored_payload(client: redis.Redis, job_id: str) -> object:
@@ -48,7 +53,30 @@ def test_reconcile_and_notify_jobs(redis_client: redis.Redis) -> None:
     job_id = enqueue_reconcile(redis_client, "2026-03-03", why="post-market")
     job = fetch_job(redis_client, job_id)
     assert job is not None and list(job.args) == ["2026-03-03"]
-    notify(redis_client, "buy_attempt", code="005930", price=70000)
+    attempt = BuyAttempt(date(2026, 3, 3), "005930", "삼성전자", price=70000, quantity=14)
+    assert notify(redis_client, attempt)
     (event,) = queue(redis_client, NOTIFY_QUEUE).jobs
-    assert event.args[0] == {"event": "buy_attempt", "code": "005930", "price": 70000}
+    assert event.func_name == "services.notifier.jobs.deliver"
+    assert event.args[0] == {
+        "event": "buy_attempt",
+        "session": "2026-03-03",
+        "code": "005930",
+        "name": "삼성전자",
+        "price": 70000,
+        "quantity": 14,
+    }
     assert fetch_job(redis_client, "no-such-job") is None
+
+
+def test_the_executors_dict_events_still_go_through_the_contract(
+    redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = {k: v for k, v in EXECUTOR_PAYLOADS["order_filled_sell"].items() if k != "event"}
+    assert legacy_notify(redis_client, "order_filled", **fields)
+    (event,) = queue(redis_client, NOTIFY_QUEUE).jobs
+    assert event.args[0] == EXECUTOR_PAYLOADS["order_filled_sell"]
+    # A dict that does not fit is logged and not queued; never raised into the executor.
+    with caplog.at_level(logging.ERROR, logger="shared.queues"):
+        assert not legacy_notify(redis_client, "order_filled", **fields | {"qty": 1})
+    assert "order_filled not sent" in caplog.text and "unexpected field qty" in caplog.text
+    assert len(queue(redis_client, NOTIFY_QUEUE).jobs) == 1
