@@ -6,6 +6,8 @@ imports another.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -15,6 +17,8 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared.kis.models import Side
+
+log = logging.getLogger(__name__)
 
 SELL_QUEUE = "orders-sell"
 """Sell orders: the executor listens to it first, so sells go ahead of buys."""
@@ -101,13 +105,17 @@ def enqueue_reconcile(client: redis.Redis, session_iso: str, why: str = "") -> s
     return str(job.id)
 
 
-def notify(client: redis.Redis, event: str, **fields: Any) -> None:
-    """Queue a notification event (JSON-safe fields) for the notifier."""
+def enqueue_notification(client: redis.Redis, payload: Mapping[str, Any]) -> None:
+    """Queue one event payload (see :func:`shared.events.to_payload`) for the notifier; raises.
+
+    Producers call :func:`shared.events.notify`, which builds the payload from a typed event
+    and never raises; this is its transport.
+    """
     queue(client, NOTIFY_QUEUE).enqueue(
         DELIVER,
-        {"event": event, **fields},
+        dict(payload),
         ttl=NOTIFY_TTL_SECONDS,
         result_ttl=3600,
         failure_ttl=7 * 86_400,
-        description=f"notify {event}",
+        description=f"notify {payload.get('event')}",
     )

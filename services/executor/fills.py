@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from services.executor import events
 from services.executor.context import Context
 from services.executor.matching import (
     absence_proven,
@@ -31,6 +30,7 @@ from services.executor.matching import (
     match_unsettled,
     progress,
 )
+from shared.events import notify, order_accepted, order_cancelled, order_filled
 from shared.kis.errors import KisError
 from shared.kis.models import Execution, Side
 from shared.order_book import BrokerOrderTaken
@@ -88,8 +88,7 @@ class Fills:
             order.average_fill_price,
             order.id,
         )
-        fields = events.filled_fields(order, applied.realized)
-        events.send(self.ctx.redis, events.ORDER_FILLED, fields)
+        notify(self.ctx.redis, order_filled(order, applied.realized))
         return applied
 
     # Cancels ---------------------------------------------------------------------------------
@@ -105,11 +104,7 @@ class Fills:
         )
         if cancelled is not None:
             log.warning("order %s cancelled: %s", record.id, message)
-            events.send(
-                self.ctx.redis,
-                events.ORDER_CANCELLED,
-                events.problem_fields(cancelled, "", message),
-            )
+            notify(self.ctx.redis, order_cancelled(cancelled, "", message))
         return cancelled
 
     # Orders KIS has and we do not -------------------------------------------------------------
@@ -158,8 +153,7 @@ class Fills:
             )
             return None
         log.warning("KIS order %s had no record: adopted as %s", row.order_no, adopted.id)
-        fields = events.order_fields(adopted) | {"reconciled": True}
-        events.send(self.ctx.redis, events.ORDER_ACCEPTED, fields)
+        notify(self.ctx.redis, order_accepted(adopted, reconciled=True))
         self.apply(adopted)
         return self.book.get(adopted.id) or adopted
 
@@ -255,8 +249,7 @@ class Fills:
         if adopted is None:
             return None
         log.info("order %s found at KIS as %s (%s)", record.id, row.order_no, adopted.status)
-        fields = events.order_fields(adopted) | {"reconciled": True}
-        events.send(self.ctx.redis, events.ORDER_ACCEPTED, fields)
+        notify(self.ctx.redis, order_accepted(adopted, reconciled=True))
         self.apply(adopted)
         return self.book.get(record.id) or adopted
 

@@ -16,10 +16,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from services.executor import events
 from services.executor.context import Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, row_for
+from shared.events import notify, order_accepted, order_error, order_rejected, order_unknown
 from shared.kis.errors import (
     KisAuthError,
     KisError,
@@ -78,11 +78,8 @@ class Placer:
                 return record.status
         message = f"KIS did not take the order after {len(self.retry_delays) + 1} tries"
         log.error("order %s left pending: %s (%s)", order_id, message, record.error_message)
-        events.send(
-            self.ctx.redis,
-            events.ORDER_ERROR,
-            events.problem_fields(record, record.error_code, f"{message}: {record.error_message}"),
-        )
+        detail = f"{message}: {record.error_message}"
+        notify(self.ctx.redis, order_error(record, record.error_code, detail))
         return OrderStatus.PENDING
 
     # Steps -------------------------------------------------------------------------------------
@@ -125,9 +122,7 @@ class Placer:
             # Refused at KIS's gateway, so nothing was placed; only a person can fix credentials.
             log.error("order %s not sent, KIS refused our credentials: %s", taken.id, e)
             back = self._back_to_pending(taken, e)
-            events.send(
-                self.ctx.redis, events.ORDER_ERROR, events.problem_fields(back, e.msg_cd, str(e))
-            )
+            notify(self.ctx.redis, order_error(back, e.msg_cd, str(e)))
             return back, False
         except KisOutcomeUnknown as e:
             return self._unknown(taken, e), True
@@ -149,11 +144,7 @@ class Placer:
         record = rejected or self.book.get(taken.id) or taken
         log.warning("order %s rejected by KIS: %s %s", taken.id, error.msg_cd, message)
         if rejected is not None:
-            events.send(
-                self.ctx.redis,
-                events.ORDER_REJECTED,
-                events.problem_fields(rejected, error.msg_cd, message),
-            )
+            notify(self.ctx.redis, order_rejected(rejected, error.msg_cd, message))
         return record
 
     def _back_to_pending(self, taken: OrderRecord, error: KisError) -> OrderRecord:
@@ -186,9 +177,7 @@ class Placer:
         )
         if unknown is not None:
             log.warning("order %s outcome unknown: %s", taken.id, message)
-            events.send(
-                self.ctx.redis, events.ORDER_UNKNOWN, events.problem_fields(unknown, code, message)
-            )
+            notify(self.ctx.redis, order_unknown(unknown, code, message))
         return unknown
 
     def _accepted(self, taken: OrderRecord, ack: OrderAck) -> OrderRecord:
@@ -212,7 +201,7 @@ class Placer:
             log.warning("order %s moved to %s while sending", taken.id, current.status.value)
             return current
         log.info("order %s accepted by KIS as %s", taken.id, ack.order_no)
-        events.send(self.ctx.redis, events.ORDER_ACCEPTED, events.order_fields(accepted))
+        notify(self.ctx.redis, order_accepted(accepted))
         return self._follow(accepted)
 
     def _follow(self, record: OrderRecord) -> OrderRecord:

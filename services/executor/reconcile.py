@@ -17,11 +17,11 @@ from datetime import date
 
 from rq.job import Job, JobStatus
 
-from services.executor import events
 from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
 from shared.control import stop_entries
+from shared.events import EntriesStopped, notify
 from shared.kis.models import Execution
 from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 from shared.queues import enqueue_order, fetch_job
@@ -141,11 +141,7 @@ class Reconciler:
         )
         if stop_entries(self.ctx.redis, self.ctx.keys, session, reason):
             log.error("entries stopped for %s: %s", session, reason)
-            events.send(
-                self.ctx.redis,
-                events.ENTRIES_STOPPED,
-                {"session": session.isoformat(), "message": reason},
-            )
+            notify(self.ctx.redis, EntriesStopped(session=session, message=reason))
 
     # The queue -------------------------------------------------------------------------------
     def requeue(self, record: OrderRecord) -> bool:

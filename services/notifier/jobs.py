@@ -1,4 +1,7 @@
-"""The notification queue's job: format, scrub and split one event, then queue it for Discord.
+"""The notification queue's job: read, format, scrub and split one event, then queue it for Discord.
+
+The payload is read back into its typed event (``shared.events.from_payload``); one that does
+not fit the contract is logged and still delivered as a plain message, never dropped.
 
 The job never talks to Discord: it appends to the outbox (or logs, without a webhook) and
 returns, so a Discord outage cannot pile up failed jobs or reorder messages.
@@ -18,12 +21,16 @@ from services.notifier.format import as_text, render
 from services.notifier.limits import Payload, fit
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import Language
+from shared.events import KIND_FIELD, Event
 
 log = logging.getLogger(__name__)
 
 
 def messages(
-    event: Mapping[str, Any], language: Language, scrubber: Scrubber, at: datetime | None = None
+    event: Event | Mapping[str, Any],
+    language: Language,
+    scrubber: Scrubber,
+    at: datetime | None = None,
 ) -> list[Payload]:
     """The sendable messages of ``event``: scrubbed, split within Discord's limits, in order.
 
@@ -38,10 +45,10 @@ def messages(
 
 
 def deliver(event: Any) -> int:
-    """RQ job ``services.notifier.jobs.deliver``: how many messages the event became."""
+    """RQ job ``services.notifier.jobs.deliver``: how many messages the event's payload became."""
     ctx = current()
     if not isinstance(event, Mapping):
-        event = {"event": "notification", "value": event}
+        event = {KIND_FIELD: "notification", "value": event}
     job = get_current_job()
     at = job.enqueued_at if job is not None else None
     if ctx.outbox is None:

@@ -6,9 +6,8 @@ Korean keeps the tone of the user's original script (``[오류 발생]``, ``목�
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Literal
 
 Language = Literal["ko", "en"]
 
@@ -30,6 +29,7 @@ KO: dict[str, str] = {
     "reason.stop_loss": "손절",
     "reason.expiry": "보유기간 만료",
     "reason.manual": "수동",
+    "reason.adopted": "KIS 체결 복구",
     "status.pending": "대기",
     "status.submitting": "전송 중",
     "status.accepted": "접수",
@@ -49,6 +49,10 @@ KO: dict[str, str] = {
     "no_picks.text": "{session} 오늘은 매수할 종목이 없습니다.",
     "picks_error.title": "추천 종목 오류",
     "picks_error.text": "{session} 추천 종목을 읽을 수 없어 오늘은 매수하지 않습니다.",
+    "entries_stopped.title": "신규 매수 중단",
+    "entries_stopped.text": (
+        "{session} 시스템 상태가 유실되어 오늘은 더 매수하지 않습니다. 매도는 계속합니다."
+    ),
     "buy_attempt.title": "매수 시도",
     "buy_attempt.text": "{stock} 목표가 달성 ({price}) 매수를 시도합니다.",
     "sell_attempt.title": "매도 시도 · {reason}",
@@ -119,6 +123,7 @@ EN: dict[str, str] = {
     "reason.stop_loss": "stop-loss",
     "reason.expiry": "holding period expired",
     "reason.manual": "manual",
+    "reason.adopted": "recovered from KIS",
     "status.pending": "pending",
     "status.submitting": "submitting",
     "status.accepted": "accepted",
@@ -137,6 +142,10 @@ EN: dict[str, str] = {
     "no_picks.text": "{session}: no picks to buy today.",
     "picks_error.title": "Picks error",
     "picks_error.text": "{session}: the picks could not be read; no buying today.",
+    "entries_stopped.title": "New buys stopped",
+    "entries_stopped.text": (
+        "{session}: the system's state was lost; no more buys today, sells go on."
+    ),
     "buy_attempt.title": "Buy attempt",
     "buy_attempt.text": "{stock} reached its target ({price}); trying to buy.",
     "sell_attempt.title": "Sell attempt · {reason}",
@@ -225,9 +234,10 @@ class Texts:
         rate = number(value)
         return MISSING if rate is None else f"{rate:+.2f}%"
 
-    def stock(self, event: Mapping[str, Any]) -> str:
-        code, name = event.get("code") or MISSING, event.get("name") or ""
-        return self("stock", name=name, code=code) if name else str(code)
+    def stock(self, code: str, name: str) -> str:
+        """``삼성전자(005930)``; the code alone when the name is blank."""
+        code = code or MISSING
+        return self("stock", name=name, code=code) if name else code
 
     def codes(self, values: object) -> str:
         listed = [str(v) for v in values] if isinstance(values, list | tuple) else []

@@ -13,10 +13,10 @@ import redis
 
 from services.scheduler.loop import ROLE, Scheduler
 from shared.clock import build_clock
+from shared.events import ServiceStart, ServiceStop, notify
 from shared.kis.client import build_client
 from shared.logs import setup_logging
 from shared.market_calendar import KrxCalendar
-from shared.queues import notify
 from shared.settings import ConfigError, load_settings
 
 log = logging.getLogger("scheduler")
@@ -71,18 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         settings.masked_account,
         clock,
     )
-    _notify(client, "service_start", service=ROLE, instance=scheduler.instance)
+    notify(client, ServiceStart(service=ROLE, instance=scheduler.instance))
     scheduler.run(stop)
-    _notify(client, "service_stop", service=ROLE, instance=scheduler.instance)
+    notify(client, ServiceStop(service=ROLE, instance=scheduler.instance))
     log.info("stopped")
     return 0
-
-
-def _notify(client: redis.Redis, event: str, **fields: str) -> None:
-    try:
-        notify(client, event, **fields)
-    except redis.RedisError as e:
-        log.warning("notification %s not queued: %s", event, e)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from services.scheduler.decisions import (
 from services.scheduler.metering import KisReader, MeteredKisReader
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
+from shared.events import BuyAttempt, SellAttempt
 from shared.kis.models import Balance
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
@@ -114,12 +115,13 @@ class DecisionCycle:
             if self._place(buy):
                 buys += 1
                 self._notify(
-                    "buy_attempt",
-                    session=session.isoformat(),
-                    code=buy.code,
-                    name=buy.name,
-                    price=buy.price_seen,
-                    qty=buy.quantity,
+                    BuyAttempt(
+                        session=session,
+                        code=buy.code,
+                        name=buy.name,
+                        price=buy.price_seen,
+                        quantity=buy.quantity,
+                    )
                 )
         positions = positions_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
         if phase is Phase.INTRADAY:
@@ -131,13 +133,14 @@ class DecisionCycle:
             if self._place(sell):
                 sells += 1
                 self._notify(
-                    "sell_attempt",
-                    session=session.isoformat(),
-                    code=sell.code,
-                    name=sell.name,
-                    price=sell.price_seen,
-                    qty=sell.quantity,
-                    reason=sell.reason.value,
+                    SellAttempt(
+                        session=session,
+                        code=sell.code,
+                        name=sell.name,
+                        price=sell.price_seen,
+                        quantity=sell.quantity,
+                        reason=sell.reason,
+                    )
                 )
         return Placed(buys, sells)
 

@@ -37,6 +37,7 @@ from shared.control import (
     entries_stopped,
     instance_id,
 )
+from shared.events import KIND_FIELD, ClosedDay, EventKind, ServiceError, from_payload
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
 from shared.logs import RedactingFilter
@@ -225,14 +226,14 @@ class Scheduler:
                 f"KIS says KRX does not open on {today}, the calendar says it does: no trading"
             )
             log.warning(message)
-            self._notify("error", message=message)
+            self._notify(ServiceError(message=message))
         return True
 
     def _closed_day(self, today: date) -> None:
         upcoming = self.calendar.next_session(today)
         if first_time(self.redis, self.keys.once("closed", today)):
             log.info("KRX is closed on %s; next session %s", today, upcoming.day)
-            self._notify("closed_day", day=today.isoformat(), next_session=upcoming.day.isoformat())
+            self._notify(ClosedDay(day=today, next_session=upcoming.day))
         self._sleep_until(upcoming.opens - PREMARKET_LEAD)
 
     def _cycle(self, today: date, phase: Phase) -> None:
@@ -286,7 +287,7 @@ class Scheduler:
         # summary goes out once.
         if first_time(self.redis, marker):
             log.info("post-market of %s done: %s", today, summary)
-            self._notify("daily_summary", **summary)
+            self._notify(from_payload({KIND_FIELD: EventKind.DAILY_SUMMARY, **summary}))
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:
@@ -393,4 +394,4 @@ class Scheduler:
         if message == last and time.monotonic() - at < ERROR_NOTICE_INTERVAL_SECONDS:
             return
         self._last_error = (message, time.monotonic())
-        self._notify("error", service=ROLE, phase=str(self._phase), message=message)
+        self._notify(ServiceError(service=ROLE, phase=str(self._phase), message=message))

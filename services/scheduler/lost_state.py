@@ -19,6 +19,7 @@ import redis
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier
 from shared.control import stop_entries
+from shared.events import EntriesStopped
 from shared.order_book import OrderBook
 from shared.positions import PositionLedger
 from shared.queues import enqueue_reconcile
@@ -91,7 +92,7 @@ class StateWatch:
         message = f"{reason}; no new buys today, sells go on"
         if stop_entries(self._redis, self._keys, session, message):
             log.error("entries stopped for %s: %s", session, message)
-            self._notify("entries_stopped", session=session.isoformat(), message=message)
+            self._notify(EntriesStopped(session=session, message=message))
         restored = self._ledger.restore_from_export(self._export_folder)
         if restored:
             log.warning("positions restored from the last export: %s", ", ".join(restored))

@@ -1,37 +1,31 @@
-"""Notifications from the scheduler: queued for the notifier, never raised into trading code."""
+"""Notifications from the scheduler: typed events queued for the notifier, never raised."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Protocol
+from typing import Protocol
 
 import redis
 
-from shared.queues import notify
-
-log = logging.getLogger(__name__)
+from shared.events import Event, notify
 
 ONCE_TTL_SECONDS = 8 * 86_400
 """How long a once-per-day marker (closed-day notice, post-market run) is kept, in seconds."""
 
 
 class Notifier(Protocol):
-    """Send one notification event with JSON-safe fields."""
+    """Send one notification event; never raises into trading code."""
 
-    def __call__(self, event: str, **fields: Any) -> None: ...
+    def __call__(self, event: Event) -> None: ...
 
 
 class QueueNotifier:
-    """Queues events for the notifier service; a failure to queue is logged and swallowed."""
+    """Queues events for the notifier service through ``shared.events.notify`` (logs failures)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def __call__(self, event: str, **fields: Any) -> None:
-        try:
-            notify(self._redis, event, **fields)
-        except Exception as e:
-            log.warning("notification %s not queued: %s", event, e)
+    def __call__(self, event: Event) -> None:
+        notify(self._redis, event)
 
 
 def first_time(client: redis.Redis, key: str) -> bool:

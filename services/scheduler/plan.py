@@ -14,6 +14,7 @@ import redis
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
 from shared.clock import Clock
+from shared.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
 from shared.market_calendar import KrxCalendar
 from shared.picks import Pick, PicksError, load_picks, store_picks, stored_picks
 from shared.picks_files import PicksChoice, choose_picks_file
@@ -159,20 +160,18 @@ class Planner:
         )
         if plan.picks:
             self._notify(
-                "premarket_plan",
-                session=session.isoformat(),
-                cash=plan.cash,
-                buy_amount=plan.buy_amount,
-                picks=[pick_json(p) for p in plan.picks],
-                held_picks=list(plan.held_picks),
+                PremarketPlan(
+                    session=session,
+                    cash=plan.cash,
+                    buy_amount=plan.buy_amount,
+                    picks=tuple(PlannedPick(p.code, p.name, p.target) for p in plan.picks),
+                    held_picks=plan.held_picks,
+                )
             )
         else:
             # Zero picks is a normal day without buying, not an error (the seed divided by zero).
             self._notify(
-                "no_picks",
-                session=session.isoformat(),
-                picks_given=len(picks),
-                held_picks=list(plan.held_picks),
+                NoPicks(session=session, picks_given=len(picks), held_picks=plan.held_picks)
             )
         return plan
 
@@ -196,7 +195,7 @@ class Planner:
             # A bad file is a day without buying, said once; never a crash of the loop.
             log.error("picks for %s unusable: %s", session, e)
             if first_time(self._redis, self._keys.once("picks_error", session)):
-                self._notify("picks_error", session=session.isoformat(), message=str(e))
+                self._notify(PicksUnreadable(session=session, message=str(e)))
             return []
         store_picks(self._redis, self._keys, session, picks)
         return picks

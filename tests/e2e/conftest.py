@@ -26,10 +26,10 @@ from shared.control import heartbeats
 from shared.order_book import OrderBook
 from shared.orders import OrderRecord
 from shared.positions import Position, PositionLedger
-from shared.queues import NOTIFY_QUEUE, queue
 from shared.redis_keys import Keys
 from shared.settings import SIM_ACCOUNT
 from tests.conftest import ServiceProcess, Sim, service_env, wait_for
+from tests.notifier.samples import queued_payloads
 
 KEYS = Keys()
 
@@ -80,9 +80,9 @@ class Market:
 
     # What happened ---------------------------------------------------------------------------
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Notifications queued so far (no notifier runs in these tests), oldest first."""
-        found = [job.args[0] for job in queue(self.redis, NOTIFY_QUEUE).jobs]
-        return [e for e in found if name is None or e["event"] == name]
+        """Notifications queued so far (no notifier runs in these tests), oldest first; each
+        one checked to be a registered event of the contract (the executor's too)."""
+        return queued_payloads(self.redis, name)
 
     def sim_orders(self) -> list[dict[str, Any]]:
         """Every order the simulator received."""

@@ -71,4 +71,4 @@ def test_held_five_sessions_across_holidays_is_sold_on_the_fifth(
         (CODE, 0, "expiry")
     ]
     [attempt] = fifth.events("sell_attempt")
-    assert (attempt["code"], attempt["qty"], attempt["reason"]) == (CODE, 100, "expiry")
+    assert (attempt["code"], attempt["quantity"], attempt["reason"]) == (CODE, 100, "expiry")

@@ -113,7 +113,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     )
     assert [p["code"] for p in plan["picks"]] == ["000100", "000200", "000300", "000400", "000500"]
     buys = sorted(
-        (e["code"], e["name"], e["price"], e["qty"]) for e in market.events("buy_attempt")
+        (e["code"], e["name"], e["price"], e["quantity"]) for e in market.events("buy_attempt")
     )
     assert buys == [
         ("000100", NAMES["000100"], 10000, 200),
@@ -121,7 +121,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
         ("000500", NAMES["000500"], 10499, 190),
     ]
     sells = sorted(
-        (e["code"], e["price"], e["qty"], e["reason"]) for e in market.events("sell_attempt")
+        (e["code"], e["price"], e["quantity"], e["reason"]) for e in market.events("sell_attempt")
     )
     assert sells == [("000100", 10501, 200, "take_profit"), ("000200", 9699, 200, "stop_loss")]
     [summary] = market.events("daily_summary")

@@ -6,14 +6,15 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
-from shared.queues import notify
+from shared.events import Event, notify
+from shared.queues import enqueue_notification
 from shared.redis_keys import Keys
 from tests.conftest import ServiceProcess, service_env, wait_for
 from tests.notifier.fake_discord import FakeDiscord
@@ -23,11 +24,15 @@ CODE = re.compile(r"\((\d{6})\)")
 
 
 @pytest.fixture
-def send(redis_client: redis.Redis) -> Callable[..., None]:
-    """``send(event, **fields)``: queue a notification the way the other services do."""
+def send(redis_client: redis.Redis) -> Callable[[Event | Mapping[str, Any]], None]:
+    """``send(event)``: queue a typed event the way the other services do, or queue a raw
+    payload as it is (one outside the contract, as an old or foreign producer could send)."""
 
-    def send(event: str, **fields: Any) -> None:
-        notify(redis_client, event, **fields)
+    def send(event: Event | Mapping[str, Any]) -> None:
+        if isinstance(event, Mapping):
+            enqueue_notification(redis_client, event)
+        else:
+            assert notify(redis_client, event)
 
     return send
 

@@ -1,89 +1,194 @@
-"""One realistic event of each kind, with the fields their producers send."""
+"""One realistic event of each kind, typed as producers build them, and their queue payloads."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-ORDER = {
+import redis
+
+from shared.events import (
+    BuyAttempt,
+    ClosedDay,
+    DailySummary,
+    EntriesStopped,
+    Event,
+    EventKind,
+    Holding,
+    NoPicks,
+    OrderAccepted,
+    OrderCancelled,
+    OrderError,
+    OrderFilled,
+    OrderRejected,
+    OrderUnknown,
+    PicksUnreadable,
+    PlannedPick,
+    PremarketPlan,
+    SellAttempt,
+    ServiceError,
+    ServiceStart,
+    ServiceStop,
+    Trade,
+    from_payload,
+    to_payload,
+)
+from shared.kis.models import Side
+from shared.orders import OrderStatus, Reason
+from shared.queues import NOTIFY_QUEUE, queue
+
+ORDER: dict[str, Any] = {
     "order_id": "20260302-005930-buy-entry",
-    "session": "2026-03-02",
+    "session": date(2026, 3, 2),
     "code": "005930",
     "name": "삼성전자",
-    "side": "buy",
-    "reason": "entry",
+    "side": Side.BUY,
+    "reason": Reason.ENTRY,
     "quantity": 14,
-    "status": "accepted",
+    "status": OrderStatus.ACCEPTED,
     "broker_order_no": "0000117057",
     "attempts": 1,
 }
-SELL = ORDER | {
+"""The fields every order event carries (a buy, accepted)."""
+SELL: dict[str, Any] = ORDER | {
     "order_id": "20260309-005930-sell-take_profit",
-    "session": "2026-03-09",
-    "side": "sell",
-    "reason": "take_profit",
-    "status": "filled",
+    "session": date(2026, 3, 9),
+    "side": Side.SELL,
+    "reason": Reason.TAKE_PROFIT,
+    "status": OrderStatus.FILLED,
 }
+"""The same fields for a sell that filled."""
 
 
-def trade(i: int, reason: str = "take_profit", profit: int = 35_000) -> dict[str, Any]:
-    return {
-        "code": f"{i:06d}",
-        "name": f"종목{i:04d}",
-        "quantity": 10,
-        "buy_price": "70000",
-        "sell_price": "73500",
-        "profit": profit,
-        "profit_rate": "5.00",
-        "reason": reason,
-    }
+def trade(i: int, reason: str = "take_profit", profit: int = 35_000) -> Trade:
+    return Trade(
+        code=f"{i:06d}",
+        name=f"종목{i:04d}",
+        quantity=10,
+        buy_price=Decimal(70000),
+        sell_price=Decimal(73500),
+        profit=profit,
+        profit_rate=Decimal("5.00"),
+        reason=Reason(reason),
+    )
 
 
-EVENTS: dict[str, dict[str, Any]] = {
-    "service_start": {"event": "service_start", "service": "scheduler", "instance": "host-1-ab"},
-    "service_stop": {"event": "service_stop", "service": "scheduler", "instance": "host-1-ab"},
-    "premarket_plan": {
-        "event": "premarket_plan",
-        "session": "2026-03-02",
-        "cash": 10_000_000,
-        "buy_amount": 1_000_000,
-        "picks": [
-            {"code": "005930", "name": "삼성전자", "target": 70_000},
-            {"code": "000660", "name": "SK하이닉스", "target": 180_000},
-        ],
-        "held_picks": ["035720"],
-    },
-    "no_picks": {
-        "event": "no_picks",
-        "session": "2026-03-02",
-        "picks_given": 2,
-        "held_picks": ["005930", "000660"],
-    },
-    "picks_error": {
-        "event": "picks_error",
-        "session": "2026-03-02",
-        "message": "picks.pkl: not a dict of code -> [name, target]",
-    },
-    "buy_attempt": {
-        "event": "buy_attempt",
+EVENTS: dict[str, Event] = {
+    "service_start": ServiceStart(service="scheduler", instance="host-1-ab"),
+    "service_stop": ServiceStop(service="scheduler", instance="host-1-ab"),
+    "premarket_plan": PremarketPlan(
+        session=date(2026, 3, 2),
+        cash=10_000_000,
+        buy_amount=1_000_000,
+        picks=(
+            PlannedPick(code="005930", name="삼성전자", target=70_000),
+            PlannedPick(code="000660", name="SK하이닉스", target=180_000),
+        ),
+        held_picks=("035720",),
+    ),
+    "no_picks": NoPicks(session=date(2026, 3, 2), picks_given=2, held_picks=("005930", "000660")),
+    "picks_error": PicksUnreadable(
+        session=date(2026, 3, 2), message="picks.pkl: not a dict of code -> [name, target]"
+    ),
+    "entries_stopped": EntriesStopped(
+        session=date(2026, 3, 3),
+        message="the state of 2026-03-03 vanished from Redis while trading",
+    ),
+    "buy_attempt": BuyAttempt(
+        session=date(2026, 3, 2), code="005930", name="삼성전자", price=70_500, quantity=14
+    ),
+    "sell_attempt": SellAttempt(
+        session=date(2026, 3, 9),
+        code="005930",
+        name="삼성전자",
+        price=67_900,
+        quantity=14,
+        reason=Reason.STOP_LOSS,
+    ),
+    "order_accepted": OrderAccepted(**ORDER),
+    "order_filled": OrderFilled(
+        **SELL,
+        filled_quantity=14,
+        fill_price=Decimal(73500),
+        amount=1_029_000,
+        realized_quantity=14,
+        buy_price=Decimal(70000),
+        sell_price=Decimal(73500),
+        realized_profit=49_000,
+        profit_rate=Decimal("5.00"),
+    ),
+    "order_rejected": OrderRejected(
+        **ORDER | {"status": OrderStatus.REJECTED},
+        error_code="APBK0952",
+        message="주문가능금액을 초과 했습니다",
+    ),
+    "order_unknown": OrderUnknown(
+        **ORDER | {"status": OrderStatus.UNKNOWN},
+        error_code="timeout",
+        message="no answer from KIS within 10s",
+    ),
+    "order_cancelled": OrderCancelled(
+        **ORDER | {"status": OrderStatus.CANCELLED}, error_code="", message="session closed"
+    ),
+    "order_error": OrderError(
+        **ORDER | {"status": OrderStatus.PENDING},
+        error_code="EGW00201",
+        message="초당 거래건수를 초과하였습니다.",
+    ),
+    "closed_day": ClosedDay(day=date(2026, 3, 1), next_session=date(2026, 3, 3)),
+    "daily_summary": DailySummary(
+        session=date(2026, 3, 9),
+        realized=(trade(5930), trade(660, "stop_loss", -21_000), trade(35720, "expiry", 1_200)),
+        realized_profit=15_200,
+        positions=(
+            Holding(
+                code="051910",
+                name="LG화학",
+                quantity=3,
+                average_price=Decimal(350000),
+                buy_session=date(2026, 3, 5),
+            ),
+        ),
+        orders={OrderStatus.FILLED: 4, OrderStatus.REJECTED: 1},
+        cash=9_015_200,
+        total_value=10_065_200,
+        reconciliation="finished",
+    ),
+    "error": ServiceError(
+        service="scheduler", phase="intraday", message="KisTemporaryError: EGW00201"
+    ),
+}
+"""One event of every kind, keyed by kind."""
+assert set(EVENTS) == {k.value for k in EventKind}
+
+EXECUTOR_PAYLOADS: dict[str, dict[str, Any]] = {
+    "order_accepted_reconciled": {
+        "event": "order_accepted",
+        "order_id": "20260302-005930-buy-entry",
         "session": "2026-03-02",
         "code": "005930",
         "name": "삼성전자",
-        "price": 70_500,
-        "qty": 14,
+        "side": "buy",
+        "reason": "entry",
+        "quantity": 14,
+        "status": "filled",
+        "broker_order_no": "0000117057",
+        "attempts": 1,
+        "reconciled": True,
     },
-    "sell_attempt": {
-        "event": "sell_attempt",
+    "order_filled_sell": {
+        "event": "order_filled",
+        "order_id": "20260309-005930-sell-take_profit",
         "session": "2026-03-09",
         "code": "005930",
         "name": "삼성전자",
-        "price": 67_900,
-        "qty": 14,
-        "reason": "stop_loss",
-    },
-    "order_accepted": {"event": "order_accepted", **ORDER},
-    "order_filled": {
-        "event": "order_filled",
-        **SELL,
+        "side": "sell",
+        "reason": "take_profit",
+        "quantity": 14,
+        "status": "filled",
+        "broker_order_no": "0000117057",
+        "attempts": 1,
         "filled_quantity": 14,
         "fill_price": "73500",
         "amount": 1_029_000,
@@ -93,60 +198,8 @@ EVENTS: dict[str, dict[str, Any]] = {
         "realized_profit": 49_000,
         "profit_rate": "5.00",
     },
-    "order_rejected": {
-        "event": "order_rejected",
-        **ORDER,
-        "status": "rejected",
-        "error_code": "APBK0952",
-        "message": "주문가능금액을 초과 했습니다",
-    },
-    "order_unknown": {
-        "event": "order_unknown",
-        **ORDER,
-        "status": "unknown",
-        "error_code": "timeout",
-        "message": "no answer from KIS within 10s",
-    },
-    "order_cancelled": {
-        "event": "order_cancelled",
-        **ORDER,
-        "status": "cancelled",
-        "error_code": "",
-        "message": "session closed",
-    },
-    "order_error": {
-        "event": "order_error",
-        **ORDER,
-        "status": "pending",
-        "error_code": "EGW00201",
-        "message": "초당 거래건수를 초과하였습니다.",
-    },
-    "closed_day": {"event": "closed_day", "day": "2026-03-01", "next_session": "2026-03-03"},
-    "daily_summary": {
-        "event": "daily_summary",
-        "session": "2026-03-09",
-        "realized": [trade(5930), trade(660, "stop_loss", -21_000), trade(35720, "expiry", 1_200)],
-        "realized_profit": 15_200,
-        "positions": [
-            {
-                "code": "051910",
-                "name": "LG화학",
-                "quantity": 3,
-                "average_price": "350000",
-                "buy_session": "2026-03-05",
-            }
-        ],
-        "orders": {"filled": 4, "rejected": 1},
-        "cash": 9_015_200,
-        "total_value": 10_065_200,
-    },
-    "error": {
-        "event": "error",
-        "service": "scheduler",
-        "phase": "intraday",
-        "message": "KisTemporaryError: EGW00201",
-    },
 }
+"""Payloads in the exact shape the executor sends them (``shared.events.order_*``)."""
 
 TITLES = {
     "service_start": ("서비스 시작", "Service started"),
@@ -154,6 +207,7 @@ TITLES = {
     "premarket_plan": ("장 시작 전 매수 계획", "Pre-market plan"),
     "no_picks": ("매수할 종목 없음", "Nothing to buy"),
     "picks_error": ("추천 종목 오류", "Picks error"),
+    "entries_stopped": ("신규 매수 중단", "New buys stopped"),
     "buy_attempt": ("매수 시도", "Buy attempt"),
     "sell_attempt": ("매도 시도 · 손절", "Sell attempt · stop-loss"),
     "order_accepted": ("매수 주문 접수", "Buy order accepted"),
@@ -167,3 +221,20 @@ TITLES = {
     "error": ("오류 발생", "Error"),
 }
 """Expected embed title per event: (Korean, English)."""
+
+
+def payload(name: str) -> dict[str, Any]:
+    """The queue payload of ``EVENTS[name]``."""
+    return to_payload(EVENTS[name])
+
+
+def queued_payloads(client: redis.Redis, kind: str | None = None) -> list[dict[str, Any]]:
+    """The notification queue's payloads (of ``kind``), oldest first, each checked against the
+    event contract: it reads back into its registered typed event and encodes to the same."""
+    found = []
+    for job in queue(client, NOTIFY_QUEUE).jobs:
+        raw: dict[str, Any] = dict(job.args[0])
+        assert to_payload(from_payload(raw)) == raw, raw
+        if kind is None or raw["event"] == kind:
+            found.append(raw)
+    return found

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,16 +14,19 @@ from services.notifier.format import GREEN, GREY, RED, as_text, render
 from services.notifier.jobs import messages
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import EN, KO
+from shared.events import Event, OrderFilled, ServiceError
+from shared.kis.models import Side
+from shared.orders import OrderStatus, Reason
 from tests.notifier.fake_discord import validate
-from tests.notifier.samples import EVENTS, SELL, TITLES
+from tests.notifier.samples import EVENTS, SELL, TITLES, payload
 
 
-def one(event: dict[str, Any], language: str = "ko") -> dict[str, Any]:
+def one(event: Event | Mapping[str, Any], language: str = "ko") -> dict[str, Any]:
     [payload] = render(event, language)  # type: ignore[arg-type]
     return payload
 
 
-def embed(event: dict[str, Any], language: str = "ko") -> dict[str, Any]:
+def embed(event: Event | Mapping[str, Any], language: str = "ko") -> dict[str, Any]:
     embeds: list[dict[str, Any]] = one(event, language)["embeds"]
     [e] = embeds
     return e
@@ -33,14 +40,22 @@ def test_catalogues_have_the_same_keys() -> None:
 @pytest.mark.parametrize("name", sorted(EVENTS))
 def test_every_event_formats(name: str, language: str) -> None:
     event = EVENTS[name]
-    payload = one(event, language)
+    shown = one(event, language)
     title = TITLES[name][0 if language == "ko" else 1]
-    assert payload["embeds"][0]["title"] == title
-    assert payload["content"].startswith(f"[{title}] ")
-    text = as_text(payload)
+    assert shown["embeds"][0]["title"] == title
+    assert shown["content"].startswith(f"[{title}] ")
+    text = as_text(shown)
     assert "{" not in text and "None" not in text, text
     for message in messages(event, language, Scrubber()):  # type: ignore[arg-type]
         assert validate(message) == []
+    # Off the queue, the payload reads back into the same event and the same message.
+    assert one(payload(name), language) == shown
+
+
+def filled() -> OrderFilled:
+    event = EVENTS["order_filled"]
+    assert isinstance(event, OrderFilled)
+    return event
 
 
 def test_korean_buy_attempt_keeps_the_seeds_tone() -> None:
@@ -69,11 +84,9 @@ def test_english_uses_won() -> None:
 def test_sell_fill_says_why_and_how_much(
     reason: str, profit: int, rate: str, ko: str, en: str, colour: int
 ) -> None:
-    event = EVENTS["order_filled"] | {
-        "reason": reason,
-        "realized_profit": profit,
-        "profit_rate": rate,
-    }
+    event = replace(
+        filled(), reason=Reason(reason), realized_profit=profit, profit_rate=Decimal(rate)
+    )
     shown = f"{profit:+,}원 ({float(rate):+.2f}%)"
     payload = one(event)
     assert payload["embeds"][0]["title"] == f"매도 체결 · {ko}"
@@ -86,15 +99,12 @@ def test_sell_fill_says_why_and_how_much(
 
 
 def test_buy_fill_is_green_with_price_and_amount() -> None:
-    event = {
-        "event": "order_filled",
-        **SELL,
-        "side": "buy",
-        "reason": "entry",
-        "filled_quantity": 14,
-        "fill_price": "70500",
-        "amount": 987_000,
-    }
+    event = OrderFilled(
+        **SELL | {"side": Side.BUY, "reason": Reason.ENTRY},
+        filled_quantity=14,
+        fill_price=Decimal(70500),
+        amount=987_000,
+    )
     e = embed(event)
     assert (e["title"], e["color"]) == ("매수 체결", GREEN)
     fields = {f["name"]: f["value"] for f in e["fields"]}
@@ -104,9 +114,17 @@ def test_buy_fill_is_green_with_price_and_amount() -> None:
 
 
 def test_partial_fill_shows_how_much_of_the_order() -> None:
-    event = EVENTS["order_filled"] | {"side": "buy", "status": "partially_filled"}
-    event = {k: v for k, v in event.items() if "realized" not in k and k != "profit_rate"}
-    event |= {"filled_quantity": 7}
+    event = replace(
+        filled(),
+        side=Side.BUY,
+        status=OrderStatus.PARTIALLY_FILLED,
+        realized_quantity=None,
+        buy_price=None,
+        sell_price=None,
+        realized_profit=None,
+        profit_rate=None,
+        filled_quantity=7,
+    )
     assert embed(event)["title"] == "매수 부분 체결"
     assert "7/14주" in one(event)["content"]
 
@@ -165,6 +183,23 @@ def test_unknown_event_lists_its_fields() -> None:
     assert validate(payload) == []
 
 
+def test_a_payload_outside_the_contract_is_logged_and_still_shown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The field name of old (``qty``) is not the contract's (``quantity``): shown, never dropped.
+    old = {k: v for k, v in payload("buy_attempt").items() if k != "quantity"} | {"qty": 14}
+    with caplog.at_level(logging.WARNING, logger="services.notifier.format"):
+        shown = one(old, "en")
+    e = shown["embeds"][0]
+    assert e["title"] == "buy_attempt"
+    assert ("qty", "14") in [(f["name"], f["value"]) for f in e["fields"]]
+    assert validate(shown) == []
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "buy_attempt does not fit the event contract" in record.getMessage()
+    assert "unexpected field qty" in record.getMessage()
+
+
 def test_odd_fields_still_make_a_message() -> None:
     event = {"event": "premarket_plan", "picks": "not a list", "cash": "lots", "buy_amount": None}
     payload = one(event)
@@ -192,6 +227,6 @@ def test_balances_only_before_the_open_and_after_the_close() -> None:
 
 
 def test_no_message_can_ping_anyone() -> None:
-    event = {"event": "error", "message": "@everyone look"}
+    event = ServiceError(message="@everyone look")
     assert one(event)["allowed_mentions"] == {"parse": []}
     assert all(p["allowed_mentions"] == {"parse": []} for p in messages(event, "ko", Scrubber()))

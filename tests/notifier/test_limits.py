@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from services.notifier.format import render
 from services.notifier.jobs import messages
 from services.notifier.limits import fit, split_text
 from services.notifier.scrub import Scrubber
+from shared.events import DailySummary, Holding
 from tests.notifier.fake_discord import validate
 from tests.notifier.samples import EVENTS, trade
 
@@ -36,19 +40,22 @@ def test_split_text_cuts_a_line_without_spaces() -> None:
 
 def test_long_daily_summary_becomes_several_valid_messages() -> None:
     reasons = ["take_profit", "stop_loss", "expiry"]
-    event = EVENTS["daily_summary"] | {
-        "realized": [trade(i, reasons[i % 3], 1000 * (i - 200)) for i in range(400)],
-        "positions": [
-            {
-                "code": f"{i:06d}",
-                "name": f"보유{i}",
-                "quantity": i,
-                "average_price": "1000",
-                "buy_session": "2026-03-02",
-            }
+    summary = EVENTS["daily_summary"]
+    assert isinstance(summary, DailySummary)
+    event = replace(
+        summary,
+        realized=tuple(trade(i, reasons[i % 3], 1000 * (i - 200)) for i in range(400)),
+        positions=tuple(
+            Holding(
+                code=f"{i:06d}",
+                name=f"보유{i}",
+                quantity=i,
+                average_price=Decimal(1000),
+                buy_session=date(2026, 3, 2),
+            )
             for i in range(300)
-        ],
-    }
+        ),
+    )
     [whole] = render(event, "ko")
     sent = messages(event, "ko", Scrubber())
     assert len(sent) > 1

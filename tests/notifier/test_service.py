@@ -5,12 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 import redis
 
 from shared.control import heartbeats
+from shared.events import (
+    BuyAttempt,
+    ClosedDay,
+    DailySummary,
+    OrderRejected,
+    ServiceError,
+    ServiceStop,
+)
+from shared.queues import NOTIFY_QUEUE, queue
 from tests.conftest import ServiceProcess, service_env
 from tests.notifier.conftest import KEYS, Notifier, codes
 from tests.notifier.fake_discord import WEBHOOK_TOKEN, FakeDiscord
@@ -21,7 +32,11 @@ Start = Callable[..., Notifier]
 
 
 def buy(send: Send, i: int) -> None:
-    send("buy_attempt", session="2026-03-02", code=f"{i:06d}", name=f"종목{i}", price=1000, qty=i)
+    send(
+        BuyAttempt(
+            session=date(2026, 3, 2), code=f"{i:06d}", name=f"종목{i}", price=1000, quantity=i
+        )
+    )
 
 
 def expected(n: int) -> list[str]:
@@ -96,10 +111,11 @@ def test_restart_mid_outbox_loses_nothing(
 def test_long_daily_summary_arrives_split_and_whole(
     discord: FakeDiscord, start_notifier: Start, send: Send
 ) -> None:
-    realized = [trade(i) for i in range(1, 301)]
-    summary = {k: v for k, v in EVENTS["daily_summary"].items() if k != "event"}
-    send("daily_summary", **(summary | {"realized": realized}))
-    send("service_stop", service="scheduler", instance="x")
+    realized = tuple(trade(i) for i in range(1, 301))
+    summary = EVENTS["daily_summary"]
+    assert isinstance(summary, DailySummary)
+    send(replace(summary, realized=realized))
+    send(ServiceStop(service="scheduler", instance="x"))
     notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
     notifier.wait(
         lambda: discord.accepted and "서비스 종료" in discord.accepted[-1]["content"], "summary"
@@ -114,7 +130,7 @@ def test_long_daily_summary_arrives_split_and_whole(
 
 def test_english_by_setting(discord: FakeDiscord, start_notifier: Start, send: Send) -> None:
     notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url, NOTIFY_LANGUAGE="en")
-    send("closed_day", day="2026-03-01", next_session="2026-03-03")
+    send(ClosedDay(day=date(2026, 3, 1), next_session=date(2026, 3, 3)))
     notifier.wait(lambda: discord.accepted, "message")
     assert discord.accepted[0]["embeds"][0]["title"] == "Market closed"
 
@@ -123,7 +139,7 @@ def test_no_webhook_logs_instead(
     discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
 ) -> None:
     buy(send, 7)
-    send("error", service="scheduler", phase="intraday", message="boom")
+    send(ServiceError(service="scheduler", phase="intraday", message="boom"))
     notifier = start_notifier(burst=True)
     assert notifier.service.process.wait(30) == 0
     output = notifier.output()
@@ -132,6 +148,35 @@ def test_no_webhook_logs_instead(
     assert "[오류 발생] boom" in output
     assert discord.bodies == []
     assert redis_client.llen(KEYS.outbox()) == 0
+
+
+def test_payloads_outside_the_contract_are_delivered_plainly_and_logged(
+    discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
+) -> None:
+    old = {
+        "event": "buy_attempt",
+        "session": "2026-03-02",
+        "code": "000008",
+        "name": "종목8",
+        "price": 1000,
+        "qty": 8,  # the field name of old: the contract says quantity
+    }
+    send(old)
+    send({"event": "ledger_exported", "rows": 3})
+    send({"event": "closed_day", "day": "yesterday", "next_session": "2026-03-03"})
+    queue(redis_client, NOTIFY_QUEUE).enqueue("services.notifier.jobs.deliver", "just text")
+    buy(send, 9)
+    notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
+    notifier.wait(lambda: len(discord.accepted) == 5, "five messages")
+    titles = [p["embeds"][0]["title"] for p in discord.accepted]
+    assert titles == ["buy_attempt", "ledger_exported", "closed_day", "notification", "매수 시도"]
+    fields = {f["name"]: f["value"] for f in discord.accepted[0]["embeds"][0]["fields"]}
+    assert (fields["code"], fields["qty"]) == ("000008", "8")
+    output = notifier.output()
+    assert "buy_attempt does not fit the event contract" in output
+    assert "unknown event kind 'ledger_exported'" in output
+    assert "closed_day.day: 'yesterday' is not an ISO date" in output
+    assert queue(redis_client, NOTIFY_QUEUE).failed_job_registry.count == 0
 
 
 APP_KEY = "PSk3yAppKeyForNotifierTests0123"
@@ -160,14 +205,17 @@ def leaks(discord: FakeDiscord) -> list[str]:
 
 def secret_events(send: Send, discord: FakeDiscord) -> None:
     for_sure = f"{APP_KEY} {APP_SECRET} {ACCOUNT} 8765432102 12345678-01 1234567801"
-    send("error", service="scheduler", phase="intraday", message=for_sure)
-    rejected = {k: v for k, v in EVENTS["order_rejected"].items() if k != "event"}
-    send("order_rejected", **rejected | {"message": discord.url})
+    send(ServiceError(service="scheduler", phase="intraday", message=for_sure))
+    rejected = EVENTS["order_rejected"]
+    assert isinstance(rejected, OrderRejected)
+    send(replace(rejected, message=discord.url))
     send(
-        "account_dump",
-        account=ACCOUNT,
-        nested=[{"url": OTHER_WEBHOOK, "key": APP_KEY}],
-        text=f"posted with {discord.url}?wait=true",
+        {
+            "event": "account_dump",
+            "account": ACCOUNT,
+            "nested": [{"url": OTHER_WEBHOOK, "key": APP_KEY}],
+            "text": f"posted with {discord.url}?wait=true",
+        }
     )
 
 

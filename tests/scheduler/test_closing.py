@@ -18,6 +18,7 @@ from services.scheduler.closing import (
     wait_for_job,
 )
 from shared.clock import KST
+from shared.events import from_payload, to_payload
 from shared.kis.models import Side
 from shared.order_book import OrderBook
 from shared.orders import OrderIntent, OrderStatus, Reason
@@ -141,3 +142,6 @@ def test_the_day_is_closed_exported_and_summarised(
     with (tmp_path / "bought_dict.pkl").open("rb") as f:
         assert pickle.load(f) == {"000010": ["kept", "20260303"]}  # noqa: S301 - our own file
     json.dumps(summary)  # the notification's fields are JSON-safe
+    # ... and exactly the contract's daily_summary (what the loop sends).
+    payload = {"event": "daily_summary", **summary}
+    assert to_payload(from_payload(payload)) == payload

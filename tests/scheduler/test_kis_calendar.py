@@ -16,10 +16,10 @@ from shared.clock import KST, SystemClock
 from shared.kis.client import build_client
 from shared.market_calendar import KrxCalendar
 from shared.picks import Pick, store_picks
-from shared.queues import NOTIFY_QUEUE, queue
 from shared.redis_keys import Keys
 from shared.settings import load_settings
 from tests.conftest import Sim
+from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock
 
 KEYS = Keys()
@@ -61,9 +61,7 @@ def real_sim(start_sim: Callable[..., Sim], **env: str) -> Sim:
 
 
 def errors(client: redis.Redis) -> list[dict[str, Any]]:
-    return [
-        job.args[0] for job in queue(client, NOTIFY_QUEUE).jobs if job.args[0]["event"] == "error"
-    ]
+    return queued_payloads(client, "error")
 
 
 def test_a_day_kis_calls_closed_is_not_traded(

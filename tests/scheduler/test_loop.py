@@ -32,10 +32,11 @@ from shared.order_book import OrderBook
 from shared.orders import OrderIntent, OrderStatus, Reason
 from shared.picks import Pick, store_picks
 from shared.positions import Position
-from shared.queues import BUY_QUEUE, NOTIFY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
+from shared.queues import BUY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
 from shared.redis_keys import Keys
 from shared.settings import load_settings
 from tests.conftest import wait_for
+from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock
 from tests.scheduler.conftest import Kis
 
@@ -75,8 +76,8 @@ def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
 
 
 def events(client: redis.Redis, name: str | None = None) -> list[dict[str, Any]]:
-    found = [job.args[0] for job in queue(client, NOTIFY_QUEUE).jobs]
-    return [e for e in found if name is None or e["event"] == name]
+    """Queued notifications (of kind ``name``), each checked to be a registered typed event."""
+    return queued_payloads(client, name)
 
 
 def heartbeat(client: redis.Redis, instance: str) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def test_a_late_start_plans_then_buys_each_pick_once(
         "20260303-000020-buy-entry",
     ]
     attempts = events(redis_client, "buy_attempt")
-    assert [(e["code"], e["price"], e["qty"]) for e in attempts] == [
+    assert [(e["code"], e["price"], e["quantity"]) for e in attempts] == [
         ("000010", 10000, 333),
         ("000020", 10000, 333),
     ]
@@ -232,6 +233,7 @@ def test_sell_scope_decides_whose_positions_are_sold(
     book = OrderBook(redis_client, KEYS, ManualClock(datetime.now(KST)))
     assert {r.intent.code: r.intent.reason.value for r in book.of_day(DAY)} == sold
     assert len(queue(redis_client, SELL_QUEUE).job_ids) == len(sold)
+    assert {e["code"]: e["reason"] for e in events(redis_client, "sell_attempt")} == sold
 
 
 @pytest.mark.parametrize(("day", "sold"), [(date(2025, 10, 13), False), (date(2025, 10, 14), True)])
@@ -248,6 +250,28 @@ def test_preclose_sells_at_the_fifth_session_across_the_holidays(
     assert [r.id for r in records] == expected
     # Pre-close: no plan, no quotes; started late, so KIS's orders are compared with ours once.
     assert kis.wire.calls() == {"balance": 1, "executions": 1}
+    attempts = [(e["code"], e["quantity"], e["reason"]) for e in events(redis_client)]
+    assert attempts == ([("000010", 100, "expiry")] if sold else [])
+
+
+def test_post_market_sends_one_daily_summary(
+    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+) -> None:
+    ledger(redis_client, Position("000010", "kept", 100, Decimal(10000), date(2026, 3, 2)))
+    kis.prices({"000010": 10000})
+    kis.account(9_000_000, {"000010": (100, 10000)})
+    at = datetime(2026, 3, 3, 15, 40, tzinfo=KST)
+    first = make(at, EXPORT_DIR=str(tmp_path))
+    first.step()
+    first.close()
+    make(at, instance="restarted", EXPORT_DIR=str(tmp_path)).step()  # the summary went out once
+    [summary] = events(redis_client, "daily_summary")
+    assert (summary["session"], summary["realized"], summary["cash"]) == (
+        "2026-03-03",
+        [],
+        9_000_000,
+    )
+    assert [(p["code"], p["quantity"]) for p in summary["positions"]] == [("000010", 100)]
 
 
 def test_a_standby_waits_while_the_leader_holds_the_lock(

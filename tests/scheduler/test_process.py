@@ -10,9 +10,9 @@ from pathlib import Path
 
 import redis
 
-from shared.queues import NOTIFY_QUEUE, queue
 from shared.redis_keys import Keys
 from tests.conftest import ROOT, ServiceProcess, free_port, service_env, wait_for
+from tests.notifier.samples import queued_payloads
 
 KEYS = Keys()
 
@@ -55,7 +55,7 @@ def test_sigterm_releases_the_lead_and_says_goodbye(
         process.stop()
     assert not redis_client.exists(KEYS.leader("scheduler"))
     assert list(redis_client.scan_iter(KEYS.heartbeats())) == []
-    events = [job.args[0] for job in queue(redis_client, NOTIFY_QUEUE).jobs]
+    events = queued_payloads(redis_client)
     assert [e["event"] for e in events] == ["service_start", "closed_day", "service_stop"]
     output = process.log_path.read_text(encoding="utf-8")
     assert "87654321" not in output and "87654321" not in str(events)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import zlib
+from datetime import date
 
 import redis
 
+from shared.events import BuyAttempt, notify
 from shared.kis.models import Side
 from shared.queues import (
     BUY_QUEUE,
@@ -15,7 +17,6 @@ from shared.queues import (
     enqueue_order,
     enqueue_reconcile,
     fetch_job,
-    notify,
     queue,
 )
 
@@ -48,7 +49,16 @@ def test_reconcile_and_notify_jobs(redis_client: redis.Redis) -> None:
     job_id = enqueue_reconcile(redis_client, "2026-03-03", why="post-market")
     job = fetch_job(redis_client, job_id)
     assert job is not None and list(job.args) == ["2026-03-03"]
-    notify(redis_client, "buy_attempt", code="005930", price=70000)
+    attempt = BuyAttempt(date(2026, 3, 3), "005930", "삼성전자", price=70000, quantity=14)
+    assert notify(redis_client, attempt)
     (event,) = queue(redis_client, NOTIFY_QUEUE).jobs
-    assert event.args[0] == {"event": "buy_attempt", "code": "005930", "price": 70000}
+    assert event.func_name == "services.notifier.jobs.deliver"
+    assert event.args[0] == {
+        "event": "buy_attempt",
+        "session": "2026-03-03",
+        "code": "005930",
+        "name": "삼성전자",
+        "price": 70000,
+        "quantity": 14,
+    }
     assert fetch_job(redis_client, "no-such-job") is None
