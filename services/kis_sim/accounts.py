@@ -1,9 +1,10 @@
-"""Accounts in integer won: cash, holdings, orders and their fills (no fees, no taxes).
+"""Accounts in integer won: deposit, pending settlements, holdings, orders and their fills.
 
-Settlement is immediate (KIS settles on D+2): a fill moves cash at once, so the deposit and the
-D+1/D+2 figures of the balance are equal. Resting limit buys reserve ``remaining * limit`` of the
-cash and resting sells reserve their shares; market orders fill at once. Unfilled quantity lapses
-at the session's close, as KRX day orders do.
+A fill pays its fee and tax (:mod:`money`) and moves the deposit on its settlement day
+(:mod:`settlement`; at once with ``SIM_SETTLEMENT_DAYS=0``). Resting buys reserve
+``remaining * reserve_unit`` of the orderable cash and resting sells their shares. A marketable
+order fills at once, or in planned parts (the ``partial_fill`` fault) whose later parts wait in
+``scheduled``. Unfilled quantity lapses at the session's close, as KRX day orders do.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+
+from services.kis_sim import settlement
+from services.kis_sim.money import Fees
+from services.kis_sim.settlement import Pending
 
 Side = Literal["buy", "sell"]
 LIMIT = "00"
@@ -31,11 +36,19 @@ class LedgerError(Exception):
 
 @dataclass(frozen=True)
 class Fill:
-    """One execution."""
+    """One execution; ``fee`` and ``tax`` in won, ``shown_after`` a real unix time before which
+    the daily executions do not show it (the execution-lag setting and fault)."""
 
     qty: int
     price: int
     at: datetime
+    fee: int = 0
+    tax: int = 0
+    shown_after: float = 0.0
+
+
+PlannedFill = tuple[int, int, datetime]
+"""(shares, price, moment) of a fill decided at order time."""
 
 
 @dataclass
@@ -59,9 +72,15 @@ class Order:
     cancelled: int = 0
     lapsed: bool = False
     checked_until: datetime | None = None
+    """How far the price path has been searched for a cross (resting limit orders)."""
     received_at: float = field(default_factory=time.time)
     """Real unix time the order arrived (for latency benchmarks; the clock may be simulated)."""
-    """How far the price path has been searched for a cross (resting limit orders)."""
+    reserve_unit: int = 0
+    """Won per remaining share a buy holds back (its limit, or a market buy's valuation)."""
+    scheduled: list[Fill] = field(default_factory=list)
+    """Planned later parts of a split fill, applied when the clock reaches them."""
+    lag_seconds: float = 0.0
+    """Real seconds a fill of this order stays out of the daily executions."""
 
     @property
     def is_cancel(self) -> bool:
@@ -77,6 +96,10 @@ class Order:
     def filled_amount(self) -> int:
         """Won executed."""
         return sum(f.qty * f.price for f in self.fills)
+
+    def shown_fills(self, wall_now: float) -> list[Fill]:
+        """The fills the daily executions show at real unix time ``wall_now``."""
+        return [f for f in self.fills if f.shown_after <= wall_now]
 
     @property
     def remaining(self) -> int:
@@ -98,12 +121,13 @@ class Holding:
 
 @dataclass
 class Account:
-    """One account ``12345678-01``."""
+    """One account ``12345678-01``; ``cash`` is the settled deposit (dnca_tot_amt)."""
 
     number: str
     cash: int
     holdings: dict[str, Holding] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
 
     def live_orders(self) -> Iterator[Order]:
         """Orders with quantity still working."""
@@ -111,13 +135,18 @@ class Account:
 
     @property
     def reserved_cash(self) -> int:
-        """Won held back by resting buys."""
-        return sum(o.remaining * o.price for o in self.live_orders() if o.side == "buy")
+        """Won held back by working buys."""
+        return sum(o.remaining * o.reserve_unit for o in self.live_orders() if o.side == "buy")
+
+    @property
+    def settled_cash(self) -> int:
+        """The deposit once every pending settlement is done (prvs_rcdl_excc_amt, D+2)."""
+        return self.cash + settlement.total(self.pending)
 
     @property
     def orderable_cash(self) -> int:
-        """Won a new buy may use."""
-        return self.cash - self.reserved_cash
+        """Won a new buy may use: every trade counts at once, settled or not."""
+        return self.settled_cash - self.reserved_cash
 
     def orderable_qty(self, code: str) -> int:
         """Shares of ``code`` a new sell may use."""
@@ -139,29 +168,68 @@ class Account:
                     amount += fill.qty * fill.price
         return qty, amount
 
+    def costs(self, day: date) -> int:
+        """Won of fees and taxes on fills of ``day``."""
+        return sum(
+            f.fee + f.tax
+            for o in self.orders
+            for f in o.fills
+            if f.at.date() == day and not o.is_cancel
+        )
+
 
 Crossing = Callable[[Order, datetime, datetime], datetime | None]
 """(order, from, to) → the first moment a resting order's limit is reached, or None."""
 
 
-class Ledger:
-    """Every account; order numbers are shared and only increase."""
+SettlementDay = Callable[[date], date]
+"""trade day → settlement day."""
 
-    def __init__(self, initial_cash: int) -> None:
+
+class Ledger:
+    """Every account; order numbers are shared and only increase. ``dirty`` names the accounts
+    changed since the store last saved them."""
+
+    def __init__(
+        self,
+        initial_cash: int,
+        fees: Fees | None = None,
+        settlement_day: SettlementDay | None = None,
+    ) -> None:
         self._initial_cash = initial_cash
+        self._fees = fees or Fees()
+        self._settlement_day: SettlementDay = settlement_day or (lambda day: day)
         self._accounts: dict[str, Account] = {}
-        self._last_odno = 0
+        self.last_odno = 0
+        self.dirty: set[str] = set()
+
+    @property
+    def fees(self) -> Fees:
+        """The fee and tax rates fills pay."""
+        return self._fees
+
+    def accounts(self) -> list[Account]:
+        """Every account."""
+        return list(self._accounts.values())
+
+    def restore(self, accounts: list[Account], last_odno: int) -> None:
+        """Take over accounts loaded from the store."""
+        self._accounts = {a.number: a for a in accounts}
+        self.last_odno = max([last_odno, *(int(o.odno) for a in accounts for o in a.orders)])
+        self.dirty.clear()
 
     def account(self, number: str) -> Account:
         """The account, created with the initial cash on first use."""
         if number not in self._accounts:
             self._accounts[number] = Account(number, self._initial_cash)
+            self.dirty.add(number)
         return self._accounts[number]
 
     def replace(self, number: str, cash: int, holdings: list[Holding]) -> Account:
         """A fresh account with this cash and these holdings (its orders are forgotten)."""
         account = Account(number, cash, {h.code: h for h in holdings})
         self._accounts[number] = account
+        self.dirty.add(number)
         return account
 
     def place(
@@ -174,17 +242,22 @@ class Ledger:
         division: str,
         qty: int,
         limit: int,
-        current: int,
+        reserve_unit: int,
+        fills: list[PlannedFill] | None,
         now: datetime,
         lapses_at: datetime,
+        lag_seconds: float = 0.0,
     ) -> Order:
-        """Accept an order (LedgerError if cash or shares are short) and fill it if it can."""
-        marketable = division == MARKET or (current <= limit if side == "buy" else current >= limit)
+        """Accept an order (LedgerError if cash or shares are short) and execute ``fills``.
+
+        ``fills`` is None for an order that rests; planned fills later than ``now`` wait in
+        ``scheduled``. A buy needs ``qty * reserve_unit`` plus the fee in orderable cash.
+        """
         if side == "buy":
-            # A market buy is valued at the current price (KIS values it at the upper limit).
-            needed = qty * (current if division == MARKET else limit)
-            if needed > account.orderable_cash:
+            unit = max([reserve_unit, *(price for _, price, _ in fills or [])])
+            if self._fees.buy_cost(qty * unit) > account.orderable_cash:
                 raise LedgerError("cash")
+            reserve_unit = unit
         elif qty > account.orderable_qty(code):
             raise LedgerError("qty")
         order = Order(
@@ -199,15 +272,23 @@ class Ledger:
             now,
             lapses_at,
             checked_until=now,
+            reserve_unit=reserve_unit if side == "buy" else 0,
+            lag_seconds=lag_seconds,
         )
         account.orders.append(order)
-        if marketable:
-            self._fill(account, order, qty, current, now)
+        self.dirty.add(account.number)
+        for part_qty, price, at in fills or []:
+            if at <= now:
+                self._fill(account, order, part_qty, price, at)
+            else:
+                order.scheduled.append(Fill(part_qty, price, at))
         return order
 
     def cancel(self, account: Account, original: Order, qty: int, now: datetime) -> Order:
         """Withdraw ``qty`` (≤ remaining) of ``original``; returns the cancel order."""
         original.cancelled += qty
+        if original.remaining == 0:
+            original.scheduled.clear()
         order = Order(
             self._next_odno(),
             account.number,
@@ -222,6 +303,7 @@ class Ledger:
             origin=original.odno,
         )
         account.orders.append(order)
+        self.dirty.add(account.number)
         return order
 
     def all_orders(self) -> list[Order]:
@@ -237,9 +319,14 @@ class Ledger:
         return next((o for o in account.orders if int(o.odno) == wanted), None)
 
     def settle(self, now: datetime, crossing: Crossing) -> None:
-        """Fill resting limit orders whose price was reached since last time; lapse at close."""
+        """Catch up to ``now``: due settlements, scheduled fill parts, resting limit orders
+        whose price was reached, and lapses at the close."""
         for account in self._accounts.values():
+            self._roll(account, now.date())
             for order in list(account.live_orders()):
+                if order.scheduled:
+                    self._run_scheduled(account, order, now)
+                    continue
                 start = order.checked_until or order.placed_at
                 end = min(now, order.lapses_at)
                 if end >= start:
@@ -251,22 +338,44 @@ class Ledger:
                     order.checked_until = end
                 if now >= order.lapses_at:
                     order.lapsed = True
+                    self.dirty.add(account.number)
+
+    def _roll(self, account: Account, today: date) -> None:
+        due = [p for p in account.pending if p.settles_on <= today]
+        if due:
+            account.cash += sum(p.net for p in due)
+            account.pending = [p for p in account.pending if p.settles_on > today]
+            self.dirty.add(account.number)
+
+    def _run_scheduled(self, account: Account, order: Order, now: datetime) -> None:
+        while order.scheduled and order.scheduled[0].at <= now and order.remaining > 0:
+            part = order.scheduled.pop(0)
+            self._fill(account, order, min(part.qty, order.remaining), part.price, part.at)
+        self.dirty.add(account.number)
 
     def _fill(self, account: Account, order: Order, qty: int, price: int, at: datetime) -> None:
-        order.fills.append(Fill(qty, price, at))
-        holding = account.holdings.setdefault(order.code, Holding(order.code, order.name))
         amount = qty * price
+        fee, tax = self._fees.fee(order.side, amount), self._fees.tax(order.side, amount)
+        shown_after = time.time() + order.lag_seconds if order.lag_seconds else 0.0
+        order.fills.append(Fill(qty, price, at, fee, tax, shown_after))
+        holding = account.holdings.setdefault(order.code, Holding(order.code, order.name))
         if order.side == "buy":
-            account.cash -= amount
+            net = -(amount + fee)
             holding.qty += qty
             holding.cost += amount
         else:
-            account.cash += amount
+            net = amount - fee - tax
             remaining = holding.qty - qty
             # Keep the average price unchanged: remove the sold shares' share of the cost.
             holding.cost = (holding.cost * remaining + holding.qty // 2) // holding.qty
             holding.qty = remaining
+        settles_on = self._settlement_day(at.date())
+        if settles_on <= at.date():
+            account.cash += net
+        else:
+            account.pending.append(Pending(settles_on, order.code, order.side, net))
+        self.dirty.add(account.number)
 
     def _next_odno(self) -> str:
-        self._last_odno += 1
-        return f"{self._last_odno:010d}"
+        self.last_odno += 1
+        return f"{self.last_odno:010d}"

@@ -3,7 +3,13 @@
 KIS codes (kis-api.md §3, §6, §7): ``MCA00000``, ``EGW00103``/``EGW00105`` (bad app key/secret),
 ``EGW00121`` (invalid token), ``EGW00123`` (expired token), ``EGW00133`` (token issuance more than
 once a minute), ``EGW00201`` (rate limit), ``40580000`` (paper, market closed), ``40910000``
-(paper, cash short), ``APBK0918``/``APBK0919`` (real, outside hours / not a trading day).
+(paper, cash short), ``APBK0918``/``APBK0919`` (real, outside hours / not a trading day),
+``APBK0656`` "해당종목정보가 없습니다." (order for a code KIS does not list; python-kis maps the
+code to not-found, ``pykis/api/account/order.py``, and third-party clients match that msg1),
+``EGW00002`` (gateway server error, the ``http_500_after`` fault; see :mod:`faults`).
+
+Observed but not used: ``APBK0952`` "주문가능금액을 초과 했습니다" (real rules, cash short; one
+third-party test fixture) would replace SIM00007, which the project's tests pin; see README.
 
 Chosen by the simulator where KIS's own code is unknown (a client should classify them by
 ``rt_cd`` and the message, as it must for real KIS):
@@ -59,6 +65,7 @@ PAPER_PRE_OPEN = ("40570000", "모의투자 장시작전 입니다.")
 PAPER_CLOSED = ("40580000", "모의투자 장종료 입니다.")
 REAL_NOT_TRADING_DAY = ("APBK0919", "장운영일자가 주문일과 상이합니다")
 REAL_OUTSIDE_HOURS = ("APBK0918", "장운영시간이 아닙니다.(주문불가)")
+CODE_UNLISTED = ("APBK0656", "해당종목정보가 없습니다.")
 PAPER_CASH_SHORT = ("40910000", "모의투자 주문가능금액을 초과했습니다.")
 REAL_CASH_SHORT = ("SIM00007", "주문가능금액을 초과했습니다.")
 PAPER_QTY_SHORT = ("SIM00006", "모의투자 주문가능수량을 초과했습니다.")
