@@ -16,10 +16,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from services.kis_sim import settlement
-from services.kis_sim.money import Fees
+from services.kis_sim.money import Fees, Side
 from services.kis_sim.settlement import Pending
 
-Side = Literal["buy", "sell"]
 LIMIT = "00"
 """ORD_DVSN of a limit order."""
 MARKET = "01"

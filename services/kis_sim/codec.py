@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from services.kis_sim.accounts import Account, Fill, Holding, Order, Side
+from services.kis_sim.accounts import Account, Fill, Holding, Order
+from services.kis_sim.money import Side
 from services.kis_sim.settlement import Pending
 
 

@@ -11,9 +11,9 @@ koreainvestment/open-trading-api). The simulator derives them as follows:
   ``KRX_SPECIAL_SESSIONS``);
 - settlement day: an open day (KRX settles only on sessions, so D+2 skips closures).
 
-So they differ on KRX-only closures: the year-end closing day (Dec 31), Labour Day (May 1)
-and any ``KRX_EXTRA_CLOSED`` weekday are business days without a session or a settlement. How
-KIS flags those exact days is inferred, not observed (module README).
+So they differ on KRX-only closures: the year-end closing day (Dec 31), Labour Day (May 1,
+until 2025) and any ``KRX_EXTRA_CLOSED`` weekday are business days without a session or a
+settlement. How KIS flags those exact days is inferred, not observed (module README).
 """
 
 from __future__ import annotations

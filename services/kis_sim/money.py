@@ -50,6 +50,9 @@ class Fees:
         amount = int((Decimal(cash) / (1 + self.buy_fee)).to_integral_value(ROUND_FLOOR))
         while amount > 0 and self.buy_cost(amount) > cash:
             amount -= 1
+        # The fee is cut below one won, so a little more may still fit.
+        while self.buy_cost(amount + 1) <= cash:
+            amount += 1
         return amount
 
 

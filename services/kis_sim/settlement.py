@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
+from services.kis_sim.money import Side
 from shared.market_calendar import KrxCalendar
-
-Side = Literal["buy", "sell"]
 
 
 @dataclass(frozen=True)

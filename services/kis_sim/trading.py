@@ -8,7 +8,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from services.kis_sim import codes, settlement
-from services.kis_sim.accounts import LIMIT, MARKET, Account, LedgerError, Order, PlannedFill, Side
+from services.kis_sim.accounts import LIMIT, MARKET, Account, LedgerError, Order, PlannedFill
 from services.kis_sim.desk import (
     ORG_NO,
     Desk,
@@ -19,6 +19,7 @@ from services.kis_sim.desk import (
     whole_number,
 )
 from services.kis_sim.market import Quote
+from services.kis_sim.money import Side
 from services.kis_sim.paging import continuation_cursor, paginate
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import KisError, Params, invalid

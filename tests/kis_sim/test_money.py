@@ -101,7 +101,7 @@ def test_the_buy_fee_limits_the_buyable_quantity(kis: KisFactory) -> None:
     client.sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
     buyable = client.buyable("005930")
     assert buyable["nrcvb_buy_qty"] == "9"  # 10 shares would cost 700,105
-    assert buyable["nrcvb_buy_amt"] == str(700_000 - 105)
+    assert buyable["nrcvb_buy_amt"] == "699896"  # + fee 104 (cut below one won) = 700,000
     assert rejection(client.order("buy", "005930", 10))[1] == "40910000"
     client.placed("buy", "005930", 9)
 
