@@ -185,9 +185,33 @@ SettlementDay = Callable[[date], date]
 """trade day → settlement day."""
 
 
+@dataclass
+class Changes:
+    """What changed since the store last saved: account numbers, orders by number, and
+    accounts replaced by the admin (their stored orders must go)."""
+
+    accounts: set[str] = field(default_factory=set)
+    orders: dict[str, Order] = field(default_factory=dict)
+    replaced: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.accounts or self.orders or self.replaced)
+
+    def merge(self, later: Changes) -> None:
+        """Add ``later``'s changes to these."""
+        self.accounts |= later.accounts
+        self.orders.update(later.orders)
+        self.replaced |= later.replaced
+
+    def order(self, order: Order) -> None:
+        """Note a changed order (and its account)."""
+        self.accounts.add(order.account)
+        self.orders[order.odno] = order
+
+
 class Ledger:
-    """Every account; order numbers are shared and only increase. ``dirty`` names the accounts
-    changed since the store last saved them."""
+    """Every account; order numbers are shared and only increase. ``changes`` collects what
+    changed since the store last saved (:meth:`take_changes`)."""
 
     def __init__(
         self,
@@ -200,7 +224,7 @@ class Ledger:
         self._settlement_day: SettlementDay = settlement_day or (lambda day: day)
         self._accounts: dict[str, Account] = {}
         self.last_odno = 0
-        self.dirty: set[str] = set()
+        self.changes = Changes()
 
     @property
     def fees(self) -> Fees:
@@ -215,20 +239,28 @@ class Ledger:
         """Take over accounts loaded from the store."""
         self._accounts = {a.number: a for a in accounts}
         self.last_odno = max([last_odno, *(int(o.odno) for a in accounts for o in a.orders)])
-        self.dirty.clear()
+        self.changes = Changes()
+
+    def take_changes(self) -> Changes:
+        """What changed since the last call, and start afresh."""
+        changes, self.changes = self.changes, Changes()
+        return changes
 
     def account(self, number: str) -> Account:
         """The account, created with the initial cash on first use."""
         if number not in self._accounts:
             self._accounts[number] = Account(number, self._initial_cash)
-            self.dirty.add(number)
+            self.changes.accounts.add(number)
         return self._accounts[number]
 
     def replace(self, number: str, cash: int, holdings: list[Holding]) -> Account:
         """A fresh account with this cash and these holdings (its orders are forgotten)."""
         account = Account(number, cash, {h.code: h for h in holdings})
         self._accounts[number] = account
-        self.dirty.add(number)
+        self.changes.accounts.add(number)
+        self.changes.replaced.add(number)
+        for odno in [k for k, o in self.changes.orders.items() if o.account == number]:
+            del self.changes.orders[odno]
         return account
 
     def place(
@@ -275,7 +307,7 @@ class Ledger:
             lag_seconds=lag_seconds,
         )
         account.orders.append(order)
-        self.dirty.add(account.number)
+        self.changes.order(order)
         for part_qty, price, at in fills or []:
             if at <= now:
                 self._fill(account, order, part_qty, price, at)
@@ -302,7 +334,8 @@ class Ledger:
             origin=original.odno,
         )
         account.orders.append(order)
-        self.dirty.add(account.number)
+        self.changes.order(original)
+        self.changes.order(order)
         return order
 
     def all_orders(self) -> list[Order]:
@@ -337,20 +370,20 @@ class Ledger:
                     order.checked_until = end
                 if now >= order.lapses_at:
                     order.lapsed = True
-                    self.dirty.add(account.number)
+                    self.changes.order(order)
 
     def _roll(self, account: Account, today: date) -> None:
         due = [p for p in account.pending if p.settles_on <= today]
         if due:
             account.cash += sum(p.net for p in due)
             account.pending = [p for p in account.pending if p.settles_on > today]
-            self.dirty.add(account.number)
+            self.changes.accounts.add(account.number)
 
     def _run_scheduled(self, account: Account, order: Order, now: datetime) -> None:
         while order.scheduled and order.scheduled[0].at <= now and order.remaining > 0:
             part = order.scheduled.pop(0)
             self._fill(account, order, min(part.qty, order.remaining), part.price, part.at)
-        self.dirty.add(account.number)
+        self.changes.order(order)
 
     def _fill(self, account: Account, order: Order, qty: int, price: int, at: datetime) -> None:
         amount = qty * price
@@ -373,7 +406,7 @@ class Ledger:
             account.cash += net
         else:
             account.pending.append(Pending(settles_on, order.code, order.side, net))
-        self.dirty.add(account.number)
+        self.changes.order(order)
 
     def _next_odno(self) -> str:
         self.last_odno += 1

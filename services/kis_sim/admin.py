@@ -108,6 +108,7 @@ def put_account(sim: Simulator, data: object) -> dict[str, object]:
         raise AdminError("holdings list a code twice")
     with sim.lock:
         sim.ledger.replace(number, cash, holdings)
+        sim.save()
     return {"ok": True, "account": number, "cash": cash, "holdings": len(holdings)}
 
 

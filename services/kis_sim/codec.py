@@ -1,4 +1,8 @@
-"""Accounts to JSON and back, for the store: every field, datetimes as ISO text."""
+"""Accounts and orders to JSON and back, for the store: every field, datetimes as ISO text.
+
+An account's orders are stored one by one (a busy account must not rewrite its whole order
+history on every request), so :func:`dump_account` leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,18 @@ from services.kis_sim.settlement import Pending
 
 
 def dump_account(account: Account) -> dict[str, Any]:
-    """A JSON-ready dict of ``account``."""
+    """A JSON-ready dict of ``account`` without its orders."""
     return {
         "number": account.number,
         "cash": account.cash,
         "holdings": [[h.code, h.name, h.qty, h.cost] for h in account.holdings.values()],
-        "orders": [_dump_order(o) for o in account.orders],
         "pending": [[p.settles_on.isoformat(), p.code, p.side, p.net] for p in account.pending],
     }
 
 
-def load_account(data: dict[str, Any]) -> Account:
-    """The account :func:`dump_account` wrote (KeyError/ValueError if it is not one)."""
+def load_account(data: dict[str, Any], orders: list[Order]) -> Account:
+    """The account :func:`dump_account` wrote, with its ``orders`` (KeyError/ValueError if it
+    is not one)."""
     holdings = {
         code: Holding(code, name, int(qty), int(cost)) for code, name, qty, cost in data["holdings"]
     }
@@ -30,8 +34,8 @@ def load_account(data: dict[str, Any]) -> Account:
         Pending(date.fromisoformat(day), code, cast(Side, side), int(net))
         for day, code, side, net in data["pending"]
     ]
-    orders = [_load_order(o) for o in data["orders"]]
-    return Account(str(data["number"]), int(data["cash"]), holdings, orders, pending)
+    ordered = sorted(orders, key=lambda o: o.odno)
+    return Account(str(data["number"]), int(data["cash"]), holdings, ordered, pending)
 
 
 def _dump_fill(fill: Fill) -> list[Any]:
@@ -43,7 +47,8 @@ def _load_fill(row: list[Any]) -> Fill:
     return Fill(int(qty), int(price), datetime.fromisoformat(at), int(fee), int(tax), shown_after)
 
 
-def _dump_order(order: Order) -> dict[str, Any]:
+def dump_order(order: Order) -> dict[str, Any]:
+    """A JSON-ready dict of ``order`` with its fills."""
     return {
         "odno": order.odno,
         "account": order.account,
@@ -67,7 +72,8 @@ def _dump_order(order: Order) -> dict[str, Any]:
     }
 
 
-def _load_order(data: dict[str, Any]) -> Order:
+def load_order(data: dict[str, Any]) -> Order:
+    """The order :func:`dump_order` wrote."""
     checked = data["checked_until"]
     return Order(
         odno=str(data["odno"]),

@@ -150,11 +150,12 @@ class Simulator:
             self._fresh()
 
     def save(self) -> None:
-        """Write the accounts changed since the last save to the store (call under the lock)."""
-        if self.ledger.dirty:
-            changed = [a for a in self.ledger.accounts() if a.number in self.ledger.dirty]
-            self.store.save(changed, self.ledger.last_odno)
-            self.ledger.dirty.clear()
+        """Write what changed since the last save to the store (call under the lock)."""
+        changes = self.ledger.take_changes()
+        if changes and not self.store.save(self.ledger.accounts(), changes, self.ledger.last_odno):
+            # Keep them for the next save; changes made meanwhile come on top.
+            changes.merge(self.ledger.changes)
+            self.ledger.changes = changes
 
     def now(self) -> datetime:
         """The clock's time."""

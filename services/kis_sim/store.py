@@ -1,8 +1,9 @@
 """Where the accounts live between restarts: Redis under the simulator's own key prefix.
 
 Keys (prefix ``SIM_REDIS_PREFIX``, default ``kis_sim:``): ``<prefix>account:<12345678-01>``
-holds one account as JSON (cash, pending settlements, holdings, orders with their fills),
-``<prefix>accounts`` the set of account numbers, ``<prefix>last_odno`` the last order number.
+holds one account as JSON (cash, pending settlements, holdings), ``<prefix>orders:<account>``
+a hash of its orders (order number → JSON with the fills), ``<prefix>accounts`` the set of
+account numbers, ``<prefix>last_odno`` the last order number.
 ``SIM_STORE=memory`` keeps everything in the process instead (lost on restart). With
 ``SIM_STORE=redis`` (the default) an unreachable Redis at start is fatal: the simulator refuses
 to start rather than silently forget a user's account (module README, "Persistence").
@@ -16,8 +17,8 @@ from typing import Protocol
 
 import redis
 
-from services.kis_sim.accounts import Account
-from services.kis_sim.codec import dump_account, load_account
+from services.kis_sim.accounts import Account, Changes
+from services.kis_sim.codec import dump_account, dump_order, load_account, load_order
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ class AccountStore(Protocol):
     def load(self) -> tuple[list[Account], int]:
         """Every stored account and the last order number handed out."""
 
-    def save(self, accounts: list[Account], last_odno: int) -> None:
-        """Write these accounts and the order counter."""
+    def save(self, accounts: list[Account], changes: Changes, last_odno: int) -> bool:
+        """Write what ``changes`` names (``accounts`` are all of them) and the order counter;
+        False when that failed (the caller keeps the changes for the next save)."""
 
     def clear(self) -> None:
         """Forget every stored account."""
@@ -46,8 +48,9 @@ class MemoryStore:
         """Nothing stored."""
         return [], 0
 
-    def save(self, accounts: list[Account], last_odno: int) -> None:
+    def save(self, accounts: list[Account], changes: Changes, last_odno: int) -> bool:
         """Nothing to do."""
+        return True
 
     def clear(self) -> None:
         """Nothing to do."""
@@ -62,6 +65,9 @@ class RedisStore:
 
     def _account_key(self, number: str) -> str:
         return f"{self._prefix}account:{number}"
+
+    def _orders_key(self, number: str) -> str:
+        return f"{self._prefix}orders:{number}"
 
     @property
     def _index_key(self) -> str:
@@ -87,7 +93,9 @@ class RedisStore:
             for number in numbers:
                 raw = self._redis.get(self._account_key(number))
                 if raw is not None:
-                    accounts.append(load_account(json.loads(raw)))
+                    stored = self._redis.hvals(self._orders_key(number))
+                    orders = [load_order(json.loads(o)) for o in stored]
+                    accounts.append(load_account(json.loads(raw), orders))
         except redis.RedisError as e:
             raise StoreError(f"cannot read the accounts from Redis: {e}") from None
         except (KeyError, ValueError, TypeError) as e:
@@ -97,17 +105,26 @@ class RedisStore:
             ) from None
         return accounts, int(raw_odno) if raw_odno else 0
 
-    def save(self, accounts: list[Account], last_odno: int) -> None:
-        """Write in one transaction; a Redis failure is logged, the memory state goes on."""
+    def save(self, accounts: list[Account], changes: Changes, last_odno: int) -> bool:
+        """Write the changes in one transaction; a Redis failure is logged and answered
+        False (the memory state goes on)."""
+        by_number = {a.number: a for a in accounts}
         try:
             with self._redis.pipeline(transaction=True) as pipe:
-                for account in accounts:
-                    pipe.set(self._account_key(account.number), json.dumps(dump_account(account)))
-                    pipe.sadd(self._index_key, account.number)
+                for number in sorted(changes.replaced):
+                    pipe.delete(self._orders_key(number))
+                for number in sorted(changes.accounts):
+                    account = by_number[number]
+                    pipe.set(self._account_key(number), json.dumps(dump_account(account)))
+                    pipe.sadd(self._index_key, number)
+                for odno, order in sorted(changes.orders.items()):
+                    pipe.hset(self._orders_key(order.account), odno, json.dumps(dump_order(order)))
                 pipe.set(self._odno_key, last_odno)
                 pipe.execute()
         except redis.RedisError as e:
-            logger.error("could not save %d account(s) to Redis: %s", len(accounts), e)
+            logger.error("could not save %d account(s) to Redis: %s", len(changes.accounts), e)
+            return False
+        return True
 
     def clear(self) -> None:
         """Delete every key under the prefix."""

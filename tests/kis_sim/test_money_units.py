@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
 from services.kis_sim.accounts import Account, Fill, Holding, Order
-from services.kis_sim.codec import dump_account, load_account
+from services.kis_sim.codec import dump_account, dump_order, load_account, load_order
 from services.kis_sim.money import Fees
 from services.kis_sim.settlement import Pending, settlement_day
 from shared.clock import KST
@@ -64,4 +65,5 @@ def test_codec_round_trips_an_account() -> None:
         [order],
         [Pending(date(2026, 3, 5), "005930", "buy", -420_063)],
     )
-    assert load_account(dump_account(account)) == account
+    stored_orders = [load_order(json.loads(json.dumps(dump_order(o)))) for o in account.orders]
+    assert load_account(json.loads(json.dumps(dump_account(account))), stored_orders) == account

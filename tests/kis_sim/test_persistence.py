@@ -9,7 +9,7 @@ from collections.abc import Callable
 import redis
 
 from tests.conftest import ROOT, Sim, free_port, service_env
-from tests.kis_sim.conftest import KisClient, KisFactory, fast_env
+from tests.kis_sim.conftest import ACCOUNT, KisClient, KisFactory, fast_env
 
 
 def test_restart_keeps_cash_holdings_orders_and_executions(
@@ -55,7 +55,7 @@ def test_admin_reset_and_the_reset_command_forget_the_account(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "deleted 3 simulator key(s) under 'kis_sim:'" in result.stdout
+    assert "deleted 4 simulator key(s) under 'kis_sim:'" in result.stdout
     assert redis_client.keys("kis_sim:*") == []
     assert redis_client.get("unrelated") == b"stays"
     assert kis().holdings() == {}
@@ -68,6 +68,7 @@ def test_prefix_is_a_setting(kis: KisFactory, redis_client: redis.Redis) -> None
         b"sim2:accounts",
         b"sim2:last_odno",
         b"sim2:account:50000000-01",
+        b"sim2:orders:50000000-01",
     }
 
 
@@ -105,3 +106,15 @@ def test_bad_usage_exits_2(redis_url: str) -> None:
     )
     assert result.returncode == 2
     assert "usage" in result.stderr
+
+
+def test_replacing_an_account_drops_its_stored_orders(kis: KisFactory) -> None:
+    first = kis()
+    first.placed("buy", "005930", 1)
+    holdings = [{"code": "000660", "qty": 3, "avg_price": 200_000}]
+    first.sim.admin("POST", "accounts", json={"account": ACCOUNT, "cash": 5, "holdings": holdings})
+    first.sim.service.stop()
+    second = kis()
+    assert second.execution_rows() == []
+    assert list(second.holdings()) == ["000660"]
+    assert second.summary()["dnca_tot_amt"] == "5"
