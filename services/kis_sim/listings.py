@@ -38,6 +38,18 @@ LISTED: Mapping[str, tuple[str, int]] = MappingProxyType(
 )
 """code → (name, price level in won)."""
 
+KOSDAQ = frozenset({"247540", "086520"})
+"""Listed codes traded on KOSDAQ; the others are KOSPI 200 members."""
+
+
+def listed_market(code: str) -> str:
+    """``rprs_mrkt_kor_name`` of a code: "KOSPI200" for the KOSPI 200 members listed here (as
+    KIS answers for 005930: dragon1086/prism-insight PR #524), "KOSDAQ" for the KOSDAQ ones and
+    "KOSPI" otherwise (the last two are the simulator's guesses)."""
+    if code in KOSDAQ:
+        return "KOSDAQ"
+    return "KOSPI200" if code in LISTED else "KOSPI"
+
 
 def listed_name(code: str) -> str | None:
     """The Korean name of a listed code, if we know it."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from services.kis_sim.desk import Desk, TrResult, parse_day
 from services.kis_sim.holiday_flags import holiday_row
+from services.kis_sim.listings import listed_market
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import Params
 from services.kis_sim.views import UNKNOWN_CODE_OUTPUT, price_output
@@ -22,7 +23,9 @@ def quote(desk: Desk, params: Params) -> TrResult:
     if not CODE_PATTERN.match(code) or not desk.market.is_listed(code):
         return TrResult({"output": dict(UNKNOWN_CODE_OUTPUT)})
     quote = desk.market.quote(code, desk.now)
-    return TrResult({"output": price_output(quote, desk.now.strftime("%Y%m%d"))})
+    output = price_output(quote, desk.now.strftime("%Y%m%d"))
+    output["rprs_mrkt_kor_name"] = listed_market(code)
+    return TrResult({"output": output})
 
 
 def holiday(desk: Desk, params: Params) -> TrResult:

@@ -197,6 +197,7 @@ EXECUTION_SUMMARY_KEYS = [
 def test_outputs_carry_every_documented_field_as_strings(client: KisClient) -> None:
     quote = client.quote("005930")
     assert set(PRICE_KEYS) <= set(quote)
+    assert quote["rprs_mrkt_kor_name"] == "KOSPI200"
     assert quote["stck_shrn_iscd"] == "005930"
     assert int(quote["rstc_wdth_prc"]) == int(quote["stck_mxpr"]) - int(quote["stck_sdpr"])
     client.placed("buy", "005930", 2)
