@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from services.kis_sim.accounts import Account, Fill, Holding, Order
+from services.kis_sim.accounts import Account, Holding
 from services.kis_sim.money import Side
+from services.kis_sim.orders import Fill, Order
 from services.kis_sim.settlement import Pending
 
 

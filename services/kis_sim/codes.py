@@ -1,6 +1,8 @@
 """Every ``msg_cd`` the simulator answers with, where each comes from, and its message.
 
-KIS codes (kis-api.md §3, §6, §7): ``MCA00000``, ``EGW00103``/``EGW00105`` (bad app key/secret),
+KIS codes (EGW00201/EGW00133: official open-trading-api README; the others: public client
+logs and code, see the module README): ``MCA00000``, ``EGW00103``/``EGW00105`` (bad app
+key/secret),
 ``EGW00121`` (invalid token), ``EGW00123`` (expired token), ``EGW00133`` (token issuance more than
 once a minute), ``EGW00201`` (rate limit), ``40580000`` (paper, market closed), ``40910000``
 (paper, cash short), ``APBK0918``/``APBK0919`` (real, outside hours / not a trading day),

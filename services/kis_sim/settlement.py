@@ -3,7 +3,7 @@
 KIS's balance shows the settled deposit (``dnca_tot_amt``), what it will be after tomorrow's
 settlements (``nxdy_excc_amt``, D+1) and after every pending one (``prvs_rcdl_excc_amt``, D+2);
 orders may spend every trade's proceeds at once (official ``inquire_balance.py`` docstring in
-koreainvestment/open-trading-api; kis-api.md §5.2 in the project handbook). Settlement days are
+koreainvestment/open-trading-api; field names in its chk_inquire_balance.py). Settlement days are
 KRX sessions from the shared calendar. ``SIM_SETTLEMENT_DAYS=0`` settles at once (the default,
 which the project's engine expects: see the module README).
 """

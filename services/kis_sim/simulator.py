@@ -18,19 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.kis_sim import codes, quotes, trading
-from services.kis_sim.accounts import Ledger, Order
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
 from services.kis_sim.gateway import RateLimiter, TokenStore
+from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
 from services.kis_sim.money import Fees
+from services.kis_sim.orders import Order
 from services.kis_sim.protocol import (
     KisError,
     KisRequest,
     OAuthError,
     Params,
     Reply,
+    dumps,
     json_reply,
     kis_error,
     kis_headers,
@@ -182,7 +184,7 @@ class Simulator:
         if kind == "http_500_after":
             # Executed; the answer is lost on the way back and the gateway says so.
             body = {"rt_cd": "1", "msg_cd": GATEWAY_ERROR[0], "msg1": GATEWAY_ERROR[1]}
-            return json_reply(500, body)
+            return Reply(500, dumps(body), kis_headers(request.header("tr_id")))
         if kind == "http_500_after_empty":
             return Reply(500, b"", kis_headers(request.header("tr_id")), content_type="text/plain")
         if kind == "malformed":

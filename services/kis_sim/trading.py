@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from services.kis_sim import codes, settlement
-from services.kis_sim.accounts import LIMIT, MARKET, Account, LedgerError, Order, PlannedFill
+from services.kis_sim.accounts import Account
 from services.kis_sim.desk import (
     ORG_NO,
     Desk,
@@ -18,13 +18,15 @@ from services.kis_sim.desk import (
     parse_day,
     whole_number,
 )
-from services.kis_sim.market import Quote
+from services.kis_sim.execution_plan import market_unit, planned_fills
+from services.kis_sim.ledger import LedgerError
 from services.kis_sim.money import Side
+from services.kis_sim.orders import LIMIT, MARKET, Order
 from services.kis_sim.paging import continuation_cursor, paginate
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import KisError, Params, invalid
 from services.kis_sim.rules import check_market_open
-from services.kis_sim.ticks import is_on_tick, tick_size
+from services.kis_sim.ticks import is_on_tick
 from services.kis_sim.views import (
     DayMoney,
     DayTrades,
@@ -104,7 +106,9 @@ def buyable(desk: Desk, params: Params) -> TrResult:
         raise invalid("ORD_UNPR", "숫자")
     unit = limit
     if (division == MARKET or limit == 0) and CODE_PATTERN.match(code):
-        unit = _market_unit(desk, desk.market.quote(code, desk.now), "buy")
+        unit = market_unit(
+            desk.config.market_buy_valuation, desk.market.quote(code, desk.now), "buy"
+        )
     cash = account.orderable_cash
     fees = desk.ledger.fees
     qty = fees.affordable_qty(cash, unit)
@@ -168,6 +172,7 @@ def order(desk: Desk, params: Params) -> TrResult:
     marketable = division == MARKET or (
         quote.price <= limit if side == "buy" else quote.price >= limit
     )
+    valuation = desk.config.market_buy_valuation
     fault = desk.fault
     lag = fault.delay_seconds if fault and fault.kind == "fill_lag" else 0.0
     split = (
@@ -184,8 +189,8 @@ def order(desk: Desk, params: Params) -> TrResult:
             division=division,
             qty=qty,
             limit=limit,
-            reserve_unit=limit if division == LIMIT else _market_unit(desk, quote, side),
-            fills=_planned_fills(quote, side, qty, desk.now, split) if marketable else None,
+            reserve_unit=limit if division == LIMIT else market_unit(valuation, quote, side),
+            fills=planned_fills(quote, side, qty, desk.now, split) if marketable else None,
             now=desk.now,
             lapses_at=session.closes,
             lag_seconds=lag or desk.config.execution_lag_seconds,
@@ -288,30 +293,6 @@ def executions(desk: Desk, params: Params) -> TrResult:
         "output2": executions_summary(rows, wall_now),
     }
     return TrResult(payload, page.tr_cont)
-
-
-def _market_unit(desk: Desk, quote: Quote, side: Side) -> int:
-    """Won per share a market buy is valued at: the upper limit (상한가) when
-    ``SIM_MARKET_BUY_VALUATION=upper_limit``, as KIS does ("시장가 주문 시 상한가로 계산",
-    kis-api.md §5.4 from the official order_cash.py; handbook), else the current price."""
-    if side == "buy" and desk.config.market_buy_valuation == "upper_limit":
-        return quote.upper
-    return quote.price
-
-
-def _planned_fills(
-    quote: Quote, side: Side, qty: int, now: datetime, split_delay: float | None
-) -> list[PlannedFill]:
-    """A marketable order's fills: all at the current price, or (``partial_fill`` fault) half
-    now and the rest ``split_delay`` clock seconds later one tick worse, within the limits."""
-    if split_delay is None or qty < 2:
-        return [(qty, quote.price, now)]
-    first = qty - qty // 2
-    if side == "buy":
-        worse = min(quote.upper, quote.price + tick_size(quote.price))
-    else:
-        worse = max(quote.lower, quote.price - tick_size(quote.price - 1))
-    return [(first, quote.price, now), (qty // 2, worse, now + timedelta(seconds=split_delay))]
 
 
 def _day_money(account: Account, day: date) -> DayMoney:

@@ -37,7 +37,8 @@ def fast_env(**overrides: str) -> dict[str, str]:
 
 
 class KisClient:
-    """Speaks KIS's dialect to the simulator the way kis-api.md describes it."""
+    """Speaks KIS's dialect to the simulator the way KIS's official samples
+    (koreainvestment/open-trading-api) call it."""
 
     def __init__(
         self,

@@ -6,9 +6,10 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from services.kis_sim.accounts import Account, Fill, Holding, Order
+from services.kis_sim.accounts import Account, Holding
 from services.kis_sim.codec import dump_account, dump_order, load_account, load_order
 from services.kis_sim.money import Fees
+from services.kis_sim.orders import Fill, Order
 from services.kis_sim.settlement import Pending, settlement_day
 from shared.clock import KST
 from shared.market_calendar import KrxCalendar
