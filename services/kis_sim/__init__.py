@@ -1,1 +1,1 @@
-"""The KIS simulator: KIS's REST dialect and rules for the endpoints we use (DESIGN §7)."""
+"""The KIS simulator: KIS's REST dialect and rules for the endpoints we use (see its README)."""

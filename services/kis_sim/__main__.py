@@ -1,4 +1,8 @@
-"""``python -m services.kis_sim``: load config, set up logging, build the app and serve it."""
+"""``python -m services.kis_sim``: load config, set up logging, build the app and serve it.
+
+``python -m services.kis_sim reset`` deletes the simulator's stored accounts (every Redis key
+under ``SIM_REDIS_PREFIX``) and exits; the next start begins from blank accounts.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ import signal
 import sys
 import threading
 from types import FrameType
+from urllib.parse import urlsplit
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from services.kis_sim.app import create_app
 from services.kis_sim.config import load_config
 from services.kis_sim.server import build_server
 from services.kis_sim.simulator import Simulator
+from services.kis_sim.store import AccountStore, MemoryStore, RedisStore, StoreError
 from shared.clock import build_clock
 from shared.logs import setup_logging
 from shared.market_calendar import KrxCalendar
@@ -26,8 +33,15 @@ SHUTDOWN_POLL_SECONDS = 0.1
 """How often the serving loop checks for a stop request (werkzeug's default is 0.5 s)."""
 
 
-def main() -> int:
-    """Run until SIGTERM or SIGINT; exit code 2 on bad configuration."""
+USAGE = "usage: python -m services.kis_sim [reset]"
+
+
+def main(argv: list[str]) -> int:
+    """Serve until SIGTERM or SIGINT (or ``reset`` the store); exit code 2 on bad usage or
+    configuration, 1 when Redis or the port is unavailable."""
+    if argv not in ([], ["reset"]):
+        print(USAGE, file=sys.stderr)
+        return 2
     try:
         config = load_config(os.environ)
         settings = load_settings()
@@ -35,8 +49,25 @@ def main() -> int:
         print(str(e), file=sys.stderr)
         return 2
     setup_logging("kis-sim", settings.log_level, settings.secret_values())
-    # Redis only anchors a simulated clock that has no CLOCK_EPOCH; the simulator keeps no
-    # other state there.
+    if argv == ["reset"]:
+        return reset_store(settings.redis_url, config.redis_prefix)
+    store: AccountStore = MemoryStore()
+    if config.store == "redis":
+        redis_store = RedisStore(Redis.from_url(settings.redis_url), config.redis_prefix)
+        try:
+            redis_store.check()
+        except StoreError as e:
+            logger.error(
+                "SIM_STORE=redis but %s (REDIS_URL host %s); start Redis, or set "
+                "SIM_STORE=memory to run without keeping accounts across restarts",
+                e,
+                _host(settings.redis_url),
+            )
+            return 1
+        store = redis_store
+    else:
+        logger.warning("SIM_STORE=memory: accounts and orders are lost when the simulator stops")
+    # A simulated clock without CLOCK_EPOCH is anchored in Redis too.
     redis = None
     if settings.clock_start is not None and settings.clock_epoch is None:
         redis = Redis.from_url(settings.redis_url)
@@ -48,7 +79,11 @@ def main() -> int:
     finally:
         if redis is not None:
             redis.close()
-    sim = Simulator(config, clock, KrxCalendar.from_settings(settings))
+    try:
+        sim = Simulator(config, clock, KrxCalendar.from_settings(settings), store)
+    except StoreError as e:
+        logger.error("%s", e)
+        return 1
     try:
         server = build_server(config.host, config.port, create_app(sim))
     except OSError as e:
@@ -64,11 +99,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logger.info(
-        "KIS simulator on http://%s:%d rules=%s rate_limit=%d/s clock=%r now=%s",
+        "KIS simulator on http://%s:%d rules=%s profile=%s rate_limit=%d/s store=%s "
+        "accounts=%d clock=%r now=%s",
         config.host,
         config.port,
         config.rules,
+        config.profile,
         config.rate_limit,
+        f"redis:{config.redis_prefix}" if config.store == "redis" else "memory",
+        len(sim.ledger.accounts()),
         clock,
         clock.now().isoformat(),
     )
@@ -77,5 +116,28 @@ def main() -> int:
     return 0
 
 
+def reset_store(redis_url: str, prefix: str) -> int:
+    """Delete every key under ``prefix``; 0 on success, 1 when Redis is unreachable."""
+    client = Redis.from_url(redis_url)
+    try:
+        RedisStore(client, prefix).check()
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    except (StoreError, RedisError) as e:
+        logger.error("cannot reset the simulator's accounts: %s", e)
+        return 1
+    finally:
+        client.close()
+    print(f"deleted {len(keys)} simulator key(s) under {prefix!r} at {_host(redis_url)}")
+    return 0
+
+
+def _host(redis_url: str) -> str:
+    # Never log a URL with its password: host and port only.
+    parsed = urlsplit(redis_url)
+    return f"{parsed.hostname}:{parsed.port or 6379}"
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -30,7 +30,8 @@ def stats(sim: Simulator) -> dict[str, object]:
 
 
 def orders(sim: Simulator) -> dict[str, object]:
-    """Every order received (accounts masked), with its real arrival time ``received_at``."""
+    """Every order received (accounts masked), with its real arrival time ``received_at``, its
+    fills and how many planned fill parts are still to come (``partial_fill``)."""
     with sim.lock:
         rows = [
             {
@@ -42,6 +43,17 @@ def orders(sim: Simulator) -> dict[str, object]:
                 "price": o.price,
                 "cancel_of": o.origin,
                 "filled": sum(f.qty for f in o.fills),
+                "fills": [
+                    {
+                        "qty": f.qty,
+                        "price": f.price,
+                        "at": f.at.isoformat(),
+                        "fee": f.fee,
+                        "tax": f.tax,
+                    }
+                    for f in o.fills
+                ],
+                "scheduled": len(o.scheduled),
                 "placed_at": o.placed_at.isoformat(),
                 "received_at": o.received_at,
             }
@@ -96,6 +108,7 @@ def put_account(sim: Simulator, data: object) -> dict[str, object]:
         raise AdminError("holdings list a code twice")
     with sim.lock:
         sim.ledger.replace(number, cash, holdings)
+        sim.save()
     return {"ok": True, "account": number, "cash": cash, "holdings": len(holdings)}
 
 

@@ -1,9 +1,21 @@
 """Every ``msg_cd`` the simulator answers with, where each comes from, and its message.
 
-KIS codes (kis-api.md §3, §6, §7): ``MCA00000``, ``EGW00103``/``EGW00105`` (bad app key/secret),
+KIS codes (EGW00201/EGW00133: official open-trading-api README; the others: public client
+logs and code, see the module README): ``MCA00000``, ``EGW00103``/``EGW00105`` (bad app
+key/secret),
 ``EGW00121`` (invalid token), ``EGW00123`` (expired token), ``EGW00133`` (token issuance more than
 once a minute), ``EGW00201`` (rate limit), ``40580000`` (paper, market closed), ``40910000``
-(paper, cash short), ``APBK0918``/``APBK0919`` (real, outside hours / not a trading day).
+(paper, cash short), ``APBK0918``/``APBK0919`` (real, outside hours / not a trading day),
+``APBK0656`` "해당종목정보가 없습니다." (order for a code KIS does not list; python-kis maps the
+code to not-found, ``pykis/api/account/order.py``, and third-party clients match that msg1),
+``EGW00002`` (gateway server error, the ``http_500_after`` fault; see :mod:`faults`).
+
+``OPSQ2001`` is KIS's own input-error code (python-kis #81: real KIS answered ``MSG_CD:
+OPSQ2001`` "ERROR : INPUT INVALID_CHECK_INQR_DVSN" with rt_cd "2"); the simulator uses it for
+missing fields with rt_cd "1" and its own message. The other ``OPSQ`` codes below are ours.
+
+Observed but not used: ``APBK0952`` "주문가능금액을 초과 했습니다" (real rules, cash short; one
+third-party test fixture) would replace SIM00007, which the project's tests pin; see README.
 
 Chosen by the simulator where KIS's own code is unknown (a client should classify them by
 ``rt_cd`` and the message, as it must for real KIS):
@@ -13,7 +25,7 @@ msg_cd    HTTP meaning
 ========  ===  =======================================================================
 OPSQ0001  500  tr_id missing or not served on this path
 OPSQ0002  500  tr_id of the other environment (the observed "모의투자 TR 이 아닙니다.")
-OPSQ2001  500  required field missing (msg1 names it)
+OPSQ2001  500  required field missing (msg1 names it; KIS's code, see above)
 OPSQ2002  500  field malformed, or bad paging context (msg1 names it)
 40570000  200  paper rules, before the open ("모의투자 장시작전 입니다.", observed without code)
 SIM00001  200  ORD_DVSN other than 00 (limit) / 01 (market)
@@ -59,8 +71,10 @@ PAPER_PRE_OPEN = ("40570000", "모의투자 장시작전 입니다.")
 PAPER_CLOSED = ("40580000", "모의투자 장종료 입니다.")
 REAL_NOT_TRADING_DAY = ("APBK0919", "장운영일자가 주문일과 상이합니다")
 REAL_OUTSIDE_HOURS = ("APBK0918", "장운영시간이 아닙니다.(주문불가)")
+CODE_UNLISTED = ("APBK0656", "해당종목정보가 없습니다.")
 PAPER_CASH_SHORT = ("40910000", "모의투자 주문가능금액을 초과했습니다.")
-REAL_CASH_SHORT = ("SIM00007", "주문가능금액을 초과했습니다.")
+# msg1 as KIS real words it (third-party fixtures of APBK0952); the code stays ours (module doc).
+REAL_CASH_SHORT = ("SIM00007", "주문가능금액을 초과 했습니다")
 PAPER_QTY_SHORT = ("SIM00006", "모의투자 주문가능수량을 초과했습니다.")
 REAL_QTY_SHORT = ("SIM00006", "주문가능수량을 초과했습니다.")
 

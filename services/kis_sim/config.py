@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +12,10 @@ from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
 from shared.settings import ConfigError
 
 RuleSet = Literal["paper", "real"]
+Profile = Literal["simple", "kis"]
+Valuation = Literal["current", "upper_limit"]
+Unlisted = Literal["walk", "unknown"]
+StoreKind = Literal["redis", "memory"]
 
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
 """Interface the simulator listens on."""
@@ -24,6 +29,30 @@ DEFAULT_TOKEN_TTL_SECONDS = 86_400
 """Access-token lifetime in clock seconds (KIS: one day)."""
 DEFAULT_TOKEN_THROTTLE_SECONDS = 60.0
 """Real seconds between two token issuances for one app key (KIS: one a minute)."""
+
+DEFAULT_REDIS_PREFIX = "kis_sim:"
+"""Prefix of every Redis key the simulator writes (its accounts survive a restart)."""
+MAX_LAG_SECONDS = 3_600.0
+"""Longest execution lag accepted."""
+
+KIS_FEE_PCT = Decimal("0.0140527")
+"""BanKIS (non-face-to-face) KOSPI/KOSDAQ fee, % of the amount, both sides, exchange and
+depository charges included. Source: 한국투자증권 수수료 안내 as summarised in
+bullroit.net "한국투자증권 수수료 총정리" (2025): "코스피, 코스닥, 코넥스 ... 0.0140527%"."""
+KIS_SELL_TAX_PCT = Decimal("0.20")
+"""Securities transaction tax on sells from 2026-01-01, % of the amount: KOSPI 0.05 % +
+0.15 % special rural tax, KOSDAQ 0.20 % (증권거래세법 시행령, 2025 tax revision; summarised in
+alphaonair.com/securities-transaction-tax-rate-2026 and funbox.co.kr, 2026-01)."""
+KIS_SETTLEMENT_DAYS = 2
+"""KRX settles on D+2 (official inquire_balance.py docstring: sold rows stay until D+2)."""
+
+PROFILE_DEFAULTS: Mapping[str, tuple[Valuation, int, Decimal, Decimal, Unlisted]] = {
+    "simple": ("current", 0, Decimal(0), Decimal(0), "walk"),
+    "kis": ("upper_limit", KIS_SETTLEMENT_DAYS, KIS_FEE_PCT, KIS_SELL_TAX_PCT, "unknown"),
+}
+"""Per SIM_PROFILE: market-buy valuation, settlement days, fee %, sell tax %, unlisted codes.
+``simple`` (the default) is what the project's engine is built for; ``kis`` is KIS as documented.
+"""
 
 RULE_DEFAULTS: Mapping[str, tuple[int, int, int]] = {
     "paper": (1, 20, 15),
@@ -47,6 +76,15 @@ class SimConfig:
     initial_cash: int = DEFAULT_INITIAL_CASH
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
     token_throttle_seconds: float = DEFAULT_TOKEN_THROTTLE_SECONDS
+    profile: Profile = "simple"
+    market_buy_valuation: Valuation = "current"
+    settlement_days: int = 0
+    fee_pct: Decimal = field(default_factory=Decimal)
+    sell_tax_pct: Decimal = field(default_factory=Decimal)
+    unlisted_codes: Unlisted = "walk"
+    execution_lag_seconds: float = 0.0
+    store: StoreKind = "redis"
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
 
 
 def load_config(environ: Mapping[str, str]) -> SimConfig:
@@ -59,6 +97,11 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
     if not host:
         raise ConfigError("SIM_HOST: must not be empty")
     paths_file = environ.get("SIM_PRICE_PATHS", "").strip()
+    profile = _choice(environ, "SIM_PROFILE", ("simple", "kis"), "simple")
+    valuation, days, fee, tax, unlisted = PROFILE_DEFAULTS[profile]
+    prefix = environ.get("SIM_REDIS_PREFIX", DEFAULT_REDIS_PREFIX).strip()
+    if not prefix:
+        raise ConfigError("SIM_REDIS_PREFIX: must not be empty")
     return SimConfig(
         host=host,
         port=_int(environ, "SIM_PORT", DEFAULT_PORT, 1, 65_535),
@@ -75,7 +118,49 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         token_throttle_seconds=_float(
             environ, "SIM_TOKEN_THROTTLE_SECONDS", DEFAULT_TOKEN_THROTTLE_SECONDS, 0.0, 86_400.0
         ),
+        profile="kis" if profile == "kis" else "simple",
+        market_buy_valuation=(
+            "upper_limit"
+            if _choice(environ, "SIM_MARKET_BUY_VALUATION", ("current", "upper_limit"), valuation)
+            == "upper_limit"
+            else "current"
+        ),
+        settlement_days=_int(environ, "SIM_SETTLEMENT_DAYS", days, 0, 5),
+        fee_pct=_percent(environ, "SIM_FEE_PCT", fee),
+        sell_tax_pct=_percent(environ, "SIM_SELL_TAX_PCT", tax),
+        unlisted_codes=(
+            "unknown"
+            if _choice(environ, "SIM_UNLISTED_CODES", ("walk", "unknown"), unlisted) == "unknown"
+            else "walk"
+        ),
+        execution_lag_seconds=_float(
+            environ, "SIM_EXECUTION_LAG_SECONDS", 0.0, 0.0, MAX_LAG_SECONDS
+        ),
+        store="memory"
+        if _choice(environ, "SIM_STORE", ("redis", "memory"), "redis") == "memory"
+        else "redis",
+        redis_prefix=prefix,
     )
+
+
+def _choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if value not in allowed:
+        raise ConfigError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _percent(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name}: must be a percentage like 0.015, got {raw!r}") from None
+    if not value.is_finite() or not 0 <= value <= 5:
+        raise ConfigError(f"{name}: must be between 0 and 5 (percent), got {raw}")
+    return value
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

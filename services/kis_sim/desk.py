@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.kis_sim.accounts import Account, Ledger
+from services.kis_sim.accounts import Account
 from services.kis_sim.config import SimConfig
+from services.kis_sim.faults import Fault
+from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
 from services.kis_sim.protocol import KisRequest, Params, invalid
 from services.kis_sim.rules import Tr
@@ -32,6 +34,8 @@ class Desk:
     calendar: KrxCalendar
     request: KisRequest
     tr: Tr
+    fault: Fault | None = None
+    """An armed order fault (``partial_fill``/``fill_lag``) this request consumed."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from services.kis_sim.listings import listed_level, listed_name
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.ticks import lower_limit, tick_size, upper_limit
 from services.kis_sim.walk import DayPath, day_path, session_close
@@ -39,9 +40,16 @@ class Quote:
 class Market:
     """Prices by code and moment; scripted paths can be replaced at runtime."""
 
-    def __init__(self, seed: int, calendar: KrxCalendar, scripted: ScriptedPaths | None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        calendar: KrxCalendar,
+        scripted: ScriptedPaths | None,
+        listed_only: bool = False,
+    ) -> None:
         self._seed = seed
         self._calendar = calendar
+        self._listed_only = listed_only
         self._paths: dict[str, ScriptedPath] = {}
         self._names: dict[str, str] = {}
         if scripted is not None:
@@ -58,8 +66,16 @@ class Market:
         return sorted(scripted.paths)
 
     def name(self, code: str) -> str:
-        """Display name: the scripted file's, else ``SIM<code>``."""
-        return self._names.get(code, f"SIM{code}")
+        """Display name: the scripted file's, else the real one of a listed code, else
+        ``SIM<code>``."""
+        return self._names.get(code) or listed_name(code) or f"SIM{code}"
+
+    def is_listed(self, code: str) -> bool:
+        """Whether ``code`` trades here: every 6-digit code, or with ``listed_only`` the
+        well-known ones and those with a scripted path or name."""
+        if not self._listed_only:
+            return True
+        return code in self._paths or code in self._names or listed_name(code) is not None
 
     def is_scripted(self, code: str) -> bool:
         """Whether a scripted path drives ``code``."""
@@ -112,7 +128,7 @@ class Market:
         return self._calendar.session(today) or self._calendar.previous_session(today)
 
     def _close(self, code: str, session: Session) -> int:
-        return session_close(self._seed, code, session.day.toordinal())
+        return session_close(self._seed, code, session.day.toordinal(), listed_level(code))
 
     def _day(self, code: str, session: Session) -> DayPath:
         previous = self._calendar.previous_session(session.day)

@@ -1,7 +1,8 @@
 """The simulator's state and its request pipeline: faults, rate limit, token, tr_id, TR handler.
 
-One process, all state in memory behind one lock. Only a ``slow`` fault's wait happens outside
-the lock, so a slow request never stalls the others.
+One process, all state in memory behind one lock; the accounts are written through to the
+store (Redis) after every request that changed them. Only a ``slow`` fault's wait happens
+outside the lock, so a slow request never stalls the others.
 """
 
 from __future__ import annotations
@@ -17,24 +18,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.kis_sim import codes, quotes, trading
-from services.kis_sim.accounts import Ledger, Order
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
-from services.kis_sim.faults import GATEWAY_PAGE, FaultBook
+from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
 from services.kis_sim.gateway import RateLimiter, TokenStore
+from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
+from services.kis_sim.money import Fees
+from services.kis_sim.orders import Order
 from services.kis_sim.protocol import (
     KisError,
     KisRequest,
     OAuthError,
     Params,
     Reply,
+    dumps,
     json_reply,
     kis_error,
+    kis_headers,
     kis_ok,
     oauth_error,
 )
 from services.kis_sim.rules import resolve_tr
+from services.kis_sim.settlement import settlement_day
+from services.kis_sim.store import AccountStore, MemoryStore
 from shared.clock import Clock
 from shared.market_calendar import KrxCalendar
 from shared.redis_keys import app_key_id
@@ -42,6 +49,9 @@ from shared.redis_keys import app_key_id
 TOKEN_PATH = "/oauth2/tokenP"  # noqa: S105 - a URL path, not a secret
 APPROVAL_PATH = "/oauth2/Approval"
 HASHKEY_PATH = "/uapi/hashkey"
+APPROVAL_RATE_PER_SECOND = 1
+"""Approval-key issuances per app key per second: its own limit, not the REST one (KIS portal
+notice "API 호출 유량 안내", 2026-04-20: "웹소켓 접속키 발급 1초당 1건")."""
 
 Handler = Callable[[Desk, Params], TrResult]
 HANDLERS: dict[str, Handler] = {
@@ -93,25 +103,61 @@ class Stats:
 class Simulator:
     """Everything the simulator knows, and :meth:`handle` for every KIS-dialect request."""
 
-    def __init__(self, config: SimConfig, clock: Clock, calendar: KrxCalendar) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        clock: Clock,
+        calendar: KrxCalendar,
+        store: AccountStore | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.calendar = calendar
+        self.store: AccountStore = store or MemoryStore()
         self.lock = threading.Lock()
         self._fresh()
+        accounts, last_odno = self.store.load()
+        self.ledger.restore(accounts, last_odno)
 
     def _fresh(self) -> None:
-        self.market = Market(self.config.seed, self.calendar, self.config.price_paths)
-        self.ledger = Ledger(self.config.initial_cash)
+        self.market = Market(
+            self.config.seed,
+            self.calendar,
+            self.config.price_paths,
+            listed_only=self.config.unlisted_codes == "unknown",
+        )
+        hundred = 100
+        fees = Fees(
+            buy_fee=self.config.fee_pct / hundred,
+            sell_fee=self.config.fee_pct / hundred,
+            sell_tax=self.config.sell_tax_pct / hundred,
+        )
+        days = self.config.settlement_days
+        self.ledger = Ledger(
+            self.config.initial_cash,
+            fees,
+            lambda day: settlement_day(self.calendar, day, days),
+        )
         self.tokens = TokenStore(self.config.token_ttl_seconds, self.config.token_throttle_seconds)
         self.limiter = RateLimiter(self.config.rate_limit)
+        self.approval_limiter = RateLimiter(APPROVAL_RATE_PER_SECOND)
         self.faults = FaultBook()
         self.stats = Stats()
 
     def reset(self) -> None:
-        """Forget accounts, orders, tokens, counters, faults, throttles and runtime paths."""
+        """Forget accounts (in the store too), orders, tokens, counters, faults, throttles and
+        runtime paths."""
         with self.lock:
+            self.store.clear()
             self._fresh()
+
+    def save(self) -> None:
+        """Write what changed since the last save to the store (call under the lock)."""
+        changes = self.ledger.take_changes()
+        if changes and not self.store.save(self.ledger.accounts(), changes, self.ledger.last_odno):
+            # Keep them for the next save; changes made meanwhile come on top.
+            changes.merge(self.ledger.changes)
+            self.ledger.changes = changes
 
     def now(self) -> datetime:
         """The clock's time."""
@@ -131,7 +177,16 @@ class Simulator:
         if fault is not None and kind == "slow":
             time.sleep(fault.delay_seconds)
         with self.lock:
-            reply = self._route(request)
+            try:
+                reply = self._route(request, fault if kind in ORDER_KINDS else None)
+            finally:
+                self.save()
+        if kind == "http_500_after":
+            # Executed; the answer is lost on the way back and the gateway says so.
+            body = {"rt_cd": "1", "msg_cd": GATEWAY_ERROR[0], "msg1": GATEWAY_ERROR[1]}
+            return Reply(500, dumps(body), kis_headers(request.header("tr_id")))
+        if kind == "http_500_after_empty":
+            return Reply(500, b"", kis_headers(request.header("tr_id")), content_type="text/plain")
         if kind == "malformed":
             reply.status = 200
             reply.body = reply.body[: max(1, len(reply.body) // 2)]
@@ -142,14 +197,14 @@ class Simulator:
                 time.sleep(fault.delay_seconds)
         return reply
 
-    def _route(self, request: KisRequest) -> Reply:
+    def _route(self, request: KisRequest, order_fault: Fault | None) -> Reply:
         if request.path == TOKEN_PATH:
             return self._token(request)
         if request.path == APPROVAL_PATH:
             return self._approval(request)
         if request.path == HASHKEY_PATH:
             return self._hashkey(request)
-        return self._uapi(request)
+        return self._uapi(request, order_fault)
 
     def _token(self, request: KisRequest) -> Reply:
         try:
@@ -175,7 +230,12 @@ class Simulator:
     def _approval(self, request: KisRequest) -> Reply:
         body = _lenient_json(request.body)
         app_key = body.get("appkey")
-        if isinstance(app_key, str) and app_key and not self._admit(app_key, request.arrival):
+        if (
+            isinstance(app_key, str)
+            and app_key
+            and not self.approval_limiter.admit(app_key, request.arrival)
+        ):
+            self.stats.rate_limited[app_key_id(app_key)] += 1
             return kis_error(KisError.of(codes.RATE_LIMITED, 500), "")
         try:
             _credentials(body, "secretkey")
@@ -200,7 +260,7 @@ class Simulator:
             return kis_error(e, "")
         return json_reply(200, {"BODY": body, "HASH": hashlib.sha256(request.body).hexdigest()})
 
-    def _uapi(self, request: KisRequest) -> Reply:
+    def _uapi(self, request: KisRequest, order_fault: Fault | None) -> Reply:
         tr_id = request.header("tr_id")
         app_key = request.header("appkey")
         try:
@@ -214,7 +274,9 @@ class Simulator:
             params = Params(request.query if request.method == "GET" else request.json_body())
             # Resting orders are matched lazily: every request first catches the book up.
             self.ledger.settle(now, self._crossing)
-            desk = Desk(self.config, now, self.market, self.ledger, self.calendar, request, tr)
+            desk = Desk(
+                self.config, now, self.market, self.ledger, self.calendar, request, tr, order_fault
+            )
             result = HANDLERS[tr.action](desk, params)
         except KisError as e:
             self.stats.rejections[e.msg_cd] += 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from datetime import date
 
-from services.kis_sim import codes
-from services.kis_sim.accounts import LIMIT, MARKET, LedgerError, Order, Side
+from services.kis_sim import codes, settlement
+from services.kis_sim.accounts import Account
 from services.kis_sim.desk import (
     ORG_NO,
     Desk,
@@ -16,12 +18,17 @@ from services.kis_sim.desk import (
     parse_day,
     whole_number,
 )
+from services.kis_sim.execution_plan import market_unit, planned_fills
+from services.kis_sim.ledger import LedgerError
+from services.kis_sim.money import Side
+from services.kis_sim.orders import LIMIT, MARKET, Order
 from services.kis_sim.paging import continuation_cursor, paginate
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import KisError, Params, invalid
 from services.kis_sim.rules import check_market_open
 from services.kis_sim.ticks import is_on_tick
 from services.kis_sim.views import (
+    DayMoney,
     DayTrades,
     balance_summary,
     execution_row,
@@ -52,8 +59,11 @@ def balance(desk: Desk, params: Params) -> TrResult:
     shown = [
         h
         for code, h in sorted(account.holdings.items())
-        # KIS keeps a row sold out today (hldg_qty 0); it drops it later (D+2), we the next day.
-        if h.qty > 0 or account.traded("sell", today, code)[0] > 0
+        # KIS keeps a row sold out (hldg_qty 0) until the sale settles (D+2; official
+        # inquire_balance.py docstring); with immediate settlement, until the day ends.
+        if h.qty > 0
+        or account.traded("sell", today, code)[0] > 0
+        or settlement.unsettled_sale(account.pending, code)
     ]
     rows, bases = [], {}
     for holding in shown:
@@ -70,7 +80,11 @@ def balance(desk: Desk, params: Params) -> TrResult:
         bases[holding.code] = quote.base
     page = paginate(rows, lambda r: r["pdno"], cursor, desk.config.balance_page_size)
     summary = balance_summary(
-        account, rows, bases, (account.traded("buy", today)[1], account.traded("sell", today)[1])
+        account,
+        rows,
+        bases,
+        (_day_money(account, today), _day_money(account, previous)),
+        desk.calendar.next_session(today, include=False).day,
     )
     payload = {
         "ctx_area_fk100": key,
@@ -92,18 +106,22 @@ def buyable(desk: Desk, params: Params) -> TrResult:
         raise invalid("ORD_UNPR", "숫자")
     unit = limit
     if (division == MARKET or limit == 0) and CODE_PATTERN.match(code):
-        unit = desk.market.price(code, desk.now)
+        unit = market_unit(
+            desk.config.market_buy_valuation, desk.market.quote(code, desk.now), "buy"
+        )
     cash = account.orderable_cash
-    qty = cash // unit if unit > 0 else 0
+    fees = desk.ledger.fees
+    qty = fees.affordable_qty(cash, unit)
+    amount = fees.spendable(cash)
     output = {
         "ord_psbl_cash": str(cash),
         "ord_psbl_sbst": "0",
         "ruse_psbl_amt": "0",
         "fund_rpch_chgs": "0",
         "psbl_qty_calc_unpr": str(unit),
-        "nrcvb_buy_amt": str(cash),
+        "nrcvb_buy_amt": str(amount),
         "nrcvb_buy_qty": str(qty),
-        "max_buy_amt": str(cash),
+        "max_buy_amt": str(amount),
         "max_buy_qty": str(qty),
         "cma_evlu_amt": "0",
         "ovrs_re_use_amt_wcrc": "0",
@@ -149,6 +167,19 @@ def order(desk: Desk, params: Params) -> TrResult:
     check_market_open(desk.config.rules, desk.calendar, desk.now)
     session = desk.calendar.session(desk.now.date())
     assert session is not None  # check_market_open passed
+    if not desk.market.is_listed(code):
+        raise KisError.of(codes.CODE_UNLISTED)
+    marketable = division == MARKET or (
+        quote.price <= limit if side == "buy" else quote.price >= limit
+    )
+    valuation = desk.config.market_buy_valuation
+    fault = desk.fault
+    lag = fault.delay_seconds if fault and fault.kind == "fill_lag" else 0.0
+    split = (
+        fault.delay_seconds
+        if fault and fault.kind == "partial_fill" and division == MARKET
+        else None
+    )
     try:
         placed = desk.ledger.place(
             account,
@@ -158,9 +189,11 @@ def order(desk: Desk, params: Params) -> TrResult:
             division=division,
             qty=qty,
             limit=limit,
-            current=quote.price,
+            reserve_unit=limit if division == LIMIT else market_unit(valuation, quote, side),
+            fills=planned_fills(quote, side, qty, desk.now, split) if marketable else None,
             now=desk.now,
             lapses_at=session.closes,
+            lag_seconds=lag or desk.config.execution_lag_seconds,
         )
     except LedgerError as e:
         raise KisError.of(_shortage(desk, e)) from None
@@ -238,13 +271,15 @@ def executions(desk: Desk, params: Params) -> TrResult:
         ]
     )
     cursor = continuation_cursor(desk.request, params, key, ODNO_PATTERN)
+    wall_now = time.time()
 
     def wanted(o: Order) -> bool:
+        shown = sum(f.qty for f in o.shown_fills(wall_now))
         return (
             start <= o.placed_at.date() <= end
             and (side == "00" or (side == "01") == (o.side == "sell"))
-            and (filled != "01" or o.filled_qty > 0)
-            and (filled != "02" or o.remaining > 0)
+            and (filled != "01" or shown > 0)
+            and (filled != "02" or (o.remaining > 0 or (not o.is_cancel and shown < o.filled_qty)))
             and (not code or o.code == code)
             and (not odno or int(o.odno) == int(odno))
         )
@@ -254,10 +289,16 @@ def executions(desk: Desk, params: Params) -> TrResult:
     payload = {
         "ctx_area_fk100": key,
         "ctx_area_nk100": page.cursor,
-        "output1": [execution_row(o) for o in page.rows],
-        "output2": executions_summary(rows),
+        "output1": [execution_row(o, wall_now) for o in page.rows],
+        "output2": executions_summary(rows, wall_now),
     }
     return TrResult(payload, page.tr_cont)
+
+
+def _day_money(account: Account, day: date) -> DayMoney:
+    return DayMoney(
+        account.traded("buy", day)[1], account.traded("sell", day)[1], account.costs(day)
+    )
 
 
 def _check_hashkey(desk: Desk) -> None:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.kis_sim.accounts import MARKET, Account, Holding, Order
+from services.kis_sim import settlement
+from services.kis_sim.accounts import Account, Holding
 from services.kis_sim.desk import ORG_NO
+from services.kis_sim.fields import (
+    EXECUTION_CONSTANTS,
+    HOLDING_CONSTANTS,
+    PRICE_CONSTANTS,
+    SUMMARY_CONSTANTS,
+)
 from services.kis_sim.market import Quote
+from services.kis_sim.orders import MARKET, Order
 
 CENT = Decimal("0.01")
 BASIS = Decimal("0.0001")
@@ -22,8 +31,8 @@ def ratio(numerator: int, denominator: int, places: Decimal = CENT, scale: int =
     return str(value.quantize(places, rounding=ROUND_HALF_UP))
 
 
-def price_output(quote: Quote) -> dict[str, str]:
-    """``output`` of inquire-price."""
+def price_output(quote: Quote, day: str = "") -> dict[str, str]:
+    """``output`` of inquire-price: every documented field (``day`` is YYYYMMDD for dates)."""
     change = quote.price - quote.base
     if change > 0:
         sign = "1" if quote.price >= quote.upper else "2"
@@ -31,30 +40,72 @@ def price_output(quote: Quote) -> dict[str, str]:
         sign = "4" if quote.price <= quote.lower else "5"
     else:
         sign = "3"
+    # Without history, the 250-day / yearly / 52-week extremes are today's and the base's.
+    high, low = max(quote.high, quote.base), min(quote.low, quote.base)
+    to_high = ratio(quote.price - high, high)
+    to_low = ratio(quote.price - low, low)
+    extremes = {
+        "d250_hgpr": str(high),
+        "d250_hgpr_date": day,
+        "d250_hgpr_vrss_prpr_rate": to_high,
+        "d250_lwpr": str(low),
+        "d250_lwpr_date": day,
+        "d250_lwpr_vrss_prpr_rate": to_low,
+        "stck_dryy_hgpr": str(high),
+        "dryy_hgpr_vrss_prpr_rate": to_high,
+        "dryy_hgpr_date": day,
+        "stck_dryy_lwpr": str(low),
+        "dryy_lwpr_vrss_prpr_rate": to_low,
+        "dryy_lwpr_date": day,
+        "w52_hgpr": str(high),
+        "w52_hgpr_vrss_prpr_ctrt": to_high,
+        "w52_hgpr_date": day,
+        "w52_lwpr": str(low),
+        "w52_lwpr_vrss_prpr_ctrt": to_low,
+        "w52_lwpr_date": day,
+    }
+    base = str(quote.base)
     return {
+        **PRICE_CONSTANTS,
+        **extremes,
+        "stck_shrn_iscd": quote.code,
         "stck_prpr": str(quote.price),
         "prdy_vrss": str(change),
         "prdy_vrss_sign": sign,
         "prdy_ctrt": ratio(change, quote.base),
         "acml_vol": str(quote.volume),
+        "acml_tr_pbmn": str(quote.volume * quote.price),
+        "wghn_avrg_stck_prc": f"{quote.price}.00",
         "stck_oprc": str(quote.open),
         "stck_hgpr": str(quote.high),
         "stck_lwpr": str(quote.low),
-        "stck_sdpr": str(quote.base),
+        "stck_sdpr": base,
         "stck_mxpr": str(quote.upper),
         "stck_llam": str(quote.lower),
+        "rstc_wdth_prc": str(quote.upper - quote.base),
+        "stck_sspr": str(quote.base * 7 // 10),
         "aspr_unit": str(quote.tick),
-        "temp_stop_yn": "N",
+        "pvt_scnd_dmrs_prc": base,
+        "pvt_frst_dmrs_prc": base,
+        "pvt_pont_val": base,
+        "pvt_frst_dmsp_prc": base,
+        "pvt_scnd_dmsp_prc": base,
+        "dmrs_val": base,
+        "dmsp_val": base,
     }
 
 
 UNKNOWN_CODE_OUTPUT = {
     **dict.fromkeys(price_output(Quote("", 1, 1, 1, 1, 1, 0, 1, 1)), "0"),
+    **dict.fromkeys(
+        [k for k, v in PRICE_CONSTANTS.items() if not v.replace(".", "").isdigit()], ""
+    ),
     "prdy_vrss_sign": "3",
     "prdy_ctrt": "0.00",
     "temp_stop_yn": "N",
 }
-"""What KIS answers for a code it does not know: ``stck_prpr`` "0"."""
+"""What KIS answers for a code it does not list: ``stck_prpr`` "0" (python-kis treats exactly
+that as not found, ``pykis/api/stock/quote.py``), every other number 0 and every text blank."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +123,9 @@ def holding_row(holding: Holding, quote: Quote, trades: DayTrades) -> dict[str, 
     value = holding.qty * quote.price
     profit = value - holding.cost if holding.qty else 0
     return {
+        **HOLDING_CONSTANTS,
         "pdno": holding.code,
         "prdt_name": holding.name,
-        "trad_dvsn_name": "현금",
         "bfdy_buy_qty": str(trades.previous_buy),
         "bfdy_sll_qty": str(trades.previous_sell),
         "thdt_buyqty": str(trades.today_buy),
@@ -89,35 +140,53 @@ def holding_row(holding: Holding, quote: Quote, trades: DayTrades) -> dict[str, 
         "evlu_pfls_rt": ratio(profit, holding.cost),
         "evlu_erng_rt": ratio(profit, holding.cost),
         "fltt_rt": ratio(quote.price - quote.base, quote.base),
+        "bfdy_cprs_icdc": str(quote.price - quote.base),
     }
 
 
+@dataclass(frozen=True)
+class DayMoney:
+    """Won bought and sold (before costs) and fees plus taxes paid, on one day."""
+
+    bought: int = 0
+    sold: int = 0
+    costs: int = 0
+
+
 def balance_summary(
-    account: Account, rows: list[dict[str, str]], bases: dict[str, int], today: tuple[int, int]
+    account: Account,
+    rows: list[dict[str, str]],
+    bases: dict[str, int],
+    days: tuple[DayMoney, DayMoney],
+    next_session: date,
 ) -> dict[str, str]:
     """The one ``output2`` object of inquire-balance, over every holding (not one page).
 
-    ``bases`` are previous closes by code; ``today`` is (won bought, won sold) today. Yesterday's
-    total is rebuilt as today's cash before today's trades plus yesterday's shares at
-    yesterday's close.
+    ``bases`` are previous closes by code; ``days`` is (today, previous session). The deposit
+    is the settled one; D+1 adds what settles by ``next_session``, D+2 everything pending.
+    Yesterday's total is rebuilt as today's D+2 cash before today's trades plus yesterday's
+    shares at yesterday's close.
     """
-    bought, sold = today
+    today, previous = days
     value = sum(int(r["evlu_amt"]) for r in rows)
     cost = sum(int(r["pchs_amt"]) for r in rows)
-    total = account.cash + value
-    yesterday = account.cash + bought - sold
+    d2 = account.settled_cash
+    total = d2 + value
+    yesterday = d2 + today.bought - today.sold + today.costs
     for row in rows:
         shares = int(row["hldg_qty"]) - int(row["thdt_buyqty"]) + int(row["thdt_sll_qty"])
         yesterday += shares * bases[row["pdno"]]
-    cash = str(account.cash)
     return {
-        "dnca_tot_amt": cash,
-        "nxdy_excc_amt": cash,
-        "prvs_rcdl_excc_amt": cash,
-        "cma_evlu_amt": "0",
-        "thdt_buy_amt": str(bought),
-        "thdt_sll_amt": str(sold),
-        "thdt_tlex_amt": "0",
+        **SUMMARY_CONSTANTS,
+        "dnca_tot_amt": str(account.cash),
+        "nxdy_excc_amt": str(account.cash + settlement.due(account.pending, next_session)),
+        "prvs_rcdl_excc_amt": str(d2),
+        "bfdy_buy_amt": str(previous.bought),
+        "bfdy_sll_amt": str(previous.sold),
+        "bfdy_tlex_amt": str(previous.costs),
+        "thdt_buy_amt": str(today.bought),
+        "thdt_sll_amt": str(today.sold),
+        "thdt_tlex_amt": str(today.costs),
         "scts_evlu_amt": str(value),
         "tot_evlu_amt": str(total),
         "nass_amt": str(total),
@@ -130,12 +199,16 @@ def balance_summary(
     }
 
 
-def execution_row(order: Order) -> dict[str, str]:
-    """One ``output1`` row of inquire-daily-ccld (an order or a cancel order)."""
+def execution_row(order: Order, wall_now: float) -> dict[str, str]:
+    """One ``output1`` row of inquire-daily-ccld (an order or a cancel order), with the fills
+    shown at real unix time ``wall_now`` (the execution lag hides the newest)."""
     side_code = "01" if order.side == "sell" else "02"
     side_name = "매도" if order.side == "sell" else "매수"
-    filled, amount = order.filled_qty, order.filled_amount
+    fills = order.shown_fills(wall_now)
+    filled, amount = sum(f.qty for f in fills), sum(f.qty * f.price for f in fills)
+    remaining = 0 if order.is_cancel or order.lapsed else order.qty - filled - order.cancelled
     return {
+        **EXECUTION_CONSTANTS,
         "ord_dt": order.placed_at.strftime("%Y%m%d"),
         "ord_gno_brno": ORG_NO,
         "odno": order.odno,
@@ -155,21 +228,22 @@ def execution_row(order: Order) -> dict[str, str]:
         "tot_ccld_amt": str(amount),
         "ord_dvsn_cd": order.division,
         "cnc_cfrm_qty": str(order.qty if order.is_cancel else 0),
-        "rmn_qty": str(order.remaining),
-        "rjct_qty": "0",
-        "ccld_cndt_name": "없음",
+        "rmn_qty": str(remaining),
+        "ord_orgno": ORG_NO,
         "excg_id_dvsn_cd": "KRX",
     }
 
 
-def executions_summary(orders: list[Order]) -> dict[str, str]:
-    """The ``output2`` object of inquire-daily-ccld, over every matching row (not one page)."""
-    qty = sum(o.filled_qty for o in orders)
-    amount = sum(o.filled_amount for o in orders)
+def executions_summary(orders: list[Order], wall_now: float) -> dict[str, str]:
+    """The ``output2`` object of inquire-daily-ccld, over every matching row (not one page):
+    shown fills only; ``prsm_tlex_smtl`` is their fees and taxes."""
+    fills = [f for o in orders for f in o.shown_fills(wall_now)]
+    qty = sum(f.qty for f in fills)
+    amount = sum(f.qty * f.price for f in fills)
     return {
         "tot_ord_qty": str(sum(o.qty for o in orders if not o.is_cancel)),
         "tot_ccld_qty": str(qty),
         "tot_ccld_amt": str(amount),
-        "prsm_tlex_smtl": "0",
+        "prsm_tlex_smtl": str(sum(f.fee + f.tax for f in fills)),
         "pchs_avg_pric": ratio(amount, qty, BASIS, 1),
     }

@@ -62,14 +62,16 @@ def _smooth_noise(seed: int, code: str, ordinal: int, period: int) -> float:
     return a + (b - a) * offset / period
 
 
-def session_close(seed: int, code: str, ordinal: int) -> int:
-    """The close in won of ``code`` on the session whose date has ``ordinal``."""
+def session_close(seed: int, code: str, ordinal: int, level: float | None = None) -> int:
+    """The close in won of ``code`` on the session whose date has ``ordinal``, around ``level``
+    (default: the seeded :func:`base_price`)."""
     noise = (
         0.8 * _smooth_noise(seed, code, ordinal, 40)
         + 0.4 * _smooth_noise(seed, code, ordinal, 7)
         + 0.12 * _normal(seed, code, "day", ordinal)
     )
-    return round_to_tick(base_price(seed, code) * math.exp(DRIFT_RANGE * math.tanh(noise)))
+    centre = base_price(seed, code) if level is None else level
+    return round_to_tick(centre * math.exp(DRIFT_RANGE * math.tanh(noise)))
 
 
 @dataclass(frozen=True)

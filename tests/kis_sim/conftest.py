@@ -37,7 +37,8 @@ def fast_env(**overrides: str) -> dict[str, str]:
 
 
 class KisClient:
-    """Speaks KIS's dialect to the simulator (docs/ARCHITECTURE.md, 'KIS rules we rely on')."""
+    """Speaks KIS's dialect to the simulator the way KIS's official samples
+    (koreainvestment/open-trading-api) call it (docs/ARCHITECTURE.md, 'KIS rules we rely on')."""
 
     def __init__(
         self,

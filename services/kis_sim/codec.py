@@ -1,0 +1,99 @@
+"""Accounts and orders to JSON and back, for the store: every field, datetimes as ISO text.
+
+An account's orders are stored one by one (a busy account must not rewrite its whole order
+history on every request), so :func:`dump_account` leaves them out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from services.kis_sim.accounts import Account, Holding
+from services.kis_sim.money import Side
+from services.kis_sim.orders import Fill, Order
+from services.kis_sim.settlement import Pending
+
+
+def dump_account(account: Account) -> dict[str, Any]:
+    """A JSON-ready dict of ``account`` without its orders."""
+    return {
+        "number": account.number,
+        "cash": account.cash,
+        "holdings": [[h.code, h.name, h.qty, h.cost] for h in account.holdings.values()],
+        "pending": [[p.settles_on.isoformat(), p.code, p.side, p.net] for p in account.pending],
+    }
+
+
+def load_account(data: dict[str, Any], orders: list[Order]) -> Account:
+    """The account :func:`dump_account` wrote, with its ``orders`` (KeyError/ValueError if it
+    is not one)."""
+    holdings = {
+        code: Holding(code, name, int(qty), int(cost)) for code, name, qty, cost in data["holdings"]
+    }
+    pending = [
+        Pending(date.fromisoformat(day), code, cast(Side, side), int(net))
+        for day, code, side, net in data["pending"]
+    ]
+    ordered = sorted(orders, key=lambda o: o.odno)
+    return Account(str(data["number"]), int(data["cash"]), holdings, ordered, pending)
+
+
+def _dump_fill(fill: Fill) -> list[Any]:
+    return [fill.qty, fill.price, fill.at.isoformat(), fill.fee, fill.tax, fill.shown_after]
+
+
+def _load_fill(row: list[Any]) -> Fill:
+    qty, price, at, fee, tax, shown_after = row
+    return Fill(int(qty), int(price), datetime.fromisoformat(at), int(fee), int(tax), shown_after)
+
+
+def dump_order(order: Order) -> dict[str, Any]:
+    """A JSON-ready dict of ``order`` with its fills."""
+    return {
+        "odno": order.odno,
+        "account": order.account,
+        "code": order.code,
+        "name": order.name,
+        "side": order.side,
+        "division": order.division,
+        "qty": order.qty,
+        "price": order.price,
+        "placed_at": order.placed_at.isoformat(),
+        "lapses_at": order.lapses_at.isoformat(),
+        "origin": order.origin,
+        "fills": [_dump_fill(f) for f in order.fills],
+        "cancelled": order.cancelled,
+        "lapsed": order.lapsed,
+        "checked_until": order.checked_until.isoformat() if order.checked_until else None,
+        "received_at": order.received_at,
+        "reserve_unit": order.reserve_unit,
+        "scheduled": [_dump_fill(f) for f in order.scheduled],
+        "lag_seconds": order.lag_seconds,
+    }
+
+
+def load_order(data: dict[str, Any]) -> Order:
+    """The order :func:`dump_order` wrote."""
+    checked = data["checked_until"]
+    return Order(
+        odno=str(data["odno"]),
+        account=str(data["account"]),
+        code=str(data["code"]),
+        name=str(data["name"]),
+        side=cast(Side, data["side"]),
+        division=str(data["division"]),
+        qty=int(data["qty"]),
+        price=int(data["price"]),
+        placed_at=datetime.fromisoformat(data["placed_at"]),
+        lapses_at=datetime.fromisoformat(data["lapses_at"]),
+        origin=str(data["origin"]),
+        fills=[_load_fill(f) for f in data["fills"]],
+        cancelled=int(data["cancelled"]),
+        lapsed=bool(data["lapsed"]),
+        checked_until=datetime.fromisoformat(checked) if checked else None,
+        received_at=float(data["received_at"]),
+        reserve_unit=int(data["reserve_unit"]),
+        scheduled=[_load_fill(f) for f in data["scheduled"]],
+        lag_seconds=float(data["lag_seconds"]),
+    )
