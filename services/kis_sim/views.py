@@ -32,11 +32,19 @@ def price_output(quote: Quote) -> dict[str, str]:
     else:
         sign = "3"
     return {
+        "stck_shrn_iscd": quote.code,
         "stck_prpr": str(quote.price),
         "prdy_vrss": str(change),
         "prdy_vrss_sign": sign,
         "prdy_ctrt": ratio(change, quote.base),
         "acml_vol": str(quote.volume),
+        # Sim-chosen: trading value as if every share traded at the current price; no share
+        # count, so no market cap; no warnings, no overheating, no previous volume.
+        "acml_tr_pbmn": str(quote.volume * quote.price),
+        "hts_avls": "0",
+        "mrkt_warn_cls_code": "00",
+        "short_over_yn": "N",
+        "prdy_vrss_vol_rate": "0.00",
         "stck_oprc": str(quote.open),
         "stck_hgpr": str(quote.high),
         "stck_lwpr": str(quote.low),
@@ -159,6 +167,7 @@ def execution_row(order: Order) -> dict[str, str]:
         "rjct_qty": "0",
         "ccld_cndt_name": "없음",
         "excg_id_dvsn_cd": "KRX",
+        "excg_dvsn_cd": "02",  # 증권거래소; sim-chosen, as the simulator knows no KOSPI/KOSDAQ
     }
 
 
