@@ -94,6 +94,19 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
     open_market: Any, file_keyring: dict[str, str]
 ) -> None:
     market = rehearse(open_market, file_keyring)
+    # What every process will load: real mode and rules, the 18/s default, keys from the keyring.
+    checked = subprocess.run(
+        [sys.executable, "-m", "shared.settings"],
+        env=market.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"KIS_ENV=real rules=real endpoint={market.sim.url}" in checked.stdout
+    assert "rate_limit=18/s" in checked.stdout
+    assert APP_KEY not in checked.stdout
     market.executor()
     scheduler = market.scheduler()
 
