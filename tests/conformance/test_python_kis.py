@@ -101,6 +101,13 @@ def venue(
     # python-kis has no base-URL option: both of its hosts are module constants.
     monkeypatch.setattr(pykis.kis, "REAL_DOMAIN", sim.url)
     monkeypatch.setattr(pykis.kis, "VIRTUAL_DOMAIN", sim.url)
+    kis = python_kis(rules)
+    assert kis.virtual == (rules == "paper")
+    yield Venue(rules, sim, kis, day)
+
+
+def python_kis(rules: str) -> PyKis:
+    """python-kis for KIS's paper host (모의투자: a real and a paper key) or its real host."""
     common: dict[str, Any] = {
         "id": "conformance",
         "account": ACCOUNT,
@@ -110,16 +117,13 @@ def venue(
         "keep_token": False,
     }
     if rules == "paper":
-        kis = PyKis(
+        return PyKis(
             **common,
             virtual_id="conformance",
             virtual_appkey=PAPER_KEY,
             virtual_secretkey=PAPER_SECRET,
         )
-    else:
-        kis = PyKis(**common)
-    assert kis.virtual == (rules == "paper")
-    yield Venue(rules, sim, kis, day)
+    return PyKis(**common)
 
 
 def test_token_quote_balance_and_buyable_cash(venue: Venue) -> None:
@@ -200,6 +204,16 @@ def test_orders_cancel_and_daily_executions(venue: Venue) -> None:
     stats = venue.stats()
     assert (stats["orders"], stats["cancels"]) == (4, 1)
     assert not set(stats["rejections"]) - {"EGW00201"}, stats["rejections"]
+
+
+def test_the_other_dialects_trading_tr_ids_are_refused(venue: Venue) -> None:
+    # python-kis set up for the other host sends the other prefix (T on paper, V on real).
+    other = python_kis("real" if venue.rules == "paper" else "paper")
+    with pytest.raises(KisHTTPError) as caught:
+        domestic_order(other, ACCOUNT, CODE, "buy", None, 1)
+    expected = "모의투자 TR 이 아닙니다." if venue.rules == "paper" else "실전투자 TR 이 아닙니다."
+    assert expected in str(caught.value)
+    assert venue.sim_orders() == []
 
 
 def test_holiday_check_through_the_generic_fetch(venue: Venue) -> None:
