@@ -6,14 +6,17 @@ the process with one line naming the variable: :class:`ConfigError`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -47,6 +50,68 @@ PLACEHOLDER_PATTERN = re.compile(
 
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
 SPECIAL_SESSION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})=(\d{2}:\d{2})-(\d{2}:\d{2})$")
+
+
+KIS_DOMAIN = "koreainvestment.com"
+"""KIS's own domain: every host under it runs on the real clock, whatever it resolves to."""
+
+REHEARSAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+"""Where a simulated clock may meet KIS_ENV=paper or real: loopback and private ranges only."""
+
+REHEARSAL_TARGETS = "127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, localhost"
+"""The same list, as the refusal message shows it."""
+
+Resolver = Callable[[str], list[str]]
+"""Host name -> every address it resolves to (raises OSError when it resolves to nothing)."""
+
+
+def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` resolves to, through the system's resolver."""
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+
+
+def rehearsal_refusal(base_url: str, resolve: Resolver = resolve_host) -> str | None:
+    """Why a simulated clock may not run against ``base_url`` in paper or real mode, or None.
+
+    Rehearsal (README.md, "Rehearsal") runs real mode's own paths on a simulated clock, so the
+    endpoint must be something that cannot be KIS: a loopback or private address literal,
+    ``localhost``, or a single-label name (a compose service such as ``kis-sim``) whose every
+    address is loopback or private. Names with a dot are refused without a lookup: a public DNS
+    name can point anywhere, and KIS's own hosts are such names.
+    """
+    host = (urlsplit(base_url).hostname or "").lower()
+    if not host:
+        return f"{base_url!r} names no host"
+    if host == KIS_DOMAIN or host.endswith("." + KIS_DOMAIN):
+        return f"{host} is KIS itself, which always runs on the real clock"
+    if host == "localhost":
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None if _rehearsal_address(host) else f"{host} is not a loopback or private address"
+    if "." in host:
+        return f"{host} is a DNS name (only localhost and single-label names like kis-sim are)"
+    try:
+        addresses = resolve(host)
+    except OSError:
+        return f"{host} does not resolve"
+    if not addresses:
+        return f"{host} resolves to nothing"
+    public = [a for a in addresses if not _rehearsal_address(a)]
+    if public:
+        return f"{host} resolves to {', '.join(public)}, not a private address"
+    return None
+
+
+def _rehearsal_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return any(ip in network for network in REHEARSAL_NETWORKS)
 
 
 ENV_FILE_VARIABLE = "KAT_ENV_FILE"
@@ -203,7 +268,7 @@ class Settings(BaseSettings):
                         " or the keyring)",
                     )
             if self.clock_start is not None:
-                raise _field_error("clock_start", "a simulated clock only works with KIS_ENV=sim")
+                self._check_rehearsal()
         if self.kis_env == "real" and self.real_trading_confirm != "yes":
             raise _field_error(
                 "real_trading_confirm", "must be 'yes' to trade real money with KIS_ENV=real"
@@ -216,6 +281,24 @@ class Settings(BaseSettings):
             if opens >= closes:
                 raise _field_error("krx_special_sessions", f"{day}: opens after it closes")
         return self
+
+    def _check_rehearsal(self) -> None:
+        """A simulated clock in paper or real mode only against a simulator (rehearsal)."""
+        if self.kis_base_url is None:
+            raise _field_error(
+                "clock_start",
+                f"a simulated clock with KIS_ENV={self.kis_env} needs KIS_BASE_URL on a loopback"
+                f" or private address (rehearsal: {REHEARSAL_TARGETS}); against KIS the clock"
+                " is always real",
+            )
+        refusal = rehearsal_refusal(self.kis_base_url)
+        if refusal is not None:
+            raise _field_error(
+                "clock_start",
+                f"a simulated clock with KIS_ENV={self.kis_env} needs KIS_BASE_URL on a loopback"
+                f" or private address ({REHEARSAL_TARGETS}, or a single-label name resolving to"
+                f" one): {refusal}",
+            )
 
     # Derived values --------------------------------------------------------------------------
     @property

@@ -113,10 +113,14 @@ def oauth_error(error: OAuthError) -> Reply:
 
 
 class Params:
-    """Request fields by their UPPER-CASE KIS names; missing or non-string fields are errors."""
+    """Request fields by their UPPER-CASE KIS names; missing or non-string fields are errors.
+
+    Names match whatever their case: KIS takes ``ctx_area_nk100`` for ``CTX_AREA_NK100`` (the
+    python-kis client pages every balance and execution list with lower-case names).
+    """
 
     def __init__(self, values: Mapping[str, object]) -> None:
-        self._values = values
+        self._values = {name.upper(): value for name, value in values.items()}
 
     def required(self, name: str) -> str:
         """A field that must be present (it may be blank); OPSQ2001 names it when missing."""

@@ -231,6 +231,7 @@ def execution_row(order: Order, wall_now: float) -> dict[str, str]:
         "rmn_qty": str(remaining),
         "ord_orgno": ORG_NO,
         "excg_id_dvsn_cd": "KRX",
+        "excg_dvsn_cd": "02",  # 증권거래소; sim-chosen, as the simulator knows no KOSPI/KOSDAQ
     }
 
 

@@ -120,7 +120,11 @@ def write_picks(folder: Path, picks: Mapping[str, tuple[str, int]]) -> Path:
 def open_market(
     start_sim: Callable[..., Sim], redis_url: str, redis_client: redis.Redis, tmp_path: Path
 ) -> Iterator[Callable[..., Market]]:
-    """Factory: ``open_market(start, speed, prices=..., picks=..., cash=..., holdings=...)``."""
+    """Factory: ``open_market(start, speed, prices=..., picks=..., cash=..., holdings=...)``.
+
+    ``sim_env`` adds to (or replaces) the simulator's variables; other keywords do the same for
+    the services' environment.
+    """
     markets: list[Market] = []
 
     def open_(
@@ -133,6 +137,7 @@ def open_market(
         picks: Mapping[str, tuple[str, int]] | None = None,
         cash: int = 10_000_000,
         holdings: Sequence[Mapping[str, object]] = (),
+        sim_env: Mapping[str, str] | None = None,
         **env: str,
     ) -> Market:
         folder = tmp_path / f"market-{len(markets)}"
@@ -143,7 +148,14 @@ def open_market(
             "CLOCK_SPEED": f"{speed:g}",
             "CLOCK_EPOCH": f"{epoch:.6f}",
         }
-        sim = start_sim(SIM_RATE_LIMIT="20", SIM_TOKEN_THROTTLE_SECONDS="0", **clock_env)
+        sim = start_sim(
+            **{
+                "SIM_RATE_LIMIT": "20",
+                "SIM_TOKEN_THROTTLE_SECONDS": "0",
+                **clock_env,
+                **(sim_env or {}),
+            }
+        )
         sim.admin(
             "POST",
             "accounts",

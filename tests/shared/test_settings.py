@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shared import credentials
+from shared import settings as settings_module
 from shared.logs import setup_logging
 from shared.settings import ConfigError, load_settings
 from tests.conftest import ROOT
@@ -215,3 +216,127 @@ def test_the_store_command_writes_the_keyring(tmp_path: Path) -> None:
     assert PAPER["KIS_APP_KEY"] not in stored.stdout + stored.stderr
     check = run_module("shared.settings", {**env, "KIS_ENV": "paper", "KIS_ACCOUNT": "73001234-01"})
     assert check.returncode == 0, check.stderr
+
+
+# Rehearsal: a simulated clock in paper or real mode, only against a simulator ------------------
+CLOCK = {"CLOCK_START": "2026-03-03T08:50:00+09:00", "CLOCK_SPEED": "60"}
+REAL = {**PAPER, "KIS_ENV": "real", "REAL_TRADING_CONFIRM": "yes"}
+
+
+@pytest.mark.parametrize("env", [PAPER, REAL], ids=["paper", "real"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8001",
+        "http://127.8.9.10:8001",
+        "http://localhost:8001",
+        "http://LOCALHOST:8001",
+        "http://[::1]:8001",
+        "http://10.1.2.3:8001",
+        "http://172.16.0.1:8001",
+        "http://172.31.255.254",
+        "https://192.168.1.20:9443",
+    ],
+)
+def test_a_simulated_clock_runs_against_a_private_endpoint(env: dict[str, str], url: str) -> None:
+    settings = load_settings({**env, **CLOCK, "KIS_BASE_URL": url})
+    assert settings.clock_start is not None
+    assert settings.clock_speed == 60
+    assert settings.base_url == url.rstrip("/")
+    assert settings.rules == env["KIS_ENV"]
+
+
+@pytest.mark.parametrize("env", [PAPER, REAL], ids=["paper", "real"])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (None, "against KIS the clock is always real"),
+        ("https://openapi.koreainvestment.com:9443", "is KIS itself"),
+        ("https://openapivts.koreainvestment.com:29443", "is KIS itself"),
+        ("https://OPENAPI.koreainvestment.com:9443", "is KIS itself"),
+        ("https://koreainvestment.com", "is KIS itself"),
+        ("http://8.8.8.8:8001", "8.8.8.8 is not a loopback or private address"),
+        ("http://172.32.0.1:8001", "172.32.0.1 is not a loopback or private address"),
+        ("http://169.254.1.1:8001", "169.254.1.1 is not a loopback or private address"),
+        ("http://[2001:db8::1]:8001", "is not a loopback or private address"),
+        ("http://sim.example.internal:8001", "is a DNS name"),
+        ("http://localhost.example.com:8001", "is a DNS name"),
+    ],
+)
+def test_a_simulated_clock_is_refused_against_kis_and_public_hosts(
+    env: dict[str, str], url: str | None, reason: str
+) -> None:
+    message = error_of({**env, **CLOCK, **({"KIS_BASE_URL": url} if url else {})})
+    kis_env = env["KIS_ENV"]
+    assert message.startswith(
+        f"CLOCK_START: a simulated clock with KIS_ENV={kis_env} needs KIS_BASE_URL on a loopback"
+        " or private address"
+    )
+    assert "127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, localhost" in message
+    assert reason in message
+
+
+def test_clock_speed_and_epoch_alone_still_need_a_start() -> None:
+    env = {**REAL, "KIS_BASE_URL": "http://127.0.0.1:8001"}
+    assert error_of({**env, "CLOCK_EPOCH": "1772409000"}).startswith("CLOCK_START: is required")
+
+
+@pytest.mark.parametrize(
+    ("addresses", "refusal"),
+    [
+        (["172.18.0.5"], None),
+        (["10.0.0.7", "127.0.0.1"], None),
+        (["fe80::1%eth0"], "resolves to fe80::1%eth0, not a private address"),
+        (["172.18.0.5", "203.0.113.9"], "resolves to 203.0.113.9, not a private address"),
+        ([], "resolves to nothing"),
+    ],
+)
+def test_a_single_label_name_counts_by_what_it_resolves_to(
+    addresses: list[str], refusal: str | None
+) -> None:
+    asked: list[str] = []
+
+    def resolver(host: str) -> list[str]:
+        asked.append(host)
+        return addresses
+
+    found = settings_module.rehearsal_refusal("http://kis-sim:8001", resolver)
+    assert asked == ["kis-sim"]
+    assert found == (None if refusal is None else f"kis-sim {refusal}")
+
+
+def test_a_single_label_name_that_does_not_resolve_is_refused() -> None:
+    def resolver(host: str) -> list[str]:
+        raise OSError(f"no such host {host}")
+
+    assert settings_module.rehearsal_refusal("http://kis-sim:8001", resolver) == (
+        "kis-sim does not resolve"
+    )
+
+
+def test_names_with_a_dot_and_kis_hosts_are_never_looked_up() -> None:
+    def resolver(host: str) -> list[str]:
+        raise AssertionError(f"looked up {host}")
+
+    for url in ("https://openapi.koreainvestment.com:9443", "http://kis-sim.lan:8001"):
+        assert settings_module.rehearsal_refusal(url, resolver) is not None
+
+
+def test_the_system_resolver_answers_for_localhost() -> None:
+    # The one name every machine resolves without a network: what a single-label check reads.
+    assert set(settings_module.resolve_host("localhost")) & {"127.0.0.1", "::1"}
+
+
+def test_rehearsal_reads_credentials_from_the_keyring(file_keyring: Path) -> None:
+    credentials.store_in_keyring("real", PAPER["KIS_APP_KEY"], PAPER["KIS_APP_SECRET"])
+    settings = load_settings(
+        {
+            "KIS_ENV": "real",
+            "KIS_ACCOUNT": "73001234-01",
+            "REAL_TRADING_CONFIRM": "yes",
+            "KIS_BASE_URL": "http://127.0.0.1:8001",
+            **CLOCK,
+        }
+    )
+    assert settings.app_key == PAPER["KIS_APP_KEY"]
+    assert (settings.rules, settings.rate_limit) == ("real", 18.0)
