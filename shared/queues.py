@@ -45,7 +45,10 @@ NOTIFY_TTL_SECONDS = 86_400
 
 
 SERIALIZER = JSONSerializer
-"""Jobs are stored as JSON, never pickles (DESIGN §5); every producer and worker uses it."""
+"""Jobs are stored as JSON, never pickles; every producer and worker uses it.
+
+See docs/ARCHITECTURE.md, 'Meeting in Redis'.
+"""
 
 ALL_QUEUES = (*ORDER_QUEUES, NOTIFY_QUEUE)
 """Every queue of the system, for inspection."""

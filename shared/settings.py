@@ -1,4 +1,6 @@
-"""The one typed settings object for the configuration contract (DESIGN §9).
+"""The one typed settings object for the configuration contract.
+
+See docs/ARCHITECTURE.md, 'Configuration'.
 
 Built by :func:`load_settings` (cached by callers, never at import). A missing or bad value stops
 the process with one line naming the variable: :class:`ConfigError`.
@@ -179,7 +181,7 @@ class Settings(BaseSettings):
         default_factory=dict
     )
 
-    # Trading rules (DESIGN §1) ---------------------------------------------------------------
+    # Trading rules (docs/ARCHITECTURE.md, 'Phases of the day') ------------------------------
     sell_scope: Literal["bot", "all"] = "bot"
     take_profit_pct: Decimal = Field(default=Decimal("5"), gt=0)
     stop_loss_pct: Decimal = Field(default=Decimal("-3"), lt=0)

@@ -130,7 +130,7 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
         ("000500", "buy", 190, 190),
     ]
     records = {r.id: r for r in market.records(DAY)}
-    assert {i: (r.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
+    assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
         "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10499)),

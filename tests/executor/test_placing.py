@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
 import requests
 
 from shared.control import HALTED, PAUSED, heartbeats
@@ -148,6 +149,24 @@ def test_a_500_that_executed_nothing_is_reconciled_absent_and_resent(world: Harn
     stats = world.stats()
     assert stats["orders"] == 1 and stats["faults_applied"] == {"http_500": 1}
     assert world.sim_orders(SAMSUNG) == 1
+    assert world.events(buy.id) == ["order_unknown", "order_accepted", "order_filled"]
+
+
+@pytest.mark.parametrize("fault", ["http_500_after", "http_500_after_empty"])
+def test_a_500_after_the_order_executed_is_reconciled_present_never_resent(
+    world: Harness, fault: str
+) -> None:
+    """A gateway 500 (EGW00002, or no body) may follow an executed order: never resend it."""
+    world.fault(fault)
+    buy = world.order(SAMSUNG, Side.BUY, 3)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED and record.attempts == 1
+    assert statuses(record.history) == ["pending", "submitting", "unknown", "filled"]
+    assert world.sim_orders(SAMSUNG) == 1, "the order exists once at KIS"
+    position = world.ledger.get(SAMSUNG)
+    assert position is not None and position.quantity == 3
     assert world.events(buy.id) == ["order_unknown", "order_accepted", "order_filled"]
 
 
