@@ -76,7 +76,9 @@ class OrderIntent:
     reason: Reason
     quantity: int
     price_seen: int
-    """The price the decision was made on, in won (not the order's price: orders are market)."""
+    """The price the decision was made on, in won."""
+    limit_price: int | None = None
+    """The order's limit in won (docs/ARCHITECTURE.md, 'Market orders and cash'); None: market."""
 
     @property
     def id(self) -> str:
@@ -98,6 +100,7 @@ class OrderIntent:
             reason=Reason(data["reason"]),
             quantity=int(data["quantity"]),
             price_seen=int(data["price_seen"]),
+            limit_price=None if data.get("limit_price") is None else int(data["limit_price"]),
         )
 
 
@@ -116,6 +119,8 @@ class OrderRecord:
     broker_accepted_kst: datetime | None = None
     submitted_epoch: float = 0.0
     """Real time the last POST began."""
+    sent_quantity: int = 0
+    """Shares the last POST asked for, when fewer than the intent's (cash checked at KIS)."""
     filled_quantity: int = 0
     average_fill_price: Decimal = Decimal(0)
     applied_quantity: int = 0
@@ -139,6 +144,11 @@ class OrderRecord:
     @property
     def id(self) -> str:
         return self.intent.id
+
+    @property
+    def order_quantity(self) -> int:
+        """Shares of the order at KIS: what the POST asked for."""
+        return self.sent_quantity or self.intent.quantity
 
     @property
     def unapplied_quantity(self) -> int:

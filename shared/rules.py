@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from shared.kis.models import Side
+from shared.krx_ticks import last_tick_below
 from shared.market_calendar import KrxCalendar, Session
 from shared.orders import OrderIntent, Reason
 from shared.picks import Pick
@@ -107,6 +108,16 @@ def buy_quantity(price: int, target: int, buy_amount: int, band_ratio: Decimal) 
     return buy_amount // price
 
 
+def buy_limit_price(target: int, band_ratio: Decimal) -> int:
+    """The band's last tick: the highest KRX price strictly below ``target * band_ratio``.
+
+    Entry buys are limit orders at this price (docs/ARCHITECTURE.md, 'Market orders and cash'):
+    marketable while the price is in the band, they cannot fill above it, and KIS checks the
+    cash against this price instead of the day's upper limit.
+    """
+    return last_tick_below(Decimal(target) * band_ratio)
+
+
 def entry_buys(
     session: date,
     picks: Iterable[Pick],
@@ -122,8 +133,11 @@ def entry_buys(
             continue
         quantity = buy_quantity(price, pick.target, buy_amount, band_ratio)
         if quantity > 0:
+            limit = buy_limit_price(pick.target, band_ratio)
             intents.append(
-                OrderIntent(session, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price)
+                OrderIntent(
+                    session, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price, limit
+                )
             )
     return intents
 

@@ -193,6 +193,7 @@ class Settings(BaseSettings):
     # Engine ----------------------------------------------------------------------------------
     order_stale_seconds: float = Field(default=30.0, gt=0, le=3600)
     order_absence_grace_seconds: float = Field(default=5.0, ge=0, le=600)
+    buy_limit_wait_seconds: float = Field(default=2.0, ge=0, le=600)
     scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None

@@ -40,6 +40,8 @@ class Context:
     """An order ``submitting`` (or ``pending``) untouched this long, in real seconds, is stale."""
     absence_grace_seconds: float
     """Real seconds between a lost answer and the executions read that may prove absence."""
+    buy_limit_wait_seconds: float
+    """Real seconds a limit buy may take to fill before its remainder is cancelled."""
 
 
 def build_context(settings: Settings) -> Context:
@@ -70,6 +72,7 @@ def build_context(settings: Settings) -> Context:
         controls=Controls(connection, keys),
         stale_seconds=stale,
         absence_grace_seconds=settings.order_absence_grace_seconds,
+        buy_limit_wait_seconds=settings.buy_limit_wait_seconds,
     )
 
 

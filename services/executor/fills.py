@@ -9,6 +9,7 @@ this module, so each step has one home:
 - :meth:`Fills.settle` / :meth:`Fills.settle_one`: an order whose POST answer was lost is found at
   KIS (adopted with its fills) or proven absent (back to ``pending``, or cancelled too late);
 - :meth:`Fills.cancel`: an order that must not be sent is cancelled, and the user told;
+  :meth:`Fills.cancel_remainder`: the unfilled rest of a limit buy is cancelled at KIS;
 - :meth:`Fills.adopt_orphan`: an order KIS has and we have no record of (our state was lost) is
   recorded with its fills, under the intent id that keeps the scheduler from placing it again.
 
@@ -29,12 +30,21 @@ from services.executor.matching import (
     could_answer,
     match_unsettled,
     progress,
+    row_for,
 )
 from shared.events import notify, order_accepted, order_cancelled, order_filled
-from shared.kis.errors import KisError
-from shared.kis.models import Execution, Side
+from shared.kis.errors import KisError, KisRejected
+from shared.kis.models import Execution, OrderAck, Side
 from shared.order_book import BrokerOrderTaken
-from shared.orders import UNSETTLED, OrderIntent, OrderRecord, OrderStatus, Reason, order_id
+from shared.orders import (
+    AT_BROKER,
+    UNSETTLED,
+    OrderIntent,
+    OrderRecord,
+    OrderStatus,
+    Reason,
+    order_id,
+)
 from shared.positions import FillApplied
 
 log = logging.getLogger(__name__)
@@ -106,6 +116,36 @@ class Fills:
             log.warning("order %s cancelled: %s", record.id, message)
             notify(self.ctx.redis, order_cancelled(cancelled, "", message))
         return cancelled
+
+    def cancel_remainder(self, record: OrderRecord, why: str) -> OrderRecord:
+        """Cancel what KIS has not filled of a working order, then close its record.
+
+        A remainder already filled (KIS refuses the cancel) is left to the fills; an unknown
+        cancel outcome leaves the order working, which a limit order makes harmless: it cannot
+        fill above its price. Either way reconciliation reads the fills that follow.
+        """
+        ack = OrderAck(record.broker_order_no, record.broker_branch_no, "")
+        try:
+            self.ctx.client.cancel(ack)
+        except KisRejected as e:
+            log.info("order %s: nothing left to cancel (%s)", record.id, e.msg_cd or e)
+            return self.book.get(record.id) or record
+        except KisError as e:
+            log.warning("order %s: cancelling its remainder failed: %s", record.id, e)
+            return self.book.get(record.id) or record
+        intent = record.intent
+        rows = self.ctx.client.daily_executions(
+            intent.session, code=intent.code, side=intent.side, order_no=record.broker_order_no
+        )
+        row = row_for(record.broker_order_no, rows)
+        if row is not None:
+            record = self.record_progress(record, row)
+        left = record.order_quantity - record.filled_quantity
+        message = (
+            f"{record.filled_quantity} of {record.order_quantity} bought; the remaining {left} "
+            f"cancelled: {why}"
+        )
+        return self.cancel(record, message, AT_BROKER) or self.book.get(record.id) or record
 
     # Orders KIS has and we do not -------------------------------------------------------------
     def adopt_orphan(self, row: Execution) -> OrderRecord | None:

@@ -36,7 +36,8 @@ def could_answer(record: OrderRecord, row: Execution) -> bool:
     if not is_new_order(row):
         return False
     intent = record.intent
-    if (row.code, row.side, row.order_quantity) != (intent.code, intent.side, intent.quantity):
+    asked = (intent.code, intent.side, record.order_quantity)
+    if (row.code, row.side, row.order_quantity) != asked:
         return False
     placed = row.placed_kst
     if placed is None:
@@ -115,7 +116,7 @@ def progress(record: OrderRecord, row: Execution) -> Progress | None:
     read mid-update) changes nothing rather than taking shares back out of the ledger.
     """
     filled = row.filled_quantity
-    if filled >= record.intent.quantity:
+    if filled >= record.order_quantity:
         status = OrderStatus.FILLED
     elif filled > 0:
         status = OrderStatus.PARTIALLY_FILLED

@@ -27,9 +27,9 @@ from shared.kis.errors import (
     KisRejected,
     KisTemporaryError,
 )
-from shared.kis.models import OrderAck, OrderRequest, broker_time_kst
+from shared.kis.models import OrderAck, OrderRequest, Side, broker_time_kst
 from shared.order_book import BrokerOrderTaken
-from shared.orders import OrderRecord, OrderStatus
+from shared.orders import AT_BROKER, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +96,21 @@ class Placer:
 
     def _send(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
         """One POST; the record afterwards and whether trying again may help."""
+        try:
+            quantity = self._affordable(record)
+        except KisError as e:
+            log.warning("order %s not sent, buyable quantity unreadable: %s", record.id, e)
+            return self.book.get(record.id) or record, True
+        if quantity <= 0:
+            message = f"KIS allows no share at {record.intent.limit_price} won with the cash left"
+            return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
         taken = self.book.transition(
             record.id,
             OrderStatus.PENDING,
             OrderStatus.SUBMITTING,
             submitted_epoch=time.time(),
             attempts=record.attempts + 1,
+            sent_quantity=quantity if quantity < record.intent.quantity else 0,
             error_code="",
             error_message="",
         )
@@ -109,7 +118,7 @@ class Placer:
             current = self.book.get(record.id) or record
             log.info("order %s was taken by another job (%s)", record.id, current.status.value)
             return current, False
-        request = market_order(taken)
+        request = order_request(taken)
         log.info("sending %s (%s, try %d)", request.describe(), taken.id, taken.attempts)
         try:
             ack = self.ctx.client.place(request)
@@ -131,6 +140,28 @@ class Placer:
             self._mark_unknown(taken, "", f"unexpected error while sending: {e!r}")
             raise
         return self._accepted(taken, ack), False
+
+    def _affordable(self, record: OrderRecord) -> int:
+        """Shares to send: a limit buy never asks for more than KIS's cash allows at its limit.
+
+        KIS checks a buy's cash against its price (a market buy's against the day's upper limit),
+        so the quantity comes from ``inquire-psbl-order`` at the limit right before the POST:
+        the plan's quantity when the cash is there, as many as it allows when it is not.
+        """
+        intent = record.intent
+        if intent.side is not Side.BUY or intent.limit_price is None:
+            return intent.quantity
+        buyable = self.ctx.client.buyable_cash(intent.code, intent.limit_price)
+        if buyable.buy_quantity < intent.quantity:
+            log.warning(
+                "order %s: KIS allows %d of %d shares at %d (orderable cash %d)",
+                record.id,
+                buyable.buy_quantity,
+                intent.quantity,
+                intent.limit_price,
+                buyable.orderable_cash,
+            )
+        return min(intent.quantity, buyable.buy_quantity)
 
     def _rejected(self, taken: OrderRecord, error: KisRejected) -> OrderRecord:
         message = error.msg1 or str(error)
@@ -205,10 +236,20 @@ class Placer:
         return self._follow(accepted)
 
     def _follow(self, record: OrderRecord) -> OrderRecord:
-        """Read the order's fills a few times; reconciliation takes over if it has none yet."""
-        for poll in range(FILL_POLLS):
+        """Read the order's fills a few times; a limit buy's unfilled rest is then cancelled.
+
+        A market order usually fills at once; what it has not shown yet, reconciliation reads.
+        A limit buy waits at most BUY_LIMIT_WAIT_SECONDS: past that, the price has left the band
+        and the rest is cancelled (docs/ARCHITECTURE.md, 'Market orders and cash').
+        """
+        limit_buy = record.intent.side is Side.BUY and record.intent.limit_price is not None
+        wait = self.ctx.buy_limit_wait_seconds if limit_buy else 0.0
+        deadline = time.monotonic() + wait
+        poll = 0
+        while True:
             if poll:
                 self._sleep(FILL_POLL_SECONDS)
+            poll += 1
             try:
                 rows = self.ctx.client.daily_executions(
                     record.intent.session,
@@ -218,12 +259,17 @@ class Placer:
                 )
             except KisError as e:
                 log.warning("fills of order %s unreadable now: %s", record.id, e)
-                break
+                return record
             row = row_for(record.broker_order_no, rows)
             if row is not None:
                 record = self.fills.record_progress(record, row)
-                if record.status is OrderStatus.FILLED:
-                    break
+            if record.status not in AT_BROKER:
+                return record
+            if poll >= FILL_POLLS and time.monotonic() >= deadline:
+                break
+        if limit_buy:
+            why = f"the price stayed above {record.intent.limit_price} won for {wait:g}s"
+            record = self.fills.cancel_remainder(record, why)
         return record
 
     def _status_after(self, record: OrderRecord, changed: OrderRecord | None) -> OrderStatus:
@@ -233,6 +279,7 @@ class Placer:
         return current.status if current else record.status
 
 
-def market_order(record: OrderRecord) -> OrderRequest:
-    """The KIS market order that carries out ``record``'s intent."""
-    return OrderRequest(record.intent.code, record.intent.side, record.intent.quantity)
+def order_request(record: OrderRecord) -> OrderRequest:
+    """The KIS order that carries out ``record``: its quantity, at its limit (None: market)."""
+    intent = record.intent
+    return OrderRequest(intent.code, intent.side, record.order_quantity, intent.limit_price)

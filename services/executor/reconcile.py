@@ -22,7 +22,7 @@ from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
 from shared.control import stop_entries
 from shared.events import EntriesStopped, notify
-from shared.kis.models import Execution
+from shared.kis.models import Execution, Side
 from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 from shared.queues import enqueue_order, fetch_job
 
@@ -83,7 +83,10 @@ class Reconciler:
                     session,
                 )
                 continue
-            self.fills.record_progress(record, row)
+            record = self.fills.record_progress(record, row)
+            if self._limit_buy_left_working(record, now_epoch):
+                # Its job died before cancelling the rest (placing does it after a short wait).
+                self.fills.cancel_remainder(record, "its job ended before the rest filled")
         self._adopt_orphans(session, rows, summary)
         for record in records:
             quiet = now_epoch - record.touched_epoch
@@ -119,6 +122,15 @@ class Reconciler:
                 )
                 wait = max(wait, record.touched_epoch + limit - now_epoch)
         return min(max(wait, 0.0), max(self._stale, self.ctx.absence_grace_seconds))
+
+    def _limit_buy_left_working(self, record: OrderRecord, now_epoch: float) -> bool:
+        intent = record.intent
+        return (
+            record.status in AT_BROKER
+            and intent.side is Side.BUY
+            and intent.limit_price is not None
+            and now_epoch - record.touched_epoch >= self._stale
+        )
 
     # Orders only KIS knows --------------------------------------------------------------------
     def _adopt_orphans(self, session: date, rows: Sequence[Execution], summary: Summary) -> None:

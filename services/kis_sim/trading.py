@@ -26,7 +26,6 @@ from services.kis_sim.paging import continuation_cursor, paginate
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import KisError, Params, invalid
 from services.kis_sim.rules import check_market_open
-from services.kis_sim.ticks import is_on_tick
 from services.kis_sim.views import (
     DayMoney,
     DayTrades,
@@ -35,6 +34,7 @@ from services.kis_sim.views import (
     executions_summary,
     holding_row,
 )
+from shared.krx_ticks import is_on_tick
 
 ODNO_PATTERN = re.compile(r"^\d{10}$")
 BALANCE_FIELDS = (

@@ -113,8 +113,9 @@ class Harness:
         reason: Reason = Reason.ENTRY,
         *,
         enqueue: bool = True,
+        limit: int | None = None,
     ) -> OrderRecord:
-        intent = OrderIntent(SESSION, code, f"name-{code}", side, reason, quantity, 70_000)
+        intent = OrderIntent(SESSION, code, f"name-{code}", side, reason, quantity, 70_000, limit)
         record = self.book.create(intent)
         assert record is not None
         if enqueue:

@@ -355,3 +355,31 @@ def test_the_heartbeat_is_there_while_it_runs(world: Harness) -> None:
     assert executor.process.wait(15) == 0
     assert heartbeats(world.redis, world.keys) == []
     assert requests.get(f"{world.sim.url}/sim/health", timeout=5).ok
+
+
+def test_a_buy_whose_price_left_the_band_is_not_filled_above_it(world: Harness) -> None:
+    """Decided at 70,000 (band top 73,500), sent when the price is 74,000: the limit order at
+    the band's last tick (73,400) rests, and its unfilled rest is cancelled and reported."""
+    world.price(SAMSUNG, 74_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=73_400)
+    world.burst(BUY_LIMIT_WAIT_SECONDS="0.5")
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.CANCELLED and record.filled_quantity == 0
+    assert "0 of 10 bought; the remaining 10 cancelled" in record.error_message
+    assert world.ledger.get(SAMSUNG) is None
+    [at_kis] = [
+        r for r in world.client().daily_executions(SESSION, code=SAMSUNG) if not r.cancelled
+    ]
+    assert (at_kis.order_price, at_kis.filled_quantity) == (73_400, 0)
+    assert world.events(buy.id) == ["order_accepted", "order_cancelled"]
+
+
+def test_a_buy_in_its_band_fills_at_the_market_under_its_limit(world: Harness) -> None:
+    world.price(SAMSUNG, 70_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=73_400)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED and record.average_fill_price == 70_000
+    assert world.events(buy.id) == ["order_accepted", "order_filled"]

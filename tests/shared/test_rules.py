@@ -17,6 +17,7 @@ from shared.rules import (
     Phase,
     PricedPosition,
     Thresholds,
+    buy_limit_price,
     buy_quantity,
     exit_reason,
     expiry_sells,
@@ -198,3 +199,18 @@ def test_the_rules_import_no_redis() -> None:
     """The rules are pure: importing them must not pull in a Redis client (or any I/O)."""
     code = "import sys, shared.rules; sys.exit('redis' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "limit"),
+    [
+        (10_000, 10_490),  # 10,500 is the band's top, excluded; ticks of 10 won
+        (70_000, 73_400),  # 73,500 excluded; ticks of 100 won
+        (200_000, 209_500),  # 210,000 excluded; ticks of 500 won
+        (47_700, 50_000),  # the top (50,085) is past a tick boundary: 50,000 is the last tick
+        (1_900, 1_994),  # 1,995 excluded; ticks of 1 won
+    ],
+)
+def test_the_buy_limit_is_the_bands_last_tick(target: int, limit: int) -> None:
+    assert buy_limit_price(target, TH.buy_band_ratio) == limit
+    assert in_buy_band(limit, target, TH.buy_band_ratio)

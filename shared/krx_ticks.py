@@ -1,6 +1,13 @@
-"""KRX tick sizes (호가가격단위, unified 2023-01-25) and the ±30 % daily price limits."""
+"""KRX tick sizes (호가가격단위, unified 2023-01-25) and the ±30 % daily price limits.
+
+Shared by the engine (limit prices of buys) and the simulator (valid prices, price limits). See
+docs/ARCHITECTURE.md, 'Market orders and cash'.
+"""
 
 from __future__ import annotations
+
+import math
+from decimal import Decimal
 
 TICK_TABLE: tuple[tuple[int, int], ...] = (
     (2_000, 1),
@@ -47,3 +54,15 @@ def lower_limit(base: int) -> int:
     raw = -(-base * (100 - LIMIT_PERCENT) // 100)
     tick = tick_size(raw)
     return max(tick, -(-raw // tick) * tick)
+
+
+def last_tick_below(bound: Decimal) -> int:
+    """The highest valid order price strictly below ``bound`` won (0 when there is none).
+
+    Rounding down inside its own tick bracket is enough: each bracket starts on a multiple of
+    its tick, so no valid price lies between the result and ``bound``.
+    """
+    below = math.ceil(bound) - 1
+    if below <= 0:
+        return 0
+    return below - below % tick_size(below)
