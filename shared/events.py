@@ -193,7 +193,7 @@ class Trade:
 
 
 @dataclass(frozen=True)
-class Holding:
+class HeldPosition:
     """A position still held after the close."""
 
     code: str
@@ -207,6 +207,11 @@ class Holding:
 class DailySummary:
     """The post-market summary: sells, holdings, order counts by status, balances.
 
+    ``realized_profit`` is gross; ``realized_profit_net`` is after KIS's fees on both sides and
+    the sell tax (``shared.costs``). ``orderable_cash`` is what KIS lets the account buy with
+    now; ``cash_d2`` the cash once every trade has settled (D+2, ``prvs_rcdl_excc_amt``) — not
+    the settled deposit ``dnca_tot_amt``, which does not move on the day of a trade.
+
     ``reconciliation`` is how the post-market reconciliation ended (``finished``, or e.g.
     ``timeout``: KIS may then know fills the ledger does not have yet).
     """
@@ -215,9 +220,11 @@ class DailySummary:
     session: date
     realized: tuple[Trade, ...]
     realized_profit: int
-    positions: tuple[Holding, ...]
+    realized_profit_net: int
+    positions: tuple[HeldPosition, ...]
     orders: dict[OrderStatus, int]
-    cash: int
+    orderable_cash: int
+    cash_d2: int
     total_value: int
     reconciliation: str
 

@@ -104,6 +104,10 @@ class Keys:
         """Marker that ``what`` (a notice, the post-market run) happened for a session."""
         return f"{self.prefix}once:{what}:{session.isoformat()}"
 
+    def orderable_cash(self) -> str:
+        """KIS's latest orderable-cash answer (JSON: won, at)."""
+        return f"{self.prefix}account:orderable-cash"
+
     def account_snapshot(self) -> str:
         """JSON of the last balance the scheduler read: cash, total value, holdings, P&L."""
         return f"{self.prefix}account:snapshot"

@@ -194,6 +194,10 @@ class Settings(BaseSettings):
     order_stale_seconds: float = Field(default=30.0, gt=0, le=3600)
     order_absence_grace_seconds: float = Field(default=5.0, ge=0, le=600)
     buy_limit_wait_seconds: float = Field(default=2.0, ge=0, le=600)
+    fee_pct: Decimal = Field(default=Decimal("0.0140527"), ge=0, le=5)
+    """KIS's fee, % of each fill (default and source: shared/costs.py)."""
+    sell_tax_pct: Decimal = Field(default=Decimal("0.20"), ge=0, le=5)
+    """Transaction tax on sells, % (default and source: shared/costs.py)."""
     scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None

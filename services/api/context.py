@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from redis import Redis
 
 from shared.clock import Clock, build_clock
+from shared.costs import TradeCosts
 from shared.market_calendar import KrxCalendar
 from shared.redis_keys import Keys
 from shared.rules import Thresholds
@@ -31,6 +32,11 @@ class ApiContext:
     thresholds: Thresholds
     _clock: Clock | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def costs(self) -> TradeCosts:
+        """KIS's fee and sell tax as configured, for realised P&L net of them."""
+        return TradeCosts(self.settings.fee_pct, self.settings.sell_tax_pct)
 
     @classmethod
     def build(cls, settings: Settings, client: Redis | None = None) -> ApiContext:

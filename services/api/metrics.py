@@ -118,9 +118,9 @@ class RedisCollector(Collector):
                 value=snapshot["total_value"],
             )
             yield GaugeMetricFamily(
-                "kat_account_cash_won",
-                "Cash at the scheduler's last balance reading.",
-                value=snapshot["cash"],
+                "kat_account_cash_d2_won",
+                "Cash once every trade has settled (D+2) at the scheduler's last balance reading.",
+                value=snapshot["cash_d2"],
             )
 
 

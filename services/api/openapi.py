@@ -101,14 +101,27 @@ SCHEMAS: dict[str, Schema] = {
             "phase": {"type": "string", "enum": [p.value for p in Phase]},
             "controls": _ref("Controls"),
             "services": {"type": "array", "items": _ref("Service")},
-            "cash": _nullable(INTEGER),
+            "orderable_cash": _nullable(
+                {**INTEGER, "description": "KIS's ord_psbl_cash at orderable_cash_at (won)."}
+            ),
+            "orderable_cash_at": _nullable(STRING),
+            "cash_d2": _nullable(
+                {
+                    **INTEGER,
+                    "description": "Cash once every trade has settled (D+2, prvs_rcdl_excc_amt).",
+                }
+            ),
             "total_value": _nullable(INTEGER),
             "balance_at": _nullable(STRING),
             "pnl": _object(
                 {
                     "account_profit": _nullable(INTEGER),
                     "unrealized": _nullable(INTEGER),
-                    "realized_today": INTEGER,
+                    "realized_today": {**INTEGER, "description": "Gross of fees and tax."},
+                    "realized_today_net": {
+                        **INTEGER,
+                        "description": "After KIS's fees on both sides and the sell tax.",
+                    },
                     "day_change": _nullable(INTEGER),
                 }
             ),

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
 from services.api.context import ApiContext
+from shared.account_cash import orderable_cash
 from shared.clock import KST
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import Session
@@ -108,7 +109,8 @@ def account_snapshot(api: ApiContext) -> dict[str, Any] | None:
         snapshot = {
             "at": str(data["at"]),
             "session": str(data["session"]),
-            "cash": int(data["cash"]),
+            "deposit": int(data["deposit"]),
+            "cash_d2": int(data["cash_d2"]),
             "total_value": int(data["total_value"]),
             "securities_value": int(data["securities_value"]),
             "profit_total": int(data["profit_total"]),
@@ -194,6 +196,7 @@ def positions(api: ApiContext, now: Today) -> dict[str, Any]:
         "unrealized_profit": sum(priced) if priced else None,
         "realized_today": realized,
         "realized_profit_today": sum(r["profit"] for r in realized),
+        "realized_profit_today_net": sum(api.costs.net_profit(r) for r in ledger.realized(now.day)),
     }
 
 
@@ -224,6 +227,7 @@ def status(api: ApiContext) -> dict[str, Any]:
     day_orders = orders(api, now.day)
     held = positions(api, now)
     equity = equity_series(api, now.day)
+    orderable = orderable_cash(api.redis, api.keys)
     return {
         "mode": api.settings.kis_env,
         "account": api.settings.masked_account,
@@ -235,13 +239,18 @@ def status(api: ApiContext) -> dict[str, Any]:
         "phase": now.phase.value,
         "controls": controls(api),
         "services": services(api),
-        "cash": snapshot["cash"] if snapshot else None,
+        # Labelled apart (docs/ARCHITECTURE.md, 'Settlement (D+2)'): what KIS lets the account
+        # buy with now, and the cash once today's trades settle; never the settled deposit.
+        "orderable_cash": orderable.won if orderable else None,
+        "orderable_cash_at": orderable.at.isoformat(timespec="seconds") if orderable else None,
+        "cash_d2": snapshot["cash_d2"] if snapshot else None,
         "total_value": snapshot["total_value"] if snapshot else None,
         "balance_at": snapshot["at"] if snapshot else None,
         "pnl": {
             "account_profit": snapshot["profit_total"] if snapshot else None,
             "unrealized": held["unrealized_profit"],
             "realized_today": held["realized_profit_today"],
+            "realized_today_net": held["realized_profit_today_net"],
             "day_change": equity[-1].value - equity[0].value if equity else None,
         },
         "orders_today": order_counts(day_orders),

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from services.executor.context import Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, row_for
+from shared.account_cash import remember_orderable_cash
 from shared.events import notify, order_accepted, order_error, order_rejected, order_unknown
 from shared.kis.errors import (
     KisAuthError,
@@ -152,6 +153,9 @@ class Placer:
         if intent.side is not Side.BUY or intent.limit_price is None:
             return intent.quantity
         buyable = self.ctx.client.buyable_cash(intent.code, intent.limit_price)
+        remember_orderable_cash(
+            self.ctx.redis, self.ctx.keys, buyable.orderable_cash, self.ctx.clock.now()
+        )
         if buyable.buy_quantity < intent.quantity:
             log.warning(
                 "order %s: KIS allows %d of %d shares at %d (orderable cash %d)",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
+from shared import costs
 from shared.settings import ConfigError
 
 RuleSet = Literal["paper", "real"]
@@ -35,14 +36,10 @@ DEFAULT_REDIS_PREFIX = "kis_sim:"
 MAX_LAG_SECONDS = 3_600.0
 """Longest execution lag accepted."""
 
-KIS_FEE_PCT = Decimal("0.0140527")
-"""BanKIS (non-face-to-face) KOSPI/KOSDAQ fee, % of the amount, both sides, exchange and
-depository charges included. Source: 한국투자증권 수수료 안내 as summarised in
-bullroit.net "한국투자증권 수수료 총정리" (2025): "코스피, 코스닥, 코넥스 ... 0.0140527%"."""
-KIS_SELL_TAX_PCT = Decimal("0.20")
-"""Securities transaction tax on sells from 2026-01-01, % of the amount: KOSPI 0.05 % +
-0.15 % special rural tax, KOSDAQ 0.20 % (증권거래세법 시행령, 2025 tax revision; summarised in
-alphaonair.com/securities-transaction-tax-rate-2026 and funbox.co.kr, 2026-01)."""
+KIS_FEE_PCT = costs.KIS_FEE_PCT
+"""The broker's fee of the ``kis`` profile (its source: :mod:`shared.costs`)."""
+KIS_SELL_TAX_PCT = costs.SELL_TAX_PCT
+"""The sell tax of the ``kis`` profile (its source: :mod:`shared.costs`)."""
 KIS_SETTLEMENT_DAYS = 2
 """KRX settles on D+2 (official inquire_balance.py docstring: sold rows stay until D+2)."""
 

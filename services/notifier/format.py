@@ -283,7 +283,9 @@ def _daily_summary(e: DailySummary, t: Texts) -> Card:
     counts = " · ".join(f"{t.word('status', s)} {t('count', n)}" for s, n in e.orders.items())
     card.fields = [
         (t("f.profit"), shown_profit),
-        (t("f.balance"), t.won(e.cash)),
+        (t("f.profit_net"), t.won(e.realized_profit_net, signed=True)),
+        (t("f.orderable_cash"), t.won(e.orderable_cash)),
+        (t("f.cash_d2"), t.won(e.cash_d2)),
         (t("f.total_value"), t.won(e.total_value)),
         (t("f.orders"), counts or t("none")),
     ]

@@ -21,13 +21,15 @@ EQUITY_TTL_SECONDS = 8 * 86_400
 
 
 def snapshot_json(now: datetime, session: date, balance: Balance) -> str:
-    """The ``account_snapshot`` value: cash, totals and every holding (no account number)."""
+    """The ``account_snapshot`` value: cash figures, totals, every holding (no account number)."""
     summary = balance.summary
     return json.dumps(
         {
             "at": now.isoformat(timespec="seconds"),
             "session": session.isoformat(),
-            "cash": summary.deposit,
+            # dnca_tot_amt is the settled deposit: it does not move on the day of a trade.
+            "deposit": summary.deposit,
+            "cash_d2": summary.settlement_cash,
             "total_value": summary.total_value,
             "securities_value": summary.securities_value,
             "profit_total": summary.profit_total,

@@ -13,9 +13,12 @@ import redis
 from rq.job import JobStatus
 
 from services.scheduler.metering import KisReader
+from services.scheduler.plan import CASH_PROBE_CODE
+from shared.costs import TradeCosts
+from shared.events import DailySummary, HeldPosition, Trade
 from shared.kis.models import Balance
 from shared.order_book import OrderBook
-from shared.orders import OrderRecord, OrderStatus
+from shared.orders import OrderRecord, OrderStatus, Reason
 from shared.positions import Position, PositionLedger, Realized
 from shared.queues import enqueue_reconcile, fetch_job
 
@@ -84,34 +87,44 @@ def daily_summary(
     realized: Iterable[Realized],
     positions: Iterable[Position],
     orders: Iterable[OrderRecord],
-    cash: int,
-    total_value: int,
+    *,
+    orderable_cash: int,
+    balance: Balance,
+    costs: TradeCosts,
     reconciliation: str = "finished",
-) -> dict[str, object]:
-    """The ``daily_summary`` notification's fields (JSON-safe; no account data)."""
+) -> DailySummary:
+    """The ``daily_summary`` event (no account data): trades, P&L gross and net, cash."""
     realized = list(realized)
     # The order id is internal bookkeeping: the message names the stock and the reason.
-    trades = [{k: v for k, v in r.to_dict().items() if k != "order_id"} for r in realized]
-    return {
-        "session": session.isoformat(),
-        "realized": trades,
-        "realized_profit": sum(r.profit for r in realized),
-        "positions": [
-            {
-                "code": p.code,
-                "name": p.name,
-                "quantity": p.quantity,
-                "average_price": str(p.average_price),
-                "buy_session": p.buy_session.isoformat(),
-            }
-            for p in positions
-        ],
-        "orders": dict(sorted(Counter(o.status.value for o in orders).items())),
-        "cash": cash,
-        "total_value": total_value,
+    trades = tuple(
+        Trade(
+            code=r.code,
+            name=r.name,
+            quantity=r.quantity,
+            buy_price=r.buy_price,
+            sell_price=r.sell_price,
+            profit=r.profit,
+            profit_rate=r.profit_rate,
+            reason=Reason(r.reason),
+        )
+        for r in realized
+    )
+    held = tuple(
+        HeldPosition(p.code, p.name, p.quantity, p.average_price, p.buy_session) for p in positions
+    )
+    return DailySummary(
+        session=session,
+        realized=trades,
+        realized_profit=sum(r.profit for r in realized),
+        realized_profit_net=sum(costs.net_profit(r) for r in realized),
+        positions=held,
+        orders=dict(sorted(Counter(o.status for o in orders).items())),
+        orderable_cash=orderable_cash,
+        cash_d2=balance.summary.settlement_cash,
+        total_value=balance.summary.total_value,
         # Anything but "finished" means KIS may know fills the ledger does not have yet.
-        "reconciliation": reconciliation,
-    }
+        reconciliation=reconciliation,
+    )
 
 
 class DayCloser:
@@ -127,7 +140,9 @@ class DayCloser:
         pause: Pause,
         *,
         on_balance: Callable[[date, Balance], None] | None = None,
+        on_orderable_cash: Callable[[int], None] | None = None,
         reconcile_wait_seconds: float = RECONCILE_WAIT_SECONDS,
+        costs: TradeCosts | None = None,
     ) -> None:
         self._redis = client
         self._book = book
@@ -137,8 +152,10 @@ class DayCloser:
         self._pause = pause
         self._wait_seconds = reconcile_wait_seconds
         self._on_balance = on_balance
+        self._on_orderable_cash = on_orderable_cash
+        self._costs = costs or TradeCosts()
 
-    def close(self, session: date) -> dict[str, object]:
+    def close(self, session: date) -> DailySummary:
         """Reconcile, cancel what was never sent, apply fills, export; the summary's fields."""
         job_id = enqueue_reconcile(self._redis, session.isoformat(), why="post-market")
         outcome = wait_for_job(self._redis, job_id, self._pause, self._wait_seconds)
@@ -156,6 +173,9 @@ class DayCloser:
         as_json, as_pickle = self._ledger.export(self._folder, session)
         log.info("ledger exported to %s and %s", as_json, as_pickle)
         balance = self._kis.balance()
+        orderable = self._kis.buyable_cash(CASH_PROBE_CODE).orderable_cash
+        if self._on_orderable_cash is not None:
+            self._on_orderable_cash(orderable)
         if self._on_balance is not None:
             self._on_balance(session, balance)
         return daily_summary(
@@ -163,7 +183,8 @@ class DayCloser:
             self._ledger.realized(session),
             self._ledger.all().values(),
             self._book.of_day(session),
-            cash=balance.summary.deposit,
-            total_value=balance.summary.total_value,
+            orderable_cash=orderable,
+            balance=balance,
+            costs=self._costs,
             reconciliation=outcome,
         )

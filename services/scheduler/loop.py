@@ -28,6 +28,7 @@ from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.quotes import PollingQuotes, QuoteSource
+from shared.account_cash import remember_orderable_cash
 from shared.clock import Clock
 from shared.control import (
     HEARTBEAT_TTL_SECONDS,
@@ -37,7 +38,8 @@ from shared.control import (
     entries_stopped,
     instance_id,
 )
-from shared.events import KIND_FIELD, ClosedDay, EventKind, ServiceError, from_payload
+from shared.costs import TradeCosts
+from shared.events import ClosedDay, ServiceError
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
 from shared.logs import RedactingFilter
@@ -281,13 +283,17 @@ class Scheduler:
             self.settings.export_folder,
             self._wait_real,
             on_balance=self._record_balance,
+            on_orderable_cash=lambda won: remember_orderable_cash(
+                self.redis, self.keys, won, self.clock.now()
+            ),
+            costs=TradeCosts(self.settings.fee_pct, self.settings.sell_tax_pct),
         )
         summary = closer.close(today)
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if first_time(self.redis, marker):
             log.info("post-market of %s done: %s", today, summary)
-            self._notify(from_payload({KIND_FIELD: EventKind.DAILY_SUMMARY, **summary}))
+            self._notify(summary)
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:

@@ -13,6 +13,7 @@ import redis
 
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
+from shared.account_cash import remember_orderable_cash
 from shared.clock import Clock
 from shared.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
 from shared.market_calendar import KrxCalendar
@@ -147,6 +148,7 @@ class Planner:
         held = self._kis.balance().held()
         probe = picks[0].code if picks else CASH_PROBE_CODE
         cash = self._kis.buyable_cash(probe).orderable_cash
+        remember_orderable_cash(self._redis, self._keys, cash, self._files.clock.now())
         plan, new = store_plan(self._redis, self._keys, plan_day(session, picks, held, cash))
         if not new:
             return plan

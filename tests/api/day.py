@@ -127,7 +127,8 @@ def write_account(client: redis.Redis, keys: Keys) -> int:
     snapshot = {
         "at": NOW.isoformat(),
         "session": SESSION.isoformat(),
-        "cash": cash,
+        "deposit": 10_000_000,  # settled: unmoved by today's trades
+        "cash_d2": cash,
         "total_value": total,
         "securities_value": securities,
         "profit_total": 75_500,

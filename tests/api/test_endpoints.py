@@ -79,10 +79,12 @@ def test_status_describes_the_day(client: FlaskClient, day: Day) -> None:
     assert set(services) == {"scheduler", "executor", "notifier"}
     assert services["scheduler"]["role"] == "leader"
     assert 0 <= services["executor"]["age"] < 30
-    assert body["cash"] == 6_300_000
+    assert body["cash_d2"] == 6_300_000
     assert body["total_value"] == 6_300_000 + 5 * 179_500 + 40 * 73_200
     assert body["pnl"]["day_change"] == body["total_value"] - 10_000_000
     assert body["pnl"]["realized_today"] == 110_000  # NAVER: 10 x (212,000 - 201,000)
+    # Net: fees 282 (2,010,000 bought) + 297 (2,120,000 sold), tax 4,240 (0.20 % of the sale).
+    assert body["pnl"]["realized_today_net"] == 110_000 - 282 - 297 - 4_240
     assert body["pnl"]["unrealized"] == 5 * (179_500 - 182_000) + 40 * (73_200 - 71_000)
     assert body["pnl"]["account_profit"] == 75_500
     assert body["pnl"]["day_change"] is not None
@@ -95,11 +97,12 @@ def test_status_describes_the_day(client: FlaskClient, day: Day) -> None:
 def test_status_on_an_empty_system(client: FlaskClient) -> None:
     body = client.get("/status").get_json()
     assert body["services"] == []
-    assert body["cash"] is None
+    assert body["cash_d2"] is None
     assert body["pnl"] == {
         "account_profit": None,
         "unrealized": None,
         "realized_today": 0,
+        "realized_today_net": 0,
         "day_change": None,
     }
     assert body["controls"] == {"paused": False, "halted": False, "flags": {}}
@@ -312,7 +315,7 @@ def test_equity_and_snapshot_readers_skip_garbage(
     assert page.status_code == 200
     redis_client.set(keys.account_snapshot(), "{broken")
     body = client.get("/status").get_json()
-    assert body["cash"] is None
+    assert body["cash_d2"] is None
     assert body["pnl"]["day_change"] is not None
 
 

@@ -8,14 +8,16 @@ reserved); limit buys at the band's last tick reserve only quantity x limit.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 
+from shared.account_cash import orderable_cash
 from shared.clock import KST
 from shared.orders import OrderStatus
-from tests.e2e.conftest import Market
+from tests.e2e.conftest import KEYS, Market
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +61,18 @@ def test_five_picks_with_all_cash_allotted_are_all_bought_none_refused(open_mark
     # Never above the band: each limit is the band's last tick, and each fill is at the market.
     assert {r.intent.limit_price for r in by_time} == {10_490}
     assert {r.average_fill_price for r in by_time} == {10_000}
+
+    # Cash as the account shows it: the settled deposit has not moved (D+2), the cash after
+    # settlement and the orderable cash have: 10,000,000 - 9,900,000 bought - 5 fees.
+    market.wait(
+        lambda: (
+            json.loads(market.redis.get(KEYS.account_snapshot()) or "{}").get("cash_d2")
+            == 10_000_000 - 9_900_000 - 4 * 281 - 267
+        ),
+        timeout=30,
+        what="a balance read after the fifth fill",
+    )
+    snapshot = json.loads(market.redis.get(KEYS.account_snapshot()) or "{}")
+    assert snapshot["deposit"] == 10_000_000
+    orderable = orderable_cash(market.redis, KEYS)
+    assert orderable is not None and orderable.won < 2_000_000

@@ -139,7 +139,7 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
     }
     [summary] = market.events("daily_summary")
     assert summary["realized_profit"] == 40_000
-    assert summary["cash"] == 8_045_190
+    assert summary["cash_d2"] == 8_045_190
     assert summary["orders"] == {"filled": 5}
     assert summary["reconciliation"] == "finished"
     assert not market.events("error")

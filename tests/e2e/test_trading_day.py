@@ -135,13 +135,13 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     assert summary["realized_profit"] == 40_000
     assert [p["code"] for p in summary["positions"]] == ["000500"]
     # 10,000,000 - 2 x 2,000,000 - 190 x 10,499 + 200 x 10,501 + 200 x 9,699
-    assert summary["cash"] == 8_045_190
+    assert (summary["orderable_cash"], summary["cash_d2"]) == (8_045_190, 8_045_190)
     assert summary["orders"] == {"filled": 5}
     assert summary["reconciliation"] == "finished"  # the executor ran post-market's job
     assert not market.events("error")
     # The last balance read, kept for the status API (it costs no extra KIS call).
     snapshot = json.loads(market.redis.get(KEYS.account_snapshot()) or "{}")
-    assert snapshot["cash"] == 8_045_190
+    assert snapshot["cash_d2"] == 8_045_190
     assert sorted(h["code"] for h in snapshot["holdings"]) == ["000500", "000600"]
 
     # The loop kept its budget: one balance per cycle, a quote only for picks still to buy.

@@ -15,7 +15,7 @@ from shared.events import (
     EntriesStopped,
     Event,
     EventKind,
-    Holding,
+    HeldPosition,
     NoPicks,
     OrderAccepted,
     OrderCancelled,
@@ -141,8 +141,9 @@ EVENTS: dict[str, Event] = {
         session=date(2026, 3, 9),
         realized=(trade(5930), trade(660, "stop_loss", -21_000), trade(35720, "expiry", 1_200)),
         realized_profit=15_200,
+        realized_profit_net=9_850,
         positions=(
-            Holding(
+            HeldPosition(
                 code="051910",
                 name="LG화학",
                 quantity=3,
@@ -151,7 +152,8 @@ EVENTS: dict[str, Event] = {
             ),
         ),
         orders={OrderStatus.FILLED: 4, OrderStatus.REJECTED: 1},
-        cash=9_015_200,
+        orderable_cash=9_015_200,
+        cash_d2=9_015_200,
         total_value=10_065_200,
         reconciliation="finished",
     ),

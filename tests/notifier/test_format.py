@@ -158,7 +158,9 @@ def test_daily_summary_lists_sells_with_reasons_and_balances() -> None:
     fields = {f["name"]: f["value"] for f in e["fields"]}
     assert fields == {
         "실현 손익": "+15,200원",
-        "현금": "9,015,200원",
+        "실현 손익 (수수료·세금 차감)": "+9,850원",
+        "주문 가능 현금": "9,015,200원",
+        "D+2 예수금 (결제 후 현금)": "9,015,200원",
         "총 평가 금액": "10,065,200원",
         "주문 현황": "체결 4건 · 거부 1건",
     }

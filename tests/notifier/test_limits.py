@@ -14,7 +14,7 @@ from services.notifier.format import render
 from services.notifier.jobs import messages
 from services.notifier.limits import fit, split_text
 from services.notifier.scrub import Scrubber
-from shared.events import DailySummary, Holding
+from shared.events import DailySummary, HeldPosition
 from tests.notifier.fake_discord import validate
 from tests.notifier.samples import EVENTS, trade
 
@@ -46,7 +46,7 @@ def test_long_daily_summary_becomes_several_valid_messages() -> None:
         summary,
         realized=tuple(trade(i, reasons[i % 3], 1000 * (i - 200)) for i in range(400)),
         positions=tuple(
-            Holding(
+            HeldPosition(
                 code=f"{i:06d}",
                 name=f"보유{i}",
                 quantity=i,

@@ -108,7 +108,7 @@ def test_the_day_is_closed_exported_and_summarised(
     closer = DayCloser(
         redis_client, book, ledger, kis.client, tmp_path, always, reconcile_wait_seconds=0.2
     )
-    summary = closer.close(DAY)
+    summary = to_payload(closer.close(DAY))
 
     assert summary["session"] == "2026-03-03"
     assert summary["realized"] == [
@@ -124,6 +124,9 @@ def test_the_day_is_closed_exported_and_summarised(
         }
     ]
     assert summary["realized_profit"] == 100_200
+    # Net of KIS's fees (0.0140527 %: 281 on the buy, 295 on the sell) and the sell tax
+    # (0.20 %: 4,200), each cut below one won.
+    assert summary["realized_profit_net"] == 100_200 - 281 - 295 - 4_200
     assert summary["positions"] == [
         {
             "code": "000010",
@@ -134,9 +137,10 @@ def test_the_day_is_closed_exported_and_summarised(
         }
     ]
     assert summary["orders"] == {"cancelled": 1, "filled": 2}
-    assert summary["cash"] == 8_000_000
+    # The simulator's simple profile settles at once: orderable cash and D+2 cash agree.
+    assert (summary["orderable_cash"], summary["cash_d2"]) == (8_000_000, 8_000_000)
     assert summary["reconciliation"] == "timeout"  # no executor here
-    assert kis.wire.calls() == {"balance": 1}
+    assert kis.wire.calls() == {"balance": 1, "cash": 1}
     exported = json.loads((tmp_path / "positions.json").read_text(encoding="utf-8"))
     assert [p["code"] for p in exported["positions"]] == ["000010"]
     with (tmp_path / "bought_dict.pkl").open("rb") as f:

@@ -153,7 +153,7 @@ def test_a_late_start_plans_then_buys_each_pick_once(
     assert kis.wire.calls() == {"balance": 2, "cash": 1, "price": 3, "executions": 1}
 
     snapshot = json.loads(redis_client.get(KEYS.account_snapshot()) or "{}")
-    assert (snapshot["session"], snapshot["cash"], snapshot["holdings"]) == (
+    assert (snapshot["session"], snapshot["cash_d2"], snapshot["holdings"]) == (
         "2026-03-03",
         10_000_000,
         [],
@@ -266,11 +266,12 @@ def test_post_market_sends_one_daily_summary(
     first.close()
     make(at, instance="restarted", EXPORT_DIR=str(tmp_path)).step()  # the summary went out once
     [summary] = events(redis_client, "daily_summary")
-    assert (summary["session"], summary["realized"], summary["cash"]) == (
+    assert (summary["session"], summary["realized"], summary["cash_d2"]) == (
         "2026-03-03",
         [],
         9_000_000,
     )
+    assert summary["orderable_cash"] == 9_000_000
     assert [(p["code"], p["quantity"]) for p in summary["positions"]] == [("000010", 100)]
 
 
