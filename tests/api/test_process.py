@@ -1,4 +1,4 @@
-"""``python -m services.api`` runs gunicorn and serves over real HTTP; bad settings exit 2."""
+"""``python -m services.api`` serves over real HTTP (waitress); bad settings exit 2."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_serves_health_status_and_openapi_over_http(api: RunningApi) -> None:
     assert body["controls"]["paused"] is True
     doc = requests.get(f"{api.url}/openapi.json", timeout=5).json()
     assert "/control/picks/{date}" in doc["paths"]
-    assert "gunicorn" in api.service.output()
+    assert "waitress" in api.service.output()
 
 
 def test_control_over_http(api: RunningApi) -> None:
