@@ -34,6 +34,20 @@ SERVICES = ("redis", "kis-sim", "executor", "scheduler", "notifier", "api")
 """Every service ``docker compose up`` starts (rq-dashboard is behind a profile)."""
 APP_SERVICES = tuple(s for s in SERVICES if s != "redis")
 """The services that run our image."""
+DAY = "2026-03-03"
+"""The demo day (examples/README.md)."""
+TOKEN = "compose-test-token"
+"""STATUS_API_TOKEN of the demo-day projects."""
+DEMO_ENV = {
+    # scripts/demo-day.sh's settings, with paths inside the image.
+    "PICKS_FILE": "/app/examples/picks.json",
+    "SIM_PRICE_PATHS": "/app/examples/demo-prices.json",
+    "SIM_RATE_LIMIT": "5",
+    "KIS_RATE_LIMIT": "5",
+    "EXPORT_DIR": "/app/data",
+    "STATUS_API_TOKEN": TOKEN,
+}
+"""scripts/demo-day.sh's settings, for every service of our image."""
 COMMAND_TIMEOUT_SECONDS = 600
 """Longest a single docker command may take (a cold build downloads every dependency)."""
 # What the host's environment could otherwise slip into compose's interpolation.

@@ -8,8 +8,15 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from tests.compose.conftest import APP_SERVICES, SERVICES, Project, wait_until, write_override
-from tests.compose.test_trading_day import DAY, DEMO_ENV
+from tests.compose.conftest import (
+    APP_SERVICES,
+    DAY,
+    DEMO_ENV,
+    SERVICES,
+    Project,
+    wait_until,
+    write_override,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -16,36 +16,25 @@ from typing import Any
 import pytest
 import requests
 
-from tests.compose.conftest import APP_SERVICES, SERVICES, Project, wait_until, write_override
+from benchmarks.demo_day import EXPECTED_ORDERS
+from tests.compose.conftest import (
+    APP_SERVICES,
+    DAY,
+    DEMO_ENV,
+    SERVICES,
+    TOKEN,
+    Project,
+    wait_until,
+    write_override,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-DAY = "2026-03-03"
 SPEED = 600
 """Simulated seconds per real second: the 08:50-15:20 stretch takes 39 s."""
 LEAD_SECONDS = 90.0
 """Real seconds between the first ``up`` and 08:50 on the simulated clock: the services must all
 be running before the day starts (before the epoch the clock reads earlier)."""
-TOKEN = "compose-test-token"
-EXPECTED_ORDERS = sorted(
-    [
-        ("buy", "005930", 28, "entry"),
-        ("buy", "000660", 13, "entry"),
-        ("sell", "000660", 13, "stop_loss"),
-        ("sell", "005930", 28, "take_profit"),
-        ("buy", "005380", 9, "entry"),
-    ]
-)
-"""examples/README.md: the day's orders, exactly."""
-DEMO_ENV = {
-    # scripts/demo-day.sh's settings, with paths inside the image.
-    "PICKS_FILE": "/app/examples/picks.json",
-    "SIM_PRICE_PATHS": "/app/examples/demo-prices.json",
-    "SIM_RATE_LIMIT": "5",
-    "KIS_RATE_LIMIT": "5",
-    "EXPORT_DIR": "/app/data",
-    "STATUS_API_TOKEN": TOKEN,
-}
 
 
 @pytest.fixture(scope="module")
