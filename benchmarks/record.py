@@ -25,6 +25,8 @@ from benchmarks import compose_stats, demo_day
 from benchmarks.kis_rate import ROOT
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
+NOTES_MARKER = "<!-- notes: written by hand, kept by benchmarks.record -->"
+"""Everything from this line to the end of the record survives a rerun."""
 DEMO_SPEEDS = [600.0, 1200.0, 1800.0]
 """Clock speeds tried with the demo's own settings (1 s cycle floor, 5 requests/s)."""
 FAST_SPEEDS = [1800.0, 2400.0, 3600.0, 4800.0]
@@ -205,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(doc), encoding="utf-8")
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    if NOTES_MARKER in previous:
+        doc.append(previous[previous.index(NOTES_MARKER) :].rstrip())
+    args.output.write_text("\n".join(doc) + "\n", encoding="utf-8")
     print(f"==> wrote {args.output}")
     return 0
 

@@ -56,3 +56,6 @@ def test_secret_files_work_and_never_show(
     for name, value in SECRETS.items():
         assert value not in inspected, f"{name} in docker inspect"
         assert value not in logs, f"{name} in the logs"
+    # Nor a recognisable part: the webhook's token, the account's digits.
+    for part in ("composeTestWebhookToken", "73914682"):
+        assert part not in inspected + logs, part
