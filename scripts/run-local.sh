@@ -66,7 +66,7 @@ for port in (int(sys.argv[1]), 0):
       "(see $data_dir/redis.log)" >&2
     exit 1
   fi
-  echo "run-local: started redis-server on 127.0.0.1:$port (data in .run/redis)"
+  echo "run-local: started redis-server on 127.0.0.1:$port (data in ${data_dir#"$PWD"/})"
   redis_args=(--redis-pid "$(<"$data_dir/redis.pid")")
 fi
 
