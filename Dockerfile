@@ -19,8 +19,16 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
     && rm /tmp/requirements.txt
 
 # The code stays root-owned and read-only for the app user; PYTHONPATH makes it importable.
+# Compiled here because the containers run with a read-only root filesystem (and
+# PYTHONDONTWRITEBYTECODE): every start and every healthcheck then skips the compiler.
+# examples/ holds the demo day's picks and prices; data/ is where the ledger is exported after
+# the close (a named volume in compose, which takes this directory's owner).
 COPY shared ./shared
 COPY services ./services
+COPY examples ./examples
+RUN python -m compileall -q shared services \
+    && mkdir -p data \
+    && chown 1000:1000 data
 
 # The `app` user, by number so runtimes can verify it is not root (hadolint DL3066).
 USER 1000:1000

@@ -2,8 +2,9 @@
 # `make run`: every compose service as a local process (scripts/run_local.py), no Docker.
 #
 # Uses the Redis at REDIS_URL (environment, then .env, then redis://127.0.0.1:6379/0). When none
-# answers there and the URL is local, starts a redis-server of its own (AOF in .run/redis) on that
-# port or a free one; run_local.py stops it after the services. Arguments go to run_local.py.
+# answers there and the URL is local, starts a redis-server of its own (AOF in .run/redis, or
+# .run/redis-PORT for another port) on that port or a free one; run_local.py stops it after the
+# services. Arguments go to run_local.py. Ports: API_PORT, SIM_PORT (docker-compose.yml's defaults).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -48,7 +49,9 @@ for port in (int(sys.argv[1]), 0):
             continue
         print(s.getsockname()[1])
         break' "$wanted_port")
+  # One data directory per port, so a second system (another REDIS_URL port) keeps its own.
   data_dir="$PWD/.run/redis"
+  [[ $wanted_port == 6379 ]] || data_dir="$PWD/.run/redis-$wanted_port"
   mkdir -p "$data_dir"
   rm -f "$data_dir/redis.pid"
   redis-server --port "$port" --bind 127.0.0.1 --appendonly yes --dir "$data_dir" \
@@ -63,7 +66,7 @@ for port in (int(sys.argv[1]), 0):
       "(see $data_dir/redis.log)" >&2
     exit 1
   fi
-  echo "run-local: started redis-server on 127.0.0.1:$port (data in .run/redis)"
+  echo "run-local: started redis-server on 127.0.0.1:$port (data in ${data_dir#"$PWD"/})"
   redis_args=(--redis-pid "$(<"$data_dir/redis.pid")")
 fi
 

@@ -6,7 +6,9 @@ healthcheck when compose would. Its environment is ``.env`` under the process en
 the service's compose ``environment:``, with compose hostnames rewritten for this machine
 (``http://kis-sim:8001`` -> ``http://127.0.0.1:8001``, ``redis://redis:6379/0`` -> ``REDIS_URL``).
 Output lines are prefixed with the service name; SIGINT/SIGTERM stops everything, and so does a
-service that exits on its own (exit status 1).
+service that exits on its own (exit status 1). Ports are the compose file's too: its
+``${API_PORT:-8000}`` and ``${SIM_PORT:-8001}`` read the same environment here, so one setting
+moves a port for compose and ``make run`` alike.
 """
 
 from __future__ import annotations

@@ -1,60 +1,71 @@
-"""``python -m services.api``: check the settings, then exec gunicorn serving the status API."""
+"""``python -m services.api``: check the settings, then serve the status API with waitress.
+
+One process with a few threads: every answer is read from Redis, so threads serve it as well as
+worker processes would, and one process stays well under the 80 MB each service is allowed
+(gunicorn's master and two workers took 110 MB; see docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+from types import FrameType
 
+from waitress.server import create_server
+
+from services.api.app import create_app
+from shared.logs import setup_logging
 from shared.settings import ConfigError, load_settings
+
+log = logging.getLogger("api")
 
 DEFAULT_HOST = "127.0.0.1"
 """Where the API listens unless API_HOST says otherwise (the container sets 0.0.0.0)."""
 DEFAULT_PORT = 8000
 """TCP port unless API_PORT says otherwise."""
-WORKERS = 2
-"""gunicorn worker processes: every answer is read from Redis, so any worker can serve it."""
-TIMEOUT_SECONDS = 30
-"""gunicorn kills a worker stuck on one request this long (Redis calls time out after 2 s)."""
-
-
-def gunicorn_argv(host: str, port: int) -> list[str]:
-    """The gunicorn command line, run by this very interpreter (the same venv or image)."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(WORKERS),
-        "--timeout",
-        str(TIMEOUT_SECONDS),
-        "--graceful-timeout",
-        "10",
-        "--log-level",
-        "info",
-        "services.api.wsgi:app",
-    ]
+THREADS = 4
+"""Requests served at once; the page polls a handful of JSON endpoints."""
+CHANNEL_TIMEOUT_SECONDS = 30
+"""An idle or stalled connection is closed after this long (Redis calls time out after 2 s)."""
 
 
 def main() -> int:
-    """Exit 2 on bad configuration; otherwise this process becomes gunicorn."""
+    """Exit 2 on bad configuration, 1 when the port cannot be bound; 0 after SIGTERM/SIGINT."""
     try:
-        load_settings()
+        settings = load_settings()
         host = os.environ.get("API_HOST") or DEFAULT_HOST
         port = _port(os.environ.get("API_PORT") or str(DEFAULT_PORT))
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    argv = gunicorn_argv(host, port)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    setup_logging("api", settings.log_level, settings.secret_values())
+    app = create_app(settings)
     try:
-        # exec, not a child: compose's SIGTERM then reaches gunicorn's master directly.
-        os.execv(argv[0], argv)  # noqa: S606 - replacing this process on purpose
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=THREADS,
+            channel_timeout=CHANNEL_TIMEOUT_SECONDS,
+            ident="kis-autotrader",
+        )
     except OSError as e:
-        print(f"cannot start gunicorn: {e}", file=sys.stderr)
-    return 1
+        log.error("cannot listen on %s:%d: %s", host, port, e)
+        return 1
+    # waitress leaves its loop on SystemExit and lets the requests in hand finish.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("status API on http://%s:%d (waitress, %d threads)", host, port, THREADS)
+    server.run()
+    log.info("stopped")
+    return 0
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    log.info("received %s, stopping", signal.Signals(signum).name)
+    raise SystemExit(0)
 
 
 def _port(value: str) -> int:

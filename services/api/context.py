@@ -23,7 +23,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 
 @dataclass
 class ApiContext:
-    """Shared by every request of one app (one gunicorn worker)."""
+    """Shared by every request (and thread) of one app."""
 
     settings: Settings
     redis: Redis

@@ -1,4 +1,4 @@
-"""The WSGI entry point gunicorn loads: ``services.api.wsgi:app``."""
+"""The app as a WSGI entry point, ``services.api.wsgi:app``, for any WSGI server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures for the status API: settings on the test Redis, a populated day, a gunicorn process."""
+"""Fixtures for the status API: settings on the test Redis, a populated day, an API process."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def day(redis_client: redis.Redis, redis_url: str) -> Day:
 
 @dataclass
 class RunningApi:
-    """``python -m services.api`` (gunicorn) serving a populated day."""
+    """``python -m services.api`` serving a populated day."""
 
     url: str
     day: Day
@@ -117,7 +117,7 @@ class RunningApi:
 
 
 def start_api(redis_server: RedisServer, db: int, log_dir: Path, **env: str) -> RunningApi:
-    """Flush database ``db``, write a day into it and start gunicorn on it."""
+    """Flush database ``db``, write a day into it and start the API on it."""
     url = redis_server.url(db)
     client = redis.Redis.from_url(url)
     client.flushdb()

@@ -1,4 +1,4 @@
-"""``python -m services.api`` runs gunicorn and serves over real HTTP; bad settings exit 2."""
+"""``python -m services.api`` serves over real HTTP (waitress); bad settings exit 2."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_serves_health_status_and_openapi_over_http(api: RunningApi) -> None:
     assert body["controls"]["paused"] is True
     doc = requests.get(f"{api.url}/openapi.json", timeout=5).json()
     assert "/control/picks/{date}" in doc["paths"]
-    assert "gunicorn" in api.service.output()
+    assert "waitress" in api.service.output()
 
 
 def test_control_over_http(api: RunningApi) -> None:
@@ -76,3 +76,17 @@ def test_bad_configuration_exits_2_with_one_line(
     assert result.returncode == 2
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_stops_the_server_cleanly(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    running = start_api(redis_server, 5, tmp_path_factory.mktemp("api-stop"))
+    try:
+        running.service.process.terminate()
+        assert running.service.process.wait(15) == 0
+        assert "received SIGTERM, stopping" in running.service.output()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{running.url}/healthz", timeout=2)
+    finally:
+        stop_api(running)

@@ -1,4 +1,4 @@
-"""schemathesis against the running gunicorn process, from its own ``/openapi.json``: no 5xx."""
+"""schemathesis against the running API process, from its own ``/openapi.json``: no 5xx."""
 
 from __future__ import annotations
 

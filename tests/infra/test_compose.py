@@ -16,8 +16,11 @@ from tests.infra.helpers import ROOT, load_run_local, tool
 
 run_local = load_run_local()
 
+PORT_VARIABLES = ("API_PORT", "SIM_PORT", "RQ_DASHBOARD_PORT")
+"""The host ports a second system on the same machine moves (docker-compose.yml, make run)."""
 
-def compose(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
+
+def compose(*args: str, project: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "DOCKER_"))}
     # The variables compose interpolates must come from the files under test only.
     for name in (
@@ -27,8 +30,12 @@ def compose(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
         "CLOCK_START",
         "CLOCK_SPEED",
         "CLOCK_EPOCH",
+        *PORT_VARIABLES,
+        "KAT_IMAGE",
+        "KAT_ENV_FILE",
     ):
         env.pop(name, None)
+    env.update(variables)
     return subprocess.run(
         [tool("docker-compose"), "--project-directory", str(project), *args],
         cwd=project,
@@ -95,6 +102,35 @@ def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     assert services["scheduler"]["depends_on"]["executor"]["condition"] == "service_healthy"
     # A SIGTERM must let the order job in hand finish (job timeout 180 s).
     assert services["executor"]["stop_grace_period"] == "3m20s"  # 200 s
+
+    # Non-root on a read-only root filesystem; writes go to a tmpfs or a named volume.
+    for name, service in services.items():
+        assert service["read_only"] is True, name
+    assert services["redis"]["user"] == "redis"  # ours run as the image's USER 1000
+    for name, service in ours.items():
+        assert service["tmpfs"] == ["/tmp"], name
+    assert [v["target"] for v in services["scheduler"]["volumes"]] == ["/app/data"]
+
+
+def test_ports_move_together_for_a_second_system(project: Path) -> None:
+    ports = {"API_PORT": "8100", "SIM_PORT": "8101", "RQ_DASHBOARD_PORT": "9281"}
+    result = compose(
+        "--profile", "dashboard", "config", "--format", "json", project=project, **ports
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    published = {
+        name: [(p["host_ip"], p["published"], p["target"]) for p in s.get("ports", [])]
+        for name, s in services.items()
+    }
+    assert published["api"] == [("127.0.0.1", "8100", 8100)]
+    assert published["kis-sim"] == [("127.0.0.1", "8101", 8101)]
+    assert published["rq-dashboard"] == [("127.0.0.1", "9281", 9281)]
+    assert services["api"]["environment"]["API_PORT"] == "8100"
+    assert "127.0.0.1:8100/healthz" in services["api"]["healthcheck"]["test"][-1]
+    assert "127.0.0.1:8101/sim/health" in services["kis-sim"]["healthcheck"]["test"][-1]
+    for name in ("executor", "scheduler", "notifier", "api", "kis-sim"):
+        assert services[name]["environment"]["KIS_SIM_URL"] == "http://kis-sim:8101", name
 
 
 def test_rq_dashboard_is_an_optional_profile(project: Path) -> None:
@@ -170,6 +206,21 @@ def test_planner_rewrites_compose_hostnames_for_this_machine() -> None:
     assert sim.env["SIM_PORT"] == "8001"
     assert sim.env["KIS_ENV"] == "sim"
     assert sim.healthcheck is not None and "/sim/health" in sim.healthcheck[-1]
+
+
+def test_planner_uses_the_same_port_variables_as_compose() -> None:
+    environ = {"PATH": os.defpath, "API_PORT": "8100", "SIM_PORT": "8101"}
+    planned = {p.name: p for p in run_local.plan(compose_file(), environ)}
+    assert planned["kis-sim"].env["SIM_PORT"] == "8101"
+    assert planned["api"].env["API_PORT"] == "8100"
+    assert planned["api"].env["API_HOST"] == "127.0.0.1"
+    for service in planned.values():
+        assert service.env["KIS_SIM_URL"] == "http://127.0.0.1:8101", service.name
+    assert planned["api"].healthcheck is not None
+    assert "127.0.0.1:8100/healthz" in planned["api"].healthcheck[-1]
+    defaults = {p.name: p for p in run_local.plan(compose_file(), {"PATH": os.defpath})}
+    assert defaults["api"].env["API_PORT"] == "8000"
+    assert defaults["kis-sim"].env["KIS_SIM_URL"] == "http://127.0.0.1:8001"
 
 
 SYNTHETIC = """
