@@ -143,7 +143,7 @@ class Project:
                 s: {
                     "environment": {
                         **{k: v for k, v in DEMO_ENV.items() if k not in ("KAT_ENV_FILE",)},
-                        "PICKS_FILE": "/app/examples/picks.json",
+                        "PICKS_FILE": "/app/examples/picks-2026-03-03.json",
                         "SIM_PRICE_PATHS": "/app/examples/demo-prices.json",
                         "EXPORT_DIR": "/app/data",
                     }

@@ -28,7 +28,7 @@ import requests
 
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
 from shared.clock import KST, SimulatedClock
-from shared.orders import OrderBook
+from shared.order_book import OrderBook
 from shared.redis_keys import Keys
 
 DAY = date(2026, 3, 3)
@@ -49,7 +49,7 @@ EXPECTED_ORDERS = sorted(
 DEMO_ENV = {
     "KAT_ENV_FILE": "",
     "KIS_ENV": "sim",
-    "PICKS_FILE": str(ROOT / "examples" / "picks.json"),
+    "PICKS_FILE": str(ROOT / "examples" / "picks-2026-03-03.json"),
     "SIM_PRICE_PATHS": str(ROOT / "examples" / "demo-prices.json"),
     "SIM_RATE_LIMIT": "5",
     "KIS_RATE_LIMIT": "5",
@@ -117,7 +117,7 @@ def run_day(speed: float, extra_env: Mapping[str, str] | None = None) -> DayRun:
             client = redis.Redis.from_url(redis_url)
             clock = SimulatedClock(START, speed, epoch)
             orders = sorted(
-                (r.side.name.lower(), r.code, r.quantity, str(r.reason))
+                (r.intent.side.name.lower(), r.intent.code, r.intent.quantity, str(r.intent.reason))
                 for r in OrderBook(client, Keys(), clock).of_day(DAY)
             )
             client.close()

@@ -40,7 +40,7 @@ TOKEN = "compose-test-token"
 """STATUS_API_TOKEN of the demo-day projects."""
 DEMO_ENV = {
     # scripts/demo-day.sh's settings, with paths inside the image.
-    "PICKS_FILE": "/app/examples/picks.json",
+    "PICKS_FILE": "/app/examples/picks-2026-03-03.json",
     "SIM_PRICE_PATHS": "/app/examples/demo-prices.json",
     "SIM_RATE_LIMIT": "5",
     "KIS_RATE_LIMIT": "5",
