@@ -133,13 +133,13 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
     assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
         "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10499)),
+        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10490)),
         "20260303-000100-sell-take_profit": (200, OrderStatus.FILLED, Decimal(10501)),
         "20260303-000200-sell-stop_loss": (200, OrderStatus.FILLED, Decimal(9699)),
     }
     [summary] = market.events("daily_summary")
     assert summary["realized_profit"] == 40_000
-    assert summary["cash_d2"] == 8_045_190
+    assert summary["cash_d2"] == 8_046_900
     assert summary["orders"] == {"filled": 5}
     assert summary["reconciliation"] == "finished"
     assert not market.events("error")

@@ -35,7 +35,9 @@ PRICES = {
     "000200": [("09:00", 10000), ("10:00", 9700), ("11:00", 9699)],  # buy; -3.00 %; below
     "000300": [("09:00", 10500)],  # exactly target x 1.05 all day: never bought
     "000400": [("09:00", 9999)],  # under the target all day: never bought
-    "000500": [("09:00", 10499)],  # one won under the band's top: bought, then held
+    # One tick under the band's top (10,500): the highest price KRX quotes in the band (ticks of
+    # 10 won here), which is the buy's limit: bought, then held.
+    "000500": [("09:00", 10490)],
     "000600": [("09:00", 100000)],  # held before the day at 50,000 (+100 %), not the bot's
 }
 
@@ -85,14 +87,14 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
         "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
         "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10499)),
+        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10490)),
         "20260303-000100-sell-take_profit": (200, OrderStatus.FILLED, Decimal(10501)),
         "20260303-000200-sell-stop_loss": (200, OrderStatus.FILLED, Decimal(9699)),
     }
 
     # The ledger after the close: only the position still held, with its buy session.
     assert market.positions() == {
-        "000500": Position("000500", NAMES["000500"], 190, Decimal(10499), DAY, "bot")
+        "000500": Position("000500", NAMES["000500"], 190, Decimal(10490), DAY, "bot")
     }
     export = market.folder / "export"
     exported = json.loads((export / "positions.json").read_text(encoding="utf-8"))
@@ -100,7 +102,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     assert [
         (p["code"], p["quantity"], Decimal(p["average_price"]), p["buy_session"])
         for p in exported["positions"]
-    ] == [("000500", 190, Decimal(10499), "2026-03-03")]
+    ] == [("000500", 190, Decimal(10490), "2026-03-03")]
     with (export / "bought_dict.pkl").open("rb") as f:
         assert pickle.load(f) == {"000500": [NAMES["000500"], "20260303"]}  # noqa: S301
 
@@ -118,7 +120,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     assert buys == [
         ("000100", NAMES["000100"], 10000, 200),
         ("000200", NAMES["000200"], 10000, 200),
-        ("000500", NAMES["000500"], 10499, 190),
+        ("000500", NAMES["000500"], 10490, 190),
     ]
     sells = sorted(
         (e["code"], e["price"], e["quantity"], e["reason"]) for e in market.events("sell_attempt")
@@ -134,14 +136,14 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     ]
     assert summary["realized_profit"] == 40_000
     assert [p["code"] for p in summary["positions"]] == ["000500"]
-    # 10,000,000 - 2 x 2,000,000 - 190 x 10,499 + 200 x 10,501 + 200 x 9,699
-    assert (summary["orderable_cash"], summary["cash_d2"]) == (8_045_190, 8_045_190)
+    # 10,000,000 - 2 x 2,000,000 - 190 x 10,490 + 200 x 10,501 + 200 x 9,699
+    assert (summary["orderable_cash"], summary["cash_d2"]) == (8_046_900, 8_046_900)
     assert summary["orders"] == {"filled": 5}
     assert summary["reconciliation"] == "finished"  # the executor ran post-market's job
     assert not market.events("error")
     # The last balance read, kept for the status API (it costs no extra KIS call).
     snapshot = json.loads(market.redis.get(KEYS.account_snapshot()) or "{}")
-    assert snapshot["cash_d2"] == 8_045_190
+    assert snapshot["cash_d2"] == 8_046_900
     assert sorted(h["code"] for h in snapshot["holdings"]) == ["000500", "000600"]
 
     # The loop kept its budget: one balance per cycle, a quote only for picks still to buy.
