@@ -77,67 +77,72 @@ def _title(text: str) -> str:
 
 
 # Events ------------------------------------------------------------------------------------------
-def _service_start(e: ServiceStart, t: Texts) -> Card:
-    service = e.service or MISSING
-    card = Card(BLUE, t("service_start.title"), t("service_start.text", service=service))
-    card.fields = [(t("f.service"), service), (t("f.instance"), e.instance or "-")]
+def _service_start(event: ServiceStart, texts: Texts) -> Card:
+    service = event.service or MISSING
+    card = Card(BLUE, texts("service_start.title"), texts("service_start.text", service=service))
+    card.fields = [(texts("f.service"), service), (texts("f.instance"), event.instance or "-")]
     return card
 
 
-def _service_stop(e: ServiceStop, t: Texts) -> Card:
-    service = e.service or MISSING
-    card = Card(GREY, t("service_stop.title"), t("service_stop.text", service=service))
-    card.fields = [(t("f.service"), service), (t("f.instance"), e.instance or "-")]
+def _service_stop(event: ServiceStop, texts: Texts) -> Card:
+    service = event.service or MISSING
+    card = Card(GREY, texts("service_stop.title"), texts("service_stop.text", service=service))
+    card.fields = [(texts("f.service"), service), (texts("f.instance"), event.instance or "-")]
     return card
 
 
-def _premarket_plan(e: PremarketPlan, t: Texts) -> Card:
-    text = t(
+def _premarket_plan(event: PremarketPlan, texts: Texts) -> Card:
+    text = texts(
         "premarket_plan.text",
-        session=e.session,
-        count=t("stocks", len(e.picks)),
-        buy_amount=t.won(e.buy_amount),
+        session=event.session,
+        count=texts("stocks", len(event.picks)),
+        buy_amount=texts.won(event.buy_amount),
     )
-    card = Card(BLUE, t("premarket_plan.title"), text)
+    card = Card(BLUE, texts("premarket_plan.title"), text)
     card.description = "\n".join(
-        t("plan.pick", stock=t.stock(p.code, p.name), target=t.won(p.target)) for p in e.picks
+        texts("plan.pick", stock=texts.stock(p.code, p.name), target=texts.won(p.target))
+        for p in event.picks
     )
     card.fields = [
-        (t("f.cash"), t.won(e.cash)),
-        (t("f.buy_amount"), t.won(e.buy_amount)),
-        (t("f.held_picks"), t.codes(e.held_picks)),
+        (texts("f.cash"), texts.won(event.cash)),
+        (texts("f.buy_amount"), texts.won(event.buy_amount)),
+        (texts("f.held_picks"), texts.codes(event.held_picks)),
     ]
     return card
 
 
-def _no_picks(e: NoPicks, t: Texts) -> Card:
-    card = Card(GREY, t("no_picks.title"), t("no_picks.text", session=e.session))
+def _no_picks(event: NoPicks, texts: Texts) -> Card:
+    card = Card(GREY, texts("no_picks.title"), texts("no_picks.text", session=event.session))
     card.fields = [
-        (t("f.picks_given"), t("stocks", e.picks_given)),
-        (t("f.held_picks"), t.codes(e.held_picks)),
+        (texts("f.picks_given"), texts("stocks", event.picks_given)),
+        (texts("f.held_picks"), texts.codes(event.held_picks)),
     ]
     return card
 
 
-def _picks_error(e: PicksUnreadable, t: Texts) -> Card:
-    card = Card(RED, t("picks_error.title"), t("picks_error.text", session=e.session))
-    card.description = e.message
+def _picks_error(event: PicksUnreadable, texts: Texts) -> Card:
+    card = Card(RED, texts("picks_error.title"), texts("picks_error.text", session=event.session))
+    card.description = event.message
     return card
 
 
-def _entries_stopped(e: EntriesStopped, t: Texts) -> Card:
-    card = Card(RED, t("entries_stopped.title"), t("entries_stopped.text", session=e.session))
-    card.description = e.message
+def _entries_stopped(event: EntriesStopped, texts: Texts) -> Card:
+    card = Card(
+        RED, texts("entries_stopped.title"), texts("entries_stopped.text", session=event.session)
+    )
+    card.description = event.message
     return card
 
 
-def _buy_attempt(e: BuyAttempt, t: Texts) -> Card:
-    text = t("buy_attempt.text", stock=t.stock(e.code, e.name), price=t.won(e.price))
-    card = Card(BLUE, t("buy_attempt.title"), text)
+def _buy_attempt(event: BuyAttempt, texts: Texts) -> Card:
+    text = texts(
+        "buy_attempt.text", stock=texts.stock(event.code, event.name), price=texts.won(event.price)
+    )
+    card = Card(BLUE, texts("buy_attempt.title"), text)
     card.fields = [
-        (t("f.price"), t.won(e.price)),
-        (t("f.qty"), t.shares(e.quantity)),
-        (t("f.estimate"), t.won(e.price * e.quantity)),
+        (texts("f.price"), texts.won(event.price)),
+        (texts("f.qty"), texts.shares(event.quantity)),
+        (texts("f.estimate"), texts.won(event.price * event.quantity)),
     ]
     return card
 
@@ -146,21 +151,23 @@ SELL_COLOURS = {Reason.TAKE_PROFIT: GREEN, Reason.STOP_LOSS: RED}
 """A sell attempt's colour by reason; any other reason is blue."""
 
 
-def _sell_attempt(e: SellAttempt, t: Texts) -> Card:
-    reason = t.word("reason", e.reason)
-    text = t("sell_attempt.text", stock=t.stock(e.code, e.name), reason=reason)
-    card = Card(SELL_COLOURS.get(e.reason, BLUE), t("sell_attempt.title", reason=reason), text)
+def _sell_attempt(event: SellAttempt, texts: Texts) -> Card:
+    reason = texts.word("reason", event.reason)
+    text = texts("sell_attempt.text", stock=texts.stock(event.code, event.name), reason=reason)
+    card = Card(
+        SELL_COLOURS.get(event.reason, BLUE), texts("sell_attempt.title", reason=reason), text
+    )
     card.fields = [
-        (t("f.price"), t.won(e.price)),
-        (t("f.qty"), t.shares(e.quantity)),
-        (t("f.reason"), reason),
+        (texts("f.price"), texts.won(event.price)),
+        (texts("f.qty"), texts.shares(event.quantity)),
+        (texts("f.reason"), reason),
     ]
     return card
 
 
 def _order_card(
-    e: OrderEvent,
-    t: Texts,
+    event: OrderEvent,
+    texts: Texts,
     colour: int,
     kind: str,
     qty: str | None = None,
@@ -168,171 +175,184 @@ def _order_card(
     **values: object,
 ) -> Card:
     """The common shape of the executor's order events."""
-    side = t.word("side", e.side.label)
-    qty = qty or t.shares(e.quantity)
-    title = _title(t(f"{kind}.title", side=side))
-    text = t(
+    side = texts.word("side", event.side.label)
+    qty = qty or texts.shares(event.quantity)
+    title = _title(texts(f"{kind}.title", side=side))
+    text = texts(
         f"{kind}.text",
-        stock=t.stock(e.code, e.name),
+        stock=texts.stock(event.code, event.name),
         side=side,
         qty=qty,
         message=message or MISSING,
         **values,
     )
-    card = Card(colour, title, text, footer=e.order_id)
-    card.fields = [(t("f.qty"), qty)]
-    if e.reason is not Reason.ENTRY:
-        card.fields.append((t("f.reason"), t.word("reason", e.reason)))
-    if e.broker_order_no:
+    card = Card(colour, title, text, footer=event.order_id)
+    card.fields = [(texts("f.qty"), qty)]
+    if event.reason is not Reason.ENTRY:
+        card.fields.append((texts("f.reason"), texts.word("reason", event.reason)))
+    if event.broker_order_no:
         # KIS shows order numbers without their leading zeros (0000117057 is order 117057).
-        card.fields.append((t("f.broker_no"), e.broker_order_no.lstrip("0") or "0"))
+        card.fields.append((texts("f.broker_no"), event.broker_order_no.lstrip("0") or "0"))
     return card
 
 
-def _order_accepted(e: OrderAccepted, t: Texts) -> Card:
-    card = _order_card(e, t, BLUE, "order_accepted")
-    if e.reconciled:
-        card.description = t("order_accepted.reconciled")
+def _order_accepted(event: OrderAccepted, texts: Texts) -> Card:
+    card = _order_card(event, texts, BLUE, "order_accepted")
+    if event.reconciled:
+        card.description = texts("order_accepted.reconciled")
     return card
 
 
-def _order_filled(e: OrderFilled, t: Texts) -> Card:
-    side = t.word("side", e.side.label)
-    reason = t.word("reason", e.reason)
-    partial = e.status is OrderStatus.PARTIALLY_FILLED
-    qty = t.shares(f"{e.filled_quantity}/{e.quantity}" if partial else e.filled_quantity)
-    price = t.won(e.fill_price)
-    card = _order_card(e, t, GREEN, "order_filled", qty=qty, price=price)
-    card.fields[1:1] = [(t("f.fill_price"), price), (t("f.amount"), t.won(e.amount))]
+def _order_filled(event: OrderFilled, texts: Texts) -> Card:
+    side = texts.word("side", event.side.label)
+    reason = texts.word("reason", event.reason)
+    partial = event.status is OrderStatus.PARTIALLY_FILLED
+    qty = texts.shares(
+        f"{event.filled_quantity}/{event.quantity}" if partial else event.filled_quantity
+    )
+    price = texts.won(event.fill_price)
+    card = _order_card(event, texts, GREEN, "order_filled", qty=qty, price=price)
+    card.fields[1:1] = [
+        (texts("f.fill_price"), price),
+        (texts("f.amount"), texts.won(event.amount)),
+    ]
     if partial:
-        card.title = _title(t("order_filled.partial_title", side=side))
-    if e.side is Side.SELL:
-        card.title = t("order_filled.sell_title", reason=reason)
-    sale = e.sale
+        card.title = _title(texts("order_filled.partial_title", side=side))
+    if event.side is Side.SELL:
+        card.title = texts("order_filled.sell_title", reason=reason)
+    sale = event.sale
     if sale is not None:
-        shown = f"{t.won(sale.profit, signed=True)} ({t.rate(sale.profit_rate)})"
-        card.text = t(
+        shown = f"{texts.won(sale.profit, signed=True)} ({texts.rate(sale.profit_rate)})"
+        card.text = texts(
             "order_filled.profit_text",
-            stock=t.stock(e.code, e.name),
-            qty=t.shares(sale.quantity),
-            price=t.won(sale.sell_price),
+            stock=texts.stock(event.code, event.name),
+            qty=texts.shares(sale.quantity),
+            price=texts.won(sale.sell_price),
             reason=reason,
             profit=shown,
         )
-        card.fields += [(t("f.buy_price"), t.won(sale.buy_price)), (t("f.profit"), shown)]
-        losing = e.reason is Reason.STOP_LOSS or sale.profit < 0
+        card.fields += [
+            (texts("f.buy_price"), texts.won(sale.buy_price)),
+            (texts("f.profit"), shown),
+        ]
+        losing = event.reason is Reason.STOP_LOSS or sale.profit < 0
         card.colour = RED if losing else GREEN
     return card
 
 
-def _order_problem(e: OrderProblem, t: Texts, colour: int) -> Card:
+def _order_problem(event: OrderProblem, texts: Texts, colour: int) -> Card:
     """A rejection, an unknown outcome, a cancellation or an error: KIS's (or our) words."""
-    card = _order_card(e, t, colour, e.kind.value, message=e.message)
-    if not isinstance(e, OrderRejected) and e.message:
+    card = _order_card(event, texts, colour, event.kind.value, message=event.message)
+    if not isinstance(event, OrderRejected) and event.message:
         # A rejection already quotes KIS's message in its text.
-        card.description = e.message
-    if e.error_code:
-        card.fields.append((t("f.error_code"), e.error_code))
+        card.description = event.message
+    if event.error_code:
+        card.fields.append((texts("f.error_code"), event.error_code))
     return card
 
 
-def _closed_day(e: ClosedDay, t: Texts) -> Card:
-    text = t("closed_day.text", day=e.day, next_session=e.next_session)
-    card = Card(GREY, t("closed_day.title"), text)
-    card.fields = [(t("f.next_session"), e.next_session.isoformat())]
+def _closed_day(event: ClosedDay, texts: Texts) -> Card:
+    text = texts("closed_day.text", day=event.day, next_session=event.next_session)
+    card = Card(GREY, texts("closed_day.title"), text)
+    card.fields = [(texts("f.next_session"), event.next_session.isoformat())]
     return card
 
 
-def _daily_summary(e: DailySummary, t: Texts) -> Card:
-    profit = e.realized_profit
-    shown_profit = t.won(profit, signed=True)
+def _daily_summary(event: DailySummary, texts: Texts) -> Card:
+    profit = event.realized_profit
+    shown_profit = texts.won(profit, signed=True)
     colour = GREEN if profit > 0 else RED if profit < 0 else BLUE
-    text = t("daily_summary.text", session=e.session, profit=shown_profit)
-    card = Card(colour, t("daily_summary.title"), text)
+    text = texts("daily_summary.text", session=event.session, profit=shown_profit)
+    card = Card(colour, texts("daily_summary.title"), text)
     trades = [
-        t(
+        texts(
             "daily_summary.trade",
-            stock=t.stock(r.code, r.name),
-            qty=t.shares(r.quantity),
-            buy=t.won(r.buy_price),
-            sell=t.won(r.sell_price),
-            reason=t.word("reason", r.reason),
-            profit=t.won(r.profit, signed=True),
-            rate=t.rate(r.profit_rate),
+            stock=texts.stock(r.code, r.name),
+            qty=texts.shares(r.quantity),
+            buy=texts.won(r.buy_price),
+            sell=texts.won(r.sell_price),
+            reason=texts.word("reason", r.reason),
+            profit=texts.won(r.profit, signed=True),
+            rate=texts.rate(r.profit_rate),
         )
-        for r in e.realized
+        for r in event.realized
     ]
     positions = [
-        t(
+        texts(
             "daily_summary.position",
-            stock=t.stock(p.code, p.name),
-            qty=t.shares(p.quantity),
-            price=t.won(p.average_price),
+            stock=texts.stock(p.code, p.name),
+            qty=texts.shares(p.quantity),
+            price=texts.won(p.average_price),
             since=p.buy_session,
         )
-        for p in e.positions
+        for p in event.positions
     ]
     sections = [
-        f"**{t('f.trades')}**",
-        *(trades or [t("none")]),
+        f"**{texts('f.trades')}**",
+        *(trades or [texts("none")]),
         "",
-        f"**{t('f.positions')}**",
-        *(positions or [t("none")]),
+        f"**{texts('f.positions')}**",
+        *(positions or [texts("none")]),
     ]
     card.description = "\n".join(sections)
-    counts = " · ".join(f"{t.word('status', s)} {t('count', n)}" for s, n in e.orders.items())
+    counts = " · ".join(
+        f"{texts.word('status', status)} {texts('count', n)}" for status, n in event.orders.items()
+    )
     card.fields = [
-        (t("f.profit"), shown_profit),
-        (t("f.profit_net"), t.won(e.realized_profit_net, signed=True)),
-        (t("f.orderable_cash"), t.won(e.orderable_cash)),
-        (t("f.cash_d2"), t.won(e.cash_d2)),
-        (t("f.total_value"), t.won(e.total_value)),
-        (t("f.orders"), counts or t("none")),
+        (texts("f.profit"), shown_profit),
+        (texts("f.profit_net"), texts.won(event.realized_profit_net, signed=True)),
+        (texts("f.orderable_cash"), texts.won(event.orderable_cash)),
+        (texts("f.cash_d2"), texts.won(event.cash_d2)),
+        (texts("f.total_value"), texts.won(event.total_value)),
+        (texts("f.orders"), counts or texts("none")),
     ]
     return card
 
 
-def _error(e: ServiceError, t: Texts) -> Card:
-    card = Card(RED, t("error.title"), t("error.text", message=e.message or MISSING))
-    card.fields = [(t("f.service"), e.service or MISSING), (t("f.phase"), e.phase or MISSING)]
+def _error(event: ServiceError, texts: Texts) -> Card:
+    card = Card(RED, texts("error.title"), texts("error.text", message=event.message or MISSING))
+    card.fields = [
+        (texts("f.service"), event.service or MISSING),
+        (texts("f.phase"), event.phase or MISSING),
+    ]
     return card
 
 
-def typed_card(event: Event, t: Texts) -> Card:
+def typed_card(event: Event, texts: Texts) -> Card:
     """The card of a typed event; mypy checks that every kind of the contract has one."""
     match event:
         case ServiceStart():
-            return _service_start(event, t)
+            return _service_start(event, texts)
         case ServiceStop():
-            return _service_stop(event, t)
+            return _service_stop(event, texts)
         case PremarketPlan():
-            return _premarket_plan(event, t)
+            return _premarket_plan(event, texts)
         case NoPicks():
-            return _no_picks(event, t)
+            return _no_picks(event, texts)
         case PicksUnreadable():
-            return _picks_error(event, t)
+            return _picks_error(event, texts)
         case EntriesStopped():
-            return _entries_stopped(event, t)
+            return _entries_stopped(event, texts)
         case BuyAttempt():
-            return _buy_attempt(event, t)
+            return _buy_attempt(event, texts)
         case SellAttempt():
-            return _sell_attempt(event, t)
+            return _sell_attempt(event, texts)
         case OrderAccepted():
-            return _order_accepted(event, t)
+            return _order_accepted(event, texts)
         case OrderFilled():
-            return _order_filled(event, t)
+            return _order_filled(event, texts)
         case OrderRejected() | OrderError():
-            return _order_problem(event, t, RED)
+            return _order_problem(event, texts, RED)
         case OrderUnknown():
-            return _order_problem(event, t, ORANGE)
+            return _order_problem(event, texts, ORANGE)
         case OrderCancelled():
-            return _order_problem(event, t, GREY)
+            return _order_problem(event, texts, GREY)
         case ClosedDay():
-            return _closed_day(event, t)
+            return _closed_day(event, texts)
         case DailySummary():
-            return _daily_summary(event, t)
+            return _daily_summary(event, texts)
         case ServiceError():
-            return _error(event, t)
+            return _error(event, texts)
         case _:
             assert_never(event)
 
@@ -358,11 +378,11 @@ def card(event: Event | Mapping[str, Any], language: Language) -> Card:
     if isinstance(event, Mapping):
         try:
             typed = from_payload(event)
-        except EventError as e:
+        except EventError as error:
             log.warning(
                 "notification %s does not fit the event contract, sent as a plain message: %s",
                 payload_kind(event),
-                e,
+                error,
             )
             return generic(event)
     else:
@@ -383,17 +403,20 @@ def render(
     event: Event | Mapping[str, Any], language: Language, at: datetime | None = None
 ) -> list[Payload]:
     """The Discord payloads for ``event`` (before :func:`limits.fit`); ``at``: when it happened."""
-    c = card(event, language)
-    embed: Payload = {"title": c.title, "color": c.colour}
-    if c.description:
-        embed["description"] = c.description
-    if c.fields:
-        embed["fields"] = [{"name": n, "value": v, "inline": len(v) <= 40} for n, v in c.fields]
-    if c.footer:
-        embed["footer"] = {"text": c.footer}
+    made = card(event, language)
+    embed: Payload = {"title": made.title, "color": made.colour}
+    if made.description:
+        embed["description"] = made.description
+    if made.fields:
+        embed["fields"] = [
+            {"name": name, "value": value, "inline": len(value) <= 40}
+            for name, value in made.fields
+        ]
+    if made.footer:
+        embed["footer"] = {"text": made.footer}
     if at is not None:
         embed["timestamp"] = at.isoformat()
-    content = f"[{c.title}] {c.text}".strip()
+    content = f"[{made.title}] {made.text}".strip()
     # Texts from KIS or an exception could contain "@everyone": never let a message ping anyone.
     return [{"content": content, "embeds": [embed], "allowed_mentions": {"parse": []}}]
 
