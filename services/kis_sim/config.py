@@ -44,11 +44,13 @@ KIS_SETTLEMENT_DAYS = 2
 """KRX settles on D+2 (official inquire_balance.py docstring: sold rows stay until D+2)."""
 
 PROFILE_DEFAULTS: Mapping[str, tuple[Valuation, int, Decimal, Decimal, Unlisted]] = {
-    "simple": ("current", 0, Decimal(0), Decimal(0), "walk"),
+    "simple": ("upper_limit", 0, Decimal(0), Decimal(0), "walk"),
     "kis": ("upper_limit", KIS_SETTLEMENT_DAYS, KIS_FEE_PCT, KIS_SELL_TAX_PCT, "unknown"),
 }
 """Per SIM_PROFILE: market-buy valuation, settlement days, fee %, sell tax %, unlisted codes.
-``simple`` (the default) is what the project's engine is built for; ``kis`` is KIS as documented.
+``simple`` (the default) values market buys at the upper limit as KIS does and leaves out
+settlement, fees, tax and unknown codes, so demo numbers stay round; ``kis`` is KIS as
+documented. ``SIM_MARKET_BUY_VALUATION=current`` turns the upper-limit valuation off.
 """
 
 RULE_DEFAULTS: Mapping[str, tuple[int, int, int]] = {

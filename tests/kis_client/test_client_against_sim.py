@@ -94,7 +94,7 @@ def test_every_method_round_trips(
     assert before.held() == {}
 
     buyable = client.buyable_cash("005930")
-    assert buyable.buy_quantity == cash // 70000
+    assert buyable.buy_quantity == cash // 91_000  # valued at the upper limit (70,000 + 30 %)
 
     ack = client.buy("005930", 10)
     assert ack.order_no and ack.branch_no and len(ack.order_time) == 6

@@ -86,8 +86,10 @@ def test_market_buys_and_sells_move_cash_and_average_price(client: KisClient) ->
     assert (row["hldg_qty"], row["thdt_sll_qty"], row["pchs_amt"]) == ("0", "20", "0")
     assert client.summary()["dnca_tot_amt"] == str(cash + 15 * 80_000)
     buyable = client.buyable("005930")
-    assert buyable["nrcvb_buy_qty"] == str((cash + 15 * 80_000) // 80_000)
-    assert buyable["psbl_qty_calc_unpr"] == "80000"
+    # A market buy is valued at the day's upper limit, as KIS values it (SIM_MARKET_BUY_VALUATION).
+    upper = int(client.quote("005930")["stck_mxpr"])
+    assert buyable["nrcvb_buy_qty"] == str((cash + 15 * 80_000) // upper)
+    assert buyable["psbl_qty_calc_unpr"] == str(upper)
 
 
 def test_short_cash_and_short_shares_are_rejected(client: KisClient) -> None:

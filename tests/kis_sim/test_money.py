@@ -32,11 +32,19 @@ def test_market_buy_is_valued_at_the_upper_limit_when_set(kis: KisFactory) -> No
     assert client.summary()["dnca_tot_amt"] == "30000"
 
 
-def test_default_valuation_is_the_current_price(client: KisClient) -> None:
+def test_a_market_buy_is_valued_at_the_upper_limit_unless_turned_off(
+    client: KisClient, kis: KisFactory
+) -> None:
     client.sim.admin("POST", "prices", json=PRICE)
     client.sim.admin("POST", "accounts", json={"account": ACCOUNT, "cash": 150_000})
-    assert client.buyable("005930")["psbl_qty_calc_unpr"] == "70000"
-    client.placed("buy", "005930", 2)
+    assert client.buyable("005930")["psbl_qty_calc_unpr"] == "91000"
+    assert rejection(client.order("buy", "005930", 2))[1] == "40910000"  # 2 x 91,000 > 150,000
+    client.placed("buy", "005930", 1)
+    current = kis(SIM_MARKET_BUY_VALUATION="current")
+    current.sim.admin("POST", "prices", json=PRICE)
+    current.sim.admin("POST", "accounts", json={"account": ACCOUNT, "cash": 150_000})
+    assert current.buyable("005930")["psbl_qty_calc_unpr"] == "70000"
+    current.placed("buy", "005930", 2)
 
 
 def test_settlement_at_d_plus_2_across_restarts(kis: KisFactory) -> None:
@@ -97,7 +105,7 @@ def test_fees_and_tax_are_charged_and_shown(kis: KisFactory) -> None:
 
 
 def test_the_buy_fee_limits_the_buyable_quantity(kis: KisFactory) -> None:
-    client = kis(SIM_FEE_PCT="0.015", SIM_INITIAL_CASH="700000")
+    client = kis(SIM_FEE_PCT="0.015", SIM_INITIAL_CASH="700000", SIM_MARKET_BUY_VALUATION="current")
     client.sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
     buyable = client.buyable("005930")
     assert buyable["nrcvb_buy_qty"] == "9"  # 10 shares would cost 700,105
