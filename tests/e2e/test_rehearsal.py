@@ -14,19 +14,17 @@ import os
 import subprocess
 import sys
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.clock import KST
-from shared.orders import OrderStatus
 from shared.redis_keys import text
 from shared.settings import SIM_ACCOUNT
 from tests.conftest import ROOT
 from tests.e2e.conftest import KEYS, Market
-from tests.e2e.test_trading_day import DAY, NAMES, PRICES
+from tests.e2e.test_trading_day import DAY, NAMES, PRICES, assert_the_days_orders
 
 pytestmark = pytest.mark.slow
 
@@ -121,22 +119,7 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
     market.wait(lambda: market.events("daily_summary"), timeout=90, what="the daily summary")
 
     # Exactly the orders of the sim-mode day (tests/e2e/test_trading_day.py).
-    at_kis = sorted((o["code"], o["side"], o["qty"], o["filled"]) for o in market.sim_orders())
-    assert at_kis == [
-        ("000100", "buy", 200, 200),
-        ("000100", "sell", 200, 200),
-        ("000200", "buy", 200, 200),
-        ("000200", "sell", 200, 200),
-        ("000500", "buy", 190, 190),
-    ]
-    records = {r.id: r for r in market.records(DAY)}
-    assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
-        "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10490)),
-        "20260303-000100-sell-take_profit": (200, OrderStatus.FILLED, Decimal(10501)),
-        "20260303-000200-sell-stop_loss": (200, OrderStatus.FILLED, Decimal(9699)),
-    }
+    assert_the_days_orders(market)
     [summary] = market.events("daily_summary")
     assert summary["realized_profit"] == 40_000
     assert summary["cash_d2"] == 8_046_900

@@ -42,6 +42,27 @@ PRICES = {
 }
 
 
+def assert_the_days_orders(market: Market) -> None:
+    """The orders KIS received: three buys, one take-profit and one stop-loss sell, all filled;
+    and our records of them."""
+    at_kis = sorted((o["code"], o["side"], o["qty"], o["filled"]) for o in market.sim_orders())
+    assert at_kis == [
+        ("000100", "buy", 200, 200),
+        ("000100", "sell", 200, 200),
+        ("000200", "buy", 200, 200),
+        ("000200", "sell", 200, 200),
+        ("000500", "buy", 190, 190),
+    ]
+    records = {r.id: r for r in market.records(DAY)}
+    assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
+        "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
+        "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
+        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10490)),
+        "20260303-000100-sell-take_profit": (200, OrderStatus.FILLED, Decimal(10501)),
+        "20260303-000200-sell-stop_loss": (200, OrderStatus.FILLED, Decimal(9699)),
+    }
+
+
 def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 50, tzinfo=KST),
@@ -74,23 +95,7 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
 
     market.wait(lambda: market.events("daily_summary"), timeout=90, what="the daily summary")
 
-    # The orders KIS received: three buys, one take-profit and one stop-loss sell, all filled.
-    at_kis = sorted((o["code"], o["side"], o["qty"], o["filled"]) for o in market.sim_orders())
-    assert at_kis == [
-        ("000100", "buy", 200, 200),
-        ("000100", "sell", 200, 200),
-        ("000200", "buy", 200, 200),
-        ("000200", "sell", 200, 200),
-        ("000500", "buy", 190, 190),
-    ]
-    records = {r.id: r for r in market.records(DAY)}
-    assert {i: (r.intent.quantity, r.status, r.average_fill_price) for i, r in records.items()} == {
-        "20260303-000100-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000200-buy-entry": (200, OrderStatus.FILLED, Decimal(10000)),
-        "20260303-000500-buy-entry": (190, OrderStatus.FILLED, Decimal(10490)),
-        "20260303-000100-sell-take_profit": (200, OrderStatus.FILLED, Decimal(10501)),
-        "20260303-000200-sell-stop_loss": (200, OrderStatus.FILLED, Decimal(9699)),
-    }
+    assert_the_days_orders(market)
 
     # The ledger after the close: only the position still held, with its buy session.
     assert market.positions() == {
