@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal, cast
+from typing import Literal, cast, get_args
 
 FaultKind = Literal[
     "http_500",
@@ -32,16 +32,8 @@ FaultKind = Literal[
     "partial_fill",
     "fill_lag",
 ]
-KINDS: tuple[FaultKind, ...] = (
-    "http_500",
-    "slow",
-    "malformed",
-    "drop_response",
-    "http_500_after",
-    "http_500_after_empty",
-    "partial_fill",
-    "fill_lag",
-)
+KINDS = cast(tuple[FaultKind, ...], get_args(FaultKind))
+"""Every fault kind, in the order the type lists them."""
 ORDER_KINDS = frozenset({"partial_fill", "fill_lag"})
 """Kinds that shape the order itself (the TR handler applies them)."""
 ORDER_PATH_PART = "order-cash"
