@@ -28,6 +28,10 @@ from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.simulator import Simulator
 
 logger = logging.getLogger("kis_sim.stream")
+wire_logger = logging.getLogger("kis_sim.stream.websockets")
+"""websockets' logger for the sockets: never below INFO, where it would dump every frame (the
+approval keys in the requests, the AES keys in the answers)."""
+wire_logger.setLevel(logging.INFO)
 
 MAX_REGISTRATIONS = 41
 """Registrations one session may hold, all tr_ids together (KIS portal notice, 2026-04-20)."""
@@ -118,7 +122,12 @@ class StreamServer:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         async with serve(
-            self._serve, self.host, self.port, ping_interval=None, max_size=1024 * 1024
+            self._serve,
+            self.host,
+            self.port,
+            ping_interval=None,
+            max_size=1024 * 1024,
+            logger=wire_logger,
         ):
             self._ready.set()
             pump = asyncio.create_task(self._pump())

@@ -27,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from shared.kis import stream_plan
+from shared.kis.errors import KisError
 from shared.kis.stream_crypto import DecryptError, decrypt_payload
 from shared.kis.stream_frames import (
     ALREADY_SUBSCRIBED,
@@ -47,10 +48,15 @@ from shared.kis.stream_frames import (
     subscribe_message,
 )
 from shared.kis.stream_plan import MAX_REGISTRATIONS
+from shared.logs import RedactingFilter
 
 __all__ = ["MAX_REGISTRATIONS", "FillNotice", "KisStream", "PriceTick", "StreamTimings"]
 
 log = logging.getLogger(__name__)
+wire_log = logging.getLogger(f"{__name__}.websockets")
+"""The websockets library's logger for our sockets: never below INFO (its DEBUG lines dump every
+frame, the approval key in each request), and the approval key redacted from what it does log."""
+wire_log.setLevel(logging.INFO)
 T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -195,7 +201,7 @@ class KisStream:
             opened = False
             try:
                 opened = await self._connect_once()
-            except (OSError, TimeoutError, WebSocketException, FrameError) as e:
+            except (OSError, TimeoutError, WebSocketException, FrameError, KisError) as e:
                 log.warning("stream session to %s ended: %s", self.url, _describe(e))
             except Exception:
                 log.exception("stream session to %s failed", self.url)
@@ -227,6 +233,7 @@ class KisStream:
             open_timeout=self.timings.connect_timeout,
             close_timeout=1.0,
             max_size=MAX_MESSAGE_BYTES,
+            logger=wire_log,
         ) as ws:
             session = _Session(ws, key)
             with self._lock:
@@ -259,6 +266,9 @@ class KisStream:
             return cached[0]
         key = self._approval_key_source()
         self._approval = (key, time.monotonic())
+        for old in [f for f in wire_log.filters if isinstance(f, RedactingFilter)]:
+            wire_log.removeFilter(old)
+        wire_log.addFilter(RedactingFilter([key]))
         return key
 
     # Session tasks -----------------------------------------------------------------------------

@@ -3,6 +3,10 @@ decrypted, PINGPONG answered, reconnects after a dropped socket and after silenc
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from shared.kis.client import KisClient
 from tests.conftest import Sim
 from tests.kis_sim.conftest import KisClient as RawKis
@@ -123,3 +127,25 @@ def test_a_second_session_of_one_app_key_is_refused(
     )
     assert not second.stream.healthy
     assert first.stream.healthy and first.stream.connects == 1
+
+
+def test_the_approval_key_is_never_logged(
+    sim: Sim, kis: KisClient, start_stream: StartStream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # even at DEBUG, where websockets dumps every frame
+    keys: list[str] = []
+
+    def approval_key() -> str:
+        keys.append(kis.approval_key())
+        return keys[-1]
+
+    got = start_stream(approval_key=approval_key)
+    got.stream.want(CODES)
+    got.confirmed(CODES)
+    sim.admin("POST", "stream/faults", json={"kind": "drop"})
+    got.wait(lambda: got.stream.connects == 2, "a second session")
+    got.confirmed(CODES, "both codes confirmed again")
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert keys and caplog.records  # something was logged, and none of it is a key
+    for key in keys:
+        assert key[:8] not in logged  # websockets' frame dumps would show the first part
