@@ -92,6 +92,7 @@ class StreamServer:
     def start(self) -> None:
         """Listen; returns once bound, OSError when the port cannot be had."""
         self.sim.hub.listeners.append(self._on_ledger)
+        self.sim.hub.wakers.append(self._look_now)
         self._thread = threading.Thread(target=self._thread_main, name="kis-sim-ws", daemon=True)
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT_SECONDS):
@@ -144,6 +145,13 @@ class StreamServer:
         moment = self.sim.now()
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._queue_notice, order, fill, moment)
+
+    def _look_now(self) -> None:
+        """Any thread: look at the prices now rather than at the next tick."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
 
     def _queue_notice(self, order: Order, fill: Fill | None, moment: datetime) -> None:
         self._notices.append((order, fill, moment))
