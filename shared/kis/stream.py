@@ -49,8 +49,16 @@ from shared.kis.stream_frames import (
 )
 from shared.kis.stream_plan import MAX_REGISTRATIONS
 from shared.logs import RedactingFilter
+from shared.settings import Settings
 
-__all__ = ["MAX_REGISTRATIONS", "FillNotice", "KisStream", "PriceTick", "StreamTimings"]
+__all__ = [
+    "MAX_REGISTRATIONS",
+    "FillNotice",
+    "KisStream",
+    "PriceTick",
+    "StreamTimings",
+    "stream_from_settings",
+]
 
 log = logging.getLogger(__name__)
 wire_log = logging.getLogger(f"{__name__}.websockets")
@@ -386,6 +394,27 @@ class KisStream:
             log.debug("stream: frame of unexpected tr_id %s skipped", frame.tr_id)
         except (FrameError, DecryptError) as e:
             log.warning("stream: %s frame skipped: %s", frame.tr_id, e)
+
+
+def stream_from_settings(
+    settings: Settings,
+    approval_key: Callable[[], str],
+    *,
+    on_tick: Callable[[PriceTick], None],
+    on_fill: Callable[[FillNotice], None],
+) -> KisStream:
+    """The stream the settings describe: ``KIS_WS_URL`` (or the mode's host), the fill notice
+    keyed by ``KIS_HTS_ID`` with the rules' tr_id, ``STREAM_SILENCE_SECONDS``. Pass
+    ``KisClient.approval_key`` as ``approval_key``."""
+    return KisStream(
+        settings.ws_url,
+        approval_key,
+        hts_id=settings.kis_hts_id,
+        fill_tr_id=settings.fill_tr_id,
+        on_tick=on_tick,
+        on_fill=on_fill,
+        silence_seconds=settings.stream_silence_seconds,
+    )
 
 
 def backoff_delay(failures: int, first: float, cap: float) -> float:

@@ -3,14 +3,19 @@ decrypted, PINGPONG answered, reconnects after a dropped socket and after silenc
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
 
 import pytest
+import redis
 
 from shared.kis.client import KisClient
-from tests.conftest import Sim
+from shared.kis.stream import PriceTick, stream_from_settings
+from shared.settings import load_settings
+from tests.conftest import Sim, service_env, wait_for
 from tests.kis_sim.conftest import KisClient as RawKis
-from tests.stream.conftest import StartStream
+from tests.stream.conftest import HTS_ID, StartStream, kis_client, sim_env
 
 CODES = ["005930", "000660"]
 
@@ -149,3 +154,26 @@ def test_the_approval_key_is_never_logged(
     assert keys and caplog.records  # something was logged, and none of it is a key
     for key in keys:
         assert key[:8] not in logged  # websockets' frame dumps would show the first part
+
+
+def test_walk_prices_stream_each_minute_on_a_fast_clock(
+    start_sim: Callable[..., Sim], redis_url: str, redis_client: redis.Redis
+) -> None:
+    # One simulated minute a real second: the random walk moves at each minute's start.
+    sim = start_sim(**sim_env(CLOCK_SPEED="60"))
+    client = kis_client(sim, redis_url, redis_client)
+    env = service_env(redis_url, KIS_SIM_URL=sim.url, KIS_WS_URL=sim.ws_url, KIS_HTS_ID=HTS_ID)
+    settings = load_settings(env)
+    ticks: list[PriceTick] = []
+    stream = stream_from_settings(
+        settings, client.approval_key, on_tick=ticks.append, on_fill=print
+    )
+    assert (stream.url, stream.hts_id, stream.fill_tr_id) == (sim.ws_url, HTS_ID, "H0STCNI9")
+    stream.want(["000660"])
+    stream.start()
+    try:
+        wait_for(lambda: len(ticks) >= 3, timeout=15, what="three walk ticks")
+    finally:
+        stream.stop()
+    assert all(t.hhmmss.endswith("00") for t in ticks)  # minute boundaries
+    assert all(a.price != b.price for a, b in itertools.pairwise(ticks))
