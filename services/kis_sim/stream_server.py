@@ -225,7 +225,7 @@ class StreamServer:
         if not is_price and tr_id not in frames.FILL_TR_IDS:
             await _send(conn, frames.answer(tr_id, tr_key, frames.TR_ID_UNKNOWN, ok=False))
             return
-        if (is_price and not CODE_PATTERN.match(tr_key)) or not tr_key or tr_type not in "12":
+        if (is_price and not CODE_PATTERN.match(tr_key)) or not tr_key or tr_type not in ("1", "2"):
             await _send(conn, frames.answer(tr_id, tr_key, frames.BAD_REQUEST, ok=False))
             return
         held = tr_key in conn.prices if is_price else tr_id in conn.fills
