@@ -67,6 +67,8 @@ frame, the approval key in each request), and the approval key redacted from wha
 wire_log.setLevel(logging.INFO)
 T = TypeVar("T")
 
+EXPECTED_ERRORS = (OSError, TimeoutError, WebSocketException, FrameError, KisError)
+"""Failures that end a session with a one-line warning (anything else logs its traceback)."""
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Largest frame accepted (small buffers have ended sessions with ``1009 message too big``)."""
 
@@ -209,8 +211,8 @@ class KisStream:
             opened = False
             try:
                 opened = await self._connect_once()
-            except (OSError, TimeoutError, WebSocketException, FrameError, KisError) as e:
-                log.warning("stream session to %s ended: %s", self.url, _describe(e))
+            except EXPECTED_ERRORS as e:
+                log.warning("stream connect to %s failed: %s", self.url, _describe(e))
             except Exception:
                 log.exception("stream session to %s failed", self.url)
             finally:
@@ -232,7 +234,8 @@ class KisStream:
                 await asyncio.wait_for(self._wake.wait(), deadline - time.monotonic())
 
     async def _connect_once(self) -> bool:
-        """One session; True when it got as far as a confirmed registration (resets backoff)."""
+        """One session; True when it got as far as a confirmed registration (the backoff then
+        starts afresh). Raises only when the approval key or the connection cannot be had."""
         assert self._loop is not None
         key = await self._loop.run_in_executor(None, self._approval_key)
         async with connect(
@@ -264,8 +267,10 @@ class KisStream:
                 self._approval = None  # maybe the key was refused: ask for a new one next time
             for task in done:
                 error = task.exception()
-                if error is not None:
-                    raise error
+                if isinstance(error, EXPECTED_ERRORS):
+                    log.warning("stream session to %s ended: %s", self.url, _describe(error))
+                elif error is not None:
+                    log.error("stream session to %s failed", self.url, exc_info=error)
             return confirmed
 
     def _approval_key(self) -> str:

@@ -177,3 +177,23 @@ def test_walk_prices_stream_each_minute_on_a_fast_clock(
         stream.stop()
     assert all(t.hhmmss.endswith("00") for t in ticks)  # minute boundaries
     assert all(a.price != b.price for a, b in itertools.pairwise(ticks))
+
+
+def test_a_callback_that_raises_is_logged_and_the_stream_goes_on(
+    sim: Sim, start_stream: StartStream, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[int] = []
+
+    def on_tick(tick: PriceTick) -> None:
+        seen.append(tick.price)
+        if len(seen) == 1:
+            raise RuntimeError("a bug in the scheduler's callback")
+
+    got = start_stream(on_tick=on_tick)
+    got.stream.want(["005930"])
+    got.confirmed(["005930"])
+    for price in (70_100, 70_200):
+        sim.admin("POST", "prices", json={"005930": [["08:00", price]]})
+        got.wait(lambda wanted=price: wanted in seen, f"the tick at {price}")
+    assert got.stream.connects == 1 and got.stream.healthy
+    assert "on_tick callback failed" in caplog.text
