@@ -101,7 +101,7 @@ def test_errors_never_echo_the_secret() -> None:
 
 def test_secrets_are_masked_in_repr_and_str() -> None:
     settings = load_settings(
-        {**PAPER, "DISCORD_WEBHOOK_URL": "https://example.invalid/hook/abc123"}
+        {**PAPER, "DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/abc123"}
     )
     shown = repr(settings) + str(settings)
     for secret in (PAPER["KIS_APP_KEY"], PAPER["KIS_APP_SECRET"], "abc123", "73001234"):
