@@ -15,7 +15,7 @@ from services.api.errors import ApiError
 from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
 from services.api.params import parse_date
 from shared.control import HALTED, PAUSED, Controls
-from shared.picks import PicksError, parse_picks, store_picks
+from shared.picks import PicksError, parse_picks, picks_date_problem, store_picks
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,9 @@ def resume() -> Response:
 def upload_picks(day: str) -> Response:
     api = ctx()
     session_day = parse_date(day)
+    problem = picks_date_problem(session_day, api.clock.now().date(), api.calendar)
+    if problem:
+        raise ApiError(422, f"picks refused, nothing stored: {problem}", problems=[problem])
     data = _json_body(required=True)
     if isinstance(data, dict) and len(data) > MAX_PICKS:
         raise ApiError(422, f"at most {MAX_PICKS} picks per session", problems=[])

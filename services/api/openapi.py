@@ -6,6 +6,7 @@ from typing import Any
 
 from services.api.params import DATE_PATTERN, ORDER_ID_MAX_LENGTH, STATUSES
 from shared.orders import Reason
+from shared.picks import PICKS_SESSIONS_AHEAD
 from shared.rules import Phase
 
 REASON_MAX_LENGTH = 200
@@ -458,7 +459,10 @@ PATHS: dict[str, Schema] = {
                 "409": _error("The date is not a KRX session"),
                 "413": _error("The body is too large"),
                 "415": _error("The body is not JSON"),
-                "422": _error("The picks were refused; `problems` lists each"),
+                "422": _error(
+                    "The picks were refused (`problems` lists each), or the date is before"
+                    f" today or more than {PICKS_SESSIONS_AHEAD} sessions ahead"
+                ),
             },
         }
     },

@@ -21,11 +21,22 @@ from shared.clock import Clock, build_clock
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
-from shared.picks import PicksError, load_picks, store_picks, stored_picks
+from shared.picks import (
+    PicksError,
+    load_picks,
+    parse_session_date,
+    picks_date_problem,
+    store_picks,
+    stored_picks,
+)
 from shared.positions import PositionLedger
 from shared.queues import ALL_QUEUES, fetch_job, queue
 from shared.redis_keys import Keys
 from shared.settings import ConfigError, Settings, load_settings
+
+
+class UsageError(Exception):
+    """A command-line value is wrong; the message is one line naming the option."""
 
 
 class Context:
@@ -41,12 +52,19 @@ class Context:
     def session_date(self, given: str | None) -> date:
         """The date given, else today's session or the next one."""
         if given:
-            return date.fromisoformat(given)
+            try:
+                return parse_session_date(given)
+            except ValueError as e:
+                raise UsageError(f"--date: {e}") from None
         return self.calendar.next_session(self.clock.now().date()).day
 
 
 def cmd_picks_load(ctx: Context, args: argparse.Namespace) -> int:
     day = ctx.session_date(args.date)
+    problem = picks_date_problem(day, ctx.clock.now().date(), ctx.calendar)
+    if problem:
+        print(f"picks refused, nothing stored: {problem}", file=sys.stderr)
+        return 2
     if not ctx.calendar.is_session(day):
         print(f"{day} is not a KRX session: nothing would trade on it", file=sys.stderr)
         return 2
@@ -234,6 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PicksError as e:
         print(f"picks refused, nothing stored:\n{e}", file=sys.stderr)
+        return 2
+    except UsageError as e:
+        print(f"kat: {e}", file=sys.stderr)
         return 2
     except redis.RedisError as e:
         print(f"Redis unavailable: {e}", file=sys.stderr)
