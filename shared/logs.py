@@ -24,7 +24,8 @@ SECRET_FIELDS = re.compile(
     r"(cano|appkey|appsecret|secretkey|app_?key|app_?secret|access_token|approval_key|"
     r"authorization|kis_account|status_api_token|discord_webhook_url)"
     r"([\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)"
-    r"([^\s\"'&,;}\])]+)"
+    # The value: not a placeholder (<TOKEN>, $TOKEN) and not the word Bearer itself.
+    r"((?!bearer\b)[^\s\"'&,;}\])<>`$][^\s\"'&,;}\])<>`]*)"
 )
 """A secret by the name of its field, whatever its value: ``CANO=73519024`` in a query string,
 ``"appkey": "..."`` in JSON or a dict's repr, ``authorization: Bearer ...`` in headers. KIS's

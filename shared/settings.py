@@ -227,6 +227,10 @@ class Settings(BaseSettings):
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
 
+    # Input limits: wrong status API tokens (docs/ARCHITECTURE.md, 'Input limits') ------------
+    status_api_failure_limit: int = Field(default=20, ge=1, le=100_000)
+    """Wrong tokens one client address may send per minute before control answers 429."""
+
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")
     @classmethod

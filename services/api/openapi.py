@@ -313,6 +313,11 @@ CONTROL_ERRORS = {
         "headers": {"WWW-Authenticate": {"schema": STRING}},
     },
     "404": _error("Control is disabled: STATUS_API_TOKEN is not set"),
+    "411": _error("A body was sent without Content-Length (chunked)"),
+    "429": {
+        **_error("Too many wrong tokens from this address; wait Retry-After seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
     "503": REDIS_DOWN,
 }
 NOTE_BODY = {
