@@ -234,6 +234,11 @@ def parser() -> argparse.ArgumentParser:
     )
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
+    cred.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="store them even in a keyring backend that is not the OS's own (a plain file)",
+    )
     cred.set_defaults(run=None)
     return p
 
@@ -241,7 +246,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "credentials":
-        return credentials.main(["store", "--env", args.env])
+        plaintext = ["--allow-plaintext"] if args.allow_plaintext else []
+        return credentials.main(["store", "--env", args.env, *plaintext])
     if args.command == "simulate-day":
         cmd_simulate_day(None, args)
     try:

@@ -1,11 +1,11 @@
 """Rehearsal: real mode (KIS_ENV=real) on a simulated clock against the simulator's real rules.
 
 The same day as ``test_trading_day`` (same picks, prices and cash), but every process runs as it
-would with money: credentials from the OS keyring (keyrings.alt's file store in a temporary
-folder, written by ``python -m shared.credentials``), ``REAL_TRADING_CONFIRM=yes``, T-prefixed
-tr_ids, the 18 requests/s limiter and the once-a-day holiday cross-check. The simulator enforces
-real rules (``SIM_RULES=real``, its default 18 requests/s), so a V-prefixed tr_id or a burst
-over the limit would show as a rejection.
+would with money: credentials from the keyring (the tests' file store, tests/keyring_backend.py,
+in a temporary folder, written by ``python -m shared.credentials ... --allow-plaintext``),
+``REAL_TRADING_CONFIRM=yes``, T-prefixed tr_ids, the 18 requests/s limiter and the once-a-day
+holiday cross-check. The simulator enforces real rules (``SIM_RULES=real``, its default 18
+requests/s), so a V-prefixed tr_id or a burst over the limit would show as a rejection.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from shared.settings import SIM_ACCOUNT
 from tests.conftest import ROOT
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import DAY, NAMES, PRICES, assert_the_days_orders
+from tests.keyring_backend import FILE_VARIABLE, SELECT
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +40,17 @@ def file_keyring(tmp_path: Path) -> dict[str, str]:
     The keys are written by the command a user runs (``python -m shared.credentials store``),
     never into the machine's own keyring.
     """
-    env = {
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "keyring-data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "keyring-config"),
-    }
+    env = {**SELECT, FILE_VARIABLE: str(tmp_path / "keyring-data" / "keyring.json")}
     stored = subprocess.run(
-        [sys.executable, "-m", "shared.credentials", "store", "--env", "real"],
+        [
+            sys.executable,
+            "-m",
+            "shared.credentials",
+            "store",
+            "--env",
+            "real",
+            "--allow-plaintext",
+        ],
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), **env},
         input=f"{APP_KEY}\n{APP_SECRET}\n",
         capture_output=True,
@@ -54,7 +59,7 @@ def file_keyring(tmp_path: Path) -> dict[str, str]:
         check=False,
     )
     assert stored.returncode == 0, stored.stderr
-    assert list((tmp_path / "keyring-data").rglob("*.cfg")), "the file keyring holds the keys"
+    assert (tmp_path / "keyring-data" / "keyring.json").exists(), "the file keyring holds the keys"
     return env
 
 
