@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from jaraco.classes import properties
@@ -21,6 +23,28 @@ FILE_VARIABLE = "KAT_TEST_KEYRING_FILE"
 """Names the JSON file the backend reads and writes."""
 SELECT = {"PYTHON_KEYRING_BACKEND": "tests.keyring_backend.PlainFileKeyring"}
 """The variable that selects this backend in a process a test starts."""
+
+
+def store_with_the_command(
+    folder: Path, kis_env: str, app_key: str, app_secret: str
+) -> dict[str, str]:
+    """Store the keys as a user does (``python -m shared.credentials store``) in a file keyring
+    in ``folder``; the variables that point a process at it. Never the machine's own keyring."""
+    env = {**SELECT, FILE_VARIABLE: str(folder / "keyring-data" / "keyring.json")}
+    root = Path(__file__).resolve().parent.parent
+    command = ["store", "--env", kis_env, "--allow-plaintext"]
+    stored = subprocess.run(
+        [sys.executable, "-m", "shared.credentials", *command],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(root), "HOME": str(folder), **env},
+        input=f"{app_key}\n{app_secret}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert Path(env[FILE_VARIABLE]).exists(), "the file keyring holds the keys"
+    return env
 
 
 class PlainFileKeyring(KeyringBackend):

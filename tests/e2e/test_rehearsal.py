@@ -10,7 +10,6 @@ requests/s), so a V-prefixed tr_id or a burst over the limit would show as a rej
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime
@@ -22,10 +21,9 @@ import pytest
 from shared.clock import KST
 from shared.redis_keys import text
 from shared.settings import SIM_ACCOUNT
-from tests.conftest import ROOT
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import DAY, NAMES, PRICES, assert_the_days_orders
-from tests.keyring_backend import FILE_VARIABLE, SELECT
+from tests.keyring_backend import store_with_the_command
 
 pytestmark = pytest.mark.slow
 
@@ -40,27 +38,7 @@ def file_keyring(tmp_path: Path) -> dict[str, str]:
     The keys are written by the command a user runs (``python -m shared.credentials store``),
     never into the machine's own keyring.
     """
-    env = {**SELECT, FILE_VARIABLE: str(tmp_path / "keyring-data" / "keyring.json")}
-    stored = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shared.credentials",
-            "store",
-            "--env",
-            "real",
-            "--allow-plaintext",
-        ],
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), **env},
-        input=f"{APP_KEY}\n{APP_SECRET}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert stored.returncode == 0, stored.stderr
-    assert (tmp_path / "keyring-data" / "keyring.json").exists(), "the file keyring holds the keys"
-    return env
+    return store_with_the_command(tmp_path, "real", APP_KEY, APP_SECRET)
 
 
 def rehearse(open_market: Any, keyring_env: dict[str, str], **sim: str) -> Market:
