@@ -23,6 +23,7 @@ import pytest
 import redis
 import requests
 
+from services.api import openapi
 from services.kis_sim.config import DEFAULT_REDIS_PREFIX as SIM_PREFIX
 from shared.clock import KST
 from shared.redis_keys import text
@@ -112,18 +113,12 @@ def redis_values(client: redis.Redis) -> Iterator[tuple[str, bytes]]:
 
 def api_answers(base: str, order_ids: list[str]) -> Iterator[tuple[str, bytes]]:
     """Every read endpoint's answer, each order's, and the control endpoints' (right and wrong)."""
+    # Every GET the API documents (the page included), each order's through /orders/{order_id}.
     paths = [
-        "/",
-        "/status",
-        "/picks",
-        "/orders",
-        "/positions",
-        "/queues",
-        "/metrics",
-        "/healthz",
-        "/readyz",
-        "/openapi.json",
-        *(f"/orders/{order_id}" for order_id in order_ids),
+        template.replace("{order_id}", order_id)
+        for template, operations in openapi.document()["paths"].items()
+        if "get" in operations
+        for order_id in (order_ids if "{order_id}" in template else [""])
     ]
     for path in paths:
         answer = requests.get(base + path, timeout=10)
