@@ -440,6 +440,8 @@ class Settings(BaseSettings):
             )
             if s is not None
         ]
+        redis_password = urlsplit(self.redis_url).password
+        values += [v for v in (redis_password, self.kis_hts_id) if v]
         if self.kis_account:
             # The 8-digit CANO alone too: KIS's query strings send it apart from the product code.
             cano = self.kis_account.split("-")[0]

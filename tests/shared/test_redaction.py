@@ -110,3 +110,13 @@ def test_every_configured_secret_at_every_level(
 def test_ordinary_words_about_tokens_are_kept() -> None:
     text = "issued a KIS access token valid until 2026-03-03T08:00:00+09:00; 5 orders, 12345 won"
     assert RedactingFilter().redact(text) == text
+
+
+def test_the_redis_password_and_the_hts_id_are_secrets_too() -> None:
+    settings = load_settings(
+        {"REDIS_URL": "redis://:redisPassw0rd-hygiene@127.0.0.1:6379/0", "KIS_HTS_ID": "htsUser77"}
+    )
+    line = RedactingFilter(settings.secret_values()).redact(
+        "connecting to redis://:redisPassw0rd-hygiene@127.0.0.1:6379/0 as htsUser77"
+    )
+    assert "redisPassw0rd-hygiene" not in line and "htsUser77" not in line, line
