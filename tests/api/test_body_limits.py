@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import requests
+from flask import Flask
 
 from services.api.app import MAX_BODY_BYTES
 from shared.redis_keys import Keys
 from tests.api.conftest import TOKEN, RunningApi, start_api, stop_api
 from tests.conftest import RedisServer
-
-pytestmark = pytest.mark.slow
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 KEYS = Keys()
@@ -50,6 +50,7 @@ def controls(api: RunningApi) -> dict[bytes, bytes]:
     return api.redis.hgetall(KEYS.control())  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 def test_a_chunked_body_is_refused_with_411_and_nothing_changes(api: RunningApi) -> None:
     requests.post(f"{api.url}/control/resume", headers=AUTH, timeout=5).raise_for_status()
     before = controls(api)
@@ -65,6 +66,7 @@ def test_a_chunked_body_is_refused_with_411_and_nothing_changes(api: RunningApi)
     assert controls(api) == before
 
 
+@pytest.mark.slow
 def test_a_small_chunked_body_is_refused_too(api: RunningApi) -> None:
     before = controls(api)
     answer = requests.post(
@@ -77,6 +79,7 @@ def test_a_small_chunked_body_is_refused_too(api: RunningApi) -> None:
     assert controls(api) == before
 
 
+@pytest.mark.slow
 def test_a_body_over_the_limit_is_refused_with_413_and_nothing_stored(api: RunningApi) -> None:
     day = api.day.session.isoformat()
     picks_key = f"{KEYS.prefix}picks:*"
@@ -93,6 +96,7 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_stored(api: Runni
     assert {k: api.redis.get(k) for k in api.redis.keys(picks_key)} == before
 
 
+@pytest.mark.slow
 def test_a_post_without_a_body_and_without_a_length_is_fine(api: RunningApi) -> None:
     # curl -X POST sends neither Content-Length nor a body: nothing to refuse.
     parts = urlsplit(api.url)
@@ -105,6 +109,7 @@ def test_a_post_without_a_body_and_without_a_length_is_fine(api: RunningApi) -> 
     conn.close()
 
 
+@pytest.mark.slow
 def test_a_body_at_the_limit_with_a_length_is_read(api: RunningApi) -> None:
     body = padded({"reason": "at the limit"}, MAX_BODY_BYTES)
     answer = requests.post(
@@ -115,3 +120,19 @@ def test_a_body_at_the_limit_with_a_length_is_read(api: RunningApi) -> None:
     )
     assert answer.status_code == 200, answer.text
     requests.post(f"{api.url}/control/resume", headers=AUTH, timeout=5).raise_for_status()
+
+
+def test_under_any_wsgi_server_a_body_without_a_length_is_411(
+    make_app: Callable[..., Flask], redis_client: redis.Redis
+) -> None:
+    # services.api.wsgi:app under a server that passes Transfer-Encoding through (gunicorn).
+    client = make_app(STATUS_API_TOKEN=TOKEN).test_client()
+    answer = client.post(
+        "/control/halt",
+        data=b'{"reason": "chunked"}',
+        content_type="application/json",
+        headers=AUTH,
+        environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked"},
+    )
+    assert answer.status_code == 411, answer.get_json()
+    assert b"halted" not in redis_client.hgetall(KEYS.control())
