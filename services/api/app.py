@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 
 from services.api import control, errors, metrics, page, views
 from services.api.context import ApiContext, install
-from services.api.errors import ApiError
+from services.api.errors import LENGTH_REQUIRED, ApiError
 from shared.logs import RedactingFilter
 from shared.settings import Settings, load_settings
 
@@ -43,9 +43,7 @@ def _require_declared_length() -> None:
     through services.api.wsgi by any other server. See docs/ARCHITECTURE.md, 'Input limits'.
     """
     if request.headers.get("Transfer-Encoding") and request.content_length is None:
-        raise ApiError(
-            411, "send the body with a Content-Length header (chunked bodies are refused)"
-        )
+        raise ApiError(411, LENGTH_REQUIRED)
 
 
 def _redact_responses(app: Flask, secrets: list[str]) -> None:

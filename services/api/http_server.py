@@ -19,6 +19,8 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.utilities import Error
 
+from services.api.errors import LENGTH_REQUIRED
+
 WAITRESS_BODY_CEILING_BYTES = 2 * 1024 * 1024
 """Largest body waitress buffers at all, in bytes (the app refuses anything over its own limit)."""
 
@@ -40,9 +42,7 @@ class LengthRequiringParser(HTTPRequestParser):  # type: ignore[misc]
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
         if self.chunked:
-            self.error = LengthRequired(
-                "send the body with a Content-Length header (chunked bodies are refused)"
-            )
+            self.error = LengthRequired(LENGTH_REQUIRED)
             self.completed = True
 
 
