@@ -56,6 +56,8 @@ ACCOUNT_PATTERN = re.compile(r"[0-9]{8}-[0-9]{2}")
 """KIS_ACCOUNT: 8 digits (CANO), a dash, 2 digits (ACNT_PRDT_CD)."""
 HTS_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 """KIS_HTS_ID: the HTS user id, letters, digits and ``_.-`` only."""
+REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_:.-]{1,64}")
+"""REDIS_PREFIX: what a Redis key pattern can carry without escaping."""
 CREDENTIAL_PATTERN = re.compile(r"[!-~]{1,512}")
 """App key and secret: visible ASCII only (no space, newline or control character)."""
 STATUS_TOKEN_MIN_LENGTH = 32
@@ -275,6 +277,8 @@ class Settings(BaseSettings):
     def _prefix_not_rq(cls, v: str) -> str:
         if not v or v.startswith("rq:"):
             raise ValueError("must be non-empty and must not start with 'rq:' (rq owns those keys)")
+        if not REDIS_PREFIX_PATTERN.fullmatch(v):
+            raise ValueError("must be 1 to 64 ASCII letters, digits or '_:.-' (e.g. kat:)")
         return v
 
     @field_validator("redis_url")

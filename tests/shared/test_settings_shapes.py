@@ -61,6 +61,8 @@ def error_of(env: dict[str, str]) -> str:
         ({"KIS_BASE_URL": "http://"}, "KIS_BASE_URL: must be an http:// or https:// URL"),
         ({"KIS_SIM_URL": "http://:8001"}, "KIS_SIM_URL: must be an http:// or https:// URL"),
         ({"REDIS_URL": "redis://"}, "REDIS_URL:"),
+        ({"REDIS_PREFIX": "kat :"}, "REDIS_PREFIX: must be"),
+        ({"REDIS_PREFIX": "kat:\n"}, "REDIS_PREFIX: must be"),
     ],
 )
 def test_bad_shapes_and_ranges_name_the_variable(env: dict[str, str], expected: str) -> None:
