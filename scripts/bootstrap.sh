@@ -55,4 +55,7 @@ log=$(mktemp)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' >"$log" 2>&1 \
   || fail_with_log "pip install -e '.[dev]' failed:" "$log"
 rm -f "$log"
+# keyrings.alt was a dev dependency until it proved to be what a server without an OS keyring
+# fell back to (a plain file); an environment made before must lose it (docs/DECISIONS.md).
+"$venv/bin/python" -m pip uninstall --quiet --yes keyrings.alt >/dev/null 2>&1 || true
 printf '%s\n' "$hash" >"$stamp"

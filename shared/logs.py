@@ -19,6 +19,21 @@ MIN_SECRET_LENGTH = 4
 LOG_FORMAT = "%(asctime)s %(levelname)s service={service} %(name)s: %(message)s"
 """Line format; ``{service}`` is filled in by :func:`setup_logging`."""
 
+SECRET_FIELDS = re.compile(
+    r"(?i)(?<![A-Za-z0-9_])"
+    r"(cano|appkey|appsecret|secretkey|app_?key|app_?secret|access_token|approval_key|"
+    r"authorization|kis_account|status_api_token|discord_webhook_url)"
+    r"([\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)"
+    # The value: not a placeholder (<TOKEN>, $TOKEN) and not the word Bearer itself.
+    r"((?!bearer\b)[^\s\"'&,;}\])<>`$][^\s\"'&,;}\])<>`]*)"
+)
+"""A secret by the name of its field, whatever its value: ``CANO=73519024`` in a query string,
+``"appkey": "..."`` in JSON or a dict's repr, ``authorization: Bearer ...`` in headers. KIS's
+own field names (``CANO``, ``appkey``, ``appsecret``, ``access_token``, ``approval_key``) cover
+what an HTTP library prints at DEBUG."""
+WEBHOOK_PATH = re.compile(r"/api/(?:v[0-9]+/)?webhooks/[^\s\"'<>()\[\]]+", re.IGNORECASE)
+"""Any webhook's ``/api/webhooks/<id>/<token>`` path, configured or not: it is a credential."""
+
 _HANDLER_MARK = "_kat_setup_logging"
 _TRACEBACK_FORMATTER = logging.Formatter()
 
@@ -29,7 +44,10 @@ class RedactingFilter(logging.Filter):
     Attach it to a handler: it rewrites the record itself (message rendered, ``args`` dropped,
     traceback rendered into ``exc_text``), so whatever formats the record afterwards has nothing
     left to leak. A URL secret's path is redacted too, because HTTP libraries log the path alone
-    (``POST /api/webhooks/<id>/<token>``).
+    (``POST /api/webhooks/<id>/<token>``). Beyond the configured values, every value of a
+    secret-named field (:data:`SECRET_FIELDS`) and every webhook path is redacted, so a secret
+    in a form nobody configured (the access token, a query string) is caught by its name.
+    See docs/ARCHITECTURE.md, 'Secrets'.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -49,14 +67,13 @@ class RedactingFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced by ``***``."""
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(REDACTED, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(REDACTED, text)
+        text = SECRET_FIELDS.sub(_redact_field, text)
+        return WEBHOOK_PATH.sub("/api/webhooks/" + REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact ``record`` in place; never drops it."""
-        if self._pattern is None:
-            return True
         try:
             message = record.getMessage()
         except Exception:
@@ -71,6 +88,10 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+def _redact_field(match: re.Match[str]) -> str:
+    return f"{match.group(1)}{match.group(2)}{REDACTED}"
 
 
 class KstFormatter(logging.Formatter):

@@ -22,11 +22,18 @@ from shared.redis_keys import Keys
 if TYPE_CHECKING:
     from redis import Redis
 
+    from shared.market_calendar import KrxCalendar
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest picks file read, in bytes (a day's picks take a few hundred)."""
 
 FORMATS = {".pkl": "pickle", ".pickle": "pickle", ".json": "json", ".csv": "csv"}
 """File suffix (lower case) -> format; nothing else is guessed."""
+
+PICKS_SESSIONS_AHEAD = 5
+"""Picks may be stored for today's session and up to this many sessions after it, no further."""
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A session date as an operator writes it: ``YYYY-MM-DD`` in ASCII digits."""
 
 TARGET_COLUMNS = ("target", "target_price")
 """CSV columns (and dict keys) accepted for the target price; exactly one may be given."""
@@ -360,6 +367,38 @@ def _kind(value: object) -> str:
 
 def _fail(source: str, problem: str) -> NoReturn:
     raise PicksError(source, [problem])
+
+
+# Which sessions ---------------------------------------------------------------------------------
+def parse_session_date(text: str) -> date:
+    """``text`` (``YYYY-MM-DD``) as a date, or ValueError saying what is wrong in one line."""
+    if not DATE_TEXT.fullmatch(text):
+        raise ValueError(f"the date must be YYYY-MM-DD, got {_short.repr(text)}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a calendar date") from None
+
+
+def picks_date_problem(session: date, today: date, calendar: KrxCalendar) -> str:
+    """Why picks cannot be stored for ``session`` when it is ``today``, or "" when they can.
+
+    From today's date to the :data:`PICKS_SESSIONS_AHEAD`-th session after it: a date in the
+    past would never trade, and one far ahead is a typo more often than a plan. Whether the day
+    is a session at all is the caller's next question (see docs/ARCHITECTURE.md, 'Input limits').
+    """
+    if session < today:
+        return (
+            f"{session} is in the past (today is {today}): picks are stored for today's session"
+            f" or up to {PICKS_SESSIONS_AHEAD} sessions ahead"
+        )
+    last = calendar.session_offset(today, PICKS_SESSIONS_AHEAD).day
+    if session > last:
+        return (
+            f"{session} is more than {PICKS_SESSIONS_AHEAD} sessions ahead of {today}"
+            f" (the last session accepted is {last})"
+        )
+    return ""
 
 
 # Redis ------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Keys:
 
     # KIS client -------------------------------------------------------------------------------
     def token(self, env: str, key_id: str) -> str:
-        """JSON ``{access_token, expires_at}`` of the cached access token for one app key."""
+        """JSON ``{sealed, fingerprint, expires_at}``: the access token of one app key, sealed."""
         return f"{self.prefix}kis:token:{env}:{key_id}"
 
     def token_issue_guard(self, env: str, key_id: str) -> str:

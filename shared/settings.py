@@ -14,7 +14,7 @@ import re
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -57,8 +57,31 @@ PLACEHOLDER_PATTERN = re.compile(
 )
 """Values shaped like the examples in ``.env.example``: refused so a copied example never runs."""
 
-ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
-SPECIAL_SESSION_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})=(\d{2}:\d{2})-(\d{2}:\d{2})$")
+# Shapes are ASCII on purpose: Python's ``\d`` also matches full-width and other Unicode digits,
+# and every pattern is used with ``fullmatch`` (``$`` would let a trailing newline through).
+ACCOUNT_PATTERN = re.compile(r"[0-9]{8}-[0-9]{2}")
+"""KIS_ACCOUNT: 8 digits (CANO), a dash, 2 digits (ACNT_PRDT_CD)."""
+HTS_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+"""KIS_HTS_ID: the HTS user id, letters, digits and ``_.-`` only."""
+REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_:.-]{1,64}")
+"""REDIS_PREFIX: what a Redis key pattern can carry without escaping."""
+CREDENTIAL_PATTERN = re.compile(r"[!-~]{1,512}")
+"""App key and secret: visible ASCII only (no space, newline or control character)."""
+STATUS_TOKEN_MIN_LENGTH = 32
+"""Shortest STATUS_API_TOKEN accepted (``openssl rand -hex 16`` gives 32 characters)."""
+WEBHOOK_PATH_PATTERN = re.compile(r"/api/webhooks/[0-9]{1,32}/[A-Za-z0-9_-]{1,128}")
+"""The path of a Discord webhook URL: ``/api/webhooks/<id>/<token>``."""
+DISCORD_HOSTS = frozenset(
+    {"discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com"}
+)
+"""Discord's own webhook hosts."""
+SPECIAL_SESSION_PATTERN = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})=([0-9]{2}:[0-9]{2})-([0-9]{2}:[0-9]{2})"
+)
+EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
+"""CLOCK_START and CLOCK_EPOCH lie after this moment..."""
+LATEST_CLOCK = datetime(2100, 1, 1, tzinfo=UTC)
+"""...and before this one: a year-9999 clock overflows the first date arithmetic."""
 
 
 KIS_DOMAIN = "koreainvestment.com"
@@ -147,6 +170,8 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
         extra="ignore",
         frozen=True,
+        # NaN and infinity pass every ``gt``/``le`` bound test or break the arithmetic after it.
+        allow_inf_nan=False,
     )
 
     # KIS -------------------------------------------------------------------------------------
@@ -182,7 +207,9 @@ class Settings(BaseSettings):
     # Clock and calendar ----------------------------------------------------------------------
     clock_start: datetime | None = None
     clock_speed: float = Field(default=1.0, gt=0, le=10_000)
-    clock_epoch: float | None = None
+    clock_epoch: float | None = Field(
+        default=None, ge=EARLIEST_CLOCK.timestamp(), lt=LATEST_CLOCK.timestamp()
+    )
     krx_extra_closed: Annotated[tuple[date, ...], NoDecode] = ()
     krx_special_sessions: Annotated[dict[date, tuple[time, time]], NoDecode] = Field(
         default_factory=dict
@@ -190,9 +217,9 @@ class Settings(BaseSettings):
 
     # Trading rules (docs/ARCHITECTURE.md, 'Phases of the day') ------------------------------
     sell_scope: Literal["bot", "all"] = "bot"
-    take_profit_pct: Decimal = Field(default=Decimal("5"), gt=0)
-    stop_loss_pct: Decimal = Field(default=Decimal("-3"), lt=0)
-    buy_band_ratio: Decimal = Field(default=Decimal("1.05"), gt=1)
+    take_profit_pct: Decimal = Field(default=Decimal("5"), gt=0, le=1000)
+    stop_loss_pct: Decimal = Field(default=Decimal("-3"), lt=0, gt=-100)
+    buy_band_ratio: Decimal = Field(default=Decimal("1.05"), gt=1, le=2)
     expiry_sessions: int = Field(default=5, ge=1, le=250)
     buy_cutoff_minutes: int = Field(default=15, ge=1, le=360)
     preclose_cutoff_minutes: int = Field(default=10, ge=0, le=360)
@@ -215,12 +242,47 @@ class Settings(BaseSettings):
     quote_source: Literal["stream", "polling"] = "stream"
     stream_silence_seconds: float = Field(default=30.0, gt=0, le=600)
 
+    # Input limits: wrong status API tokens (docs/ARCHITECTURE.md, 'Input limits') ------------
+    status_api_failure_limit: int = Field(default=20, ge=1, le=100_000)
+    """Wrong tokens one client address may send per minute before control answers 429."""
+
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")
     @classmethod
     def _account_shape(cls, v: str | None) -> str | None:
-        if v is not None and not ACCOUNT_PATTERN.match(v):
-            raise ValueError("must look like 12345678-01 (8 digits, a dash, 2 digits)")
+        if v is not None and not ACCOUNT_PATTERN.fullmatch(v):
+            raise ValueError(
+                "must look like 12345678-01 (8 ASCII digits, a dash, 2 digits, nothing around them)"
+            )
+        return v
+
+    @field_validator("kis_hts_id")
+    @classmethod
+    def _hts_id_shape(cls, v: str | None) -> str | None:
+        if v is not None and not HTS_ID_PATTERN.fullmatch(v):
+            raise ValueError("must be 1 to 32 ASCII letters, digits, '_', '.' or '-'")
+        return v
+
+    @field_validator("kis_app_key", "kis_app_secret")
+    @classmethod
+    def _credential_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not CREDENTIAL_PATTERN.fullmatch(v.get_secret_value()):
+            raise ValueError(
+                "must be visible ASCII characters only (no space, newline or other character;"
+                " copy it again from the KIS portal)"
+            )
+        return v
+
+    @field_validator("discord_webhook_url")
+    @classmethod
+    def _webhook_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not PLACEHOLDER_PATTERN.match(v.get_secret_value()):
+            problem = webhook_url_problem(v.get_secret_value())
+            if problem:
+                raise ValueError(
+                    "must be a Discord webhook URL like https://discord.com/api/webhooks/<id>/"
+                    f"<token> ({problem})"
+                )
         return v
 
     @field_validator("redis_prefix")
@@ -228,6 +290,8 @@ class Settings(BaseSettings):
     def _prefix_not_rq(cls, v: str) -> str:
         if not v or v.startswith("rq:"):
             raise ValueError("must be non-empty and must not start with 'rq:' (rq owns those keys)")
+        if not REDIS_PREFIX_PATTERN.fullmatch(v):
+            raise ValueError("must be 1 to 64 ASCII letters, digits or '_:.-' (e.g. kat:)")
         return v
 
     @field_validator("redis_url")
@@ -235,20 +299,27 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, v: str) -> str:
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        parts = urlsplit(v)
+        if not _printable_ascii(v) or not (parts.hostname or parts.path.strip("/")):
+            raise ValueError("must name a host (redis://HOST:PORT/DB) or a socket path (unix://)")
         return v
 
     @field_validator("kis_base_url", "kis_sim_url")
     @classmethod
     def _url_scheme(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+        if v is not None and http_url_problem(v):
+            raise ValueError(
+                f"must be an http:// or https:// URL with a host ({http_url_problem(v)})"
+            )
         return v.rstrip("/") if v else v
 
     @field_validator("kis_ws_url")
     @classmethod
     def _ws_scheme(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("ws://", "wss://")):
-            raise ValueError("must start with ws:// or wss://")
+        if v is not None and url_problem(v, ("ws", "wss")):
+            raise ValueError(
+                f"must be a ws:// or wss:// URL with a host ({url_problem(v, ('ws', 'wss'))})"
+            )
         return v.rstrip("/") if v else v
 
     @field_validator("clock_start")
@@ -256,6 +327,10 @@ class Settings(BaseSettings):
     def _aware_start(cls, v: datetime | None) -> datetime | None:
         if v is not None and v.utcoffset() is None:
             raise ValueError("needs a UTC offset, e.g. 2026-03-02T08:50:00+09:00")
+        if v is not None and not EARLIEST_CLOCK <= v < LATEST_CLOCK:
+            raise ValueError(
+                f"must lie between {EARLIEST_CLOCK:%Y-%m-%d} and {LATEST_CLOCK:%Y-%m-%d}"
+            )
         return v
 
     @field_validator("krx_extra_closed", mode="before")
@@ -272,7 +347,7 @@ class Settings(BaseSettings):
             return v
         sessions: dict[str, tuple[str, str]] = {}
         for part in (p.strip() for p in v.split(",") if p.strip()):
-            m = SPECIAL_SESSION_PATTERN.match(part)
+            m = SPECIAL_SESSION_PATTERN.fullmatch(part)
             if not m:
                 raise ValueError(f"{part!r} is not YYYY-MM-DD=HH:MM-HH:MM")
             sessions[m.group(1)] = (m.group(2), m.group(3))
@@ -286,6 +361,10 @@ class Settings(BaseSettings):
                 raise _field_error(name, "is still the placeholder from .env.example")
         if self.kis_account and PLACEHOLDER_PATTERN.match(self.kis_account):
             raise _field_error("kis_account", "is still the placeholder from .env.example")
+        if self.status_api_token is not None:
+            problem = status_token_problem(self.status_api_token.get_secret_value())
+            if problem:
+                raise _field_error("status_api_token", problem)
         if self.kis_env != "sim":
             for name in ("kis_app_key", "kis_app_secret", "kis_account"):
                 if getattr(self, name) is None:
@@ -405,9 +484,67 @@ class Settings(BaseSettings):
             )
             if s is not None
         ]
+        redis_password = urlsplit(self.redis_url).password
+        values += [v for v in (redis_password, self.kis_hts_id) if v]
         if self.kis_account:
-            values += [self.kis_account, self.kis_account.replace("-", "")]
+            # The 8-digit CANO alone too: KIS's query strings send it apart from the product code.
+            cano = self.kis_account.split("-")[0]
+            values += [self.kis_account, self.kis_account.replace("-", ""), cano]
         return [v for v in values if len(v) >= 4]
+
+
+def _printable_ascii(text: str) -> bool:
+    return all(" " < c <= "~" for c in text)
+
+
+def http_url_problem(url: str) -> str:
+    """Why ``url`` is not an absolute http(s) URL with a host, or "" when it is one."""
+    return url_problem(url, ("http", "https"))
+
+
+def url_problem(url: str, schemes: tuple[str, ...]) -> str:
+    """Why ``url`` is not an absolute URL of one of ``schemes`` with a host, or "" when it is."""
+    if not _printable_ascii(url):
+        return "spaces, newlines and non-ASCII characters are not allowed"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return "it does not parse"
+    if parts.scheme not in schemes:
+        return f"the scheme is not {' or '.join(schemes)}"
+    if not parts.hostname:
+        return "no host"
+    return ""
+
+
+def webhook_url_problem(url: str) -> str:
+    """Why ``url`` is not a Discord webhook URL, or "" (the URL itself is never quoted).
+
+    Discord's own hosts need https; any other host (a relay, a test's stand-in) needs only the
+    ``/api/webhooks/<id>/<token>`` path, so a typo'd URL fails at start, not on every message.
+    """
+    problem = http_url_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    if not WEBHOOK_PATH_PATTERN.fullmatch(parts.path):
+        return "the path is not /api/webhooks/<id>/<token>"
+    if (parts.hostname or "") in DISCORD_HOSTS and parts.scheme != "https":
+        return "Discord is reached over https only"
+    return ""
+
+
+def status_token_problem(token: str) -> str:
+    """Why ``token`` cannot guard the control endpoints, or "" (the token is never quoted)."""
+    if not CREDENTIAL_PATTERN.fullmatch(token):
+        return "must be visible ASCII characters only (no space or newline)"
+    if len(token) < STATUS_TOKEN_MIN_LENGTH:
+        return (
+            f"must be at least {STATUS_TOKEN_MIN_LENGTH} characters"
+            " (make one with: openssl rand -hex 32)"
+        )
+    return ""
 
 
 class _FieldError(ValueError):

@@ -13,9 +13,8 @@ import signal
 import sys
 from types import FrameType
 
-from waitress.server import create_server
-
 from services.api.app import create_app
+from services.api.http_server import serve_app
 from shared.logs import setup_logging
 from shared.settings import ConfigError, load_settings
 
@@ -43,7 +42,7 @@ def main() -> int:
     setup_logging("api", settings.log_level, settings.secret_values())
     app = create_app(settings)
     try:
-        server = create_server(
+        server = serve_app(
             app,
             host=host,
             port=port,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import redis
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from services.api import control, errors, metrics, page, views
 from services.api.context import ApiContext, install
+from services.api.errors import LENGTH_REQUIRED, ApiError
 from shared.logs import RedactingFilter
 from shared.settings import Settings, load_settings
 
@@ -30,8 +31,19 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
     app.register_blueprint(control.blueprint)
     page.install(app)
     errors.register(app)
+    app.before_request(_require_declared_length)
     _redact_responses(app, settings.secret_values())
     return app
+
+
+def _require_declared_length() -> None:
+    """411 for a body without Content-Length, under a WSGI server that passes the chunking on.
+
+    waitress does not (services/api/http_server.py refuses it there); this covers the app served
+    through services.api.wsgi by any other server. See docs/ARCHITECTURE.md, 'Input limits'.
+    """
+    if request.headers.get("Transfer-Encoding") and request.content_length is None:
+        raise ApiError(411, LENGTH_REQUIRED)
 
 
 def _redact_responses(app: Flask, secrets: list[str]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from redis import Redis
 
+from services.api.auth_throttle import AuthThrottle
 from shared.clock import Clock, build_clock
 from shared.costs import TradeCosts
 from shared.market_calendar import KrxCalendar
@@ -30,6 +31,7 @@ class ApiContext:
     keys: Keys
     calendar: KrxCalendar
     thresholds: Thresholds
+    auth_throttle: AuthThrottle
     _clock: Clock | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,6 +54,7 @@ class ApiContext:
             keys=Keys(settings.redis_prefix),
             calendar=KrxCalendar.from_settings(settings),
             thresholds=Thresholds.from_settings(settings),
+            auth_throttle=AuthThrottle(limit=settings.status_api_failure_limit),
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -15,7 +16,7 @@ from services.api.errors import ApiError
 from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
 from services.api.params import parse_date
 from shared.control import HALTED, PAUSED, Controls
-from shared.picks import PicksError, parse_picks, store_picks
+from shared.picks import PicksError, parse_picks, picks_date_problem, store_picks
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +27,39 @@ blueprint = Blueprint("control", __name__, url_prefix="/control")
 
 
 def token_matches(given: str, expected: str) -> bool:
-    """Constant-time comparison: the time taken must not tell how much of a guess was right."""
-    return hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison: the time taken must not tell how much of a guess was right.
+
+    Both sides are hashed first, so not even the token's length shows in the timing.
+    """
+    return hmac.compare_digest(_digest(given), _digest(expected))
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 @blueprint.before_request
 def require_token() -> None:
-    secret = ctx().settings.status_api_token
+    api = ctx()
+    secret = api.settings.status_api_token
     if secret is None:
         raise ApiError(404, "control is disabled: set STATUS_API_TOKEN to enable it")
+    client = request.remote_addr or "unknown"
+    wait = api.auth_throttle.retry_after(client)
+    if wait:
+        # Refused before the token is looked at: while throttled, a right guess looks wrong.
+        api.auth_throttle.failed(client)
+        raise ApiError(
+            429,
+            f"too many wrong API tokens from this address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not token_matches(given.strip(), secret.get_secret_value()):
+        report = api.auth_throttle.failed(client)
+        if report:
+            log.warning("%s", report)
         raise ApiError(
             401,
             "missing or wrong bearer token" if header else "Authorization: Bearer <token> needed",
@@ -112,6 +134,9 @@ def resume() -> Response:
 def upload_picks(day: str) -> Response:
     api = ctx()
     session_day = parse_date(day)
+    problem = picks_date_problem(session_day, api.clock.now().date(), api.calendar)
+    if problem:
+        raise ApiError(422, f"picks refused, nothing stored: {problem}", problems=[problem])
     data = _json_body(required=True)
     if isinstance(data, dict) and len(data) > MAX_PICKS:
         raise ApiError(422, f"at most {MAX_PICKS} picks per session", problems=[])

@@ -12,6 +12,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 log = logging.getLogger(__name__)
 
+LENGTH_REQUIRED = "send the body with a Content-Length header (chunked bodies are refused)"
+"""The 411 answer's message, from waitress's parser or from the app."""
+
 
 class ApiError(Exception):
     """A request the API refuses: ``status`` (4xx) and a message, plus any JSON-safe details."""

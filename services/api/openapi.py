@@ -6,6 +6,7 @@ from typing import Any
 
 from services.api.params import DATE_PATTERN, ORDER_ID_MAX_LENGTH, STATUSES
 from shared.orders import Reason
+from shared.picks import PICKS_SESSIONS_AHEAD
 from shared.rules import Phase
 
 REASON_MAX_LENGTH = 200
@@ -312,6 +313,11 @@ CONTROL_ERRORS = {
         "headers": {"WWW-Authenticate": {"schema": STRING}},
     },
     "404": _error("Control is disabled: STATUS_API_TOKEN is not set"),
+    "411": _error("A body was sent without Content-Length (chunked)"),
+    "429": {
+        **_error("Too many wrong tokens from this address; wait Retry-After seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
     "503": REDIS_DOWN,
 }
 NOTE_BODY = {
@@ -458,7 +464,10 @@ PATHS: dict[str, Schema] = {
                 "409": _error("The date is not a KRX session"),
                 "413": _error("The body is too large"),
                 "415": _error("The body is not JSON"),
-                "422": _error("The picks were refused; `problems` lists each"),
+                "422": _error(
+                    "The picks were refused (`problems` lists each), or the date is before"
+                    f" today or more than {PICKS_SESSIONS_AHEAD} sessions ahead"
+                ),
             },
         }
     },

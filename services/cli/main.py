@@ -21,11 +21,22 @@ from shared.clock import Clock, build_clock
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
-from shared.picks import PicksError, load_picks, store_picks, stored_picks
+from shared.picks import (
+    PicksError,
+    load_picks,
+    parse_session_date,
+    picks_date_problem,
+    store_picks,
+    stored_picks,
+)
 from shared.positions import PositionLedger
 from shared.queues import ALL_QUEUES, fetch_job, queue
 from shared.redis_keys import Keys
 from shared.settings import ConfigError, Settings, load_settings
+
+
+class UsageError(Exception):
+    """A command-line value is wrong; the message is one line naming the option."""
 
 
 class Context:
@@ -41,12 +52,19 @@ class Context:
     def session_date(self, given: str | None) -> date:
         """The date given, else today's session or the next one."""
         if given:
-            return date.fromisoformat(given)
+            try:
+                return parse_session_date(given)
+            except ValueError as e:
+                raise UsageError(f"--date: {e}") from None
         return self.calendar.next_session(self.clock.now().date()).day
 
 
 def cmd_picks_load(ctx: Context, args: argparse.Namespace) -> int:
     day = ctx.session_date(args.date)
+    problem = picks_date_problem(day, ctx.clock.now().date(), ctx.calendar)
+    if problem:
+        print(f"picks refused, nothing stored: {problem}", file=sys.stderr)
+        return 2
     if not ctx.calendar.is_session(day):
         print(f"{day} is not a KRX session: nothing would trade on it", file=sys.stderr)
         return 2
@@ -216,6 +234,11 @@ def parser() -> argparse.ArgumentParser:
     )
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
+    cred.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="store them even in a keyring backend that is not the OS's own (a plain file)",
+    )
     cred.set_defaults(run=None)
     return p
 
@@ -223,7 +246,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "credentials":
-        return credentials.main(["store", "--env", args.env])
+        plaintext = ["--allow-plaintext"] if args.allow_plaintext else []
+        return credentials.main(["store", "--env", args.env, *plaintext])
     if args.command == "simulate-day":
         cmd_simulate_day(None, args)
     try:
@@ -234,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PicksError as e:
         print(f"picks refused, nothing stored:\n{e}", file=sys.stderr)
+        return 2
+    except UsageError as e:
+        print(f"kat: {e}", file=sys.stderr)
         return 2
     except redis.RedisError as e:
         print(f"Redis unavailable: {e}", file=sys.stderr)

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         config = load_config(os.environ)
         settings = load_settings()
     except ConfigError as e:
-        print(str(e), file=sys.stderr)
+        print(f"configuration error: {e}", file=sys.stderr)
         return 2
     setup_logging("kis-sim", settings.log_level, settings.secret_values())
     if argv == ["reset"]:

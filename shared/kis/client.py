@@ -29,6 +29,7 @@ from shared.kis.models import (
 )
 from shared.kis.rate_limit import RateLimiter, Window
 from shared.kis.token import TokenCache
+from shared.kis.token_seal import TokenSeal
 from shared.kis.tr_ids import TrIds, tr_ids
 from shared.kis.transport import KisTransport
 from shared.redis_keys import Keys, app_key_id
@@ -278,6 +279,7 @@ def build_client(
         issued_key=keys.token_issuances(env, key_id),
         clock=clock,
         issue=transport.issue_token,
+        seal=TokenSeal(settings.app_secret),
         refresh_before=timedelta(minutes=settings.kis_token_refresh_minutes),
         issue_interval_seconds=settings.kis_token_issue_interval_seconds,
         wait_timeout_seconds=wait_timeout_seconds,

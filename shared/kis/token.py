@@ -3,7 +3,7 @@
 KIS allows one issuance a minute (EGW00133) and sends the user a KakaoTalk alert for each, so a
 token is issued only when none is cached or it is about to expire, and then by one process only:
 the one that wins a ``SET NX`` guard held for the issuance interval. The others wait for the
-token to appear in Redis.
+token to appear in Redis. Redis holds it sealed (shared/kis/token_seal.py), never in the clear.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import redis
 from shared.clock import Clock
 from shared.kis.errors import KisTokenThrottled
 from shared.kis.models import AccessToken
+from shared.kis.token_seal import TokenSeal, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ WAIT_POLL_SECONDS = 0.1
 
 DROP_IF_EQUAL = """
 local cached = redis.call('GET', KEYS[1])
-if cached and cjson.decode(cached)['access_token'] == ARGV[1] then
+if cached and cjson.decode(cached)['fingerprint'] == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -47,6 +48,7 @@ class TokenCache:
         issued_key: str,
         clock: Clock,
         issue: Callable[[], AccessToken],
+        seal: TokenSeal,
         refresh_before: timedelta,
         issue_interval_seconds: float,
         wait_timeout_seconds: float = 90.0,
@@ -57,6 +59,7 @@ class TokenCache:
         self._issued_key = issued_key
         self._clock = clock
         self._issue = issue
+        self._seal = seal
         self._refresh_before = refresh_before
         self._interval = issue_interval_seconds
         self._wait_timeout = wait_timeout_seconds
@@ -87,14 +90,18 @@ class TokenCache:
         if raw is None:
             return None
         data = json.loads(raw)
-        token = AccessToken(data["access_token"], datetime.fromisoformat(data["expires_at"]))
+        # Unreadable (another app secret, an older unsealed entry): as good as none, issue anew.
+        value = self._seal.open(data["sealed"]) if "sealed" in data else None
+        if value is None:
+            return None
+        token = AccessToken(value, datetime.fromisoformat(data["expires_at"]))
         if token.expires_at - self._refresh_before <= self._clock.now():
             return None
         return token
 
     def drop(self, token: str) -> None:
         """Forget ``token`` after KIS called it expired, unless a newer one replaced it."""
-        self._drop(keys=[self._token_key], args=[token])
+        self._drop(keys=[self._token_key], args=[fingerprint(token)])
 
     def _take_guard(self) -> bool:
         if self._interval <= 0:
@@ -105,7 +112,11 @@ class TokenCache:
         token = self._issue()
         remaining = (token.expires_at - self._clock.now()).total_seconds() / self._clock.speed
         payload = json.dumps(
-            {"access_token": token.value, "expires_at": token.expires_at.isoformat()}
+            {
+                "sealed": self._seal.seal(token.value),
+                "fingerprint": fingerprint(token.value),
+                "expires_at": token.expires_at.isoformat(),
+            }
         )
         pipe = self._redis.pipeline()
         pipe.set(self._token_key, payload, ex=max(1, int(remaining)))

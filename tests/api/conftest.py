@@ -24,7 +24,7 @@ from shared.settings import Settings, load_settings
 from tests.api.day import NOW, Day, write_day
 from tests.conftest import RedisServer, ServiceProcess, free_port, service_env, wait_for
 
-TOKEN = "status-token-for-tests-7f3a9c"
+TOKEN = "status-token-for-tests-7f3a9c-0123456789"
 """STATUS_API_TOKEN in the tests that enable control."""
 APP_KEY = "PSapi-test-app-key-0123456789"
 """A KIS app key the API must never show."""

@@ -149,7 +149,7 @@ def test_bad_picks_get_422_with_every_problem(
 @pytest.mark.parametrize(
     ("path", "kwargs", "status", "needle"),
     [
-        ("/control/picks/2026-03-01", {"json": {"005930": ["삼성전자", 1]}}, 409, "not a KRX"),
+        ("/control/picks/2026-03-07", {"json": {"005930": ["삼성전자", 1]}}, 409, "not a KRX"),
         ("/control/picks/2026-13-01", {"json": {"005930": ["삼성전자", 1]}}, 400, "calendar date"),
         ("/control/picks/tomorrow", {"json": {"005930": ["삼성전자", 1]}}, 400, "YYYY-MM-DD"),
         ("/control/picks/2026-03-04", {}, 400, "JSON body is required"),

@@ -173,7 +173,7 @@ def test_wrong_method_is_a_json_405_with_allow(client: FlaskClient) -> None:
 
 
 def test_redis_down_is_a_json_503(make_app: Callable[..., Flask]) -> None:
-    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", CLOCK_EPOCH="1")
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", CLOCK_EPOCH="1772495400")
     for path in ("/status", "/orders", "/positions", "/queues"):
         response = app.test_client().get(path)
         assert response.status_code == 503, path

@@ -7,8 +7,10 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from shared.picks import stored_picks
@@ -24,10 +26,14 @@ SEED = {
 }
 
 
+CLOCK = {"CLOCK_START": "2026-03-03T08:00:00+09:00", "CLOCK_SPEED": "1"}
+"""The CLI's clock: Tuesday 2026-03-03 before the open, so picks dates are judged from there."""
+
+
 def kat(redis_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
-        env=service_env(redis_url),
+        env=service_env(redis_url, **CLOCK, CLOCK_EPOCH=f"{time.time():.3f}"),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -85,8 +91,31 @@ def test_a_file_with_bad_rows_loads_nothing(
 def test_picks_for_a_closed_day_are_refused(redis_url: str, tmp_path: Path) -> None:
     path = tmp_path / "picks.json"
     path.write_text(json.dumps(SEED, ensure_ascii=False))
-    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-06-03")
+    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-07")
     assert result.returncode == 2 and "not a KRX session" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        ("0001-01-01", "in the past"),
+        ("9999-12-31", "sessions ahead"),
+        ("2026-06-03", "sessions ahead"),
+        ("2026-3-4", "must be YYYY-MM-DD"),
+        ("２０２６-03-04", "must be YYYY-MM-DD"),
+        ("2026-02-30", "is not a calendar date"),
+    ],
+)
+def test_picks_dates_outside_the_window_are_refused_in_one_line(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path, day: str, reason: str
+) -> None:
+    path = tmp_path / "picks.json"
+    path.write_text(json.dumps(SEED, ensure_ascii=False))
+    result = kat(redis_url, "picks", "load", str(path), "--date", day)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert reason in result.stderr
+    assert redis_client.keys("kat:picks:*") == []
 
 
 def test_pause_status_resume(redis_url: str) -> None:

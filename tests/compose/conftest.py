@@ -36,7 +36,7 @@ APP_SERVICES = tuple(s for s in SERVICES if s != "redis")
 """The services that run our image."""
 DAY = "2026-03-03"
 """The demo day (examples/README.md)."""
-TOKEN = "compose-test-token"
+TOKEN = "compose-test-token-0123456789abcdef"
 """STATUS_API_TOKEN of the demo-day projects."""
 DEMO_ENV = {
     # scripts/demo-day.sh's settings, with paths inside the image.

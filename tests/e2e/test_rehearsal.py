@@ -1,16 +1,15 @@
 """Rehearsal: real mode (KIS_ENV=real) on a simulated clock against the simulator's real rules.
 
 The same day as ``test_trading_day`` (same picks, prices and cash), but every process runs as it
-would with money: credentials from the OS keyring (keyrings.alt's file store in a temporary
-folder, written by ``python -m shared.credentials``), ``REAL_TRADING_CONFIRM=yes``, T-prefixed
-tr_ids, the 18 requests/s limiter and the once-a-day holiday cross-check. The simulator enforces
-real rules (``SIM_RULES=real``, its default 18 requests/s), so a V-prefixed tr_id or a burst
-over the limit would show as a rejection.
+would with money: credentials from the keyring (the tests' file store, tests/keyring_backend.py,
+in a temporary folder, written by ``python -m shared.credentials ... --allow-plaintext``),
+``REAL_TRADING_CONFIRM=yes``, T-prefixed tr_ids, the 18 requests/s limiter and the once-a-day
+holiday cross-check. The simulator enforces real rules (``SIM_RULES=real``, its default 18
+requests/s), so a V-prefixed tr_id or a burst over the limit would show as a rejection.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime
@@ -22,9 +21,9 @@ import pytest
 from shared.clock import KST
 from shared.redis_keys import text
 from shared.settings import SIM_ACCOUNT
-from tests.conftest import ROOT
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import DAY, NAMES, PRICES, assert_the_days_orders
+from tests.keyring_backend import store_with_the_command
 
 pytestmark = pytest.mark.slow
 
@@ -39,23 +38,7 @@ def file_keyring(tmp_path: Path) -> dict[str, str]:
     The keys are written by the command a user runs (``python -m shared.credentials store``),
     never into the machine's own keyring.
     """
-    env = {
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "keyring-data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "keyring-config"),
-    }
-    stored = subprocess.run(
-        [sys.executable, "-m", "shared.credentials", "store", "--env", "real"],
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), **env},
-        input=f"{APP_KEY}\n{APP_SECRET}\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert stored.returncode == 0, stored.stderr
-    assert list((tmp_path / "keyring-data").rglob("*.cfg")), "the file keyring holds the keys"
-    return env
+    return store_with_the_command(tmp_path, "real", APP_KEY, APP_SECRET)
 
 
 def rehearse(open_market: Any, keyring_env: dict[str, str], **sim: str) -> Market:

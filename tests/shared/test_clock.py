@@ -147,12 +147,19 @@ def test_build_clock_without_start_is_the_system_clock() -> None:
 
 def test_start_given_in_utc_is_reported_in_kst() -> None:
     settings = load_settings(
-        {"CLOCK_START": "2026-03-01T23:50:00+00:00", "CLOCK_SPEED": "60", "CLOCK_EPOCH": "100"}
+        {
+            "CLOCK_START": "2026-03-01T23:50:00+00:00",
+            "CLOCK_SPEED": "60",
+            "CLOCK_EPOCH": "1772409000",
+        }
     )
     assert build_clock(settings, None).now().tzinfo is KST
     assert settings.clock_start is not None and settings.clock_epoch is not None
     clock = SimulatedClock(
-        settings.clock_start, settings.clock_speed, settings.clock_epoch, real_time=lambda: 100.0
+        settings.clock_start,
+        settings.clock_speed,
+        settings.clock_epoch,
+        real_time=lambda: 1772409000.0,
     )
     now = clock.now()
     assert now.tzinfo is KST

@@ -16,6 +16,7 @@ from shared import settings as settings_module
 from shared.logs import setup_logging
 from shared.settings import ConfigError, load_settings
 from tests.conftest import ROOT
+from tests.keyring_backend import FILE_VARIABLE, SELECT, PlainFileKeyring
 
 PAPER = {
     "KIS_ENV": "paper",
@@ -101,7 +102,7 @@ def test_errors_never_echo_the_secret() -> None:
 
 def test_secrets_are_masked_in_repr_and_str() -> None:
     settings = load_settings(
-        {**PAPER, "DISCORD_WEBHOOK_URL": "https://example.invalid/hook/abc123"}
+        {**PAPER, "DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/abc123"}
     )
     shown = repr(settings) + str(settings)
     for secret in (PAPER["KIS_APP_KEY"], PAPER["KIS_APP_SECRET"], "abc123", "73001234"):
@@ -147,12 +148,10 @@ def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
 
 @pytest.fixture
 def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A real keyring backend (keyrings.alt's file store) in a temporary home."""
+    """A real keyring backend (the tests' file store, tests/keyring_backend.py) in a folder."""
     import keyring
-    from keyrings.alt.file import PlaintextKeyring
 
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    backend = PlainFileKeyring(tmp_path / "keyring.json")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     yield tmp_path
@@ -175,7 +174,12 @@ def run_module(
 ) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": "/nonexistent"}
     return subprocess.run(
-        [sys.executable, "-m", module, *([] if not stdin else ["store", "--env", "paper"])],
+        [
+            sys.executable,
+            "-m",
+            module,
+            *([] if not stdin else ["store", "--env", "paper", "--allow-plaintext"]),
+        ],
         env={**base, **env},
         cwd="/",
         capture_output=True,
@@ -205,10 +209,7 @@ def test_the_check_command_shows_settings_masked() -> None:
 
 
 def test_the_store_command_writes_the_keyring(tmp_path: Path) -> None:
-    env = {
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path),
-    }
+    env = {**SELECT, FILE_VARIABLE: str(tmp_path / "keyring.json")}
     stored = run_module(
         "shared.credentials", env, stdin=f"{PAPER['KIS_APP_KEY']}\n{PAPER['KIS_APP_SECRET']}\n"
     )
