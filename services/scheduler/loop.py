@@ -118,7 +118,7 @@ class Scheduler:
         self.controls = Controls(client, self.keys)
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
-        self._notify = QueueNotifier(client)
+        self._notify = QueueNotifier(client, self.keys)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
         self.planner = Planner(client, self.keys, self.kis, files, self._notify)
         self.decisions = DecisionCycle(
