@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -120,7 +121,8 @@ def enqueue_notification(
     :func:`shared.events.notify`, which builds the payload from a typed event and never raises;
     this is its transport. See docs/ARCHITECTURE.md, 'Notifications'.
     """
-    entry = {"at": datetime.now(UTC).isoformat(), "event": payload}
+    # The id lets the notifier drop a second copy, should a retried RPUSH have landed twice.
+    entry = {"id": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "event": payload}
     client.rpush((keys or Keys()).notify_events(), json.dumps(entry, ensure_ascii=False))
 
 

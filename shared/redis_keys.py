@@ -120,6 +120,10 @@ class Keys:
         """List of events waiting for the notifier (JSON ``{at, event}``), oldest first."""
         return f"{self.prefix}notify:events"
 
+    def notify_seen(self, event_id: str) -> str:
+        """Marker that the event ``event_id`` was taken in (a second copy is dropped)."""
+        return f"{self.prefix}notify:seen:{event_id}"
+
     def outbox(self) -> str:
         """List of formatted notifications waiting for delivery, oldest first."""
         return f"{self.prefix}notify:outbox"

@@ -28,12 +28,18 @@ from shared.redis_keys import Keys
 
 log = logging.getLogger(__name__)
 
+SEEN_SECONDS = 86_400
+"""How long an event id is remembered, so a second copy of it is dropped."""
+
 MOVE_HEAD = """
 if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then
   return 0
 end
 redis.call('LPOP', KEYS[1])
-for i = 2, #ARGV do
+if KEYS[3] and not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then
+  return 2
+end
+for i = 3, #ARGV do
   redis.call('RPUSH', KEYS[2], ARGV[i])
 end
 return 1
@@ -74,18 +80,20 @@ class Intake:
         return moved
 
     def _take_one(self, raw: bytes) -> None:
-        event, at = _read(raw)
+        event, at, event_id = _read(raw)
+        keys = [self.key, self._outbox.key if self._outbox is not None else self.key]
+        if event_id:
+            keys.append(self._keys.notify_seen(event_id))
         if self._outbox is None:
             # No webhook: the log is the channel (scrubbed like a message, one entry per event).
-            for payload in render(event, self._language, at):
-                log.info("notification:\n%s", as_text(self._scrubber.payload(payload)))
-            self._move_head(keys=[self.key, self.key], args=[raw])
+            if self._move_head(keys=keys, args=[raw, SEEN_SECONDS]) == 1:
+                for payload in render(event, self._language, at):
+                    log.info("notification:\n%s", as_text(self._scrubber.payload(payload)))
             return
-        encoded = [
-            json.dumps(p, ensure_ascii=False)
-            for p in messages(event, self._language, self._scrubber, at)
-        ]
-        self._move_head(keys=[self.key, self._outbox.key], args=[raw, *encoded])
+        parts = messages(event, self._language, self._scrubber, at)
+        encoded = [json.dumps(p, ensure_ascii=False) for p in parts]
+        if self._move_head(keys=keys, args=[raw, SEEN_SECONDS, *encoded]) == 2:
+            log.warning("dropped a second copy of event %s", event_id)
 
     def adopt_queued_jobs(self) -> int:
         """Move notifications still on the old RQ queue to the list, in order (an upgrade)."""
@@ -101,15 +109,16 @@ class Intake:
         return adopted
 
 
-def _read(raw: bytes) -> tuple[Any, datetime | None]:
-    """The event of one list entry and when it was appended; anything odd is shown plainly."""
+def _read(raw: bytes) -> tuple[Any, datetime | None, str]:
+    """The event of one list entry, when it was appended and its id; anything odd is shown
+    plainly."""
     try:
         entry = json.loads(raw)
     except ValueError:
         log.warning("an event list entry is not JSON (%d bytes); shown as text", len(raw))
-        return {KIND_FIELD: "notification", "value": raw.decode(errors="replace")}, None
+        return {KIND_FIELD: "notification", "value": raw.decode(errors="replace")}, None, ""
     if not isinstance(entry, dict) or "event" not in entry:
-        return {KIND_FIELD: "notification", "value": entry}, None
+        return {KIND_FIELD: "notification", "value": entry}, None, ""
     event = entry["event"]
     if not isinstance(event, dict):
         event = {KIND_FIELD: "notification", "value": event}
@@ -117,7 +126,7 @@ def _read(raw: bytes) -> tuple[Any, datetime | None]:
         at = datetime.fromisoformat(str(entry.get("at")))
     except ValueError:
         at = None
-    return event, at
+    return event, at, str(entry.get("id") or "")
 
 
 def _job_payload(job: Job) -> Any:

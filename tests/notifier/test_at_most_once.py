@@ -100,3 +100,17 @@ def test_a_notifier_killed_mid_post_does_not_post_twice(
     assert Counter(posted(discord)) == {"000001": 1, "000002": 1}
     assert len(notices(discord)) == 1
     assert "the notifier stopped while posting it" in second.output()
+
+
+def test_a_second_copy_of_an_event_is_dropped(
+    discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
+) -> None:
+    """A producer's RPUSH retried after its reply was lost may land twice: shown once."""
+    buy(send, 1)
+    [entry] = redis_client.lrange(KEYS.notify_events(), 0, -1)
+    redis_client.rpush(KEYS.notify_events(), entry)
+    buy(send, 2)
+    notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
+    notifier.wait(lambda: len(posted(discord)) >= 2, "both events")
+    assert posted(discord) == ["000001", "000002"]
+    assert "dropped a second copy of event" in notifier.output()
