@@ -175,7 +175,7 @@ def test_idle_workers_log_no_redis_timeout(
     time.sleep(12)
     buy(send, 1)
     order = world.order(SAMSUNG, Side.BUY, 1)
-    notifier.wait(lambda: len(discord.accepted) == 1, "a message after the idle time", 5)
+    notifier.wait(lambda: attempts(discord) == ["000001"], "a message after the idle time", 5)
     wait_for(lambda: world.get(order.id).status is OrderStatus.FILLED, 10, "an order after it")
     for text in (executor.output(), notifier.output()):
         assert "Timeout reading" not in text, text[-3000:]
