@@ -120,6 +120,23 @@ class Keys:
         """List of formatted notifications waiting for delivery, oldest first."""
         return f"{self.prefix}notify:outbox"
 
+    # Money limits (docs/ARCHITECTURE.md, 'Money limits') ----------------------------------
+    def limits(self) -> str:
+        """Hash name -> value of the money limits in force (seeded from settings once)."""
+        return f"{self.prefix}limits"
+
+    def limit_orders(self, session: date) -> str:
+        """Set of the order ids that took one of ``session``'s orders-per-day slots."""
+        return f"{self.prefix}limits:orders:{session.isoformat()}"
+
+    def limit_opening(self) -> str:
+        """Hash order id -> code of buys that may open a position not yet in the ledger."""
+        return f"{self.prefix}limits:opening"
+
+    def limit_selling(self, session: date) -> str:
+        """Hash code -> the order id of ``session``'s one sell of that position being sent."""
+        return f"{self.prefix}limits:selling:{session.isoformat()}"
+
     # Processes --------------------------------------------------------------------------------
     def heartbeat(self, service: str, instance: str) -> str:
         """JSON heartbeat of one process, expiring when the process stops beating."""

@@ -37,6 +37,9 @@ REAL_BASE_URL = "https://openapi.koreainvestment.com:9443"
 DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
 """KIS REST requests per second per app key (2026-04-20 notice), by rules."""
 
+MONEY_LIMIT_MAX_KRW = 10**12
+"""Largest amount a money limit in won may be set to (a trillion won)."""
+
 SIM_ACCOUNT = "50000000-01"
 """Account used in sim mode when none is configured."""
 SIM_APP_KEY = "SIMULATOR-APP-KEY"
@@ -201,6 +204,13 @@ class Settings(BaseSettings):
     scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
+
+    # Money limits (docs/ARCHITECTURE.md, 'Money limits'): first values only; once stored in
+    # Redis, `kat limits` and PUT /api/control/limits change them.
+    max_order_krw: int = Field(default=50_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
+    max_orders_per_day: int = Field(default=200, gt=0, le=10_000)
+    max_open_positions: int = Field(default=30, gt=0, le=1_000)
+    daily_loss_limit_krw: int = Field(default=10_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
 
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")
