@@ -124,8 +124,8 @@ class KisTransport:
         """``POST /uapi/hashkey``: app key headers only, the answer is ``{"HASH": ...}``."""
 
         def once() -> str:
-            self.limiter.acquire()
-            data = self._send_unlimited(path, body, "hashkey", with_app_headers=True)
+            with self.limiter.slot():
+                data = self._send_unlimited(path, body, "hashkey", with_app_headers=True)
             if "HASH" not in data:
                 raise KisProtocolError("hashkey: the answer has no HASH")
             return str(data["HASH"])
@@ -160,16 +160,16 @@ class KisTransport:
 
     def approval_key(self) -> str:
         """``POST /oauth2/Approval``: the WebSocket approval key (note ``secretkey``)."""
-        self.limiter.acquire()
-        body = self._send_unlimited(
-            "/oauth2/Approval",
-            {
-                "grant_type": "client_credentials",
-                "appkey": self._app_key,
-                "secretkey": self._app_secret,
-            },
-            context="approval key",
-        )
+        with self.limiter.slot():
+            body = self._send_unlimited(
+                "/oauth2/Approval",
+                {
+                    "grant_type": "client_credentials",
+                    "appkey": self._app_key,
+                    "secretkey": self._app_secret,
+                },
+                context="approval key",
+            )
         return str(body["approval_key"])
 
     # The one request path --------------------------------------------------------------------
@@ -199,9 +199,11 @@ class KisTransport:
                 "tr_cont": tr_cont,
                 **(extra_headers or {}),
             }
-            self.limiter.acquire()
             try:
-                return self._exchange(method, path, headers, params, body, context, order_context)
+                with self.limiter.slot():
+                    return self._exchange(
+                        method, path, headers, params, body, context, order_context
+                    )
             except KisTokenExpired:
                 # Rejected at the gateway, so nothing happened: safe to re-issue and resend once.
                 if reissued or self.tokens is None:
