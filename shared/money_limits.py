@@ -1,7 +1,7 @@
 """Money limits: the most a buy may cost, orders a day, open positions, and the day's loss.
 
 See docs/ARCHITECTURE.md, 'Money limits'. The values live in Redis (seeded once from settings,
-changed with ``kat limits`` or ``PUT /api/control/limits``) so every process reads the same ones
+changed with ``kat limits`` or ``PUT /control/limits``) so every process reads the same ones
 and a restart keeps them. The executor asks :class:`LimitGuard` right before every POST:
 
 * a buy costing more than ``max_order_krw`` at its price is *reduced* to the shares that fit

@@ -50,6 +50,11 @@ class Keys:
         """Sorted set of request slots granted in the last window (the shared rate limiter)."""
         return f"{self.prefix}kis:rate:{env}:{key_id}"
 
+    def rate_answer(self, env: str, key_id: str) -> str:
+        """Microseconds the last request took from its slot to its answer (the limiter's guess
+        of when an unanswered slot will be dated again)."""
+        return f"{self.prefix}kis:rate-answer:{env}:{key_id}"
+
     def rate_waits(self, env: str, key_id: str) -> str:
         """Counter of times a caller had to wait for a rate-limit slot."""
         return f"{self.prefix}kis:rate-waits:{env}:{key_id}"

@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     kis_hts_id: str | None = Field(default=None, repr=False)
     real_trading_confirm: str = ""
     kis_rate_limit: float | None = Field(default=None, gt=0, le=100)
-    kis_rate_margin_seconds: float = Field(default=0.025, ge=0, le=1)
+    kis_rate_margin_seconds: float = Field(default=0.005, ge=0, le=1)
     kis_connect_timeout_seconds: float = Field(default=3.05, gt=0, le=60)
     kis_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     kis_order_tr_ids: Literal["current", "legacy"] = "current"
@@ -206,7 +206,7 @@ class Settings(BaseSettings):
     export_dir: Path | None = None
 
     # Money limits (docs/ARCHITECTURE.md, 'Money limits'): first values only; once stored in
-    # Redis, `kat limits` and PUT /api/control/limits change them.
+    # Redis, `kat limits` and PUT /control/limits change them.
     max_order_krw: int = Field(default=50_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
     max_orders_per_day: int = Field(default=200, gt=0, le=10_000)
     max_open_positions: int = Field(default=30, gt=0, le=1_000)

@@ -40,21 +40,30 @@ if redis.call('ZCARD', KEYS[1]) < limit then
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2]) + window - now
+local wait = tonumber(oldest[2]) + window - now
+if string.sub(oldest[1], 1, 2) ~= 'a:' then
+  wait = wait + tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+return wait
 """
-"""Grant a slot (returns 0) or say how many microseconds until the oldest slot leaves the window."""
+"""Grant a slot (returns 0) or say how many microseconds until the oldest slot leaves the window:
+for a slot whose answer is not back yet (its member lacks the ``a:`` of an answered one), plus the
+last grant-to-answer time, as it will be dated again by then."""
 
 ANSWERED_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local granted = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not granted or tonumber(granted) < now then
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000) + 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now, 'a:' .. ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000) + 1000)
+if granted then
+  redis.call('SET', KEYS[2], math.floor(now - tonumber(granted)), 'PX', 3600000)
 end
 return 0
 """
-"""Date a slot again at the moment its answer is back (put it back if it already left)."""
+"""Date a slot again at the moment its answer is back, marked answered (``a:``), even if it had
+already left the window; remember how long the answer took."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +96,13 @@ class RateLimiter:
         waits_key: str,
         window: Window,
         *,
+        answer_key: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._redis = client
         self._key = window_key
         self._waits_key = waits_key
+        self._answer_key = answer_key or f"{window_key}:answer"
         self.window = window
         self._sleep = sleep
         self._script = client.register_script(ACQUIRE_SCRIPT)
@@ -105,7 +116,10 @@ class RateLimiter:
 
     def _try(self, member: str) -> float:
         wait_us = int(
-            self._script(keys=[self._key], args=[self.window.limit, self._window_us, member])
+            self._script(
+                keys=[self._key, self._answer_key],
+                args=[self.window.limit, self._window_us, member],
+            )
         )
         return max(wait_us, 0) / 1_000_000
 
@@ -125,7 +139,9 @@ class RateLimiter:
 
     def _answered(self, member: str) -> None:
         try:
-            self._answered_script(keys=[self._key], args=[member, self._window_us])
+            self._answered_script(
+                keys=[self._key, self._answer_key], args=[member, self._window_us]
+            )
         except redis.RedisError as e:
             # The slot keeps its grant time: the margin is then all that protects the next one.
             log.warning("rate-limit slot not dated at its answer: %s", e)
