@@ -59,9 +59,9 @@ def run_worker(seconds: float) -> dict[str, object]:
     settings = load_settings()
     connection = redis.Redis.from_url(settings.redis_url)
     client = build_client(settings, connection, build_clock(settings, connection))
-    client.current_price(CODES[0])  # the token issued before the clock starts
     departures: list[float] = []
-    client.transport._session.mount("http://", DepartureLog(departures))
+    # Quotes only: the token's POST takes no rate-limit slot.
+    client.transport._session.mount(f"{settings.base_url}/uapi/", DepartureLog(departures))
     grants: list[float] = []
     limiter = client.transport.limiter
     take = limiter._acquire
