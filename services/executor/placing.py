@@ -154,9 +154,11 @@ class Placer:
         return self._accepted(taken, ack), False
 
     def _refused(self, record: OrderRecord, why: str) -> OrderRecord:
-        """A money limit stops the order before any POST: cancelled, said once by the limit."""
+        """A money limit stops the order before any POST: cancelled; a buy's is said once by the
+        limit, a second sell of a position with its own cancellation notice."""
         log.warning("order %s not sent: %s", record.id, why)
-        cancelled = self.fills.cancel(record, why, announce=False)
+        announce = record.intent.side is Side.SELL
+        cancelled = self.fills.cancel(record, why, announce=announce)
         return cancelled or self.book.get(record.id) or record
 
     def _affordable(self, record: OrderRecord, allowed: int) -> int:

@@ -168,3 +168,4 @@ def test_a_second_live_sell_of_a_position_is_not_sent(world: Harness) -> None:
     assert world.get(first.id).status is OrderStatus.FILLED
     assert world.get(second.id).status is OrderStatus.CANCELLED
     assert world.stats()["orders"] == 2
+    assert world.events(second.id) == ["order_cancelled"]
