@@ -8,14 +8,34 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from services.scheduler.account import AccountRecorder
 from shared.control import entries_stopped
 from shared.kis import Side
+from shared.money_limits import LimitError, capped_quantity, loss_tripped, validated
 from shared.orders import FINAL, OrderStatus, Reason
 from tests.conftest import ROOT, wait_for
 from tests.executor.conftest import HYNIX, KAKAO, SAMSUNG, SESSION, Harness
 
 LG_CHEM = "051910"
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "1e3", "１２", " ", "12a", 10**13, None, [5]])
+def test_a_limit_value_must_be_a_whole_number_in_range(value: object) -> None:
+    with pytest.raises(LimitError, match="max_order_krw must be a whole number from 1"):
+        validated("max_order_krw", value)
+
+
+def test_limit_decisions() -> None:
+    assert validated("max_orders_per_day", " 12 ") == 12
+    assert capped_quantity(10, 70_000, 350_000) == 5
+    assert capped_quantity(10, 70_000, 69_999) == 0
+    assert capped_quantity(3, 70_000, 10**9) == 3
+    assert loss_tripped(10_000_000, 9_700_000, 300_000)
+    assert not loss_tripped(10_000_000, 9_700_001, 300_000)
+    assert not loss_tripped(None, 1, 1)
+    assert not loss_tripped(1, None, 1)
 
 
 def limit_events(world: Harness) -> list[dict[str, object]]:
