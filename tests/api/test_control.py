@@ -256,3 +256,5 @@ def test_flatten_queues_one_sell_per_position_once(
     ]
     limits = client.get("/control/limits", headers=AUTH).get_json()
     assert "flatten requested by api" in limits["entries_stopped"]
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="entries-stopped"' in page and "flatten requested by api" in page
