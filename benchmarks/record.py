@@ -140,6 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         *fence(rate),
         "",
     ]
+    contended, contended_seconds = run_module("benchmarks.kis_rate", "--contended")
+    doc += [
+        f"`python -m benchmarks.kis_rate --contended` ({contended_seconds:.0f} s): three "
+        "processes sharing one app key beside a CPU hog on every core; the gaps between "
+        "requests as they left, the time from leaving to the answer, and from a slot's grant "
+        "to its request leaving (docs/ARCHITECTURE.md, 'Rate limits'). Same target.",
+        "",
+        *fence(contended),
+        "",
+    ]
 
     latency, latency_seconds = run_module("benchmarks.engine_latency")
     doc += [

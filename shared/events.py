@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     CLOSED_DAY = "closed_day"
     DAILY_SUMMARY = "daily_summary"
     ENTRIES_STOPPED = "entries_stopped"
+    LIMIT_TRIPPED = "limit_tripped"
     ERROR = "error"
 
 
@@ -142,6 +143,18 @@ class EntriesStopped:
 
     kind: ClassVar[EventKind] = EventKind.ENTRIES_STOPPED
     session: date
+    message: str
+
+
+@dataclass(frozen=True)
+class LimitTripped:
+    """A money limit stopped or reduced an order (docs/ARCHITECTURE.md, 'Money limits'); sent
+    once per limit and session, however many orders it stops."""
+
+    kind: ClassVar[EventKind] = EventKind.LIMIT_TRIPPED
+    session: date
+    limit: str
+    value: int
     message: str
 
 
@@ -360,6 +373,7 @@ Event: TypeAlias = (
     | NoPicks
     | PicksUnreadable
     | EntriesStopped
+    | LimitTripped
     | BuyAttempt
     | SellAttempt
     | OrderAccepted

@@ -50,6 +50,11 @@ class Keys:
         """Sorted set of request slots granted in the last window (the shared rate limiter)."""
         return f"{self.prefix}kis:rate:{env}:{key_id}"
 
+    def rate_answer(self, env: str, key_id: str) -> str:
+        """Microseconds the last request took from its slot to its answer (the limiter's guess
+        of when an unanswered slot will be dated again)."""
+        return f"{self.prefix}kis:rate-answer:{env}:{key_id}"
+
     def rate_waits(self, env: str, key_id: str) -> str:
         """Counter of times a caller had to wait for a rate-limit slot."""
         return f"{self.prefix}kis:rate-waits:{env}:{key_id}"
@@ -148,6 +153,23 @@ class Keys:
     def notify_unconfirmed(self) -> str:
         """List of messages Discord may or may not have posted (answer lost), newest last."""
         return f"{self.prefix}notify:unconfirmed"
+
+    # Money limits (docs/ARCHITECTURE.md, 'Money limits') ----------------------------------
+    def limits(self) -> str:
+        """Hash name -> value of the money limits in force (seeded from settings once)."""
+        return f"{self.prefix}limits"
+
+    def limit_orders(self, session: date) -> str:
+        """Set of the order ids that took one of ``session``'s orders-per-day slots."""
+        return f"{self.prefix}limits:orders:{session.isoformat()}"
+
+    def limit_opening(self) -> str:
+        """Hash order id -> code of buys that may open a position not yet in the ledger."""
+        return f"{self.prefix}limits:opening"
+
+    def limit_selling(self, session: date) -> str:
+        """Hash code -> the order id of ``session``'s one sell of that position being sent."""
+        return f"{self.prefix}limits:selling:{session.isoformat()}"
 
     # Processes --------------------------------------------------------------------------------
     def heartbeat(self, service: str, instance: str) -> str:

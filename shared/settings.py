@@ -44,6 +44,9 @@ on a port of its own): 8002 beside 8001."""
 DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
 """KIS REST requests per second per app key (2026-04-20 notice), by rules."""
 
+MONEY_LIMIT_MAX_KRW = 10**12
+"""Largest amount a money limit in won may be set to (a trillion won)."""
+
 SIM_ACCOUNT = "50000000-01"
 """Account used in sim mode when none is configured."""
 SIM_APP_KEY = "SIMULATOR-APP-KEY"
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
     kis_hts_id: str | None = Field(default=None, repr=False)
     real_trading_confirm: str = ""
     kis_rate_limit: float | None = Field(default=None, gt=0, le=100)
-    kis_rate_margin_seconds: float = Field(default=0.025, ge=0, le=1)
+    kis_rate_margin_seconds: float = Field(default=0.005, ge=0, le=1)
     kis_connect_timeout_seconds: float = Field(default=3.05, gt=0, le=60)
     kis_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     kis_order_tr_ids: Literal["current", "legacy"] = "current"
@@ -245,6 +248,13 @@ class Settings(BaseSettings):
     # Input limits: wrong status API tokens (docs/ARCHITECTURE.md, 'Input limits') ------------
     status_api_failure_limit: int = Field(default=20, ge=1, le=100_000)
     """Wrong tokens one client address may send per minute before control answers 429."""
+
+    # Money limits (docs/ARCHITECTURE.md, 'Money limits'): first values only; once stored in
+    # Redis, `kat limits` and PUT /control/limits change them.
+    max_order_krw: int = Field(default=50_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
+    max_orders_per_day: int = Field(default=200, gt=0, le=10_000)
+    max_open_positions: int = Field(default=30, gt=0, le=1_000)
+    daily_loss_limit_krw: int = Field(default=10_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
 
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")

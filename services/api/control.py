@@ -1,4 +1,5 @@
-"""Control endpoints (pause, resume, halt, picks upload) behind ``STATUS_API_TOKEN``."""
+"""Control endpoints (pause, resume, halt, picks upload, money limits, flatten) behind
+``STATUS_API_TOKEN``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from services.api.errors import ApiError
 from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
 from services.api.params import parse_date
 from shared.control import HALTED, PAUSED, Controls
+from shared.flatten import flatten
+from shared.money_limits import LimitError, LimitStore, MoneyLimits
 from shared.picks import PicksError, parse_picks, picks_date_problem, store_picks
 
 log = logging.getLogger(__name__)
@@ -149,3 +152,36 @@ def upload_picks(day: str) -> Response:
     store_picks(api.redis, api.keys, session_day, picks)
     log.info("stored %d picks for %s through the API", len(picks), session_day)
     return jsonify(state.picks(api, session_day))
+
+
+@blueprint.get("/limits")
+def show_limits() -> Response:
+    api = ctx()
+    return jsonify(state.limits(api, api.clock.now().date()))
+
+
+@blueprint.put("/limits")
+def change_limits() -> Response:
+    api = ctx()
+    body = _json_body(required=True)
+    if not isinstance(body, dict) or not body:
+        raise ApiError(400, 'the body must be a JSON object like {"max_orders_per_day": 50}')
+    store = LimitStore(api.redis, api.keys, MoneyLimits.from_settings(api.settings))
+    try:
+        changed = store.change(body)
+    except LimitError as e:
+        raise ApiError(422, "limits refused, nothing changed", problems=[str(e)[:300]]) from None
+    log.warning("money limits changed through the API: %s", changed.as_dict())
+    return jsonify(state.limits(api, api.clock.now().date()))
+
+
+@blueprint.post("/flatten")
+def flatten_positions() -> Response:
+    api = ctx()
+    reason = _reason()
+    today = api.clock.now().date()
+    if not api.calendar.is_session(today):
+        raise ApiError(409, f"{today} is not a KRX session: nothing can be sold today")
+    done = flatten(api.redis, api.keys, api.clock, today, by=BY)
+    log.warning("flatten through the API (%s): %d positions", reason or "no reason", len(done))
+    return jsonify({"session": today.isoformat(), "positions": [d.as_dict() for d in done]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.params import DATE_PATTERN, ORDER_ID_MAX_LENGTH, STATUSES
+from shared.money_limits import LIMIT_NAMES, UPPER_BOUNDS
 from shared.orders import Reason
 from shared.picks import PICKS_SESSIONS_AHEAD
 from shared.rules import Phase
@@ -82,6 +83,45 @@ SCHEMAS: dict[str, Schema] = {
             },
         }
     ),
+    "Limits": _object(
+        {
+            **{
+                name: {**INTEGER, "minimum": 1, "maximum": UPPER_BOUNDS[name]}
+                for name in LIMIT_NAMES
+            },
+            "orders_today": {**INTEGER, "description": "Orders that took a slot today."},
+            "open_positions": {**INTEGER, "description": "Positions in the ledger."},
+            "day_loss": _nullable(
+                {**INTEGER, "description": "Won lost since the session's first valuation."}
+            ),
+            "entries_stopped": _nullable({**STRING, "description": "Why, when stopped today."}),
+        }
+    ),
+    "LimitsChange": {
+        "type": "object",
+        "description": "The limits to change; the others keep their values.",
+        "properties": {
+            name: {**INTEGER, "minimum": 1, "maximum": UPPER_BOUNDS[name]} for name in LIMIT_NAMES
+        },
+        "additionalProperties": False,
+        "minProperties": 1,
+    },
+    "Flatten": _object(
+        {
+            "session": DATE,
+            "positions": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "code": STRING,
+                        "quantity": INTEGER,
+                        "order_id": STRING,
+                        "outcome": {"type": "string", "enum": ["queued", "already", "selling"]},
+                    }
+                ),
+            },
+        }
+    ),
     "Service": _object(
         {
             "service": STRING,
@@ -126,6 +166,7 @@ SCHEMAS: dict[str, Schema] = {
                     "day_change": _nullable(INTEGER),
                 }
             ),
+            "limits": _ref("Limits"),
             "orders_today": {
                 "type": "object",
                 "properties": dict.fromkeys(STATUSES, INTEGER),
@@ -446,6 +487,46 @@ PATHS: dict[str, Schema] = {
             NOTE_BODY,
             {"400": BAD_REQUEST, "415": _error("The body is not JSON")},
         )
+    },
+    "/control/limits": {
+        "get": {
+            "summary": "The money limits and what today has used of them",
+            "tags": ["control"],
+            "security": [{"bearerAuth": []}],
+            "responses": {"200": _json(_ref("Limits"), "The limits now"), **CONTROL_ERRORS},
+        },
+        "put": {
+            "summary": "Change money limits (kept in Redis); one bad value changes nothing",
+            "tags": ["control"],
+            "security": [{"bearerAuth": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("LimitsChange")}},
+            },
+            "responses": {
+                "200": _json(_ref("Limits"), "The limits now"),
+                "400": BAD_REQUEST,
+                **CONTROL_ERRORS,
+                "413": _error("The body is too large"),
+                "415": _error("The body is not JSON"),
+                "422": _error("A limit is not a whole number in its range"),
+            },
+        },
+    },
+    "/control/flatten": {
+        "post": {
+            "summary": "Stop entries and sell every position the system opened, once each",
+            "tags": ["control"],
+            "security": [{"bearerAuth": []}],
+            "requestBody": NOTE_BODY,
+            "responses": {
+                "200": _json(_ref("Flatten"), "The sells queued (or found already queued)"),
+                "400": BAD_REQUEST,
+                **CONTROL_ERRORS,
+                "409": _error("Today is not a KRX session"),
+                "415": _error("The body is not JSON"),
+            },
+        }
     },
     "/control/picks/{date}": {
         "put": {

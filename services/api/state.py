@@ -14,6 +14,7 @@ from shared.account_cash import orderable_cash
 from shared.clock import KST
 from shared.control import HALTED, PAUSED, Controls, heartbeats
 from shared.market_calendar import Session
+from shared.money_limits import LimitStore, MoneyLimits, usage
 from shared.order_book import OrderBook
 from shared.orders import OrderRecord, OrderStatus
 from shared.picks import PicksError, stored_picks
@@ -221,6 +222,12 @@ def controls(api: ApiContext) -> dict[str, Any]:
     return {"paused": PAUSED in active, "halted": HALTED in active, "flags": active}
 
 
+def limits(api: ApiContext, day: date) -> dict[str, Any]:
+    """The money limits in force and what ``day`` has used of them."""
+    store = LimitStore(api.redis, api.keys, MoneyLimits.from_settings(api.settings))
+    return usage(api.redis, api.keys, day, store.current())
+
+
 def status(api: ApiContext) -> dict[str, Any]:
     now = today(api)
     snapshot = account_snapshot(api)
@@ -254,4 +261,5 @@ def status(api: ApiContext) -> dict[str, Any]:
             "day_change": equity[-1].value - equity[0].value if equity else None,
         },
         "orders_today": order_counts(day_orders),
+        "limits": limits(api, now.day),
     }

@@ -19,7 +19,9 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from shared import credentials
 from shared.clock import Clock, build_clock
 from shared.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
+from shared.flatten import flatten
 from shared.market_calendar import KrxCalendar
+from shared.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
 from shared.order_book import OrderBook
 from shared.picks import (
     PicksError,
@@ -184,7 +186,39 @@ def cmd_simulate_day(ctx: Context | None, args: argparse.Namespace) -> NoReturn:
     os.execvp("bash", ["bash", str(script)])  # noqa: S606 - our own script, by absolute path
 
 
+def cmd_limits(ctx: Context, args: argparse.Namespace) -> int:
+    """Show the money limits and today's use of them; change those given (all or nothing)."""
+    store = LimitStore(ctx.redis, ctx.keys, MoneyLimits.from_settings(ctx.settings))
+    changes = {name: getattr(args, name) for name in LIMIT_NAMES if getattr(args, name) is not None}
+    try:
+        limits = store.change(changes) if changes else store.current()
+    except LimitError as e:
+        print(f"limits refused, nothing changed: {e}", file=sys.stderr)
+        return 2
+    if changes:
+        print("changed: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
+    today = ctx.clock.now().date()
+    for name, value in usage(ctx.redis, ctx.keys, today, limits).items():
+        print(f"{name:<22} {'-' if value is None else value}")
+    return 0
+
+
+def cmd_flatten(ctx: Context, args: argparse.Namespace) -> int:
+    """Stop entries and queue one market sell per position the system opened (once each)."""
+    today = ctx.clock.now().date()
+    if not ctx.calendar.is_session(today):
+        print(f"{today} is not a KRX session: nothing can be sold today", file=sys.stderr)
+        return 2
+    done = flatten(ctx.redis, ctx.keys, ctx.clock, today, by=f"cli ({args.reason or 'no reason'})")
+    print(f"entries stopped for {today}; {len(done)} position(s):")
+    for d in done:
+        print(f"{d.code}  {d.quantity:>6}  {d.outcome:<8} {d.order_id}")
+    return 0
+
+
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    store = LimitStore(ctx.redis, ctx.keys, MoneyLimits.from_settings(ctx.settings))
+    today = ctx.clock.now().date()
     print(
         json.dumps(
             {
@@ -192,6 +226,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
                 "account": ctx.settings.masked_account,
                 "clock": ctx.clock.now().isoformat(timespec="seconds"),
                 "controls": Controls(ctx.redis, ctx.keys).active(),
+                "limits": usage(ctx.redis, ctx.keys, today, store.current()),
             },
             ensure_ascii=False,
             indent=2,
@@ -219,6 +254,13 @@ def parser() -> argparse.ArgumentParser:
     orders.set_defaults(run=cmd_orders)
     sub.add_parser("positions", help="the position ledger").set_defaults(run=cmd_positions)
     sub.add_parser("status", help="mode, clock and control flags").set_defaults(run=cmd_status)
+    limits = sub.add_parser("limits", help="show or change the money limits (kept in Redis)")
+    for name in LIMIT_NAMES:
+        limits.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="N")
+    limits.set_defaults(run=cmd_limits)
+    flat = sub.add_parser("flatten", help="stop entries and sell every position, once each")
+    flat.add_argument("--reason")
+    flat.set_defaults(run=cmd_flatten)
     sub.add_parser("queues", help="queue depths and workers").set_defaults(run=cmd_queues)
     sub.add_parser("failed", help="failed jobs and their errors").set_defaults(run=cmd_failed)
     requeue = sub.add_parser("requeue", help="put a failed job back on its queue")

@@ -12,6 +12,7 @@ from shared.clock import Clock, build_clock
 from shared.control import Controls
 from shared.kis.client import KisClient, build_client
 from shared.market_calendar import KrxCalendar
+from shared.money_limits import LimitGuard, LimitStore, MoneyLimits
 from shared.order_book import OrderBook
 from shared.positions import PositionLedger
 from shared.redis_client import connect
@@ -37,6 +38,8 @@ class Context:
     book: OrderBook
     ledger: PositionLedger
     controls: Controls
+    limits: LimitGuard
+    """The money limits, checked right before every POST (docs/ARCHITECTURE.md, 'Money limits')."""
     stale_seconds: float
     """An order ``submitting`` (or ``pending``) untouched this long, in real seconds, is stale."""
     absence_grace_seconds: float
@@ -71,6 +74,9 @@ def build_context(settings: Settings) -> Context:
         book=OrderBook(connection, keys, clock),
         ledger=PositionLedger(connection, keys, clock),
         controls=Controls(connection, keys),
+        limits=LimitGuard(
+            connection, keys, LimitStore(connection, keys, MoneyLimits.from_settings(settings))
+        ),
         stale_seconds=stale,
         absence_grace_seconds=settings.order_absence_grace_seconds,
         buy_limit_wait_seconds=settings.buy_limit_wait_seconds,

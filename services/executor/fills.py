@@ -107,14 +107,21 @@ class Fills:
         record: OrderRecord,
         message: str,
         expected: OrderStatus | Iterable[OrderStatus] = OrderStatus.PENDING,
+        *,
+        announce: bool = True,
     ) -> OrderRecord | None:
-        """``expected`` -> ``cancelled`` with ``message``, and say so; None if it moved first."""
+        """``expected`` -> ``cancelled`` with ``message``, and say so; None if it moved first.
+
+        ``announce=False`` leaves the notification to the caller (a money limit says it once
+        for every order it stops).
+        """
         cancelled = self.book.transition(
             record.id, expected, OrderStatus.CANCELLED, error_message=message
         )
         if cancelled is not None:
             log.warning("order %s cancelled: %s", record.id, message)
-            notify(self.ctx.redis, order_cancelled(cancelled, "", message), self.ctx.keys)
+            if announce:
+                notify(self.ctx.redis, order_cancelled(cancelled, "", message), self.ctx.keys)
         return cancelled
 
     def cancel_remainder(self, record: OrderRecord, why: str) -> OrderRecord:

@@ -1,7 +1,8 @@
 """Send one order record to KIS exactly once and follow it to its fills.
 
 See docs/ARCHITECTURE.md, 'Orders' and 'Resending and unknown outcomes'. Read top to bottom:
-:meth:`Placer.place` checks the gate, takes the record ``pending -> submitting``, sends one POST and
+:meth:`Placer.place` checks the gate and the money limits (docs/ARCHITECTURE.md, 'Money limits'),
+takes the record ``pending -> submitting``, sends one POST and
 files KIS's answer; fills, cancels and lost answers are written by :mod:`services.executor.fills`.
 
 Every POST is preceded by a successful ``pending -> submitting`` compare-and-set, and a record
@@ -97,14 +98,20 @@ class Placer:
 
     def _send(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
         """One POST; the record afterwards and whether trying again may help."""
+        allowed = self.ctx.limits.shares(record)
+        if allowed.refusal:
+            return self._refused(record, allowed.refusal), False
         try:
-            quantity = self._affordable(record)
+            quantity = self._affordable(record, allowed.quantity)
         except KisError as e:
             log.warning("order %s not sent, buyable quantity unreadable: %s", record.id, e)
             return self.book.get(record.id) or record, True
         if quantity <= 0:
             message = f"KIS allows no share at {record.intent.limit_price} won with the cash left"
             return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
+        refusal = self.ctx.limits.reserve(record)
+        if refusal:
+            return self._refused(record, refusal), False
         taken = self.book.transition(
             record.id,
             OrderStatus.PENDING,
@@ -118,6 +125,8 @@ class Placer:
         if taken is None:
             current = self.book.get(record.id) or record
             log.info("order %s was taken by another job (%s)", record.id, current.status.value)
+            if current.status is OrderStatus.CANCELLED and not current.broker_order_no:
+                self.ctx.limits.release(current)  # cancelled before any POST
             return current, False
         request = order_request(taken)
         log.info("sending %s (%s, try %d)", request.describe(), taken.id, taken.attempts)
@@ -127,10 +136,12 @@ class Placer:
             return self._rejected(taken, e), False
         except KisTemporaryError as e:
             log.warning("order %s not sent, KIS unavailable: %s", taken.id, e)
+            self.ctx.limits.release(taken)
             return self._back_to_pending(taken, e), True
         except KisAuthError as e:
             # Refused at KIS's gateway, so nothing was placed; only a person can fix credentials.
             log.error("order %s not sent, KIS refused our credentials: %s", taken.id, e)
+            self.ctx.limits.release(taken)
             back = self._back_to_pending(taken, e)
             notify(self.ctx.redis, order_error(back, e.msg_cd, str(e)), self.ctx.keys)
             return back, False
@@ -142,8 +153,17 @@ class Placer:
             raise
         return self._accepted(taken, ack), False
 
-    def _affordable(self, record: OrderRecord) -> int:
-        """Shares to send: a limit buy never asks for more than KIS's cash allows at its limit.
+    def _refused(self, record: OrderRecord, why: str) -> OrderRecord:
+        """A money limit stops the order before any POST: cancelled; a buy's is said once by the
+        limit, a second sell of a position with its own cancellation notice."""
+        log.warning("order %s not sent: %s", record.id, why)
+        announce = record.intent.side is Side.SELL
+        cancelled = self.fills.cancel(record, why, announce=announce)
+        return cancelled or self.book.get(record.id) or record
+
+    def _affordable(self, record: OrderRecord, allowed: int) -> int:
+        """Shares to send: at most ``allowed`` (the money limits), and for a limit buy never
+        more than KIS's cash allows at its limit.
 
         KIS checks a buy's cash against its price (a market buy's against the day's upper limit),
         so the quantity comes from ``inquire-psbl-order`` at the limit right before the POST:
@@ -151,21 +171,21 @@ class Placer:
         """
         intent = record.intent
         if intent.side is not Side.BUY or intent.limit_price is None:
-            return intent.quantity
+            return allowed
         buyable = self.ctx.client.buyable_cash(intent.code, intent.limit_price)
         remember_orderable_cash(
             self.ctx.redis, self.ctx.keys, buyable.orderable_cash, self.ctx.clock.now()
         )
-        if buyable.buy_quantity < intent.quantity:
+        if buyable.buy_quantity < allowed:
             log.warning(
                 "order %s: KIS allows %d of %d shares at %d (orderable cash %d)",
                 record.id,
                 buyable.buy_quantity,
-                intent.quantity,
+                allowed,
                 intent.limit_price,
                 buyable.orderable_cash,
             )
-        return min(intent.quantity, buyable.buy_quantity)
+        return min(allowed, buyable.buy_quantity)
 
     def _rejected(self, taken: OrderRecord, error: KisRejected) -> OrderRecord:
         message = error.msg1 or str(error)

@@ -25,6 +25,7 @@ from shared.events import (
     EntriesStopped,
     Event,
     EventError,
+    LimitTripped,
     NoPicks,
     OrderAccepted,
     OrderCancelled,
@@ -130,6 +131,15 @@ def _entries_stopped(event: EntriesStopped, texts: Texts) -> Card:
     card = Card(
         RED, texts("entries_stopped.title"), texts("entries_stopped.text", session=event.session)
     )
+    card.description = event.message
+    return card
+
+
+def _limit_tripped(event: LimitTripped, texts: Texts) -> Card:
+    text = texts(
+        "limit_tripped.text", session=event.session, limit=event.limit, value=f"{event.value:,}"
+    )
+    card = Card(RED, texts("limit_tripped.title"), text)
     card.description = event.message
     return card
 
@@ -333,6 +343,8 @@ def typed_card(event: Event, texts: Texts) -> Card:
             return _picks_error(event, texts)
         case EntriesStopped():
             return _entries_stopped(event, texts)
+        case LimitTripped():
+            return _limit_tripped(event, texts)
         case BuyAttempt():
             return _buy_attempt(event, texts)
         case SellAttempt():

@@ -53,6 +53,8 @@ KO: dict[str, str] = {
     "entries_stopped.text": (
         "{session} 시스템 상태가 유실되어 오늘은 더 매수하지 않습니다. 매도는 계속합니다."
     ),
+    "limit_tripped.title": "한도 도달",
+    "limit_tripped.text": "{session} {limit} 한도({value})에 도달했습니다.",
     "buy_attempt.title": "매수 시도",
     "buy_attempt.text": "{stock} 목표가 달성 ({price}) 매수를 시도합니다.",
     "sell_attempt.title": "매도 시도 · {reason}",
@@ -153,6 +155,8 @@ EN: dict[str, str] = {
     "entries_stopped.text": (
         "{session}: the system's state was lost; no more buys today, sells go on."
     ),
+    "limit_tripped.title": "Limit reached",
+    "limit_tripped.text": "{session}: the limit {limit} ({value}) was reached.",
     "buy_attempt.title": "Buy attempt",
     "buy_attempt.text": "{stock} reached its target ({price}); trying to buy.",
     "sell_attempt.title": "Sell attempt · {reason}",

@@ -44,6 +44,7 @@ from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
 from shared.logs import RedactingFilter
 from shared.market_calendar import KrxCalendar
+from shared.money_limits import LimitStore, MoneyLimits, check_daily_loss
 from shared.order_book import OrderBook
 from shared.orders import OrderRecord
 from shared.positions import PositionLedger
@@ -333,6 +334,13 @@ class Scheduler:
             self.account.record(self.clock.now(), session, balance)
         except Exception as e:
             log.warning("account snapshot not stored: %s", e)
+            return
+        try:
+            # The day's loss is weighed on every balance, so it stops entries with no buy sent.
+            limits = LimitStore(self.redis, self.keys, MoneyLimits.from_settings(self.settings))
+            check_daily_loss(self.redis, self.keys, session, limits.current())
+        except redis.RedisError as e:
+            log.warning("daily loss limit not checked: %s", e)
 
     def _check_controls(self) -> str:
         """``halted``/``paused`` when an operator holds decisions back, else ``""``."""

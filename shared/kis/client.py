@@ -255,6 +255,7 @@ def build_client(
         keys.rate_window(env, key_id),
         keys.rate_waits(env, key_id),
         Window.for_rate(settings.rate_limit, settings.kis_rate_margin_seconds),
+        answer_key=keys.rate_answer(env, key_id),
     )
     transport = KisTransport(
         base_url=settings.base_url,

@@ -128,8 +128,8 @@ class KisTransport:
         """``POST /uapi/hashkey``: app key headers only, the answer is ``{"HASH": ...}``."""
 
         def once() -> str:
-            self.limiter.acquire()
-            data = self._send_unlimited(path, body, "hashkey", with_app_headers=True)
+            with self.limiter.slot():
+                data = self._send_unlimited(path, body, "hashkey", with_app_headers=True)
             if "HASH" not in data:
                 raise KisProtocolError("hashkey: the answer has no HASH")
             return str(data["HASH"])
@@ -165,16 +165,16 @@ class KisTransport:
     def approval_key(self) -> str:
         """``POST /oauth2/Approval``: the WebSocket approval key (note ``secretkey``), paced by
         its own limiter: KIS counts approval keys apart from REST requests."""
-        (self.approval_limiter or self.limiter).acquire()
-        body = self._send_unlimited(
-            "/oauth2/Approval",
-            {
-                "grant_type": "client_credentials",
-                "appkey": self._app_key,
-                "secretkey": self._app_secret,
-            },
-            context="approval key",
-        )
+        with (self.approval_limiter or self.limiter).slot():
+            body = self._send_unlimited(
+                "/oauth2/Approval",
+                {
+                    "grant_type": "client_credentials",
+                    "appkey": self._app_key,
+                    "secretkey": self._app_secret,
+                },
+                context="approval key",
+            )
         return str(body["approval_key"])
 
     # The one request path --------------------------------------------------------------------
@@ -204,9 +204,11 @@ class KisTransport:
                 "tr_cont": tr_cont,
                 **(extra_headers or {}),
             }
-            self.limiter.acquire()
             try:
-                return self._exchange(method, path, headers, params, body, context, order_context)
+                with self.limiter.slot():
+                    return self._exchange(
+                        method, path, headers, params, body, context, order_context
+                    )
             except KisTokenExpired:
                 # Rejected at the gateway, so nothing happened: safe to re-issue and resend once.
                 if reissued or self.tokens is None:

@@ -16,8 +16,10 @@ from flask.testing import FlaskClient
 from services.api import control
 from shared.control import HALTED, PAUSED, Controls
 from shared.picks import stored_picks
+from shared.queues import SELL_QUEUE, queue
 from shared.redis_keys import Keys
 from tests.api.conftest import TOKEN
+from tests.api.day import Day
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CONTROL_CALLS = [
@@ -25,6 +27,9 @@ CONTROL_CALLS = [
     ("post", "/control/resume", None),
     ("post", "/control/halt", None),
     ("put", "/control/picks/2026-03-04", {"005930": ["삼성전자", 70000]}),
+    ("get", "/control/limits", None),
+    ("put", "/control/limits", {"max_orders_per_day": 5}),
+    ("post", "/control/flatten", None),
 ]
 
 
@@ -197,3 +202,59 @@ def test_control_responses_are_json(client: FlaskClient) -> None:
     response = client.post("/control/pause", headers=AUTH)
     assert response.mimetype == "application/json"
     json.loads(response.get_data(as_text=True))
+
+
+def test_limits_shown_changed_kept_and_refused_whole(
+    make_app: Callable[..., Flask], client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    shown = client.get("/control/limits", headers=AUTH).get_json()
+    assert shown | {"max_orders_per_day": 200, "max_order_krw": 50_000_000} == shown
+    assert (shown["orders_today"], shown["entries_stopped"]) == (0, None)
+
+    changed = client.put("/control/limits", json={"max_orders_per_day": 5}, headers=AUTH)
+    assert changed.status_code == 200
+    assert changed.get_json()["max_orders_per_day"] == 5
+
+    # Another process with another setting reads the stored value (kept in Redis).
+    other = make_app(STATUS_API_TOKEN=TOKEN, MAX_ORDERS_PER_DAY="7").test_client()
+    assert other.get("/status").get_json()["limits"]["max_orders_per_day"] == 5
+
+    for bad in (
+        {"max_orders_per_day": 0, "max_order_krw": 1000},
+        {"max_order_krw": 1.5},
+        {"max_order_krw": True},
+        {"max_order_krw": "1e3"},
+        {"max_open_positions": 1001},
+        {"daily_loss_limit_krw": 10**13},
+        {"no_such_limit": 1},
+    ):
+        refused = client.put("/control/limits", json=bad, headers=AUTH)
+        assert refused.status_code == 422, bad
+        assert refused.get_json()["problems"], bad
+    for not_an_object in ([1], {}, "5"):
+        assert client.put("/control/limits", json=not_an_object, headers=AUTH).status_code == 400
+    after = client.get("/control/limits", headers=AUTH).get_json()
+    assert (after["max_orders_per_day"], after["max_order_krw"]) == (5, 50_000_000)
+
+
+def test_flatten_queues_one_sell_per_position_once(
+    client: FlaskClient, redis_client: redis.Redis, day: Day
+) -> None:
+    first = client.post("/control/flatten", json={"reason": "going home"}, headers=AUTH)
+    assert first.status_code == 200
+    body = first.get_json()
+    assert body["session"] == "2026-03-03"
+    assert sorted((p["code"], p["quantity"], p["outcome"]) for p in body["positions"]) == [
+        ("000660", 5, "queued"),
+        ("005930", 40, "queued"),
+    ]
+    again = client.post("/control/flatten", headers=AUTH).get_json()
+    assert {p["outcome"] for p in again["positions"]} == {"already"}
+    assert sorted(queue(redis_client, SELL_QUEUE).job_ids) == [
+        "20260303-000660-sell-manual",
+        "20260303-005930-sell-manual",
+    ]
+    limits = client.get("/control/limits", headers=AUTH).get_json()
+    assert "flatten requested by api" in limits["entries_stopped"]
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="entries-stopped"' in page and "flatten requested by api" in page

@@ -165,3 +165,21 @@ def test_health_needs_a_live_heartbeat(redis_url: str, redis_client: redis.Redis
     beat(redis_client, Keys(), "notifier", f"{socket.gethostname()}-2-abc", healthy=False)
     stuck = kat(redis_url, "health", "notifier")
     assert stuck.returncode == 1 and "UNHEALTHY" in stuck.stdout
+
+
+def test_limits_show_change_and_refuse(redis_url: str) -> None:
+    shown = kat(redis_url, "limits")
+    assert shown.returncode == 0, shown.stderr
+    assert "max_orders_per_day     200" in shown.stdout
+    changed = kat(redis_url, "limits", "--max-orders-per-day", "12", "--max-open-positions", "4")
+    assert changed.returncode == 0, changed.stderr
+    assert "changed: max_orders_per_day=12, max_open_positions=4" in changed.stdout
+    refused = kat(redis_url, "limits", "--max-order-krw", "0", "--max-orders-per-day", "3")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("limits refused, nothing changed: max_order_krw")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    status = json.loads(kat(redis_url, "status").stdout)
+    assert (status["limits"]["max_orders_per_day"], status["limits"]["max_open_positions"]) == (
+        12,
+        4,
+    )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import redis
+from requests.adapters import HTTPAdapter
 
 from shared.clock import build_clock
 from shared.kis import (
@@ -285,3 +288,47 @@ def test_three_processes_hammering_the_limiter_get_no_rate_limit_answers(
     # Each process got a share, and together they used the limit, not a fraction of it.
     assert all(len(r["completed"]) >= 5 for r in results)
     assert total >= 30
+
+
+class LateDeparture(HTTPAdapter):
+    """requests' own adapter, holding each request back before it leaves: what a process that
+    lost its core right after taking a rate-limit slot does on a busy machine."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(max_retries=0)
+        self.delay = delay
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(self.delay)
+        return super().send(request, *args, **kwargs)
+
+
+def test_a_request_that_leaves_late_does_not_let_the_next_one_in_early(
+    start_sim: StartSim, redis_url: str, sim_clock: dict[str, str]
+) -> None:
+    # Paper rules: one request a second. One client takes its slot and leaves 0.4 s later; the
+    # other must not reach KIS within the second after that late request did.
+    sim = start_sim(SIM_RATE_LIMIT="1", SIM_TOKEN_THROTTLE_SECONDS="0", **sim_clock)
+    settings = {
+        "KIS_RATE_LIMIT": "1",
+        "KIS_RATE_MARGIN_SECONDS": "0",
+        "KIS_TOKEN_ISSUE_INTERVAL_SECONDS": "0",
+    }
+    late, prompt = (client_for(sim, redis_url, **settings) for _ in range(2))
+    for client in (late, prompt):
+        client.current_price("005930")  # the token, issued before the race
+    time.sleep(1.1)
+    late.transport._session.mount(f"{sim.url}/uapi/", LateDeparture(0.4))  # not the token's
+    quotes: list[str] = []
+
+    def quote(client: KisClient) -> None:
+        quotes.append(client.current_price("005930").code)
+
+    first = threading.Thread(target=quote, args=(late,))
+    first.start()
+    time.sleep(0.1)  # the late client holds the slot
+    quote(prompt)
+    first.join(10)
+
+    assert quotes == ["005930", "005930"]
+    assert sim.admin("GET", "stats").json()["rate_limited"] == 0

@@ -72,3 +72,22 @@ def test_gives_up_after_the_timeout(redis_client: redis.Redis) -> None:
     rl.acquire()
     with pytest.raises(TimeoutError):
         rl.acquire(timeout=0.2)
+
+
+def test_a_slot_is_dated_again_when_its_answer_is_back(redis_client: redis.Redis) -> None:
+    rl = limiter(redis_client, Window(limit=1, seconds=0.3))
+    with rl.slot():
+        time.sleep(0.2)  # the request leaves late, or KIS answers late
+        answered = time.monotonic()
+    assert rl.try_acquire() > 0.25  # a whole window from the answer, not from the grant
+    rl.acquire()
+    assert time.monotonic() - answered >= 0.29
+
+
+def test_a_slot_that_left_the_window_before_its_answer_comes_back(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, Window(limit=1, seconds=0.1))
+    with rl.slot():
+        time.sleep(0.15)  # the window moved on while the request was out
+    assert rl.try_acquire() > 0.05

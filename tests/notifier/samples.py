@@ -16,6 +16,7 @@ from shared.events import (
     Event,
     EventKind,
     HeldPosition,
+    LimitTripped,
     NoPicks,
     OrderAccepted,
     OrderCancelled,
@@ -94,6 +95,12 @@ EVENTS: dict[str, Event] = {
     "entries_stopped": EntriesStopped(
         session=date(2026, 3, 3),
         message="the state of 2026-03-03 vanished from Redis while trading",
+    ),
+    "limit_tripped": LimitTripped(
+        session=date(2026, 3, 3),
+        limit="max_orders_per_day",
+        value=2,
+        message="the limit max_orders_per_day=2 is reached: buy 20260303-005930-buy-entry not sent",
     ),
     "buy_attempt": BuyAttempt(
         session=date(2026, 3, 2), code="005930", name="삼성전자", price=70_500, quantity=14
@@ -210,6 +217,7 @@ TITLES = {
     "no_picks": ("매수할 종목 없음", "Nothing to buy"),
     "picks_error": ("추천 종목 오류", "Picks error"),
     "entries_stopped": ("신규 매수 중단", "New buys stopped"),
+    "limit_tripped": ("한도 도달", "Limit reached"),
     "buy_attempt": ("매수 시도", "Buy attempt"),
     "sell_attempt": ("매도 시도 · 손절", "Sell attempt · stop-loss"),
     "order_accepted": ("매수 주문 접수", "Buy order accepted"),
