@@ -1,0 +1,146 @@
+"""The stream's side of the scheduler: last prices, ticks handed between threads, and a
+``QuoteSource`` that reads streamed codes from the stream and polls the rest.
+
+See docs/ARCHITECTURE.md, 'Realtime prices on the stream'. The stream client calls
+:meth:`TickInbox.put` from its own thread; the scheduler's tick thread takes the ticks and
+decides; the polling cycle asks :class:`StreamedQuotes` for prices.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.scheduler.quotes import PollingQuotes
+
+STREAM_FEED = "stream"
+POLLING_FEED = "polling"
+
+
+class Tick(Protocol):
+    """What the scheduler reads of a streamed price (``shared.kis.stream.PriceTick``)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def received_epoch(self) -> float: ...
+
+
+class StreamSession(Protocol):
+    """The one KIS WebSocket session (``shared.kis.stream.KisStream``) as the scheduler uses it."""
+
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def streamed(self) -> frozenset[str]: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def want(self, codes: Sequence[str]) -> None: ...
+
+
+StreamFactory = Callable[[Callable[[Tick], None]], StreamSession]
+"""Builds a new session that hands its price ticks to the callable (fill notices: its own)."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A price, when it was received (epoch seconds, real time) and by which feed."""
+
+    price: int
+    epoch: float
+    feed: str
+
+
+class PriceBoard:
+    """The last price of every code, from the stream or from polling; safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, Seen] = {}
+
+    def record(self, code: str, price: int, feed: str, epoch: float | None = None) -> None:
+        seen = Seen(price, time.time() if epoch is None else epoch, feed)
+        with self._lock:
+            self._seen[code] = seen
+
+    def get(self, code: str) -> Seen | None:
+        with self._lock:
+            return self._seen.get(code)
+
+    def snapshot(self) -> dict[str, Seen]:
+        with self._lock:
+            return dict(self._seen)
+
+    def prices(self) -> dict[str, int]:
+        with self._lock:
+            return {code: seen.price for code, seen in self._seen.items()}
+
+
+class TickInbox:
+    """Ticks from the stream's thread to the scheduler's tick thread, the latest per code."""
+
+    def __init__(self, board: PriceBoard) -> None:
+        self._board = board
+        self._queue: queue.SimpleQueue[Tick] = queue.SimpleQueue()
+
+    def put(self, tick: Tick) -> None:
+        """The stream's ``on_tick``: never blocks, never raises."""
+        self._board.record(tick.code, tick.price, STREAM_FEED, tick.received_epoch)
+        self._queue.put(tick)
+
+    def take(self, timeout: float) -> dict[str, Tick]:
+        """Wait up to ``timeout`` real seconds for a tick; then all waiting ones, last per code."""
+        try:
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return {}
+        latest = {first.code: first}
+        while True:
+            try:
+                tick = self._queue.get_nowait()
+            except queue.Empty:
+                return latest
+            latest[tick.code] = tick
+
+
+class StreamedQuotes:
+    """Prices of streamed codes from the stream while it is healthy; every other code polled.
+
+    A streamed code without a tick yet (KIS sends one per trade) is polled too: no price is
+    ever guessed. Polled prices go on the board for the watchlist and the choice.
+    """
+
+    def __init__(
+        self, polling: PollingQuotes, board: PriceBoard, stream: Callable[[], StreamSession | None]
+    ) -> None:
+        self._polling = polling
+        self._board = board
+        self._stream = stream
+
+    def on_stream(self) -> frozenset[str]:
+        """Codes whose prices come from the stream now (none while it is down)."""
+        stream = self._stream()
+        if stream is None or not stream.healthy:
+            return frozenset()
+        return stream.streamed
+
+    def prices(self, codes: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        polled = []
+        streamed = self.on_stream()
+        for code in codes:
+            seen = self._board.get(code) if code in streamed else None
+            if seen is not None and seen.feed == STREAM_FEED:
+                found[code] = seen.price
+            else:
+                polled.append(code)
+        for code, price in self._polling.prices(polled).items():
+            self._board.record(code, price, POLLING_FEED)
+            found[code] = price
+        return found
