@@ -134,7 +134,9 @@ class DecisionCycle:
         as :meth:`run`, so a decision made here is never made again there.
         """
         positions = [
-            replace(p, price=prices[p.code]) for p in self.last_positions if p.code in prices
+            replace(p, price=prices[p.code])
+            for p in self._positions_now(session)
+            if p.code in prices
         ]
         wanted: list[Pick] = []
         amount = 0
@@ -145,6 +147,31 @@ class DecisionCycle:
         if not wanted and not positions:
             return Placed()
         return self.decide(session, Phase.INTRADAY, wanted, amount, prices, positions)
+
+    def _positions_now(self, session: date) -> list[PricedPosition]:
+        """The last balance's positions, and the ledger's bought today and not in it yet.
+
+        A buy filled after the last balance read is in the ledger at once (the executor
+        applies fill notices), so a tick can sell it before the next balance. Older positions
+        missing from the balance were sold by hand: left alone, as the cycle does.
+        """
+        positions = list(self.last_positions)
+        if self._sell_scope != "bot":
+            return positions
+        priced = {p.code for p in positions}
+        for code, held in self._ledger.all().items():
+            if code not in priced and held.quantity > 0 and held.buy_session == session:
+                positions.append(
+                    PricedPosition(
+                        code=code,
+                        name=held.name,
+                        quantity=held.quantity,
+                        average_price=held.average_price,
+                        price=0,
+                        buy_session=held.buy_session,
+                    )
+                )
+        return positions
 
     def decide(
         self,

@@ -112,8 +112,9 @@ class TickInbox:
 class StreamedQuotes:
     """Prices of streamed codes from the stream while it is healthy; every other code polled.
 
-    A streamed code without a tick yet (KIS sends one per trade) is polled too: no price is
-    ever guessed. Polled prices go on the board for the watchlist and the choice.
+    KIS sends a tick per trade, so a streamed code without a tick yet is polled once; after
+    that its price stays current for as long as the code stays on a healthy stream (any trade
+    would have ticked). No price is ever guessed. Polled prices go on the board.
     """
 
     def __init__(
@@ -122,22 +123,38 @@ class StreamedQuotes:
         self._polling = polling
         self._board = board
         self._stream = stream
+        self._lock = threading.Lock()
+        self._since: dict[str, float] = {}
+        """When each code was first seen on the healthy stream (real epoch), without a break."""
 
     def on_stream(self) -> frozenset[str]:
         """Codes whose prices come from the stream now (none while it is down)."""
         stream = self._stream()
-        if stream is None or not stream.healthy:
-            return frozenset()
-        return stream.streamed
+        streamed = frozenset() if stream is None or not stream.healthy else stream.streamed
+        now = time.time()
+        with self._lock:
+            self._since = {code: self._since.get(code, now) for code in streamed}
+        return streamed
+
+    def current(self, code: str) -> int | None:
+        """The code's price without a request, when the stream vouches for it; else None."""
+        with self._lock:
+            since = self._since.get(code)
+        seen = self._board.get(code)
+        if since is None or seen is None:
+            return None
+        # Read (streamed or polled) since the code joined the stream: any trade after would
+        # have ticked. Older, even a tick, it may predate an outage.
+        return seen.price if seen.epoch >= since else None
 
     def prices(self, codes: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         polled = []
-        streamed = self.on_stream()
+        self.on_stream()
         for code in codes:
-            seen = self._board.get(code) if code in streamed else None
-            if seen is not None and seen.feed == STREAM_FEED:
-                found[code] = seen.price
+            price = self.current(code)
+            if price is not None:
+                found[code] = price
             else:
                 polled.append(code)
         for code, price in self._polling.prices(polled).items():
