@@ -350,7 +350,14 @@ class Scheduler:
             return
         if plan is not None and (plan.session != today or self._entries_stopped(today)):
             plan = None
-        self.decisions.on_prices(today, plan, prices)
+        placed = self.decisions.on_prices(today, plan, prices)
+        if placed.buys or placed.sells:
+            log.info(
+                "decided on the stream: %d buys, %d sells (%s)",
+                placed.buys,
+                placed.sells,
+                ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
+            )
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:

@@ -156,11 +156,16 @@ def kis(scheduler_sim: Sim, redis_url: str, redis_client: redis.Redis) -> Kis:
 
 @pytest.fixture
 def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
-    """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``."""
+    """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``
+    (or ``client``), with prices on ``stream`` when given."""
     made: list[Scheduler] = []
 
     def build(
-        at: datetime, instance: str = "one", stream: StreamFactory | None = None, **env: str
+        at: datetime,
+        instance: str = "one",
+        stream: StreamFactory | None = None,
+        client: KisClient | None = None,
+        **env: str,
     ) -> Scheduler:
         settings = load_settings({"REDIS_URL": redis_url, **env})
         stop = threading.Event()
@@ -168,7 +173,7 @@ def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
         scheduler = Scheduler(
             settings,
             redis_client,
-            kis.client,
+            client or kis.client,
             ManualClock(at),
             KrxCalendar(),
             stream=stream,
