@@ -54,6 +54,14 @@ class Keys:
         """Counter of times a caller had to wait for a rate-limit slot."""
         return f"{self.prefix}kis:rate-waits:{env}:{key_id}"
 
+    def approval_window(self, env: str, key_id: str) -> str:
+        """Sorted set of WebSocket approval-key issuances (1 a second, apart from REST)."""
+        return f"{self.prefix}kis:approval-rate:{env}:{key_id}"
+
+    def approval_waits(self, env: str, key_id: str) -> str:
+        """Counter of times an approval-key request had to wait for its slot."""
+        return f"{self.prefix}kis:approval-waits:{env}:{key_id}"
+
     def kis_errors(self, env: str) -> str:
         """Hash msg_cd -> count of KIS error answers (EGW00201 and friends)."""
         return f"{self.prefix}kis:errors:{env}"

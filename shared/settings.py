@@ -33,6 +33,12 @@ PAPER_BASE_URL = "https://openapivts.koreainvestment.com:29443"
 """KIS 모의투자 REST host."""
 REAL_BASE_URL = "https://openapi.koreainvestment.com:9443"
 """KIS 실전 REST host."""
+PAPER_WS_URL = "ws://ops.koreainvestment.com:31000"
+"""KIS 모의투자 WebSocket host."""
+REAL_WS_URL = "ws://ops.koreainvestment.com:21000"
+"""KIS 실전 WebSocket host."""
+SIM_WS_PORT = 8002
+"""The simulator's WebSocket port by default (KIS, too, streams on a port of its own)."""
 
 DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
 """KIS REST requests per second per app key (2026-04-20 notice), by rules."""
@@ -202,6 +208,12 @@ class Settings(BaseSettings):
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
 
+    # Realtime stream (docs/ARCHITECTURE.md, 'The price and fill stream'); the fill notice is
+    # keyed by KIS_HTS_ID (above, with the KIS settings) --------------------------------------
+    kis_ws_url: str | None = None
+    quote_source: Literal["stream", "polling"] = "stream"
+    stream_silence_seconds: float = Field(default=30.0, gt=0, le=600)
+
     # Validation ------------------------------------------------------------------------------
     @field_validator("kis_account")
     @classmethod
@@ -229,6 +241,13 @@ class Settings(BaseSettings):
     def _url_scheme(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return v.rstrip("/") if v else v
+
+    @field_validator("kis_ws_url")
+    @classmethod
+    def _ws_scheme(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
         return v.rstrip("/") if v else v
 
     @field_validator("clock_start")
@@ -316,6 +335,23 @@ class Settings(BaseSettings):
         return {"sim": self.kis_sim_url, "paper": PAPER_BASE_URL, "real": REAL_BASE_URL}[
             self.kis_env
         ]
+
+    @property
+    def ws_url(self) -> str:
+        """The KIS WebSocket endpoint in use: KIS_WS_URL, else the mode's host (in sim, the
+        simulator's host on its WebSocket port)."""
+        if self.kis_ws_url:
+            return self.kis_ws_url
+        if self.kis_env == "sim":
+            host = urlsplit(self.kis_sim_url).hostname or "127.0.0.1"
+            return f"ws://{host}:{SIM_WS_PORT}"
+        return PAPER_WS_URL if self.kis_env == "paper" else REAL_WS_URL
+
+    @property
+    def fill_tr_id(self) -> str:
+        """The fill notice's tr_id: H0STCNI0 under real rules, H0STCNI9 under paper rules (sim
+        follows SIM_RULES, as its order tr_ids do)."""
+        return "H0STCNI0" if self.rules == "real" else "H0STCNI9"
 
     @property
     def rules(self) -> Literal["paper", "real"]:

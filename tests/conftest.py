@@ -152,6 +152,8 @@ class Sim:
 
     url: str
     service: ServiceProcess
+    ws_url: str = ""
+    """The simulator's WebSocket (``SIM_WS_PORT``, a free port of its own)."""
 
     def admin(self, method: str, path: str, **kwargs: object) -> requests.Response:
         response = requests.request(method, f"{self.url}/sim/{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
@@ -162,6 +164,7 @@ class Sim:
 def launch_sim(redis_url: str, log_dir: Path, **env: str) -> Sim:
     """Start ``python -m services.kis_sim`` on a free port and wait until it answers."""
     port = free_port()
+    env.setdefault("SIM_WS_PORT", str(free_port()))
     full_env = service_env(redis_url, SIM_HOST="127.0.0.1", SIM_PORT=str(port), **env)
     log = log_dir / f"kis-sim-{port}.log"
     service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
@@ -171,7 +174,8 @@ def launch_sim(redis_url: str, log_dir: Path, **env: str) -> Sim:
     except AssertionError:
         service.stop()
         raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
-    return Sim(url, service)
+    ws_port = int(env["SIM_WS_PORT"])
+    return Sim(url, service, f"ws://127.0.0.1:{ws_port}" if ws_port else "")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from services.kis_sim.config import load_config
 from services.kis_sim.server import build_server
 from services.kis_sim.simulator import Simulator
 from services.kis_sim.store import AccountStore, MemoryStore, RedisStore, StoreError
+from services.kis_sim.stream_server import StreamServer
 from shared.clock import build_clock
 from shared.logs import setup_logging
 from shared.market_calendar import KrxCalendar
@@ -90,6 +91,22 @@ def main(argv: list[str]) -> int:
         logger.error("cannot listen on %s:%d: %s", config.host, config.port, e)
         return 1
 
+    stream: StreamServer | None = None
+    if config.ws_port:
+        stream = StreamServer(
+            sim,
+            config.host,
+            config.ws_port,
+            ping_seconds=config.ws_ping_seconds,
+            tick_seconds=config.ws_tick_seconds,
+        )
+        try:
+            stream.start()
+        except OSError as e:
+            # REST goes on: a client without its stream falls back to polling.
+            logger.error("no WebSocket: cannot listen on %s:%d: %s", config.host, config.ws_port, e)
+            stream = None
+
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info("received %s, stopping", signal.Signals(signum).name)
         # shutdown() waits for serve_forever() to return, which runs on this very thread:
@@ -98,6 +115,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if stream is not None:
+        logger.info("KIS simulator WebSocket on ws://%s:%d", config.host, config.ws_port)
     logger.info(
         "KIS simulator on http://%s:%d rules=%s profile=%s rate_limit=%d/s store=%s "
         "accounts=%d clock=%r now=%s",
@@ -112,6 +131,8 @@ def main(argv: list[str]) -> int:
         clock.now().isoformat(),
     )
     server.serve_forever(poll_interval=SHUTDOWN_POLL_SECONDS)
+    if stream is not None:
+        stream.stop()
     logger.info("stopped")
     return 0
 

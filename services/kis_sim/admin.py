@@ -9,6 +9,7 @@ from services.kis_sim.accounts import Holding
 from services.kis_sim.faults import parse_fault
 from services.kis_sim.paths import CODE_PATTERN, PathError, parse_paths
 from services.kis_sim.simulator import Simulator
+from services.kis_sim.stream_hub import MAX_SILENT_SECONDS
 from services.kis_sim.views import price_output
 
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
@@ -135,6 +136,36 @@ def expire_tokens(sim: Simulator) -> dict[str, object]:
     with sim.lock:
         count = sim.tokens.expire_all()
     return {"ok": True, "expired": count}
+
+
+def stream(sim: Simulator) -> dict[str, object]:
+    """The WebSocket side: open sessions, registrations held, the switches and counters."""
+    with sim.lock:
+        return sim.hub.as_json()
+
+
+def stream_fault(sim: Simulator, data: object) -> dict[str, object]:
+    """``{"kind": "drop"}`` cuts every open socket without a close frame; ``{"kind": "silent",
+    "seconds": N}`` sends nothing (no data, no answers, no PINGPONG) for N real seconds."""
+    if not isinstance(data, dict) or data.get("kind") not in ("drop", "silent"):
+        raise AdminError('body must be {"kind": "drop"} or {"kind": "silent", "seconds": N}')
+    seconds = data.get("seconds", 0)
+    if data["kind"] == "silent" and (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0 < seconds <= MAX_SILENT_SECONDS
+    ):
+        raise AdminError(f"seconds must be a number in (0, {MAX_SILENT_SECONDS:g}]")
+    with sim.lock:
+        sim.hub.fault("drop" if data["kind"] == "drop" else "silent", float(seconds))
+        return sim.hub.as_json()
+
+
+def clear_stream_fault(sim: Simulator) -> dict[str, object]:
+    """End a silence."""
+    with sim.lock:
+        sim.hub.clear()
+        return sim.hub.as_json()
 
 
 def reset(sim: Simulator) -> dict[str, object]:

@@ -78,6 +78,9 @@ def create_app(sim: Simulator) -> Flask:
     admin_route("/sim/faults", "POST", admin.arm_fault, with_body=True)
     admin_route("/sim/faults", "DELETE", admin.clear_faults)
     admin_route("/sim/tokens/expire", "POST", admin.expire_tokens)
+    admin_route("/sim/stream", "GET", admin.stream)
+    admin_route("/sim/stream/faults", "POST", admin.stream_fault, with_body=True)
+    admin_route("/sim/stream/faults", "DELETE", admin.clear_stream_fault)
     admin_route("/sim/reset", "POST", admin.reset)
 
     @app.errorhandler(HTTPException)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
 from shared import costs
-from shared.settings import ConfigError
+from shared.settings import SIM_WS_PORT, ConfigError
 
 RuleSet = Literal["paper", "real"]
 Profile = Literal["simple", "kis"]
@@ -22,6 +22,12 @@ DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - a service in a container listens on eve
 """Interface the simulator listens on."""
 DEFAULT_PORT = 8001
 """TCP port (matches ``shared.settings.SIM_BASE_URL``)."""
+DEFAULT_WS_PORT = SIM_WS_PORT
+"""The WebSocket's TCP port (KIS, too, streams on a port of its own)."""
+DEFAULT_WS_PING_SECONDS = 10.0
+"""Seconds between two PINGPONGs."""
+DEFAULT_WS_TICK_SECONDS = 0.05
+"""Real seconds between two looks at the prices of the registered codes."""
 DEFAULT_SEED = 42
 """Seed of the price random walk."""
 DEFAULT_INITIAL_CASH = 10_000_000
@@ -84,6 +90,10 @@ class SimConfig:
     execution_lag_seconds: float = 0.0
     store: StoreKind = "redis"
     redis_prefix: str = DEFAULT_REDIS_PREFIX
+    ws_port: int = DEFAULT_WS_PORT
+    """The WebSocket port (0: no WebSocket)."""
+    ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
+    ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
 
 
 def load_config(environ: Mapping[str, str]) -> SimConfig:
@@ -139,6 +149,13 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         if _choice(environ, "SIM_STORE", ("redis", "memory"), "redis") == "memory"
         else "redis",
         redis_prefix=prefix,
+        ws_port=_int(environ, "SIM_WS_PORT", DEFAULT_WS_PORT, 0, 65_535),
+        ws_ping_seconds=_float(
+            environ, "SIM_WS_PING_SECONDS", DEFAULT_WS_PING_SECONDS, 0.05, 600.0
+        ),
+        ws_tick_seconds=_float(
+            environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
+        ),
     )
 
 

@@ -36,6 +36,10 @@ Crossing = Callable[[Order, datetime, datetime], datetime | None]
 SettlementDay = Callable[[date], date]
 """trade day → settlement day."""
 
+FillListener = Callable[[Order, Fill | None], None]
+"""Told of every accepted order or cancel (``None``) and of every fill, under the simulator's
+lock (the WebSocket's fill notices): it must not block."""
+
 
 @dataclass
 class Changes:
@@ -77,6 +81,7 @@ class Ledger:
         self._accounts: dict[str, Account] = {}
         self.last_odno = 0
         self.changes = Changes()
+        self.listener: FillListener | None = None
 
     @property
     def fees(self) -> Fees:
@@ -160,6 +165,7 @@ class Ledger:
         )
         account.orders.append(order)
         self.changes.order(order)
+        self._tell(order, None)
         for part_qty, price, at in fills or []:
             if at <= now:
                 self._fill(account, order, part_qty, price, at)
@@ -188,6 +194,7 @@ class Ledger:
         account.orders.append(order)
         self.changes.order(original)
         self.changes.order(order)
+        self._tell(order, None)
         return order
 
     def all_orders(self) -> list[Order]:
@@ -241,7 +248,9 @@ class Ledger:
         amount = qty * price
         fee, tax = self._fees.fee(order.side, amount), self._fees.tax(order.side, amount)
         shown_after = time.time() + order.lag_seconds if order.lag_seconds else 0.0
-        order.fills.append(Fill(qty, price, at, fee, tax, shown_after))
+        fill = Fill(qty, price, at, fee, tax, shown_after)
+        order.fills.append(fill)
+        self._tell(order, fill)
         holding = account.holdings.setdefault(order.code, Holding(order.code, order.name))
         if order.side == "buy":
             net = -(amount + fee)
@@ -259,6 +268,10 @@ class Ledger:
         else:
             account.pending.append(Pending(settles_on, order.code, order.side, net))
         self.changes.order(order)
+
+    def _tell(self, order: Order, fill: Fill | None) -> None:
+        if self.listener is not None:
+            self.listener(order, fill)
 
     def _next_odno(self) -> str:
         self.last_odno += 1

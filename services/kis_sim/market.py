@@ -121,6 +121,25 @@ class Market:
                 return max(low, session.opens + timedelta(minutes=m))
         return None
 
+    def moves(self, code: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+        """The moments in ``(start, end]`` at which ``code``'s price may change, each with the
+        price from then on (the stream's ticks; consecutive equal prices are left in)."""
+        path = self._paths.get(code)
+        if path is not None:
+            return [(moment, path.at(moment)) for moment in path.events(start, end)]
+        session = self._calendar.session(end.astimezone(KST).date())
+        if session is None:
+            return []
+        moments: list[datetime] = []
+        low, high = max(start, session.opens - timedelta(seconds=1)), min(end, session.closes)
+        minute = timedelta(minutes=1)
+        moment = session.opens + minute * max(0, int((low - session.opens) // minute))
+        while moment <= high:
+            if moment > low:
+                moments.append(moment)
+            moment += minute
+        return [(m, self.price(code, m)) for m in moments]
+
     # ----------------------------------------------------------------------------------------
     def _quote_session(self, now: datetime) -> Session:
         # On a closed day a quote shows the last session, as KIS does over a weekend.

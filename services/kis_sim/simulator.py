@@ -42,6 +42,7 @@ from services.kis_sim.protocol import (
 from services.kis_sim.rules import resolve_tr
 from services.kis_sim.settlement import settlement_day
 from services.kis_sim.store import AccountStore, MemoryStore
+from services.kis_sim.stream_hub import StreamHub
 from shared.clock import Clock
 from shared.market_calendar import KrxCalendar
 from shared.redis_keys import app_key_id
@@ -115,6 +116,7 @@ class Simulator:
         self.calendar = calendar
         self.store: AccountStore = store or MemoryStore()
         self.lock = threading.Lock()
+        self.hub = StreamHub()
         self._fresh()
         accounts, last_odno = self.store.load()
         self.ledger.restore(accounts, last_odno)
@@ -138,6 +140,7 @@ class Simulator:
             fees,
             lambda day: settlement_day(self.calendar, day, days),
         )
+        self.ledger.listener = self.hub.tell
         self.tokens = TokenStore(self.config.token_ttl_seconds, self.config.token_throttle_seconds)
         self.limiter = RateLimiter(self.config.rate_limit)
         self.approval_limiter = RateLimiter(APPROVAL_RATE_PER_SECOND)
@@ -150,6 +153,7 @@ class Simulator:
         with self.lock:
             self.store.clear()
             self._fresh()
+            self.hub.clear()
 
     def save(self) -> None:
         """Write what changed since the last save to the store (call under the lock)."""
@@ -162,6 +166,15 @@ class Simulator:
     def now(self) -> datetime:
         """The clock's time."""
         return self.clock.now()
+
+    def catch_up(self) -> datetime:
+        """Bring the book up to now (resting orders whose price came, scheduled fill parts) and
+        return now. The WebSocket calls it so fill notices come when the price does, not at the
+        next REST request (call under the lock)."""
+        now = self.now()
+        self.ledger.settle(now, self._crossing)
+        self.save()
+        return now
 
     # Pipeline ----------------------------------------------------------------------------------
     def handle(self, request: KisRequest) -> Reply:
@@ -243,7 +256,9 @@ class Simulator:
             self.stats.rejections[e.error_code] += 1
             return oauth_error(e)
         self.stats.approvals += 1
-        return json_reply(200, {"approval_key": str(uuid.uuid4())})
+        approval_key = str(uuid.uuid4())
+        self.hub.approval_keys[approval_key] = str(app_key)
+        return json_reply(200, {"approval_key": approval_key})
 
     def _hashkey(self, request: KisRequest) -> Reply:
         app_key = request.header("appkey")

@@ -43,6 +43,9 @@ EXECUTIONS_PATH = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld"
 HOLIDAY_PATH = "/uapi/domestic-stock/v1/quotations/chk-holiday"
 HASHKEY_PATH = "/uapi/hashkey"
 
+APPROVAL_KEYS_PER_SECOND = 1.0
+"""WebSocket approval keys KIS issues per app key per second (portal notice, 2026-04-20)."""
+
 MARKET = "01"
 """ORD_DVSN of a market order."""
 LIMIT = "00"
@@ -259,6 +262,12 @@ def build_client(
         tokens=None,
         limiter=limiter,
         timeout=(settings.kis_connect_timeout_seconds, settings.kis_read_timeout_seconds),
+        approval_limiter=RateLimiter(
+            client,
+            keys.approval_window(env, key_id),
+            keys.approval_waits(env, key_id),
+            Window.for_rate(APPROVAL_KEYS_PER_SECOND, settings.kis_rate_margin_seconds),
+        ),
         error_counter=(client, keys.kis_errors(env)),
         backoff_seconds=settings.kis_retry_backoff_seconds,
     )

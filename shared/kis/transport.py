@@ -66,6 +66,7 @@ class KisTransport:
         tokens: TokenCache | None,
         limiter: RateLimiter,
         timeout: tuple[float, float],
+        approval_limiter: RateLimiter | None = None,
         error_counter: tuple[redis.Redis, str] | None = None,
         backoff_seconds: float = 0.25,
         session: requests.Session | None = None,
@@ -75,6 +76,9 @@ class KisTransport:
         self._app_secret = app_secret
         self.tokens = tokens
         self.limiter = limiter
+        self.approval_limiter = approval_limiter
+        """Paces approval keys (1 a second at KIS) apart from the REST limit; without one they
+        share the REST limiter."""
         self._timeout = timeout
         self._error_counter = error_counter
         self._backoff = backoff_seconds
@@ -159,8 +163,9 @@ class KisTransport:
         return AccessToken.from_api(body)
 
     def approval_key(self) -> str:
-        """``POST /oauth2/Approval``: the WebSocket approval key (note ``secretkey``)."""
-        self.limiter.acquire()
+        """``POST /oauth2/Approval``: the WebSocket approval key (note ``secretkey``), paced by
+        its own limiter: KIS counts approval keys apart from REST requests."""
+        (self.approval_limiter or self.limiter).acquire()
         body = self._send_unlimited(
             "/oauth2/Approval",
             {
