@@ -45,6 +45,7 @@ from shared.costs import TradeCosts
 from shared.events import ClosedDay, ServiceError
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
+from shared.kis.stream import MAX_REGISTRATIONS
 from shared.logs import RedactingFilter
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
@@ -71,7 +72,7 @@ STANDBY_MARGIN_SECONDS = 0.02
 """A standby tries again this long after the leader's lock would lapse, in real seconds."""
 ERROR_NOTICE_INTERVAL_SECONDS = 300.0
 """The same unexpected error is notified at most once in this many real seconds."""
-STREAM_CAPACITY = 40
+STREAM_CAPACITY = MAX_REGISTRATIONS - 1
 """Price registrations on the stream: KIS's 41 per session less the fill notice's."""
 STREAM_PHASES = frozenset({Phase.INTRADAY, Phase.PRECLOSE})
 """The phases in which the leader keeps the stream session open."""

@@ -8,6 +8,7 @@ decides; the polling cycle asks :class:`StreamedQuotes` for prices.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -15,7 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import redis
+
 from services.scheduler.quotes import PollingQuotes
+from shared.kis.stream import FillNotice, KisStream
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STREAM_FEED = "stream"
 POLLING_FEED = "polling"
@@ -46,6 +53,46 @@ class StreamSession(Protocol):
 
 StreamFactory = Callable[[Callable[[Tick], None]], StreamSession]
 """Builds a new session that hands its price ticks to the callable (fill notices: its own)."""
+
+
+class FillNotices:
+    """The session's ``on_fill``: each fill notice goes to the executor, which applies it.
+
+    Called on the stream's thread; a failure is logged (the executor's reconciliation with
+    the daily executions is the record of fills), never raised into the stream.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def __call__(self, notice: FillNotice) -> None:
+        log.info(
+            "fill notice: %s %s x%d at %d", notice.code, notice.side, notice.quantity, notice.price
+        )
+
+
+def session_factory(
+    settings: Settings, approval_key: Callable[[], str], on_fill: Callable[[FillNotice], None]
+) -> StreamFactory | None:
+    """How the scheduler opens its stream session; None with ``QUOTE_SOURCE=polling``.
+
+    The fill notice is registered when ``KIS_HTS_ID`` is set (it is the notice's key).
+    """
+    if settings.quote_source != "stream":
+        return None
+
+    def build(on_tick: Callable[[Tick], None]) -> StreamSession:
+        return KisStream(
+            settings.ws_url,
+            approval_key,
+            hts_id=settings.kis_hts_id,
+            fill_tr_id=settings.fill_tr_id,
+            on_tick=on_tick,
+            on_fill=on_fill,
+            silence_seconds=settings.stream_silence_seconds,
+        )
+
+    return build
 
 
 @dataclass(frozen=True)

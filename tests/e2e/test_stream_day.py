@@ -47,23 +47,28 @@ def test_the_full_day_on_the_stream_survives_a_dropped_socket(open_market: Any) 
 
     # The session opens with the market; the picks still to buy ride it.
     market.wait(
-        lambda: watchlist(market).get("stream_healthy")
-        and any(r["on_stream"] for r in watchlist(market)["rows"]),
+        lambda: (
+            watchlist(market).get("stream_healthy")
+            and any(r["on_stream"] for r in watchlist(market)["rows"])
+        ),
         timeout=30,
         what="prices on the stream",
     )
     # Mid-morning, between the 10:00 and 11:00 moves, the simulator cuts the socket.
     market.wait_clock(datetime(2026, 3, 3, 10, 20, tzinfo=KST))
-    sessions_before = market.sim.admin("GET", "stream").json()
-    market.sim.admin("POST", "stream/fault", json={"kind": "drop"})
+    before = market.sim.admin("GET", "stream").json()
+    market.sim.admin("POST", "stream/faults", json={"kind": "drop"})
 
     market.wait(lambda: market.events("daily_summary"), timeout=90, what="the daily summary")
     assert_the_days_orders(market)
     assert not market.events("error")
 
-    # The stream came back after the drop, and the 11:00 sells were decided on its ticks.
-    after = market.sim.admin("GET", "stream").json()
-    assert after != sessions_before
+    # The socket was cut and a new session opened after it; the 11:00 sells were decided on
+    # the new session's ticks.
+    opened = market.sim.admin("GET", "stream").json()["counters"]
+    assert opened["sockets_dropped"] >= 1
+    assert opened["sessions_opened"] > before["counters"]["sessions_opened"]
+    assert opened.get("sessions_refused", 0) == 0  # one session per app key, always
     log = scheduler.output()
     assert "stream session opened" in log
     assert "decided on the stream: 0 buys, 2 sells" in log or (

@@ -14,12 +14,11 @@ from typing import Any
 
 import redis
 
-from services.scheduler.streaming import StreamFactory, Tick
+from services.scheduler.streaming import FillNotices, StreamFactory, Tick
 from shared.clock import KST
 from shared.kis.stream import KisStream, StreamTimings
 from shared.order_book import OrderBook
 from shared.picks import Pick, store_picks
-from shared.queues import enqueue_fill_notice
 from shared.redis_keys import Keys
 from tests.conftest import Sim, wait_for
 from tests.scheduler.conftest import Kis, connect
@@ -55,7 +54,7 @@ def stream_to(sim: Sim, kis: Kis, client: redis.Redis) -> StreamFactory:
             hts_id=HTS_ID,
             fill_tr_id="H0STCNI9",
             on_tick=on_tick,
-            on_fill=lambda notice: enqueue_fill_notice(client, notice),
+            on_fill=FillNotices(client),
             silence_seconds=SILENCE_SECONDS,
             timings=StreamTimings(backoff_first=0.1, backoff_cap=0.5, send_interval=0.0),
         )
@@ -72,7 +71,11 @@ def test_ticks_decide_at_once_and_polling_covers_a_stream_outage(
         redis_client,
         KEYS,
         DAY,
-        (Pick("000010", "ticked", 10000), Pick("000020", "polled", 10000), Pick("000030", "c", 10000)),
+        (
+            Pick("000010", "ticked", 10000),
+            Pick("000020", "polled", 10000),
+            Pick("000030", "c", 10000),
+        ),
     )
     kis.prices({"000010": 9500, "000020": 9500, "000030": 9000})
     kis.account(9_000_000)
@@ -106,7 +109,7 @@ def test_ticks_decide_at_once_and_polling_covers_a_stream_outage(
     assert (record.intent.quantity, record.intent.price_seen) == (300, 10000)
 
     # The stream goes silent: unhealthy, every code is polled again and the cycle buys.
-    sim.admin("POST", "stream/fault", json={"kind": "silent", "seconds": 30})
+    sim.admin("POST", "stream/faults", json={"kind": "silent", "seconds": 30})
     wait_for(lambda: not stream.healthy, what="the stream unhealthy")
     kis.prices({"000010": 10000, "000020": 10000, "000030": 9000})
     kis.wire.clear()
@@ -117,7 +120,7 @@ def test_ticks_decide_at_once_and_polling_covers_a_stream_outage(
     assert watchlist == frozenset()
 
     # The silence ends: the session is back, and the quiet code is streamed, not polled.
-    sim.admin("DELETE", "stream/fault")
+    sim.admin("DELETE", "stream/faults")
     wait_for(lambda: stream.healthy and "000030" in stream.streamed, what="the stream back")
     scheduler.step()
     kis.wire.clear()
