@@ -276,6 +276,9 @@ class Scheduler:
             records = self.book.of_day(today)
             held_back = self._check_controls()
             if not held_back:
+                # Watched (and the stream told) before the reads, which may take minutes at
+                # 1 request/s, and again after them with the prices just read.
+                self._watch(today, plan)
                 placed = self.decisions.run(today, phase, plan, records, self._lead)
                 self._watch(today, plan)
             self._reconcile_if_due(today, records)

@@ -204,7 +204,10 @@ class StreamedQuotes:
                 found[code] = price
             else:
                 polled.append(code)
-        for code, price in self._polling.prices(polled).items():
-            self._board.record(code, price, POLLING_FEED)
-            found[code] = price
+        for code in polled:
+            # One at a time, each price on the board as soon as it is read: the choice of
+            # streamed codes uses it within a second, not after the whole (paced) round.
+            for polled_code, price in self._polling.prices([code]).items():
+                self._board.record(polled_code, price, POLLING_FEED)
+                found[polled_code] = price
         return found
