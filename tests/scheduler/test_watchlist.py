@@ -63,3 +63,20 @@ def test_the_watchlist_shows_why_nothing_was_bought(
     assert 'id="watchlist"' in page
     assert '<tr class="watched" data-code="000030">' in page
     assert "5.263 %" in page and "take_profit" in page
+
+
+def test_no_or_an_unreadable_watchlist_is_an_empty_one(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    api = create_app(load_settings({"REDIS_URL": redis_url}), redis_client).test_client()
+    empty = {
+        "at": None,
+        "quote_source": None,
+        "stream_healthy": None,
+        "stream_capacity": None,
+        "rows": [],
+    }
+    assert api.get("/watchlist").get_json() == empty
+    redis_client.set(KEYS.watchlist(), '{"rows": [{"code": "000010"}]}')
+    assert api.get("/watchlist").get_json() == empty
+    assert "Nothing watched" in api.get("/").get_data(as_text=True)
