@@ -169,8 +169,9 @@ def measure(redis_url: str, source: str, rate: float, picks: int, trials: int) -
         market.open(measured)
         ready = READY_SECONDS + 2 * (picks + 2) / rate
         _wait_for(lambda: market.ready(measured), ready, f"{source} {picks} picks ready")
-        # One band entry at a time, far enough apart that one order never waits for the last.
-        spacing = max(1.0, 2.0 / rate)
+        # One band entry at a time, far enough apart that one order (a cash check and the
+        # POST, then fill checks) never waits for the last one's requests.
+        spacing = max(1.0, 5.0 / rate)
         first = time.time() + 2.0
         enters = {
             code: market.clock_at(first + i * spacing).replace(microsecond=0) + timedelta(seconds=1)

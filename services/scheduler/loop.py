@@ -76,6 +76,11 @@ STREAM_CAPACITY = MAX_REGISTRATIONS - 1
 """Price registrations on the stream: KIS's 41 per session less the fill notice's."""
 STREAM_PHASES = frozenset({Phase.INTRADAY, Phase.PRECLOSE})
 """The phases in which the leader keeps the stream session open."""
+STREAM_UPKEEP_SECONDS = 5.0
+"""Real seconds between cycles while the stream carries every code a cycle would quote: the
+cycle is upkeep then (balance, reconciliation), and the rate limit is left to the orders."""
+STREAM_CHECK_SECONDS = 0.1
+"""How often that longer wait looks at the stream's health, in real seconds."""
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,8 @@ class Scheduler:
             self._wait_real(
                 self.settings.scheduler_min_cycle_seconds - (time.monotonic() - started)
             )
+            if phase is Phase.INTRADAY and calls.price_calls == 0 and self.realtime.streaming:
+                self._wait_while_streaming(STREAM_UPKEEP_SECONDS - (time.monotonic() - started))
 
     def _post_market(self, today: date) -> None:
         marker = self.keys.once("postmarket", today)
@@ -445,6 +452,18 @@ class Scheduler:
             if self._stop.wait(min(left, self._slice)) or not self._keep_alive():
                 return False
         return not self._stop.is_set()
+
+    def _wait_while_streaming(self, seconds: float) -> None:
+        """Wait up to ``seconds`` real seconds, back at once when the stream fails (to poll)."""
+        deadline = time.monotonic() + seconds
+        refreshed = time.monotonic()
+        while (left := deadline - time.monotonic()) > 0 and self.realtime.streaming:
+            if self._stop.wait(min(left, STREAM_CHECK_SECONDS)):
+                return
+            if time.monotonic() - refreshed >= self._slice:
+                if not self._keep_alive():
+                    return
+                refreshed = time.monotonic()
 
     def _sleep_until(self, moment: datetime) -> bool:
         """Wait until the clock reads ``moment``, in real-time slices; False as for _wait_real."""

@@ -89,6 +89,12 @@ class Realtime:
     def stream(self) -> StreamSession | None:
         return self._stream
 
+    @property
+    def streaming(self) -> bool:
+        """Whether a session is open and healthy."""
+        stream = self._stream
+        return stream is not None and stream.healthy
+
     # The session's life ------------------------------------------------------------------------
     def activate(self, active: bool) -> None:
         """Open the session (and the tick thread) when ``active``, close both when not."""
