@@ -8,7 +8,7 @@ change after that is a compare-and-set on the record's ``version``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -116,20 +116,23 @@ class OrderBook:
         order_id: str,
         expected: OrderStatus | Iterable[OrderStatus],
         new_status: OrderStatus,
+        *,
+        only_if: Callable[[OrderRecord], bool] | None = None,
         **changes: Any,
     ) -> OrderRecord | None:
         """Move the record from one of ``expected`` to ``new_status`` with ``changes``, atomically.
 
         Returns the new record, or None when the record is not in an expected status (someone
-        else moved it first). Raises BrokerOrderTaken when ``broker_order_no`` in ``changes``
-        already belongs to another order.
+        else moved it first) or ``only_if`` refuses the record as it is now (checked again on
+        every re-read, e.g. "fills only grow"). Raises BrokerOrderTaken when ``broker_order_no``
+        in ``changes`` already belongs to another order.
         """
         allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
         while True:
             current = self.get(order_id)
             if current is None:
                 raise KeyError(f"no order {order_id}")
-            if current.status not in allowed:
+            if current.status not in allowed or (only_if is not None and not only_if(current)):
                 return None
             updated = current.advanced(new_status, self._clock.now(), time.time(), **changes)
             claim = str(changes.get("broker_order_no", ""))

@@ -17,6 +17,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared.kis.models import Side
+from shared.kis.stream_frames import FillNotice, fill_notice_payload
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ PLACE_ORDER = "services.executor.jobs.place_order"
 """Job: send one order record to KIS exactly once and follow it to its fills."""
 RECONCILE_ORDERS = "services.executor.jobs.reconcile_orders"
 """Job: settle unknown or stale orders and record fills against KIS's daily executions."""
+APPLY_FILL_NOTICE = "services.executor.jobs.apply_fill_notice"
+"""Job: mark a realtime fill notice's shares on the order record and the ledger at once."""
 DELIVER = "services.notifier.jobs.deliver"
 """Job: format and post one notification."""
 
@@ -77,17 +80,26 @@ def enqueue_order(client: redis.Redis, order_id: str, side: Side) -> bool:
     No ``Retry``: RQ re-queues a killed worker's job while it has retries left, which could send
     an order twice. A crashed order is settled by reconciliation instead.
     """
+    return _enqueue_once(
+        client, order_queue(side), PLACE_ORDER, order_id, order_id, f"place order {order_id}"
+    )
+
+
+def _enqueue_once(
+    client: redis.Redis, name: str, function: str, argument: object, job_id: str, what: str
+) -> bool:
+    """Queue a job on the order path under ``job_id``; False if that id is already there."""
     try:
-        queue(client, order_queue(side)).enqueue(
-            PLACE_ORDER,
-            order_id,
-            job_id=order_id,
+        queue(client, name).enqueue(
+            function,
+            argument,
+            job_id=job_id,
             unique=True,
             ttl=ORDER_JOB_TTL_SECONDS,
             job_timeout=ORDER_JOB_TIMEOUT_SECONDS,
             result_ttl=86_400,
             failure_ttl=7 * 86_400,
-            description=f"place order {order_id}",
+            description=what,
         )
     except DuplicateJobError:
         return False
@@ -106,6 +118,22 @@ def enqueue_reconcile(client: redis.Redis, session_iso: str, why: str = "") -> s
         description=f"reconcile orders of {session_iso}{f' ({why})' if why else ''}",
     )
     return str(job.id)
+
+
+def enqueue_fill_notice(client: redis.Redis, notice: FillNotice) -> bool:
+    """Queue a realtime fill notice for the executor (sell queue: ahead of new buys); False for
+    a notice that is not a fill (an order acknowledgement, a refusal) or one already queued.
+
+    The job id is the fill's identity (order number, time, shares, price), so the same notice
+    queued twice runs once; the executor counts it once against the daily executions too.
+    """
+    if not notice.filled or notice.refused or notice.quantity <= 0:
+        return False
+    job_id = f"fill-notice-{notice.order_no}-{notice.hhmmss}-{notice.quantity}-{notice.price}"
+    what = f"fill notice {notice.side} {notice.code} x{notice.quantity}"
+    return _enqueue_once(
+        client, SELL_QUEUE, APPLY_FILL_NOTICE, fill_notice_payload(notice), job_id, what
+    )
 
 
 def enqueue_notification(client: redis.Redis, payload: Mapping[str, Any]) -> None:

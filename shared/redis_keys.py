@@ -92,6 +92,11 @@ class Keys:
         """Hash KIS order number -> our order id: one broker order answers one record only."""
         return f"{self.prefix}broker-orders:{session.isoformat()}"
 
+    def fill_notices(self, session: date, order_no: str) -> str:
+        """Hash of the realtime fill notices of one KIS order (canonical number): one field per
+        fill, ``HHMMSS|qty|price`` -> ``qty|price``."""
+        return f"{self.prefix}fill-notices:{session.isoformat()}:{order_no}"
+
     def positions(self) -> str:
         """Hash code -> JSON position: the ledger of what the system holds."""
         return f"{self.prefix}positions"

@@ -37,8 +37,9 @@ PAPER_WS_URL = "ws://ops.koreainvestment.com:31000"
 """KIS 모의투자 WebSocket host."""
 REAL_WS_URL = "ws://ops.koreainvestment.com:21000"
 """KIS 실전 WebSocket host."""
-SIM_WS_PORT = 8002
-"""The simulator's WebSocket port by default (KIS, too, streams on a port of its own)."""
+SIM_WS_PORT_OFFSET = 1
+"""The simulator's WebSocket listens on its REST port plus this by default (KIS, too, streams
+on a port of its own): 8002 beside 8001."""
 
 DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
 """KIS REST requests per second per app key (2026-04-20 notice), by rules."""
@@ -339,12 +340,13 @@ class Settings(BaseSettings):
     @property
     def ws_url(self) -> str:
         """The KIS WebSocket endpoint in use: KIS_WS_URL, else the mode's host (in sim, the
-        simulator's host on its WebSocket port)."""
+        simulator's host on its REST port + 1, where it listens by default)."""
         if self.kis_ws_url:
             return self.kis_ws_url
         if self.kis_env == "sim":
-            host = urlsplit(self.kis_sim_url).hostname or "127.0.0.1"
-            return f"ws://{host}:{SIM_WS_PORT}"
+            sim = urlsplit(self.kis_sim_url)
+            port = (sim.port or (443 if sim.scheme == "https" else 80)) + SIM_WS_PORT_OFFSET
+            return f"ws://{sim.hostname or '127.0.0.1'}:{port}"
         return PAPER_WS_URL if self.kis_env == "paper" else REAL_WS_URL
 
     @property

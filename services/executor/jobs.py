@@ -11,8 +11,10 @@ import logging
 from datetime import date
 
 from services.executor.context import get_context
+from services.executor.notices import FillNotices
 from services.executor.placing import Placer
 from services.executor.reconcile import Reconciler
+from shared.kis.stream_frames import fill_notice_from_payload
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +34,9 @@ def reconcile_orders(session_iso: str) -> dict[str, int]:
     """Settle the orders of session ``session_iso`` (YYYY-MM-DD) against KIS; what changed."""
     session = date.fromisoformat(session_iso)
     return Reconciler(get_context()).reconcile_session(session).as_dict()
+
+
+def apply_fill_notice(payload: dict[str, object]) -> str:
+    """Mark a realtime fill notice (``shared.queues.enqueue_fill_notice``) on its order record
+    and the ledger; ``applied``, ``counted``, ``unmatched`` or ``ignored``."""
+    return FillNotices(get_context()).apply(fill_notice_from_payload(payload))

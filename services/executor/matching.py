@@ -131,6 +131,21 @@ def progress(record: OrderRecord, row: Execution) -> Progress | None:
     return Progress(status, filled, price)
 
 
+def notice_progress(record: OrderRecord, filled: int, amount: int) -> Progress | None:
+    """What realtime fill notices totalling ``filled`` shares for ``amount`` won make of an order
+    KIS has; None when the record already counts as many (or more: the executions got there
+    first, or a notice was lost) or KIS does not have the order working.
+
+    Notices only ever add shares the record has not counted yet, so a notice seen twice, or a
+    fill the executions reported first, is counted once.
+    """
+    if record.status not in AT_BROKER or filled <= record.filled_quantity:
+        return None
+    filled = min(filled, record.order_quantity)
+    status = OrderStatus.FILLED if filled >= record.order_quantity else OrderStatus.PARTIALLY_FILLED
+    return Progress(status, filled, Decimal(amount) / Decimal(filled))
+
+
 def orphans(rows: Iterable[Execution], records: Sequence[OrderRecord]) -> list[Execution]:
     """New orders at KIS that no record of ours owns or may yet claim: our state was lost.
 

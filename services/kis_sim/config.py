@@ -10,7 +10,7 @@ from typing import Literal
 
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
 from shared import costs
-from shared.settings import SIM_WS_PORT, ConfigError
+from shared.settings import SIM_WS_PORT_OFFSET, ConfigError
 
 RuleSet = Literal["paper", "real"]
 Profile = Literal["simple", "kis"]
@@ -22,8 +22,9 @@ DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - a service in a container listens on eve
 """Interface the simulator listens on."""
 DEFAULT_PORT = 8001
 """TCP port (matches ``shared.settings.SIM_BASE_URL``)."""
-DEFAULT_WS_PORT = SIM_WS_PORT
-"""The WebSocket's TCP port (KIS, too, streams on a port of its own)."""
+WS_PORT_OFFSET = SIM_WS_PORT_OFFSET
+"""The WebSocket listens on SIM_PORT + this unless SIM_WS_PORT says otherwise (KIS, too,
+streams on a port of its own)."""
 DEFAULT_WS_PING_SECONDS = 10.0
 """Seconds between two PINGPONGs."""
 DEFAULT_WS_TICK_SECONDS = 0.05
@@ -90,7 +91,7 @@ class SimConfig:
     execution_lag_seconds: float = 0.0
     store: StoreKind = "redis"
     redis_prefix: str = DEFAULT_REDIS_PREFIX
-    ws_port: int = DEFAULT_WS_PORT
+    ws_port: int = DEFAULT_PORT + WS_PORT_OFFSET
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
@@ -111,9 +112,10 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
     prefix = environ.get("SIM_REDIS_PREFIX", DEFAULT_REDIS_PREFIX).strip()
     if not prefix:
         raise ConfigError("SIM_REDIS_PREFIX: must not be empty")
+    port = _int(environ, "SIM_PORT", DEFAULT_PORT, 1, 65_534)
     return SimConfig(
         host=host,
-        port=_int(environ, "SIM_PORT", DEFAULT_PORT, 1, 65_535),
+        port=port,
         rules="real" if rules == "real" else "paper",
         rate_limit=_int(environ, "SIM_RATE_LIMIT", rate, 1, 100_000),
         balance_page_size=_int(environ, "SIM_BALANCE_PAGE_SIZE", balance_rows, 1, 1_000),
@@ -149,7 +151,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         if _choice(environ, "SIM_STORE", ("redis", "memory"), "redis") == "memory"
         else "redis",
         redis_prefix=prefix,
-        ws_port=_int(environ, "SIM_WS_PORT", DEFAULT_WS_PORT, 0, 65_535),
+        ws_port=_int(environ, "SIM_WS_PORT", port + WS_PORT_OFFSET, 0, 65_535),
         ws_ping_seconds=_float(
             environ, "SIM_WS_PING_SECONDS", DEFAULT_WS_PING_SECONDS, 0.05, 600.0
         ),

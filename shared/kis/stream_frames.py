@@ -15,8 +15,8 @@ Two kinds of text message arrive:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 PRICE_TR_ID = "H0STCNT0"
@@ -121,6 +121,30 @@ class FillNotice:
 
 
 Message = DataFrame | Control
+
+
+def fill_notice_payload(notice: FillNotice) -> dict[str, object]:
+    """The notice as JSON-safe values (a queued job's argument)."""
+    return asdict(notice)
+
+
+def fill_notice_from_payload(payload: Mapping[str, object]) -> FillNotice:
+    """The notice back from :func:`fill_notice_payload`; FrameError naming a bad field."""
+    names = {f.name for f in fields(FillNotice)}
+    unknown = set(payload) - set(names)
+    if unknown:
+        raise FrameError(f"fill notice: unknown fields {sorted(unknown)}")
+    values = dict(payload)
+    for name in ("order_no", "code", "hhmmss"):
+        if not isinstance(values.get(name), str) or not values[name]:
+            raise FrameError(f"fill notice: {name} must be a non-empty string")
+    if values.get("side") not in ("buy", "sell"):
+        raise FrameError("fill notice: side must be buy or sell")
+    for name in ("quantity", "price"):
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise FrameError(f"fill notice: {name} must be a whole number >= 0")
+    return FillNotice(**values)  # type: ignore[arg-type]
 
 
 def parse_message(text: str) -> Message:

@@ -28,7 +28,7 @@ FAST_TIMINGS = StreamTimings(
 
 def sim_env(**overrides: str) -> dict[str, str]:
     """:func:`fast_env` (10:00 on a session day, real time) with quick PINGPONGs and looks."""
-    return fast_env(SIM_WS_PING_SECONDS="0.3", SIM_WS_TICK_SECONDS="0.02", **overrides)
+    return fast_env(**{"SIM_WS_PING_SECONDS": "0.3", "SIM_WS_TICK_SECONDS": "0.02", **overrides})
 
 
 @pytest.fixture

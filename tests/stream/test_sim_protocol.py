@@ -1,0 +1,145 @@
+"""The simulator's WebSocket, spoken to raw (websockets' sync client) the way KIS's samples do:
+answers, the 41-registration limit, one session per app key, multi-record frames, PINGPONG."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import requests
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from shared.kis.stream_frames import subscribe_message
+from tests.conftest import Sim
+from tests.stream.conftest import sim_env
+
+APP_KEY = "raw-app-key"
+
+
+def approval_key(sim: Sim, app_key: str = APP_KEY) -> str:
+    body = {"grant_type": "client_credentials", "appkey": app_key, "secretkey": "raw-secret"}
+    response = requests.post(f"{sim.url}/oauth2/Approval", json=body, timeout=5)
+    assert response.status_code == 200, response.text
+    return str(response.json()["approval_key"])
+
+
+@contextmanager
+def socket(sim: Sim) -> Iterator[ClientConnection]:
+    with connect(sim.ws_url, open_timeout=5) as ws:
+        yield ws
+
+
+def ask(ws: ClientConnection, key: str, tr_id: str, tr_key: str, register: bool = True) -> dict:  # type: ignore[type-arg]
+    """Send one (un)subscribe and return its answer."""
+    ws.send(subscribe_message(key, tr_id, tr_key, register=register))
+    return json.loads(receive(ws))  # type: ignore[no-any-return]
+
+
+def receive(ws: ClientConnection) -> str:
+    """The next message that is not PINGPONG; PINGPONGs are echoed as KIS wants."""
+    while True:
+        text = str(ws.recv(timeout=5))
+        if text.startswith("{") and json.loads(text)["header"]["tr_id"] == "PINGPONG":
+            ws.send(text)
+            continue
+        return text
+
+
+def test_registrations_past_41_are_refused_with_opsp0008(sim: Sim) -> None:
+    key = approval_key(sim)
+    with socket(sim) as ws:
+        first = ask(ws, key, "H0STCNI9", "hts")
+        assert first["header"]["encrypt"] == "Y"
+        assert first["body"]["msg_cd"] == "OPSP0000"
+        assert (
+            len(first["body"]["output"]["key"]) == 32 and len(first["body"]["output"]["iv"]) == 16
+        )
+        answers = [ask(ws, key, "H0STCNT0", f"{100000 + i:06d}") for i in range(41)]
+        assert [a["body"]["msg_cd"] for a in answers[:40]] == ["OPSP0000"] * 40
+        assert answers[40]["body"] | {"output": None} == {
+            "rt_cd": "1",
+            "msg_cd": "OPSP0008",
+            "msg1": "MAX SUBSCRIBE OVER",
+            "output": None,
+        }
+        # Releasing one makes room again; asking twice for one code is refused.
+        assert ask(ws, key, "H0STCNT0", "100000", register=False)["body"]["msg_cd"] == "OPSP0001"
+        assert ask(ws, key, "H0STCNT0", "100040")["body"]["msg_cd"] == "OPSP0000"
+        assert ask(ws, key, "H0STCNT0", "100040")["body"]["msg_cd"] == "OPSP0002"
+        assert ask(ws, key, "H0STCNT0", "999999", register=False)["body"]["msg_cd"] == "OPSP0003"
+
+
+def test_a_second_session_of_one_app_key_is_refused_and_closed(sim: Sim) -> None:
+    key = approval_key(sim)
+    time.sleep(1.05)  # approval keys: one a second per app key
+    # Another approval key of the same app key: still the same app key.
+    another = approval_key(sim)
+    with socket(sim) as first:
+        assert ask(first, key, "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        with socket(sim) as second:
+            refused = ask(second, another, "H0STCNT0", "000660")
+            assert refused["body"]["rt_cd"] == "9" and refused["body"]["msg_cd"] == "OPSP8996"
+            try:
+                second.recv(timeout=5)
+                raise AssertionError("the refused session stayed open")
+            except ConnectionClosed:
+                pass
+        # Another app key has a session of its own.
+        with socket(sim) as other:
+            assert (
+                ask(other, approval_key(sim, "other-key"), "H0STCNT0", "000660")["body"]["rt_cd"]
+                == "0"
+            )
+
+
+def test_an_unknown_approval_key_is_refused(sim: Sim) -> None:
+    with socket(sim) as ws:
+        answer = ask(ws, "not-a-key", "H0STCNT0", "005930")
+        assert answer["body"]["rt_cd"] == "1" and "approval" in answer["body"]["msg1"]
+
+
+def test_moves_queued_between_looks_come_as_one_multi_record_frame(
+    start_sim: Callable[..., Sim],
+) -> None:
+    # Four moves within 0.6 s, looked at every 1.5 s: at most one look falls between them, so
+    # at least one frame carries two or more records.
+    sim = start_sim(**sim_env(SIM_WS_TICK_SECONDS="1.5"))
+    now = datetime.fromisoformat(sim.admin("GET", "health").json()["now"])
+    moves = [(0.3, 70_100), (0.5, 70_200), (0.7, 70_300), (0.9, 70_400)]
+    points = [[(now + timedelta(seconds=s)).isoformat(), p] for s, p in moves]
+    counts: list[int] = []
+    prices: list[int] = []
+    with socket(sim) as ws:
+        assert ask(ws, approval_key(sim), "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        sim.admin("POST", "prices", json={"005930": points})
+        while 70_400 not in prices:
+            text = receive(ws)
+            if not text.startswith("0|"):
+                continue
+            flag, tr_id, count, payload = text.split("|", 3)
+            fields = payload.split("^")
+            assert (flag, tr_id) == ("0", "H0STCNT0")
+            assert len(fields) == 46 * int(count)  # KIS's 46 fields per record
+            counts.append(int(count))
+            prices += [int(fields[i * 46 + 2]) for i in range(int(count))]
+            assert {fields[i * 46] for i in range(int(count))} == {"005930"}
+    assert max(counts) >= 2, counts
+    assert prices[-4:] == [p for _, p in moves]
+
+
+def test_a_session_that_leaves_pingpong_unanswered_is_closed(sim: Sim) -> None:
+    with socket(sim) as ws:
+        assert ask(ws, approval_key(sim), "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        pings = 0
+        try:
+            while True:
+                message = json.loads(ws.recv(timeout=5))
+                pings += message["header"]["tr_id"] == "PINGPONG"
+        except ConnectionClosed:
+            pass
+    assert pings == 3  # three unanswered, then the sim hangs up
+    assert sim.admin("GET", "stream").json()["counters"]["pingpong_timeouts"] == 1
