@@ -20,6 +20,7 @@ import redis
 
 from services.scheduler.quotes import PollingQuotes
 from shared.kis.stream import FillNotice, KisStream
+from shared.queues import enqueue_fill_notice
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,12 @@ class FillNotices:
         self._redis = client
 
     def __call__(self, notice: FillNotice) -> None:
-        log.info(
-            "fill notice: %s %s x%d at %d", notice.code, notice.side, notice.quantity, notice.price
-        )
+        try:
+            enqueue_fill_notice(self._redis, notice)
+        except redis.RedisError as e:
+            log.warning(
+                "fill notice of %s not queued (reconciliation will see it): %s", notice.code, e
+            )
 
 
 def session_factory(

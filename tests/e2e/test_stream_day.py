@@ -69,6 +69,7 @@ def test_the_full_day_on_the_stream_survives_a_dropped_socket(open_market: Any) 
     assert opened["sockets_dropped"] >= 1
     assert opened["sessions_opened"] > before["counters"]["sessions_opened"]
     assert opened.get("sessions_refused", 0) == 0  # one session per app key, always
+    assert opened["fill_notices"] >= 5  # the scheduler's session carried the day's fills
     log = scheduler.output()
     assert "stream session opened" in log
     assert "decided on the stream: 0 buys, 2 sells" in log or (
