@@ -22,13 +22,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 import requests
 
 from benchmarks.engine_latency import percentile
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
+from services.scheduler.loop import STREAM_CAPACITY
 from shared.clock import KST
+from shared.control import heartbeats
 from shared.picks import Pick, store_picks
 from shared.redis_keys import Keys
 
@@ -155,7 +158,16 @@ class Market:
             return False
         if self.source == "polling":
             return all(rows[c]["price"] is not None for c in measured)
-        return bool(watchlist["stream_healthy"]) and all(rows[c]["on_stream"] for c in measured)
+        if not watchlist["stream_healthy"] or not all(rows[c]["on_stream"] for c in measured):
+            return False
+        # Past the first round of quotes: a cycle that quoted nothing (every code streamed),
+        # or, with more picks than the stream carries, one complete cycle.
+        [beat] = [b for b in heartbeats(self.redis, KEYS) if b["service"] == "scheduler"]
+        cycle = beat.get("last_cycle")
+        if not isinstance(cycle, dict):
+            return False
+        calls: dict[str, Any] = cycle["calls"]
+        return calls["price_calls"] == 0 or len(self.codes) > STREAM_CAPACITY
 
     def arrivals(self) -> dict[str, float]:
         rows = self.admin("GET", "orders").json()["orders"]
