@@ -26,7 +26,7 @@ from services.scheduler.metering import KisReader, MeteredKisReader
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from shared.events import BuyAttempt, SellAttempt
-from shared.kis.models import Balance
+from shared.kis.models import Balance, Side
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
 from shared.orders import OrderIntent, OrderRecord
@@ -188,20 +188,10 @@ class DecisionCycle:
         sells are read afresh inside it: never two sells of one position.
         """
         with self._deciding:
-            buys = 0
             band = self._thresholds.buy_band_ratio
-            for buy in entry_buys(session, wanted, prices, amount, band):
-                if self._place(buy):
-                    buys += 1
-                    self._notify(
-                        BuyAttempt(
-                            session=session,
-                            code=buy.code,
-                            name=buy.name,
-                            price=buy.price_seen,
-                            quantity=buy.quantity,
-                        )
-                    )
+            buys = sum(
+                self._place(buy) for buy in entry_buys(session, wanted, prices, amount, band)
+            )
             if phase is Phase.INTRADAY:
                 exits = intraday_sells(session, positions, self._thresholds)
             else:
@@ -209,23 +199,12 @@ class DecisionCycle:
             sells = 0
             if exits:
                 live = codes_with_live_sells(self._book.of_day(session))
-                for sell in sells_to_place(exits, live):
-                    if self._place(sell):
-                        sells += 1
-                        self._notify(
-                            SellAttempt(
-                                session=session,
-                                code=sell.code,
-                                name=sell.name,
-                                price=sell.price_seen,
-                                quantity=sell.quantity,
-                                reason=sell.reason,
-                            )
-                        )
+                sells = sum(self._place(sell) for sell in sells_to_place(exits, live))
             return Placed(buys, sells)
 
     def _place(self, intent: OrderIntent) -> bool:
-        """Create the order record (once ever) and queue it; False when it already existed."""
+        """Create the order record (once ever), queue it and tell the notifier; False when it
+        already existed."""
         if self._book.create(intent) is None:
             return False
         # A crash right here leaves a pending record without a job: the executor's
@@ -238,7 +217,28 @@ class DecisionCycle:
             intent.quantity,
             intent.price_seen,
         )
+        self._notify(attempt(intent))
         return True
+
+
+def attempt(intent: OrderIntent) -> BuyAttempt | SellAttempt:
+    """The notice of a decision just queued."""
+    if intent.side is Side.BUY:
+        return BuyAttempt(
+            session=intent.session,
+            code=intent.code,
+            name=intent.name,
+            price=intent.price_seen,
+            quantity=intent.quantity,
+        )
+    return SellAttempt(
+        session=intent.session,
+        code=intent.code,
+        name=intent.name,
+        price=intent.price_seen,
+        quantity=intent.quantity,
+        reason=intent.reason,
+    )
 
 
 def measure_intraday_cycle(

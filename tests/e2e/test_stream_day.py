@@ -16,7 +16,7 @@ import pytest
 from shared.clock import KST
 from tests.conftest import free_port
 from tests.e2e.conftest import KEYS, Market
-from tests.e2e.test_trading_day import NAMES, PRICES, assert_the_days_orders
+from tests.e2e.test_trading_day import assert_the_days_orders, open_the_day
 
 pytestmark = pytest.mark.slow
 
@@ -28,14 +28,8 @@ def watchlist(market: Market) -> dict[str, Any]:
 
 def test_the_full_day_on_the_stream_survives_a_dropped_socket(open_market: Any) -> None:
     ws_port = free_port()
-    market: Market = open_market(
-        datetime(2026, 3, 3, 8, 50, tzinfo=KST),
-        1200,
-        prices=PRICES,
-        names=NAMES,
-        picks={code: (name, 10000) for code, name in NAMES.items()},
-        cash=10_000_000,
-        holdings=[{"code": "000600", "name": NAMES["000600"], "qty": 10, "avg_price": 50000}],
+    market = open_the_day(
+        open_market,
         sim_env={"SIM_WS_PORT": str(ws_port), "SIM_WS_TICK_SECONDS": "0.02"},
         QUOTE_SOURCE="stream",
         KIS_WS_URL=f"ws://127.0.0.1:{ws_port}",
