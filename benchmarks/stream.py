@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=10, help="measured picks per run")
     parser.add_argument("--picks", default="5,40,200", help="comma-separated pick counts")
     parser.add_argument("--rates", default="1,18", help="comma-separated requests/s")
+    parser.add_argument(
+        "--sources", default="stream,polling", help="comma-separated: stream, polling"
+    )
     args = parser.parse_args(argv)
     picks = [int(p) for p in args.picks.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     with throwaway_redis() as redis_url:
         for rate in rates:
             for count in picks:
-                for source in ("stream", "polling"):
+                for source in args.sources.split(","):
                     result = measure(redis_url, source, rate, count, args.trials)
                     results.append(result)
                     print(result.row(), flush=True)

@@ -132,6 +132,7 @@ class Scheduler:
             PollingQuotes(self.kis),
             stream,
             STREAM_CAPACITY,
+            settings.rate_limit,
             self._decide_ticks,
             clock.now,
         )

@@ -65,6 +65,7 @@ class Realtime:
         polling: PollingQuotes,
         factory: StreamFactory | None,
         capacity: int,
+        rate_limit: float,
         decide: TickDecider,
         now: Callable[[], datetime],
     ) -> None:
@@ -78,7 +79,7 @@ class Realtime:
         self.board = PriceBoard()
         self.inbox = TickInbox(self.board)
         self._stream: StreamSession | None = None
-        self.quotes = StreamedQuotes(polling, self.board, lambda: self._stream)
+        self.quotes = StreamedQuotes(polling, self.board, lambda: self._stream, rate_limit)
         self._watched: list[Watched] = []
         self._ordered: list[Watched] = []
         self._lock = threading.Lock()

@@ -160,6 +160,12 @@ class TickInbox:
             latest[tick.code] = tick
 
 
+POLL_SHARE_WHILE_STREAMING = 0.75
+"""While the stream is healthy, quotes of the codes it does not carry take at most this share of
+the rate limit: the rest stays free for orders decided on ticks (they must not queue behind a
+polling round). While it is down, polling runs at the full rate."""
+
+
 class StreamedQuotes:
     """Prices of streamed codes from the stream while it is healthy; every other code polled.
 
@@ -169,11 +175,16 @@ class StreamedQuotes:
     """
 
     def __init__(
-        self, polling: PollingQuotes, board: PriceBoard, stream: Callable[[], StreamSession | None]
+        self,
+        polling: PollingQuotes,
+        board: PriceBoard,
+        stream: Callable[[], StreamSession | None],
+        rate_limit: float,
     ) -> None:
         self._polling = polling
         self._board = board
         self._stream = stream
+        self._paced_interval = 1 / (rate_limit * POLL_SHARE_WHILE_STREAMING)
         self._lock = threading.Lock()
         self._since: dict[str, float] = {}
         """When each code was first seen on the healthy stream (real epoch), without a break."""
@@ -211,7 +222,14 @@ class StreamedQuotes:
         for code in polled:
             # One at a time, each price on the board as soon as it is read: the choice of
             # streamed codes uses it within a second, not after the whole (paced) round.
+            started = time.monotonic()
             for polled_code, price in self._polling.prices([code]).items():
                 self._board.record(polled_code, price, POLLING_FEED)
                 found[polled_code] = price
+            if self._stream_healthy():
+                time.sleep(max(0.0, self._paced_interval - (time.monotonic() - started)))
         return found
+
+    def _stream_healthy(self) -> bool:
+        stream = self._stream()
+        return stream is not None and stream.healthy
