@@ -71,6 +71,7 @@ def set_prices(sim: Simulator, data: object) -> dict[str, object]:
         raise AdminError(str(e)) from None
     with sim.lock:
         changed = sim.market.apply(scripted)
+    sim.hub.prices_changed()
     return {"ok": True, "codes": changed}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,6 +41,8 @@ class StreamHub:
     approval_keys: dict[str, str] = field(default_factory=dict)
     """approval key -> the app key it was issued to."""
     listeners: list[FillListener] = field(default_factory=list)
+    wakers: list[Callable[[], None]] = field(default_factory=list)
+    """Told when prices were replaced (``/sim/prices``): the stream looks at once."""
     switches: StreamSwitches = field(default_factory=StreamSwitches)
     stats: Counter[str] = field(default_factory=Counter)
     sessions: int = 0
@@ -51,6 +54,11 @@ class StreamHub:
         """Pass an accepted order (``fill`` None) or a fill to every listener."""
         for listener in list(self.listeners):
             listener(order, fill)
+
+    def prices_changed(self) -> None:
+        """Wake every stream: a scripted path was replaced."""
+        for wake in list(self.wakers):
+            wake()
 
     def fault(self, kind: StreamFaultKind, seconds: float = 0.0) -> None:
         """``drop``: cut every open socket now; ``silent``: send nothing for ``seconds``."""

@@ -28,6 +28,10 @@ from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.simulator import Simulator
 
 logger = logging.getLogger("kis_sim.stream")
+wire_logger = logging.getLogger("kis_sim.stream.websockets")
+"""websockets' logger for the sockets: never below INFO, where it would dump every frame (the
+approval keys in the requests, the AES keys in the answers)."""
+wire_logger.setLevel(logging.INFO)
 
 MAX_REGISTRATIONS = 41
 """Registrations one session may hold, all tr_ids together (KIS portal notice, 2026-04-20)."""
@@ -88,6 +92,7 @@ class StreamServer:
     def start(self) -> None:
         """Listen; returns once bound, OSError when the port cannot be had."""
         self.sim.hub.listeners.append(self._on_ledger)
+        self.sim.hub.wakers.append(self._look_now)
         self._thread = threading.Thread(target=self._thread_main, name="kis-sim-ws", daemon=True)
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT_SECONDS):
@@ -118,7 +123,12 @@ class StreamServer:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         async with serve(
-            self._serve, self.host, self.port, ping_interval=None, max_size=1024 * 1024
+            self._serve,
+            self.host,
+            self.port,
+            ping_interval=None,
+            max_size=1024 * 1024,
+            logger=wire_logger,
         ):
             self._ready.set()
             pump = asyncio.create_task(self._pump())
@@ -135,6 +145,13 @@ class StreamServer:
         moment = self.sim.now()
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._queue_notice, order, fill, moment)
+
+    def _look_now(self) -> None:
+        """Any thread: look at the prices now rather than at the next tick."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
 
     def _queue_notice(self, order: Order, fill: Fill | None, moment: datetime) -> None:
         self._notices.append((order, fill, moment))
@@ -208,7 +225,7 @@ class StreamServer:
         if not is_price and tr_id not in frames.FILL_TR_IDS:
             await _send(conn, frames.answer(tr_id, tr_key, frames.TR_ID_UNKNOWN, ok=False))
             return
-        if (is_price and not CODE_PATTERN.match(tr_key)) or not tr_key or tr_type not in "12":
+        if (is_price and not CODE_PATTERN.match(tr_key)) or not tr_key or tr_type not in ("1", "2"):
             await _send(conn, frames.answer(tr_id, tr_key, frames.BAD_REQUEST, ok=False))
             return
         held = tr_key in conn.prices if is_price else tr_id in conn.fills

@@ -27,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from shared.kis import stream_plan
+from shared.kis.errors import KisError
 from shared.kis.stream_crypto import DecryptError, decrypt_payload
 from shared.kis.stream_frames import (
     ALREADY_SUBSCRIBED,
@@ -47,12 +48,27 @@ from shared.kis.stream_frames import (
     subscribe_message,
 )
 from shared.kis.stream_plan import MAX_REGISTRATIONS
+from shared.logs import RedactingFilter
+from shared.settings import Settings
 
-__all__ = ["MAX_REGISTRATIONS", "FillNotice", "KisStream", "PriceTick", "StreamTimings"]
+__all__ = [
+    "MAX_REGISTRATIONS",
+    "FillNotice",
+    "KisStream",
+    "PriceTick",
+    "StreamTimings",
+    "stream_from_settings",
+]
 
 log = logging.getLogger(__name__)
+wire_log = logging.getLogger(f"{__name__}.websockets")
+"""The websockets library's logger for our sockets: never below INFO (its DEBUG lines dump every
+frame, the approval key in each request), and the approval key redacted from what it does log."""
+wire_log.setLevel(logging.INFO)
 T = TypeVar("T")
 
+EXPECTED_ERRORS = (OSError, TimeoutError, WebSocketException, FrameError, KisError)
+"""Failures that end a session with a one-line warning (anything else logs its traceback)."""
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Largest frame accepted (small buffers have ended sessions with ``1009 message too big``)."""
 
@@ -195,8 +211,8 @@ class KisStream:
             opened = False
             try:
                 opened = await self._connect_once()
-            except (OSError, TimeoutError, WebSocketException, FrameError) as e:
-                log.warning("stream session to %s ended: %s", self.url, _describe(e))
+            except EXPECTED_ERRORS as e:
+                log.warning("stream connect to %s failed: %s", self.url, _describe(e))
             except Exception:
                 log.exception("stream session to %s failed", self.url)
             finally:
@@ -218,7 +234,8 @@ class KisStream:
                 await asyncio.wait_for(self._wake.wait(), deadline - time.monotonic())
 
     async def _connect_once(self) -> bool:
-        """One session; True when it got as far as a confirmed registration (resets backoff)."""
+        """One session; True when it got as far as a confirmed registration (the backoff then
+        starts afresh). Raises only when the approval key or the connection cannot be had."""
         assert self._loop is not None
         key = await self._loop.run_in_executor(None, self._approval_key)
         async with connect(
@@ -227,6 +244,7 @@ class KisStream:
             open_timeout=self.timings.connect_timeout,
             close_timeout=1.0,
             max_size=MAX_MESSAGE_BYTES,
+            logger=wire_log,
         ) as ws:
             session = _Session(ws, key)
             with self._lock:
@@ -249,8 +267,10 @@ class KisStream:
                 self._approval = None  # maybe the key was refused: ask for a new one next time
             for task in done:
                 error = task.exception()
-                if error is not None:
-                    raise error
+                if isinstance(error, EXPECTED_ERRORS):
+                    log.warning("stream session to %s ended: %s", self.url, _describe(error))
+                elif error is not None:
+                    log.error("stream session to %s failed", self.url, exc_info=error)
             return confirmed
 
     def _approval_key(self) -> str:
@@ -259,6 +279,9 @@ class KisStream:
             return cached[0]
         key = self._approval_key_source()
         self._approval = (key, time.monotonic())
+        for old in [f for f in wire_log.filters if isinstance(f, RedactingFilter)]:
+            wire_log.removeFilter(old)
+        wire_log.addFilter(RedactingFilter([key]))
         return key
 
     # Session tasks -----------------------------------------------------------------------------
@@ -376,6 +399,27 @@ class KisStream:
             log.debug("stream: frame of unexpected tr_id %s skipped", frame.tr_id)
         except (FrameError, DecryptError) as e:
             log.warning("stream: %s frame skipped: %s", frame.tr_id, e)
+
+
+def stream_from_settings(
+    settings: Settings,
+    approval_key: Callable[[], str],
+    *,
+    on_tick: Callable[[PriceTick], None],
+    on_fill: Callable[[FillNotice], None],
+) -> KisStream:
+    """The stream the settings describe: ``KIS_WS_URL`` (or the mode's host), the fill notice
+    keyed by ``KIS_HTS_ID`` with the rules' tr_id, ``STREAM_SILENCE_SECONDS``. Pass
+    ``KisClient.approval_key`` as ``approval_key``."""
+    return KisStream(
+        settings.ws_url,
+        approval_key,
+        hts_id=settings.kis_hts_id,
+        fill_tr_id=settings.fill_tr_id,
+        on_tick=on_tick,
+        on_fill=on_fill,
+        silence_seconds=settings.stream_silence_seconds,
+    )
 
 
 def backoff_delay(failures: int, first: float, cap: float) -> float:

@@ -4,6 +4,8 @@ ledger at once, and neither a second notice nor the daily executions count the s
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -11,6 +13,7 @@ import pytest
 
 from services.executor.context import build_context, install
 from services.executor.jobs import apply_fill_notice
+from services.executor.notices import FillNotices
 from shared.kis import Side
 from shared.kis.models import OrderRequest
 from shared.kis.stream import FillNotice, KisStream
@@ -113,3 +116,40 @@ def test_fills_the_executions_reported_first_are_not_counted_again(
     assert world.get(record.id).filled_quantity == 5
     assert held(world) == 5
     assert world.events(record.id).count("order_filled") == 1
+
+
+def test_a_notice_that_outruns_the_placing_job_waits_for_the_order_number(
+    world: Harness,
+) -> None:
+    # KIS has the order; our record is still 'submitting' when the notice's job runs.
+    record = world.order(SAMSUNG, Side.BUY, 4, enqueue=False, limit=LIMIT)
+    ack = world.client().place(OrderRequest(SAMSUNG, Side.BUY, 4, LIMIT))
+    assert world.book.transition(record.id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    notice = FillNotice(ack.order_no, SAMSUNG, "buy", 4, LIMIT, True, "100001", order_quantity=4)
+
+    def placing_job_answers() -> None:
+        time.sleep(1.0)
+        world.book.transition(
+            record.id,
+            OrderStatus.SUBMITTING,
+            OrderStatus.ACCEPTED,
+            broker_order_no=ack.order_no,
+            broker_branch_no=ack.branch_no,
+        )
+
+    answer = threading.Thread(target=placing_job_answers)
+    answer.start()
+    install(build_context(load_settings(world.env())))
+    assert apply_fill_notice(fill_notice_payload(notice)) == "applied"
+    answer.join()
+    assert world.get(record.id).status is OrderStatus.FILLED
+    assert held(world) == 4
+
+
+def test_a_notice_no_record_owns_is_left_to_the_executions(world: Harness) -> None:
+    notice = FillNotice("0000999999", SAMSUNG, "buy", 1, LIMIT, True, "100002")
+    ctx = install(build_context(load_settings(world.env())))
+    assert FillNotices(ctx, owner_wait_seconds=0.2).apply(notice) == "unmatched"
+    ack = FillNotice("0000999999", SAMSUNG, "buy", 1, LIMIT, False, "100002")
+    assert FillNotices(ctx).apply(ack) == "ignored"
+    assert held(world) == 0

@@ -77,7 +77,8 @@ StartStream = Callable[..., Collector]
 
 @pytest.fixture
 def start_stream(sim: Sim, kis: KisClient) -> Iterator[StartStream]:
-    """Factory: ``start_stream(hts_id=..., silence_seconds=...)`` starts a stream on ``sim``."""
+    """Factory: ``start_stream(hts_id=..., silence_seconds=...)`` starts a stream on ``sim``
+    (``on_tick``/``on_fill`` replace the collecting callbacks)."""
     started: list[Collector] = []
 
     def start(**options: Any) -> Collector:
@@ -92,6 +93,8 @@ def start_stream(sim: Sim, kis: KisClient) -> Iterator[StartStream]:
                 holder[0].fills.append(notice)
 
         settings: dict[str, Any] = {
+            "on_tick": on_tick,
+            "on_fill": on_fill,
             "hts_id": HTS_ID,
             "fill_tr_id": FILL_TR_ID,
             "silence_seconds": 5.0,
@@ -99,7 +102,7 @@ def start_stream(sim: Sim, kis: KisClient) -> Iterator[StartStream]:
         }
         settings.update(options)
         approval = settings.pop("approval_key", kis.approval_key)
-        stream = KisStream(sim.ws_url, approval, on_tick=on_tick, on_fill=on_fill, **settings)
+        stream = KisStream(sim.ws_url, approval, **settings)
         collector = Collector(stream)
         holder.append(collector)
         started.append(collector)

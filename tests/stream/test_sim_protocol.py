@@ -143,3 +143,17 @@ def test_a_session_that_leaves_pingpong_unanswered_is_closed(sim: Sim) -> None:
             pass
     assert pings == 3  # three unanswered, then the sim hangs up
     assert sim.admin("GET", "stream").json()["counters"]["pingpong_timeouts"] == 1
+
+
+def test_malformed_requests_get_one_error_each_and_the_session_goes_on(sim: Sim) -> None:
+    key = approval_key(sim)
+    with socket(sim) as ws:
+        ws.send("not json")
+        assert json.loads(receive(ws))["body"]["msg_cd"] == "SIM00203"
+        blank_type = json.loads(subscribe_message(key, "H0STCNT0", "005930", register=True))
+        blank_type["header"]["tr_type"] = ""
+        ws.send(json.dumps(blank_type))
+        assert json.loads(receive(ws))["body"]["msg_cd"] == "SIM00203"
+        assert ask(ws, key, "H0STCNT0", "5930")["body"]["msg_cd"] == "SIM00203"
+        assert ask(ws, key, "H0STASP0", "005930")["body"]["msg_cd"] == "SIM00202"
+        assert ask(ws, key, "H0STCNT0", "005930")["body"]["msg_cd"] == "OPSP0000"

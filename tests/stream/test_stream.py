@@ -3,10 +3,19 @@ decrypted, PINGPONG answered, reconnects after a dropped socket and after silenc
 
 from __future__ import annotations
 
+import itertools
+import logging
+from collections.abc import Callable
+
+import pytest
+import redis
+
 from shared.kis.client import KisClient
-from tests.conftest import Sim
+from shared.kis.stream import PriceTick, stream_from_settings
+from shared.settings import load_settings
+from tests.conftest import Sim, service_env, wait_for
 from tests.kis_sim.conftest import KisClient as RawKis
-from tests.stream.conftest import StartStream
+from tests.stream.conftest import HTS_ID, StartStream, kis_client, sim_env
 
 CODES = ["005930", "000660"]
 
@@ -123,3 +132,68 @@ def test_a_second_session_of_one_app_key_is_refused(
     )
     assert not second.stream.healthy
     assert first.stream.healthy and first.stream.connects == 1
+
+
+def test_the_approval_key_is_never_logged(
+    sim: Sim, kis: KisClient, start_stream: StartStream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # even at DEBUG, where websockets dumps every frame
+    keys: list[str] = []
+
+    def approval_key() -> str:
+        keys.append(kis.approval_key())
+        return keys[-1]
+
+    got = start_stream(approval_key=approval_key)
+    got.stream.want(CODES)
+    got.confirmed(CODES)
+    sim.admin("POST", "stream/faults", json={"kind": "drop"})
+    got.wait(lambda: got.stream.connects == 2, "a second session")
+    got.confirmed(CODES, "both codes confirmed again")
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert keys and caplog.records  # something was logged, and none of it is a key
+    for key in keys:
+        assert key[:8] not in logged  # websockets' frame dumps would show the first part
+
+
+def test_walk_prices_stream_each_minute_on_a_fast_clock(
+    start_sim: Callable[..., Sim], redis_url: str, redis_client: redis.Redis
+) -> None:
+    # One simulated minute a real second: the random walk moves at each minute's start.
+    sim = start_sim(**sim_env(CLOCK_SPEED="60"))
+    client = kis_client(sim, redis_url, redis_client)
+    env = service_env(redis_url, KIS_SIM_URL=sim.url, KIS_WS_URL=sim.ws_url, KIS_HTS_ID=HTS_ID)
+    settings = load_settings(env)
+    ticks: list[PriceTick] = []
+    stream = stream_from_settings(
+        settings, client.approval_key, on_tick=ticks.append, on_fill=print
+    )
+    assert (stream.url, stream.hts_id, stream.fill_tr_id) == (sim.ws_url, HTS_ID, "H0STCNI9")
+    stream.want(["000660"])
+    stream.start()
+    try:
+        wait_for(lambda: len(ticks) >= 3, timeout=15, what="three walk ticks")
+    finally:
+        stream.stop()
+    assert all(t.hhmmss.endswith("00") for t in ticks)  # minute boundaries
+    assert all(a.price != b.price for a, b in itertools.pairwise(ticks))
+
+
+def test_a_callback_that_raises_is_logged_and_the_stream_goes_on(
+    sim: Sim, start_stream: StartStream, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[int] = []
+
+    def on_tick(tick: PriceTick) -> None:
+        seen.append(tick.price)
+        if len(seen) == 1:
+            raise RuntimeError("a bug in the scheduler's callback")
+
+    got = start_stream(on_tick=on_tick)
+    got.stream.want(["005930"])
+    got.confirmed(["005930"])
+    for price in (70_100, 70_200):
+        sim.admin("POST", "prices", json={"005930": [["08:00", price]]})
+        got.wait(lambda wanted=price: wanted in seen, f"the tick at {price}")
+    assert got.stream.connects == 1 and got.stream.healthy
+    assert "on_tick callback failed" in caplog.text
