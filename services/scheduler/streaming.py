@@ -19,7 +19,7 @@ from typing import Protocol
 import redis
 
 from services.scheduler.quotes import PollingQuotes
-from shared.kis.stream import FillNotice, KisStream
+from shared.kis.stream import FillNotice, stream_from_settings
 from shared.queues import enqueue_fill_notice
 from shared.settings import Settings
 
@@ -86,15 +86,7 @@ def session_factory(
         return None
 
     def build(on_tick: Callable[[Tick], None]) -> StreamSession:
-        return KisStream(
-            settings.ws_url,
-            approval_key,
-            hts_id=settings.kis_hts_id,
-            fill_tr_id=settings.fill_tr_id,
-            on_tick=on_tick,
-            on_fill=on_fill,
-            silence_seconds=settings.stream_silence_seconds,
-        )
+        return stream_from_settings(settings, approval_key, on_tick=on_tick, on_fill=on_fill)
 
     return build
 
