@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test run demo-day bench bench-all demo lint clean bootstrap
+.PHONY: test run demo-day bench bench-all bench-stream demo lint clean bootstrap
 
 ARGS ?=
 
@@ -18,6 +18,10 @@ bootstrap:
 
 bench: bootstrap
 	.venv/bin/python -m benchmarks.kis_rate $(ARGS)
+
+# Price-change-to-order latency on the KIS stream against REST polling (docs/ARCHITECTURE.md).
+bench-stream: bootstrap
+	.venv/bin/python -m benchmarks.stream $(ARGS)
 
 # Every benchmark, the services' memory and idle CPU, the fastest full day: docs/benchmarks.md.
 bench-all: bootstrap

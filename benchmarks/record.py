@@ -4,7 +4,8 @@
 
 Runs benchmarks.kis_rate, benchmarks.engine_latency and benchmarks.demo_day (the demo day at
 increasing clock speeds, with the demo's settings and with a faster cycle), then, when a Docker
-engine answers, benchmarks.compose_stats (image, build, memory while trading, idle CPU). Each
+engine answers, benchmarks.compose_stats (image, build, memory while trading, idle CPU), and
+last benchmarks.stream (price-change-to-order latency, stream against polling). Each
 part's own output is kept verbatim in the record, under the machine it ran on and the command.
 """
 
@@ -210,10 +211,16 @@ def main(argv: list[str] | None = None) -> int:
             compose_stats.report(record),
             "",
         ]
+    streams, streams_seconds = run_module("benchmarks.stream")
     doc += [
         "## Streams",
         "",
-        "No stream benchmark exists yet (placeholder).",
+        f"`python -m benchmarks.stream` ({streams_seconds:.0f} s, `make bench-stream`): from a "
+        "pick's price entering its band in the simulator to the order POST reaching it, with "
+        "prices on the KIS stream and with REST polling, at 1 and 18 requests/s, for 5, 40 and "
+        "200 picks. Target: stream p99 under 100 ms for codes on the stream.",
+        "",
+        *fence(streams),
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)

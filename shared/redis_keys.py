@@ -130,6 +130,10 @@ class Keys:
         """JSON of the last balance the scheduler read: cash, total value, holdings, P&L."""
         return f"{self.prefix}account:snapshot"
 
+    def watchlist(self) -> str:
+        """The scheduler's watchlist (JSON): picks and positions, prices, stream or polled."""
+        return f"{self.prefix}scheduler:watchlist"
+
     def equity(self, session: date) -> str:
         """Sorted set of the account's total value through a session (score: unix time)."""
         return f"{self.prefix}account:equity:{session.isoformat()}"

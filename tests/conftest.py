@@ -141,6 +141,8 @@ def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
         "KIS_ENV": "sim",
         # A developer's .env must not reach the processes a test starts.
         "KAT_ENV_FILE": "",
+        # Prices are polled unless a test streams them (it names its simulator's KIS_WS_URL).
+        "QUOTE_SOURCE": "polling",
     }
     env.update(overrides)
     return env

@@ -332,6 +332,35 @@ SCHEMAS: dict[str, Schema] = {
             "failures": {"type": "array", "items": _ref("Failure")},
         }
     ),
+    "WatchlistRow": _object(
+        {
+            "code": STRING,
+            "name": STRING,
+            "kind": {"type": "string", "enum": ["pick", "position"]},
+            "target": _nullable({**INTEGER, "description": "A pick's buy band starts here (won)"}),
+            "band_top": _nullable({**DECIMAL, "description": "A pick buys strictly below this"}),
+            "average_price": _nullable(DECIMAL),
+            "take_profit_above": _nullable({**DECIMAL, "description": "A position sells above"}),
+            "stop_loss_below": _nullable({**DECIMAL, "description": "A position sells below"}),
+            "price": _nullable(INTEGER),
+            "price_feed": _nullable({"type": "string", "enum": ["stream", "polling", "balance"]}),
+            "price_age_seconds": _nullable({**NUMBER, "description": "Real seconds"}),
+            "distance_pct": _nullable(
+                {**NUMBER, "description": "How far the price must move, in % (0: acts now)"}
+            ),
+            "next_decision": STRING,
+            "on_stream": BOOLEAN,
+        }
+    ),
+    "Watchlist": _object(
+        {
+            "at": _nullable(DATE_TIME),
+            "quote_source": _nullable({"type": "string", "enum": ["stream", "polling"]}),
+            "stream_healthy": _nullable(BOOLEAN),
+            "stream_capacity": _nullable(INTEGER),
+            "rows": {"type": "array", "items": _ref("WatchlistRow")},
+        }
+    ),
     "ControlNote": {
         "type": "object",
         "properties": {"reason": {"type": "string", "maxLength": REASON_MAX_LENGTH}},
@@ -442,6 +471,11 @@ PATHS: dict[str, Schema] = {
     "/positions": _get(
         "The position ledger valued at the last balance, and today's realised P&L",
         {"200": _json(_ref("Positions"), "The positions"), "503": REDIS_DOWN},
+    ),
+    "/watchlist": _get(
+        "Every pick and position: band or thresholds, last price and its age, the distance to "
+        "the next decision, on the stream or polled",
+        {"200": _json(_ref("Watchlist"), "The watchlist"), "503": REDIS_DOWN},
     ),
     "/queues": _get(
         "RQ: job counts per queue, workers and what they run, latest failures",

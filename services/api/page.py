@@ -52,6 +52,7 @@ def _page_data() -> dict[str, Any]:
         "status": status,
         "picks": state.picks(api, now.day),
         "positions": state.positions(api, now),
+        "watchlist": state.watchlist(api),
         "orders": state.orders(api, now.day),
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -203,6 +204,61 @@ def positions(api: ApiContext, now: Today) -> dict[str, Any]:
 
 def _won(value: Decimal) -> int:
     return int(value.to_integral_value(ROUND_HALF_UP))
+
+
+# Watchlist ------------------------------------------------------------------------------------
+WATCHLIST_ROW_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "target",
+    "band_top",
+    "average_price",
+    "take_profit_above",
+    "stop_loss_below",
+    "price",
+    "price_feed",
+    "distance_pct",
+    "next_decision",
+    "on_stream",
+)
+"""What the API shows of a watchlist row as the scheduler wrote it (plus the price's age)."""
+
+
+def watchlist(api: ApiContext) -> dict[str, Any]:
+    """The scheduler's watchlist with each price's age in real seconds; empty when none.
+
+    See docs/ARCHITECTURE.md, 'Realtime prices on the stream'.
+    """
+    empty: dict[str, Any] = {
+        "at": None,
+        "quote_source": None,
+        "stream_healthy": None,
+        "stream_capacity": None,
+        "rows": [],
+    }
+    raw = api.redis.get(api.keys.watchlist())
+    if raw is None:
+        return empty
+    try:
+        data = json.loads(raw)
+        now = time.time()
+        rows = []
+        for row in data["rows"]:
+            shown = {name: row[name] for name in WATCHLIST_ROW_FIELDS}
+            epoch = row["price_epoch"]
+            shown["price_age_seconds"] = None if epoch is None else round(now - float(epoch), 1)
+            rows.append(shown)
+        return {
+            "at": str(data["at"]),
+            "quote_source": str(data["quote_source"]),
+            "stream_healthy": data["stream_healthy"],
+            "stream_capacity": int(data["stream_capacity"]),
+            "rows": rows,
+        }
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("watchlist unreadable: %s", e)
+        return empty
 
 
 # Processes and controls -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The read-only JSON endpoints: health, status, picks, orders, positions, queues, metrics."""
+"""The read-only JSON endpoints: health, status, picks, orders, positions, watchlist, queues,
+metrics."""
 
 from __future__ import annotations
 
@@ -103,6 +104,11 @@ def order(order_id: str) -> Response:
 def positions() -> Response:
     api = ctx()
     return jsonify(state.positions(api, state.today(api)))
+
+
+@blueprint.get("/watchlist")
+def watchlist() -> Response:
+    return jsonify(state.watchlist(ctx()))
 
 
 @blueprint.get("/queues")

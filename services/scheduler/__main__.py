@@ -12,6 +12,7 @@ from types import FrameType
 import redis
 
 from services.scheduler.loop import ROLE, Scheduler
+from services.scheduler.streaming import FillNotices, session_factory
 from shared.clock import build_clock
 from shared.events import ServiceStart, ServiceStop, notify
 from shared.kis.client import build_client
@@ -66,13 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     clock = build_clock(settings, client)
     calendar = KrxCalendar.from_settings(settings)
     kis = build_client(settings, client, clock)
-    scheduler = Scheduler(settings, client, kis, clock, calendar)
+    stream = session_factory(settings, kis.approval_key, FillNotices(client))
+    scheduler = Scheduler(settings, client, kis, clock, calendar, stream=stream)
     log.info(
-        "mode %s, endpoint %s, account %s, clock %r",
+        "mode %s, endpoint %s, account %s, clock %r, prices by %s",
         settings.kis_env,
         settings.base_url,
         settings.masked_account,
         clock,
+        settings.quote_source,
     )
     notify(client, ServiceStart(service=ROLE, instance=scheduler.instance), keys)
     scheduler.run(stop)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import statistics
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import redis
@@ -25,13 +26,22 @@ from services.scheduler.metering import KisReader, MeteredKisReader
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from shared.events import BuyAttempt, SellAttempt
-from shared.kis.models import Balance
+from shared.kis.models import Balance, Side
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
 from shared.orders import OrderIntent, OrderRecord
+from shared.picks import Pick
 from shared.positions import PositionLedger
 from shared.queues import enqueue_order
-from shared.rules import DayPlan, Phase, Thresholds, entry_buys, expiry_sells, intraday_sells
+from shared.rules import (
+    DayPlan,
+    Phase,
+    PricedPosition,
+    Thresholds,
+    entry_buys,
+    expiry_sells,
+    intraday_sells,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +100,9 @@ class DecisionCycle:
         self._sell_scope = sell_scope
         self._notify = notify
         self._on_balance = on_balance
+        self._deciding = threading.Lock()
+        self.last_positions: list[PricedPosition] = []
+        """The positions the rules may sell, priced by the last balance read."""
 
     def run(
         self,
@@ -105,47 +118,93 @@ class DecisionCycle:
             wanted = picks_to_buy(plan, {r.id for r in records})
         view = read_market(self._quotes, self._kis, [p.code for p in wanted])
         self._on_balance(session, view.balance)
+        positions = positions_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
+        self.last_positions = positions
         # The reads may have taken a while (rate limit, retries): act only while still leading.
         if not still_leading():
             return Placed()
-        buys = 0
         amount = plan.buy_amount if plan is not None else 0
-        band = self._thresholds.buy_band_ratio
-        for buy in entry_buys(session, wanted, view.prices, amount, band):
-            if self._place(buy):
-                buys += 1
-                self._notify(
-                    BuyAttempt(
-                        session=session,
-                        code=buy.code,
-                        name=buy.name,
-                        price=buy.price_seen,
-                        quantity=buy.quantity,
+        return self.decide(session, phase, wanted, amount, view.prices, positions)
+
+    def on_prices(self, session: date, plan: DayPlan | None, prices: Mapping[str, int]) -> Placed:
+        """Intraday decisions on fresh prices (stream ticks) between cycles.
+
+        The picks still to buy and the positions of the last balance, each at its new price;
+        a code without a new price is left to the cycle. The same rules and the same order ids
+        as :meth:`run`, so a decision made here is never made again there.
+        """
+        positions = [
+            replace(p, price=prices[p.code])
+            for p in self._positions_now(session)
+            if p.code in prices
+        ]
+        wanted: list[Pick] = []
+        amount = 0
+        if plan is not None and plan.buy_amount > 0:
+            records = self._book.of_day(session)
+            wanted = [p for p in picks_to_buy(plan, {r.id for r in records}) if p.code in prices]
+            amount = plan.buy_amount
+        if not wanted and not positions:
+            return Placed()
+        return self.decide(session, Phase.INTRADAY, wanted, amount, prices, positions)
+
+    def _positions_now(self, session: date) -> list[PricedPosition]:
+        """The last balance's positions, and the ledger's bought today and not in it yet.
+
+        A buy filled after the last balance read is in the ledger at once (the executor
+        applies fill notices), so a tick can sell it before the next balance. Older positions
+        missing from the balance were sold by hand: left alone, as the cycle does.
+        """
+        positions = list(self.last_positions)
+        if self._sell_scope != "bot":
+            return positions
+        priced = {p.code for p in positions}
+        for code, held in self._ledger.all().items():
+            if code not in priced and held.quantity > 0 and held.buy_session == session:
+                positions.append(
+                    PricedPosition(
+                        code=code,
+                        name=held.name,
+                        quantity=held.quantity,
+                        average_price=held.average_price,
+                        price=0,
+                        buy_session=held.buy_session,
                     )
                 )
-        positions = positions_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
-        if phase is Phase.INTRADAY:
-            exits = intraday_sells(session, positions, self._thresholds)
-        else:
-            exits = expiry_sells(session, positions, self._calendar, self._thresholds)
-        sells = 0
-        for sell in sells_to_place(exits, codes_with_live_sells(records)):
-            if self._place(sell):
-                sells += 1
-                self._notify(
-                    SellAttempt(
-                        session=session,
-                        code=sell.code,
-                        name=sell.name,
-                        price=sell.price_seen,
-                        quantity=sell.quantity,
-                        reason=sell.reason,
-                    )
-                )
-        return Placed(buys, sells)
+        return positions
+
+    def decide(
+        self,
+        session: date,
+        phase: Phase,
+        wanted: Sequence[Pick],
+        amount: int,
+        prices: Mapping[str, int],
+        positions: Sequence[PricedPosition],
+    ) -> Placed:
+        """Ask the rules and place their intents: buys (of ``wanted``), then sells.
+
+        One decision at a time (the cycle and the tick thread share this), and the working
+        sells are read afresh inside it: never two sells of one position.
+        """
+        with self._deciding:
+            band = self._thresholds.buy_band_ratio
+            buys = sum(
+                self._place(buy) for buy in entry_buys(session, wanted, prices, amount, band)
+            )
+            if phase is Phase.INTRADAY:
+                exits = intraday_sells(session, positions, self._thresholds)
+            else:
+                exits = expiry_sells(session, positions, self._calendar, self._thresholds)
+            sells = 0
+            if exits:
+                live = codes_with_live_sells(self._book.of_day(session))
+                sells = sum(self._place(sell) for sell in sells_to_place(exits, live))
+            return Placed(buys, sells)
 
     def _place(self, intent: OrderIntent) -> bool:
-        """Create the order record (once ever) and queue it; False when it already existed."""
+        """Create the order record (once ever), queue it and tell the notifier; False when it
+        already existed."""
         if self._book.create(intent) is None:
             return False
         # A crash right here leaves a pending record without a job: the executor's
@@ -158,7 +217,28 @@ class DecisionCycle:
             intent.quantity,
             intent.price_seen,
         )
+        self._notify(attempt(intent))
         return True
+
+
+def attempt(intent: OrderIntent) -> BuyAttempt | SellAttempt:
+    """The notice of a decision just queued."""
+    if intent.side is Side.BUY:
+        return BuyAttempt(
+            session=intent.session,
+            code=intent.code,
+            name=intent.name,
+            price=intent.price_seen,
+            quantity=intent.quantity,
+        )
+    return SellAttempt(
+        session=intent.session,
+        code=intent.code,
+        name=intent.name,
+        price=intent.price_seen,
+        quantity=intent.quantity,
+        reason=intent.reason,
+    )
 
 
 def measure_intraday_cycle(

@@ -21,13 +21,16 @@ import redis
 from services.scheduler.account import AccountRecorder
 from services.scheduler.closing import DayCloser
 from services.scheduler.cycle import DecisionCycle, Placed
-from services.scheduler.decisions import unsettled
+from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.quotes import PollingQuotes, QuoteSource
+from services.scheduler.realtime import Realtime
+from services.scheduler.streaming import STREAM_FEED, StreamFactory
+from services.scheduler.watch import watched_pick, watched_position
 from shared.account_cash import remember_orderable_cash
 from shared.clock import Clock
 from shared.control import (
@@ -42,6 +45,7 @@ from shared.costs import TradeCosts
 from shared.events import ClosedDay, ServiceError
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
+from shared.kis.stream import MAX_REGISTRATIONS
 from shared.logs import RedactingFilter
 from shared.market_calendar import KrxCalendar
 from shared.money_limits import LimitStore, MoneyLimits, check_daily_loss
@@ -53,6 +57,7 @@ from shared.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.redis_keys import Keys
 from shared.rules import (
     PREMARKET_LEAD,
+    DayPlan,
     Phase,
     Thresholds,
     phase_at,
@@ -69,6 +74,15 @@ STANDBY_MARGIN_SECONDS = 0.02
 """A standby tries again this long after the leader's lock would lapse, in real seconds."""
 ERROR_NOTICE_INTERVAL_SECONDS = 300.0
 """The same unexpected error is notified at most once in this many real seconds."""
+STREAM_CAPACITY = MAX_REGISTRATIONS - 1
+"""Price registrations on the stream: KIS's 41 per session less the fill notice's."""
+STREAM_PHASES = frozenset({Phase.INTRADAY, Phase.PRECLOSE})
+"""The phases in which the leader keeps the stream session open."""
+STREAM_UPKEEP_SECONDS = 5.0
+"""Real seconds between cycles while the stream carries every code a cycle would quote: the
+cycle is upkeep then (balance, reconciliation), and the rate limit is left to the orders."""
+STREAM_CHECK_SECONDS = 0.1
+"""How often that longer wait looks at the stream's health, in real seconds."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ class Scheduler:
         calendar: KrxCalendar,
         quotes: QuoteSource | None = None,
         *,
+        stream: StreamFactory | None = None,
         instance: str | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -109,10 +124,21 @@ class Scheduler:
         self.redis = client
         self.keys = Keys(settings.redis_prefix)
         self.kis = MeteredKisReader(kis)
-        self.quotes = quotes if quotes is not None else PollingQuotes(self.kis)
         self.clock = clock
         self.calendar = calendar
         self.thresholds = Thresholds.from_settings(settings)
+        self.realtime = Realtime(
+            client,
+            self.keys,
+            self.thresholds,
+            PollingQuotes(self.kis),
+            stream,
+            STREAM_CAPACITY,
+            settings.rate_limit,
+            self._decide_ticks,
+            clock.now,
+        )
+        self.quotes = quotes if quotes is not None else self.realtime.quotes
         self.instance = instance or instance_id()
         self.lock = LeaderLock(
             client, self.keys.leader(ROLE), self.instance, settings.scheduler_lock_seconds
@@ -154,6 +180,7 @@ class Scheduler:
         self._phase: Phase | None = None
         self._session: date | None = None
         self._held_back = ""
+        self._plan: DayPlan | None = None
         self._last_cycle: CycleReport | None = None
         self._cycles = 0
         self._requests = 0
@@ -196,6 +223,7 @@ class Scheduler:
     def step(self) -> None:
         """One iteration: lead or stand by, then do what the phase of the day asks."""
         if not self._lead():
+            self.realtime.activate(False)
             self._beat()
             self._stop.wait(self._standby_wait())
             return
@@ -206,6 +234,7 @@ class Scheduler:
             session = None
         phase = phase_at(now, session, self.thresholds)
         self._enter(phase, today)
+        self.realtime.activate(phase in STREAM_PHASES)
         self._beat()
         if session is None:
             self._closed_day(today)
@@ -224,7 +253,8 @@ class Scheduler:
             )
 
     def close(self) -> None:
-        """Give up the lead and the heartbeat so a standby takes over at once."""
+        """Close the stream, give up the lead and the heartbeat so a standby takes over at once."""
+        self.realtime.activate(False)
         try:
             self.lock.release()
             self.redis.delete(self.keys.heartbeat(ROLE, self.instance))
@@ -264,10 +294,15 @@ class Scheduler:
             self.state.check(today)
             buying = phase is Phase.INTRADAY and not self._entries_stopped(today)
             plan = self.planner.plan_for(today) if buying else None
+            self._plan = plan
             records = self.book.of_day(today)
             held_back = self._check_controls()
             if not held_back:
+                # Watched (and the stream told) before the reads, which may take minutes at
+                # 1 request/s, and again after them with the prices just read.
+                self._watch(today, plan)
                 placed = self.decisions.run(today, phase, plan, records, self._lead)
+                self._watch(today, plan)
             self._reconcile_if_due(today, records)
         finally:
             calls = self.kis.take()
@@ -286,6 +321,8 @@ class Scheduler:
             self._wait_real(
                 self.settings.scheduler_min_cycle_seconds - (time.monotonic() - started)
             )
+            if phase is Phase.INTRADAY and calls.price_calls == 0 and self.realtime.streaming:
+                self._wait_while_streaming(STREAM_UPKEEP_SECONDS - (time.monotonic() - started))
 
     def _post_market(self, today: date) -> None:
         marker = self.keys.once("postmarket", today)
@@ -310,6 +347,45 @@ class Scheduler:
         if first_time(self.redis, marker):
             log.info("post-market of %s done: %s", today, summary)
             self._notify(summary)
+
+    # Realtime ----------------------------------------------------------------------------------
+    def _watch(self, today: date, plan: DayPlan | None) -> None:
+        """Tell the realtime side what to watch: picks still to buy, the positions in scope."""
+        band = self.thresholds.buy_band_ratio
+        to_buy, ordered = [], []
+        if plan is not None:
+            left = picks_to_buy(plan, {r.id for r in self.book.of_day(today)})
+            ordered = [watched_pick(p, band) for p in plan.picks if p not in left]
+            to_buy = left if plan.buy_amount > 0 else []
+        positions = self.decisions.last_positions
+        on_stream = self.realtime.quotes.on_stream()
+        for p in positions:
+            seen = self.realtime.board.get(p.code)
+            if p.code not in on_stream or seen is None or seen.feed != STREAM_FEED:
+                self.realtime.board.record(p.code, p.price, "balance")
+        watched = [watched_pick(p, band) for p in to_buy]
+        watched += [
+            watched_position(p.code, p.name, p.average_price, self.thresholds) for p in positions
+        ]
+        self.realtime.watch(watched, ordered)
+
+    def _decide_ticks(self, prices: dict[str, int]) -> None:
+        """The tick thread's decisions: intraday only, while leading and not held back."""
+        today, phase, plan = self._session, self._phase, self._plan
+        if phase is not Phase.INTRADAY or today is None or not self._leading:
+            return
+        if self.controls.halted or self.controls.paused:
+            return
+        if plan is not None and (plan.session != today or self._entries_stopped(today)):
+            plan = None
+        placed = self.decisions.on_prices(today, plan, prices)
+        if placed.buys or placed.sells:
+            log.info(
+                "decided on the stream: %d buys, %d sells (%s)",
+                placed.buys,
+                placed.sells,
+                ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
+            )
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:
@@ -400,6 +476,18 @@ class Scheduler:
             if self._stop.wait(min(left, self._slice)) or not self._keep_alive():
                 return False
         return not self._stop.is_set()
+
+    def _wait_while_streaming(self, seconds: float) -> None:
+        """Wait up to ``seconds`` real seconds, back at once when the stream fails (to poll)."""
+        deadline = time.monotonic() + seconds
+        refreshed = time.monotonic()
+        while (left := deadline - time.monotonic()) > 0 and self.realtime.streaming:
+            if self._stop.wait(min(left, STREAM_CHECK_SECONDS)):
+                return
+            if time.monotonic() - refreshed >= self._slice:
+                if not self._keep_alive():
+                    return
+                refreshed = time.monotonic()
 
     def _sleep_until(self, moment: datetime) -> bool:
         """Wait until the clock reads ``moment``, in real-time slices; False as for _wait_real."""

@@ -63,7 +63,9 @@ def assert_the_days_orders(market: Market) -> None:
     }
 
 
-def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
+def open_the_day(open_market: Any, **env: Any) -> Market:
+    """The day at 1200x from 08:50: the prices above, every code a pick at 10,000, 10,000,000
+    won, 000600 held before the day; ``env`` as for ``open_market``."""
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 50, tzinfo=KST),
         1200,
@@ -72,7 +74,13 @@ def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
         picks={code: (name, 10000) for code, name in NAMES.items()},
         cash=10_000_000,
         holdings=[{"code": "000600", "name": NAMES["000600"], "qty": 10, "avg_price": 50000}],
+        **env,
     )
+    return market
+
+
+def test_a_full_day_hits_every_boundary_exactly(open_market: Any) -> None:
+    market = open_the_day(open_market)
     market.executor()
     scheduler = market.scheduler()
 

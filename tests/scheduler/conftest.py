@@ -7,15 +7,20 @@ Each test starts from a reset simulator and a flushed Redis.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import redis
 import requests
 
+from services.scheduler.loop import Scheduler
+from services.scheduler.streaming import StreamFactory
 from shared.clock import SystemClock
 from shared.kis.client import (
     BALANCE_PATH,
@@ -25,12 +30,14 @@ from shared.kis.client import (
     KisClient,
     build_client,
 )
+from shared.market_calendar import KrxCalendar
 from shared.settings import SIM_ACCOUNT, load_settings
 from tests.conftest import (
     RedisServer,
     Sim,
     launch_sim,
 )
+from tests.scheduler.clock import ManualClock
 
 SIM_REDIS_DB = 2
 """Database named to the simulator; it never writes there (its clock is the system clock)."""
@@ -145,3 +152,37 @@ def kis(scheduler_sim: Sim, redis_url: str, redis_client: redis.Redis) -> Kis:
     """A real client of the package's simulator, reset to a blank state."""
     scheduler_sim.admin("POST", "reset")
     return connect(scheduler_sim, redis_url, redis_client)
+
+
+@pytest.fixture
+def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
+    """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``
+    (or ``client``), with prices on ``stream`` when given."""
+    made: list[Scheduler] = []
+
+    def build(
+        at: datetime,
+        instance: str = "one",
+        stream: StreamFactory | None = None,
+        client: KisClient | None = None,
+        **env: str,
+    ) -> Scheduler:
+        settings = load_settings({"REDIS_URL": redis_url, **env})
+        stop = threading.Event()
+        stop.set()
+        scheduler = Scheduler(
+            settings,
+            redis_client,
+            client or kis.client,
+            ManualClock(at),
+            KrxCalendar(),
+            stream=stream,
+            instance=instance,
+            stop=stop,
+        )
+        made.append(scheduler)
+        return scheduler
+
+    yield build
+    for scheduler in made:
+        scheduler.close()

@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -47,32 +46,6 @@ PICKS = (
     Pick("000020", "held already", 10000),
     Pick("000030", "below target", 10000),
 )
-
-
-@pytest.fixture
-def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
-    """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``."""
-    made: list[Scheduler] = []
-
-    def build(at: datetime, instance: str = "one", **env: str) -> Scheduler:
-        settings = load_settings({"REDIS_URL": redis_url, **env})
-        stop = threading.Event()
-        stop.set()
-        scheduler = Scheduler(
-            settings,
-            redis_client,
-            kis.client,
-            ManualClock(at),
-            KrxCalendar(),
-            instance=instance,
-            stop=stop,
-        )
-        made.append(scheduler)
-        return scheduler
-
-    yield build
-    for scheduler in made:
-        scheduler.close()
 
 
 def events(client: redis.Redis, name: str | None = None) -> list[dict[str, Any]]:
