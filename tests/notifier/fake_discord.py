@@ -59,13 +59,15 @@ def validate(payload: Any) -> list[str]:
 
 
 class FakeDiscord:
-    """Records accepted messages in order; ``outage`` = ``"503"`` or ``"drop"`` (no answer)."""
+    """Records accepted messages in order; ``outage`` = ``"503"`` or ``"drop"`` (no answer);
+    ``answer_delay`` = seconds a message waits, already accepted, before its answer leaves."""
 
     def __init__(self, limit: int = 5, window: float = 1.0, rate_headers: bool = True) -> None:
         self.limit = limit
         self.window = window
         self.rate_headers = rate_headers
         self.outage: str | None = None
+        self.answer_delay = 0.0
         self.accepted: list[dict[str, Any]] = []
         self.rejected: list[tuple[Any, list[str]]] = []
         self.bodies: list[bytes] = []
@@ -154,6 +156,8 @@ class FakeDiscord:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, headers, answer = fake.answer(self.path, body)
+                if fake.answer_delay > 0:
+                    time.sleep(fake.answer_delay)
                 if answer is None:
                     self.close_connection = True
                     return
