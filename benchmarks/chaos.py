@@ -74,6 +74,14 @@ DRAIN_SECONDS = 30.0
 QUIET_SECONDS = 3.0
 """No new message for this long (and an empty outbox) means the notifications are done."""
 SERVICES = ("executor", "scheduler", "notifier", "api")
+SCALED_WAITS = {
+    "KIS_CONNECT_TIMEOUT_SECONDS": "1",
+    "KIS_READ_TIMEOUT_SECONDS": "5",
+    "ORDER_STALE_SECONDS": "7",  # above connect + read, as the executor requires
+    "ORDER_ABSENCE_GRACE_SECONDS": "1",
+    "SCHEDULER_LOCK_SECONDS": "3",
+}
+"""Settings in real seconds, made shorter for a clock hundreds of times faster."""
 RUN_DIR = ROOT / ".run" / "chaos"
 
 
@@ -92,26 +100,20 @@ class RedisProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "yes", "--dir", str(self.folder)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (self.folder / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                    *("--appendonly", "yes", "--dir", str(self.folder)),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_until(lambda: redis.Redis.from_url(self.url).ping(), 20, "redis-server")
 
     def stop(self) -> None:
         """SIGTERM: Redis writes its AOF and exits, as on ``docker compose restart redis``."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
 
 class Supervised:
@@ -160,14 +162,19 @@ class Supervised:
         self.start()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.log.close()
+
+
+def terminate(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, and SIGKILL what is still there 20 s later."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
@@ -322,10 +329,9 @@ class Run:
             KIS_RETRY_BACKOFF_SECONDS="0.05",
             KIS_TOKEN_ISSUE_INTERVAL_SECONDS="1",  # noqa: S106 - seconds, not a secret
             SCHEDULER_MIN_CYCLE_SECONDS="0.2",
-            # Real seconds, like KIS's own delays: scaled down with the clock, or one lost
-            # answer (30 s stale, 5 s grace by default) would cost hours of a 600x day.
-            ORDER_STALE_SECONDS="5",
-            ORDER_ABSENCE_GRACE_SECONDS="1",
+            # Waits in real seconds, scaled down with the clock: at the defaults one lost job
+            # (30 s stale) or a killed scheduler's lock (15 s) would cost hours of a 600x day.
+            **SCALED_WAITS,
             PICKS_FILE=str(picks),
             EXPORT_DIR=str(self.folder / "export"),
             DISCORD_WEBHOOK_URL=self.discord.url,
@@ -494,12 +500,14 @@ def plan_runs(runs: int, seed: int, speed: float, outage_speed: float) -> Iterat
         yield make_day(seed + i, outage_speed if long_outage else speed, long_outage=long_outage)
 
 
-def chaos(days: list[Day], out: IO[str] = sys.stdout, verbose: bool = False) -> list[RunResult]:
-    """Play each day in turn, printing a row per run and the totals last."""
+def chaos(
+    days: list[Day], out: IO[str] = sys.stdout, verbose: bool = False, root: Path = RUN_DIR
+) -> list[RunResult]:
+    """Play each day in turn, printing a row per run and the totals last; logs under ``root``."""
     print(HEADER, file=out, flush=True)
     results = []
     for i, day in enumerate(days, start=1):
-        folder = RUN_DIR / f"{day.seed}-{i}"
+        folder = root / f"{day.seed}-{i}"
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -516,7 +524,7 @@ def chaos(days: list[Day], out: IO[str] = sys.stdout, verbose: bool = False) -> 
         print(row(result), file=out, flush=True)
         if verbose or not result.clean:
             print(f"    chaos: {'; '.join(a.describe() for a in day.actions)}", file=out)
-            print(f"    logs: {folder.relative_to(ROOT)}", file=out, flush=True)
+            print(f"    logs: {folder}", file=out, flush=True)
     print(totals(results), file=out, flush=True)
     return results
 

@@ -150,7 +150,7 @@ def pick_day(
     target = rng.randrange(10_000, 15_000, 200)  # target x 1.05 is a whole number of ticks
     entry = _round(target * rng.uniform(1.0, 1.03), up=True)
     quantity = buy_amount // entry
-    exit_at = _at(rng, time(10, 30), time(13, 30))
+    exit_at = _at(rng, time(10, 30), time(12, 30))
     path: list[tuple[str, int]]
     expected: list[Expected] = []
     if role in ("take_profit", "stop_loss", "hold"):
@@ -166,7 +166,7 @@ def pick_day(
             expected.append(Expected(code, "sell", quantity, role))
     elif role == "late_take_profit":
         entry_at = _at(rng, time(9, 30), time(10, 30))
-        exit_at = _at(rng, time(entry_at.hour + 2, entry_at.minute), time(13, 40))
+        exit_at = _at(rng, time(entry_at.hour + 2, entry_at.minute), time(13, 0))
         under = _round(target * rng.uniform(0.95, 0.99), up=False)
         later = _round(entry * rng.uniform(1.06, 1.08), up=True)
         path = [("09:00", under), (_clock(entry_at), entry), (_clock(exit_at), later)]
@@ -225,7 +225,7 @@ def chaos_actions(rng: random.Random, long_outage: bool) -> tuple[Action, ...]:
         kind = rng.choice(KIS_FAULTS)
         on_orders = kind not in ("slow", "rate_limited") or rng.random() < 0.5
         count = rng.randint(5, 12) if kind == "rate_limited" else rng.randint(1, 3)
-        delay = round(rng.uniform(1.0, 4.0), 1) if kind == "slow" else 0.0
+        delay = round(rng.uniform(1.0, 3.0), 1) if kind == "slow" else 0.0
         actions.append(
             Action(_moment(rng), "kis_fault", kind, count, ORDER_PATH if on_orders else "", delay)
         )
