@@ -7,7 +7,7 @@ See docs/ARCHITECTURE.md, 'Chaos run'. Each run has its own redis-server (AOF on
 the KIS simulator, the executor, scheduler, notifier and API, and a fake Discord webhook in this
 process. A supervisor thread restarts any service that exits, as compose's ``restart:
 unless-stopped`` would (and counts the exits it did not cause). Chaos follows the run's plan
-(benchmarks/chaos_plan.py): SIGKILLs, Redis restarts (every fifth run: down for a minute, at a
+(benchmarks/chaos_plan.py): SIGKILLs, Redis restarts (seeds ending in 3: down for a minute, at a
 slower clock), simulator faults and token expiry, a Discord outage and slow answers.
 
 Counted per run, against the orders the trading rules give for the run's prices:
@@ -18,7 +18,7 @@ Counted per run, against the orders the trading rules give for the run's prices:
   expected order's fill, the daily summary), ``n-dup`` (a message about an order, the plan or
   the summary that Discord took more than once);
 - ``done``: the daily summary reached Discord.
-Logs of every run stay in ``.run/chaos/<seed>-<run>/``.
+Logs of every run stay in ``.run/chaos/<date-time>/<seed>-<run>/``.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ DEFAULT_SPEED = 600.0
 """Clock speed of a run: a clean day trades exactly at twice this (docs/benchmarks.md)."""
 OUTAGE_SPEED = 120.0
 """Clock speed of a run with the minute-long Redis outage (a minute is then two hours)."""
-OUTAGE_EVERY = 5
-"""Every this many runs, one has the minute-long Redis outage."""
+OUTAGE_EVERY = 10
+"""One run in this many has the minute-long Redis outage (the seeds ending in 3)."""
 LEAD_SECONDS = 6.0
 """Real seconds between starting the processes and START on their clock."""
 RESTART_DELAY_SECONDS = 0.5
@@ -494,10 +494,12 @@ def row(result: RunResult) -> str:
 
 
 def plan_runs(runs: int, seed: int, speed: float, outage_speed: float) -> Iterator[Day]:
-    """The days of a chaos run: every OUTAGE_EVERY-th (the 3rd, 8th, ...) has the long outage."""
-    for i in range(runs):
-        long_outage = i % OUTAGE_EVERY == OUTAGE_EVERY // 2
-        yield make_day(seed + i, outage_speed if long_outage else speed, long_outage=long_outage)
+    """The days of a chaos run: seeds ``seed``, ``seed + 1``, ...; those ending in 3 (one in
+    OUTAGE_EVERY) have the minute-long Redis outage."""
+    for day_seed in range(seed, seed + runs):
+        long_outage = day_seed % OUTAGE_EVERY == 3
+        day_speed = outage_speed if long_outage else speed
+        yield make_day(day_seed, day_speed, long_outage=long_outage)
 
 
 def chaos(
@@ -556,7 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         days = [make_day(d.seed, args.speed, chaos=False) for d in days]
     if args.smoke:
         days = [smoke_actions(d) for d in days]
-    results = chaos(days, verbose=args.verbose)
+    root = RUN_DIR / time.strftime("%Y%m%d-%H%M%S")
+    results = chaos(days, verbose=args.verbose, root=root)
     return 0 if all(r.clean for r in results) else 1
 
 

@@ -196,6 +196,8 @@ def make_day(seed: int, speed: float, chaos: bool = True, long_outage: bool = Fa
         picks.append(pick)
         expected.extend(orders)
     actions = chaos_actions(rng, long_outage) if chaos else ()
+    if chaos:
+        actions = tuple(sorted(actions + mid_order_kills(rng, picks, speed), key=_when))
     return Day(seed, speed, tuple(picks), tuple(sorted(expected, key=_order_key)), actions)
 
 
@@ -208,6 +210,23 @@ def _moment(
 ) -> datetime:
     span = (end - start).total_seconds()
     return start + timedelta(seconds=rng.uniform(0, span))
+
+
+def _when(action: Action) -> datetime:
+    return action.at
+
+
+def mid_order_kills(rng: random.Random, picks: list[Pick], speed: float) -> tuple[Action, ...]:
+    """One or two orders caught in flight: the next order's answer held back for 3 s (KIS has
+    executed it), and the executor SIGKILLed while it waits. Aimed at a price change that
+    makes an order (the open, or a pick's later level)."""
+    moments = sorted({level[0] for p in picks if p.role not in ROLES[4:] for level in p.path})
+    actions: list[Action] = []
+    for moment in rng.sample(moments, min(len(moments), rng.randint(1, 2))):
+        at = datetime.combine(DAY, time.fromisoformat(moment), KST) - timedelta(seconds=speed)
+        actions.append(Action(at, "kis_fault", "drop_response", 1, ORDER_PATH, 3.0))
+        actions.append(Action(at + timedelta(seconds=2.5 * speed), "kill", "executor"))
+    return tuple(actions)
 
 
 def chaos_actions(rng: random.Random, long_outage: bool) -> tuple[Action, ...]:
@@ -240,7 +259,7 @@ def chaos_actions(rng: random.Random, long_outage: bool) -> tuple[Action, ...]:
         actions.append(
             Action(_moment(rng), "discord_slow", f"{delay:g}", seconds=rng.uniform(5, 15))
         )
-    return tuple(sorted(actions, key=lambda a: a.at))
+    return tuple(sorted(actions, key=_when))
 
 
 def smoke_actions(day: Day) -> Day:
@@ -249,5 +268,5 @@ def smoke_actions(day: Day) -> Day:
     picked: dict[str, Action] = {}
     for action in day.actions:
         picked.setdefault(action.kind, action)
-    actions = tuple(sorted((a for k, a in picked.items() if k in keep), key=lambda a: a.at))
+    actions = tuple(sorted((a for k, a in picked.items() if k in keep), key=_when))
     return Day(day.seed, day.speed, day.picks, day.expected, actions)
