@@ -15,7 +15,7 @@ import sys
 
 import redis
 
-from shared.control import heartbeats
+from shared.control import heartbeats, is_healthy
 from shared.redis_keys import Keys
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -26,12 +26,22 @@ TIMEOUT_SECONDS = 3.0
 """Connect and read timeout: a healthcheck must answer, not hang."""
 
 
-def healthy(client: redis.Redis, keys: Keys, service: str, host: str) -> bool:
-    """True when a live heartbeat of ``service`` comes from ``host``."""
-    return any(
-        hb["service"] == service and str(hb["instance"]).startswith(host)
+def verdict(client: redis.Redis, keys: Keys, service: str, host: str) -> str:
+    """Empty when a live heartbeat of ``service`` from ``host`` says it is healthy; else why not.
+
+    A process that beats but says a part of it is stuck (the notifier's sender loop) is not
+    healthy. See docs/ARCHITECTURE.md, 'Redis outages'.
+    """
+    beats = [
+        hb
         for hb in heartbeats(client, keys)
-    )
+        if hb["service"] == service and str(hb["instance"]).startswith(host)
+    ]
+    if not beats:
+        return f"no live heartbeat from {service}"
+    if any(is_healthy(hb) for hb in beats):
+        return ""
+    return f"{service} is unhealthy: {beats[0].get('sender', 'see its log')}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         socket_connect_timeout=TIMEOUT_SECONDS,
     )
     try:
-        alive = healthy(
+        problem = verdict(
             client, Keys(os.environ.get("REDIS_PREFIX") or DEFAULT_PREFIX), service, _host()
         )
     except redis.RedisError as e:
@@ -54,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         client.close()
-    if not alive:
-        print(f"no live heartbeat from {service}", file=sys.stderr)
+    if problem:
+        print(problem, file=sys.stderr)
         return 1
     return 0
 

@@ -91,7 +91,9 @@ def beat(client: redis.Redis, keys: Keys, service: str, instance: str, **state: 
 class HeartbeatThread:
     """Beats from a daemon thread, so a long job or a blocking dequeue never looks like death.
 
-    ``state()`` adds fields to every beat (queues, outbox length, ...).
+    ``state()`` adds fields to every beat (queues, outbox length, ...). A ``healthy: False``
+    field says the process is alive but a part of it is not working (the notifier's sender):
+    :func:`is_healthy` reads it. See docs/ARCHITECTURE.md, 'Redis outages'.
     """
 
     def __init__(
@@ -126,6 +128,9 @@ class HeartbeatThread:
             )
         except redis.RedisError as e:
             log.warning("heartbeat not written: %s", e)
+        except Exception:
+            # The heartbeat must outlive a bug in ``state()``; the beat it skips says the rest.
+            log.exception("heartbeat not written")
 
     def stop(self) -> None:
         """Stop beating and remove the heartbeat: a clean stop is not a death."""
@@ -153,6 +158,11 @@ def heartbeats(client: redis.Redis, keys: Keys) -> list[dict[str, object]]:
             data["age"] = round(now - float(data["at"]), 3)
             found.append(data)
     return sorted(found, key=lambda d: (str(d["service"]), str(d["instance"])))
+
+
+def is_healthy(heartbeat: dict[str, object]) -> bool:
+    """False when a live heartbeat says a part of its process is not working."""
+    return heartbeat.get("healthy", True) is not False
 
 
 class LeaderLock:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import redis
 
     from shared.positions import Realized
+    from shared.redis_keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -476,18 +477,20 @@ def payload_kind(payload: object) -> str:
 
 
 # Emitting ----------------------------------------------------------------------------------------
-def notify(client: redis.Redis, event: Event) -> bool:
-    """Queue ``event`` for the notifier; False (logged) on any failure, never raised.
+def notify(client: redis.Redis, event: Event, keys: Keys | None = None) -> bool:
+    """Append ``event`` for the notifier; False (logged) on any failure, never raised.
 
     The only way to emit a notification: trading code calls it and carries on whatever
-    happens, so a Redis hiccup on the notification queue cannot fail an order or a cycle.
+    happens, so a Redis hiccup cannot fail an order or a cycle. ``keys`` names the list under
+    the configured ``REDIS_PREFIX`` (the default prefix when omitted). See
+    docs/ARCHITECTURE.md, 'Notifications'.
     """
     # Imported here so this contract stays importable without RQ (the queues module's
     # legacy bridge imports this one).
     from shared.queues import enqueue_notification
 
     try:
-        enqueue_notification(client, to_payload(event))
+        enqueue_notification(client, to_payload(event), keys)
     except Exception:
         log.exception("could not queue the %s notification", getattr(event, "kind", event))
         return False

@@ -6,8 +6,11 @@ imports another.
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -17,6 +20,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared.kis.models import Side
+from shared.redis_keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +31,20 @@ BUY_QUEUE = "orders-buy"
 ORDER_QUEUES = (SELL_QUEUE, BUY_QUEUE)
 """The executor's queues, in priority order."""
 NOTIFY_QUEUE = "notifications"
-"""Messages for the notifier; never on the order path."""
+"""The RQ queue notifications took before they got their own list (``enqueue_notification``);
+a notifier that starts moves any job still there to the list, in order."""
 
 PLACE_ORDER = "services.executor.jobs.place_order"
 """Job: send one order record to KIS exactly once and follow it to its fills."""
 RECONCILE_ORDERS = "services.executor.jobs.reconcile_orders"
 """Job: settle unknown or stale orders and record fills against KIS's daily executions."""
 DELIVER = "services.notifier.jobs.deliver"
-"""Job: format and post one notification."""
+"""The job name of a notification on the old RQ queue (see :data:`NOTIFY_QUEUE`)."""
 
 ORDER_JOB_TTL_SECONDS = 600
 """An order job not started within this time is dropped: a stale decision must not trade."""
 ORDER_JOB_TIMEOUT_SECONDS = 180
 """Longest an order job may run (bounded HTTP timeouts and fill polling)."""
-NOTIFY_TTL_SECONDS = 86_400
-"""A notification waits at most a day for a notifier."""
 
 
 SERIALIZER = JSONSerializer
@@ -108,17 +111,22 @@ def enqueue_reconcile(client: redis.Redis, session_iso: str, why: str = "") -> s
     return str(job.id)
 
 
-def enqueue_notification(client: redis.Redis, payload: Mapping[str, Any]) -> None:
-    """Queue one event payload (see :func:`shared.events.to_payload`) for the notifier; raises.
+def enqueue_notification(
+    client: redis.Redis, payload: Mapping[str, Any] | Any, keys: Keys | None = None
+) -> None:
+    """Append one event payload (see :func:`shared.events.to_payload`) for the notifier; raises.
 
-    Producers call :func:`shared.events.notify`, which builds the payload from a typed event
-    and never raises; this is its transport.
+    One ``RPUSH`` to ``{prefix}notify:events``: a durable list (AOF) that the one notifier
+    holding the sender lock formats and posts, in order. Producers call
+    :func:`shared.events.notify`, which builds the payload from a typed event and never raises;
+    this is its transport. See docs/ARCHITECTURE.md, 'Notifications'.
     """
-    queue(client, NOTIFY_QUEUE).enqueue(
-        DELIVER,
-        dict(payload),
-        ttl=NOTIFY_TTL_SECONDS,
-        result_ttl=3600,
-        failure_ttl=7 * 86_400,
-        description=f"notify {payload.get('event')}",
-    )
+    # The id lets the notifier drop a second copy, should a retried RPUSH have landed twice.
+    entry = {"id": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "event": payload}
+    client.rpush((keys or Keys()).notify_events(), json.dumps(entry, ensure_ascii=False))
+
+
+def queued_notifications(client: redis.Redis, keys: Keys | None = None) -> list[Any]:
+    """The payloads waiting for the notifier, oldest first (for inspection and tests)."""
+    raw = client.lrange((keys or Keys()).notify_events(), 0, -1)
+    return [json.loads(entry)["event"] for entry in raw]

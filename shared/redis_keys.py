@@ -116,9 +116,25 @@ class Keys:
         """Sorted set of the account's total value through a session (score: unix time)."""
         return f"{self.prefix}account:equity:{session.isoformat()}"
 
+    def notify_events(self) -> str:
+        """List of events waiting for the notifier (JSON ``{at, event}``), oldest first."""
+        return f"{self.prefix}notify:events"
+
+    def notify_seen(self, event_id: str) -> str:
+        """Marker that the event ``event_id`` was taken in (a second copy is dropped)."""
+        return f"{self.prefix}notify:seen:{event_id}"
+
     def outbox(self) -> str:
         """List of formatted notifications waiting for delivery, oldest first."""
         return f"{self.prefix}notify:outbox"
+
+    def notify_sending(self) -> str:
+        """The outbox message whose POST to Discord may be in flight (set before the POST)."""
+        return f"{self.prefix}notify:sending"
+
+    def notify_unconfirmed(self) -> str:
+        """List of messages Discord may or may not have posted (answer lost), newest last."""
+        return f"{self.prefix}notify:unconfirmed"
 
     # Processes --------------------------------------------------------------------------------
     def heartbeat(self, service: str, instance: str) -> str:

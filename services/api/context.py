@@ -11,6 +11,7 @@ from redis import Redis
 from shared.clock import Clock, build_clock
 from shared.costs import TradeCosts
 from shared.market_calendar import KrxCalendar
+from shared.redis_client import connect
 from shared.redis_keys import Keys
 from shared.rules import Thresholds
 from shared.settings import Settings
@@ -41,10 +42,10 @@ class ApiContext:
     @classmethod
     def build(cls, settings: Settings, client: Redis | None = None) -> ApiContext:
         if client is None:
-            client = Redis.from_url(
+            client = connect(
                 settings.redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
         return cls(
             settings=settings,

@@ -18,12 +18,13 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from shared import credentials
 from shared.clock import Clock, build_clock
-from shared.control import HALTED, PAUSED, Controls, heartbeats
+from shared.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
 from shared.picks import PicksError, load_picks, store_picks, stored_picks
 from shared.positions import PositionLedger
 from shared.queues import ALL_QUEUES, fetch_job, queue
+from shared.redis_client import connect
 from shared.redis_keys import Keys
 from shared.settings import ConfigError, Settings, load_settings
 
@@ -33,7 +34,7 @@ class Context:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.redis = redis.Redis.from_url(settings.redis_url)
+        self.redis = connect(settings.redis_url)
         self.keys = Keys(settings.redis_prefix)
         self.clock: Clock = build_clock(settings, self.redis)
         self.calendar = KrxCalendar.from_settings(settings)
@@ -109,11 +110,12 @@ def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
         if hb["service"] == args.service and (args.any_host or str(hb["instance"]).startswith(host))
     ]
     for hb in alive:
-        print(f"{hb['service']} {hb['instance']} {hb.get('role', '')} {hb['age']}s ago")
+        state = "healthy" if is_healthy(hb) else f"UNHEALTHY ({hb.get('sender', '')})"
+        print(f"{hb['service']} {hb['instance']} {hb.get('role', '')} {hb['age']}s ago {state}")
     if not alive:
         print(f"no live heartbeat from {args.service}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if any(is_healthy(hb) for hb in alive) else 1
 
 
 def cmd_queues(ctx: Context, args: argparse.Namespace) -> int:

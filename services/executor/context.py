@@ -14,6 +14,7 @@ from shared.kis.client import KisClient, build_client
 from shared.market_calendar import KrxCalendar
 from shared.order_book import OrderBook
 from shared.positions import PositionLedger
+from shared.redis_client import connect
 from shared.redis_keys import Keys
 from shared.settings import Settings, load_settings
 
@@ -46,7 +47,7 @@ class Context:
 
 def build_context(settings: Settings) -> Context:
     """Connect to Redis and build the clock, calendar and KIS client for ``settings``."""
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = connect(settings.redis_url)
     keys = Keys(settings.redis_prefix)
     clock = build_clock(settings, connection)
     stale = settings.order_stale_seconds

@@ -98,7 +98,7 @@ class Fills:
             order.average_fill_price,
             order.id,
         )
-        notify(self.ctx.redis, order_filled(order, applied.realized))
+        notify(self.ctx.redis, order_filled(order, applied.realized), self.ctx.keys)
         return applied
 
     # Cancels ---------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class Fills:
         )
         if cancelled is not None:
             log.warning("order %s cancelled: %s", record.id, message)
-            notify(self.ctx.redis, order_cancelled(cancelled, "", message))
+            notify(self.ctx.redis, order_cancelled(cancelled, "", message), self.ctx.keys)
         return cancelled
 
     def cancel_remainder(self, record: OrderRecord, why: str) -> OrderRecord:
@@ -193,7 +193,7 @@ class Fills:
             )
             return None
         log.warning("KIS order %s had no record: adopted as %s", row.order_no, adopted.id)
-        notify(self.ctx.redis, order_accepted(adopted, reconciled=True))
+        notify(self.ctx.redis, order_accepted(adopted, reconciled=True), self.ctx.keys)
         self.apply(adopted)
         return self.book.get(adopted.id) or adopted
 
@@ -289,7 +289,7 @@ class Fills:
         if adopted is None:
             return None
         log.info("order %s found at KIS as %s (%s)", record.id, row.order_no, adopted.status)
-        notify(self.ctx.redis, order_accepted(adopted, reconciled=True))
+        notify(self.ctx.redis, order_accepted(adopted, reconciled=True), self.ctx.keys)
         self.apply(adopted)
         return self.book.get(record.id) or adopted
 

@@ -80,7 +80,7 @@ class Placer:
         message = f"KIS did not take the order after {len(self.retry_delays) + 1} tries"
         log.error("order %s left pending: %s (%s)", order_id, message, record.error_message)
         detail = f"{message}: {record.error_message}"
-        notify(self.ctx.redis, order_error(record, record.error_code, detail))
+        notify(self.ctx.redis, order_error(record, record.error_code, detail), self.ctx.keys)
         return OrderStatus.PENDING
 
     # Steps -------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ class Placer:
             # Refused at KIS's gateway, so nothing was placed; only a person can fix credentials.
             log.error("order %s not sent, KIS refused our credentials: %s", taken.id, e)
             back = self._back_to_pending(taken, e)
-            notify(self.ctx.redis, order_error(back, e.msg_cd, str(e)))
+            notify(self.ctx.redis, order_error(back, e.msg_cd, str(e)), self.ctx.keys)
             return back, False
         except KisOutcomeUnknown as e:
             return self._unknown(taken, e), True
@@ -179,7 +179,7 @@ class Placer:
         record = rejected or self.book.get(taken.id) or taken
         log.warning("order %s rejected by KIS: %s %s", taken.id, error.msg_cd, message)
         if rejected is not None:
-            notify(self.ctx.redis, order_rejected(rejected, error.msg_cd, message))
+            notify(self.ctx.redis, order_rejected(rejected, error.msg_cd, message), self.ctx.keys)
         return record
 
     def _back_to_pending(self, taken: OrderRecord, error: KisError) -> OrderRecord:
@@ -212,7 +212,7 @@ class Placer:
         )
         if unknown is not None:
             log.warning("order %s outcome unknown: %s", taken.id, message)
-            notify(self.ctx.redis, order_unknown(unknown, code, message))
+            notify(self.ctx.redis, order_unknown(unknown, code, message), self.ctx.keys)
         return unknown
 
     def _accepted(self, taken: OrderRecord, ack: OrderAck) -> OrderRecord:
@@ -236,7 +236,7 @@ class Placer:
             log.warning("order %s moved to %s while sending", taken.id, current.status.value)
             return current
         log.info("order %s accepted by KIS as %s", taken.id, ack.order_no)
-        notify(self.ctx.redis, order_accepted(accepted))
+        notify(self.ctx.redis, order_accepted(accepted), self.ctx.keys)
         return self._follow(accepted)
 
     def _follow(self, record: OrderRecord) -> OrderRecord:

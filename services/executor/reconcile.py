@@ -153,7 +153,7 @@ class Reconciler:
         )
         if stop_entries(self.ctx.redis, self.ctx.keys, session, reason):
             log.error("entries stopped for %s: %s", session, reason)
-            notify(self.ctx.redis, EntriesStopped(session=session, message=reason))
+            notify(self.ctx.redis, EntriesStopped(session=session, message=reason), self.ctx.keys)
 
     # The queue -------------------------------------------------------------------------------
     def requeue(self, record: OrderRecord) -> bool:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from types import FrameType
-
-from rq import SimpleWorker
 
 from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
 from shared.control import HeartbeatThread
 from shared.kis.errors import KisError
-from shared.queues import ORDER_QUEUES, SERIALIZER, queue
+from shared.queues import ORDER_QUEUES
+from shared.redis_client import worker_connection
+from shared.rq_worker import until_redis_answers, work_steadily
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,11 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 
 
 def run(ctx: Context, instance: str, *, burst: bool) -> int:
-    """Recover, then work the order queues (sells first) until SIGTERM, or until empty in burst."""
+    """Recover, then work the order queues (sells first) until SIGTERM, or until empty in burst.
+
+    A Redis outage of any length is waited out a second at a time, at start and while working
+    (docs/ARCHITECTURE.md, 'Redis outages').
+    """
     heartbeat = HeartbeatThread(
         ctx.redis, ctx.keys, SERVICE, instance, lambda: {"queues": list(ORDER_QUEUES)}
     )
@@ -52,11 +57,15 @@ def run(ctx: Context, instance: str, *, burst: bool) -> int:
     # Until RQ installs its own handlers (warm stop: finish the current job), stop at once.
     signal.signal(signal.SIGTERM, _stop_now)
     try:
-        recover(ctx)
-        queues = [queue(ctx.redis, name) for name in ORDER_QUEUES]
-        worker = SimpleWorker(queues, connection=ctx.redis, name=instance, serializer=SERIALIZER)
+        until_redis_answers(lambda: recover(ctx), threading.Event(), "recovery at start")
         log.info("executor %s working on %s (burst=%s)", instance, ", ".join(ORDER_QUEUES), burst)
-        worker.work(burst=burst, logging_level=ctx.settings.log_level)
+        work_steadily(
+            worker_connection(ctx.settings.redis_url),
+            ORDER_QUEUES,
+            instance,
+            burst=burst,
+            logging_level=ctx.settings.log_level,
+        )
     finally:
         heartbeat.stop()
     log.info("executor %s stopped", instance)

@@ -8,7 +8,7 @@ import sys
 
 import redis
 
-from services.notifier.context import SERVICE, build_context, install
+from services.notifier.context import SERVICE, build_context
 from services.notifier.worker import run
 from shared.control import instance_id
 from shared.logs import setup_logging
@@ -21,10 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the notifier; exit code 2 on bad configuration, 1 when Redis is unavailable."""
     parser = argparse.ArgumentParser(
         prog="python -m services.notifier",
-        description="RQ worker that posts notifications to the Discord webhook (or logs them).",
+        description="Posts notifications to the Discord webhook (or logs them), in order.",
     )
     parser.add_argument(
-        "--burst", action="store_true", help="drain the queue and the outbox, then exit"
+        "--burst", action="store_true", help="drain the event list and the outbox, then exit"
     )
     args = parser.parse_args(argv)
     try:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     # The webhook URL is among the secrets: it is redacted from every log line.
     setup_logging(SERVICE, settings.log_level, settings.secret_values())
     try:
-        ctx = install(build_context(settings))
+        ctx = build_context(settings)
         return run(ctx, instance_id(), burst=args.burst)
     except redis.RedisError as e:
         log.error("stopped: Redis unavailable (%s)", e)

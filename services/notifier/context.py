@@ -1,17 +1,17 @@
-"""What the notifier's job and loops share: settings, Redis, the scrubber and the outbox."""
+"""What the notifier's loops share: settings, Redis, the scrubber and the outbox."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis
 
 from services.notifier.outbox import Outbox
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import Language
+from shared.redis_client import connect
 from shared.redis_keys import Keys
-from shared.settings import Settings, load_settings
+from shared.settings import Settings
 
 SERVICE = "notifier"
 """Service name in logs and heartbeats."""
@@ -19,7 +19,7 @@ SERVICE = "notifier"
 
 @dataclass(frozen=True)
 class Context:
-    """Built once per process by ``__main__`` (or on first use by a foreign worker)."""
+    """Built once per process by ``__main__``."""
 
     settings: Settings
     redis: redis.Redis
@@ -27,8 +27,6 @@ class Context:
     scrubber: Scrubber
     outbox: Outbox | None
     """None when no webhook is configured: messages go to the log."""
-    wake: threading.Event = field(default_factory=threading.Event)
-    """Set by a job that filled the outbox, so the sender does not wait for its next look."""
 
     @property
     def language(self) -> Language:
@@ -41,22 +39,7 @@ class Context:
 
 
 def build_context(settings: Settings, client: redis.Redis | None = None) -> Context:
-    client = client or redis.Redis.from_url(settings.redis_url)
+    client = client or connect(settings.redis_url)
     keys = Keys(settings.redis_prefix)
     outbox = Outbox(client, keys) if settings.discord_webhook_url is not None else None
     return Context(settings, client, keys, Scrubber(settings.secret_values()), outbox)
-
-
-_installed: Context | None = None
-
-
-def install(ctx: Context) -> Context:
-    """Make ``ctx`` the one the jobs of this process use."""
-    global _installed
-    _installed = ctx
-    return ctx
-
-
-def current() -> Context:
-    """The installed context; built from the environment if a plain ``rq worker`` runs the job."""
-    return _installed or install(build_context(load_settings()))

@@ -2,6 +2,10 @@
 
 Nothing here waits or loops: the answer says whether the message went, and how long to hold
 off before the next request (``429 retry_after``, an exhausted ``X-RateLimit`` bucket).
+
+A request that may have reached Discord but got no answer (a read timeout, a connection dropped
+after the body was sent) is ``UNCONFIRMED``: a webhook execution has no idempotency key, so
+posting it again could show it twice. See docs/ARCHITECTURE.md, 'Notifications'.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from services.notifier.limits import Payload
 
 CONNECT_TIMEOUT_SECONDS = 3.05
 """Seconds to open the connection to Discord."""
-READ_TIMEOUT_SECONDS = 10.0
-"""Seconds to wait for Discord's answer."""
+READ_TIMEOUT_SECONDS = 30.0
+"""Seconds to wait for Discord's answer: a slow answer (seen after 10 s) is still an answer."""
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 """Wait after a 429 that says nothing about how long."""
 MAX_WAIT_SECONDS = 3600.0
@@ -32,7 +37,9 @@ class Outcome(StrEnum):
     LIMITED = "limited"
     """429: send the same message again after the wait."""
     FAILED = "failed"
-    """Discord unreachable or 5xx: send the same message again after a backoff."""
+    """Discord unreachable (nothing sent) or 5xx: send the same message again after a backoff."""
+    UNCONFIRMED = "unconfirmed"
+    """Sent, but the answer was lost: Discord may have posted it. Never sent again."""
     REJECTED = "rejected"
     """Any other 4xx: Discord will never take this message; do not send it again."""
 
@@ -57,15 +64,19 @@ class Webhook:
         """Send ``payload`` once and read the answer; never raises for network trouble."""
         try:
             # wait=true: Discord answers after the message exists, so the next one lands after it.
+            # A fresh connection each time: a pooled one that Discord closed while idle would
+            # fail after the request was written, and look like a lost answer.
             response = self._session.post(
                 self._url,
                 params={"wait": "true"},
                 json=payload,
+                headers={"Connection": "close"},
                 timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
             )
         except requests.RequestException as e:
             # The exception's text contains the URL, which is a secret: keep its type only.
-            return Answer(Outcome.FAILED, detail=type(e).__name__)
+            outcome = Outcome.FAILED if never_sent(e) else Outcome.UNCONFIRMED
+            return Answer(outcome, detail=type(e).__name__)
         bucket = bucket_wait(response.headers)
         status = response.status_code
         if 200 <= status < 300:
@@ -75,6 +86,18 @@ class Webhook:
         if status >= 500:
             return Answer(Outcome.FAILED, bucket, _detail(response))
         return Answer(Outcome.REJECTED, bucket, _detail(response))
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """True when ``error`` happened before the request could reach Discord: no connection
+    (refused, DNS, connect timeout) or a failed TLS handshake. Anything later may have posted."""
+    if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if not isinstance(error, requests.ConnectionError):
+        return False
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError | NameResolutionError)
 
 
 def bucket_wait(headers: requests.structures.CaseInsensitiveDict[str]) -> float:

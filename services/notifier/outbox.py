@@ -1,8 +1,19 @@
-"""The outbox: formatted messages in a Redis list, sent head first and removed only once delivered.
+"""The outbox: formatted messages in a Redis list, posted head first, each at most once.
 
-Jobs append; one sender (the holder of a Redis lock, whatever the number of notifiers) posts the
-head until Discord accepts it. A Discord outage or a notifier restart therefore leaves the list
-as it was, and delivery resumes where it stopped, in order.
+One sender (the holder of a Redis lock, whatever the number of notifiers) takes events off the
+event list into the outbox (``intake.py``) and posts the outbox head. Before each POST the head
+is marked in flight (``{prefix}notify:sending``); after Discord's answer it leaves the outbox:
+
+- accepted, or refused for good (a 4xx other than 429): removed;
+- 429, 5xx, or no connection at all: kept, and posted again after the wait;
+- answer lost (read timeout, connection dropped after the request went out), or found still
+  marked in flight by the next sender (the previous one died mid-POST): removed **without being
+  posted again**, recorded in ``{prefix}notify:unconfirmed``, logged, and followed by a short
+  notice in the channel that a message may be missing.
+
+A Discord outage, a Redis outage or a notifier restart therefore loses nothing that Discord
+did not take, keeps the order, and never posts a message twice. See docs/ARCHITECTURE.md,
+'Notifications' and 'Redis outages'.
 """
 
 from __future__ import annotations
@@ -11,37 +22,59 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import redis
 
 from services.notifier.delivery import Answer, Outcome, Webhook
 from services.notifier.limits import Payload
+from services.notifier.messages import is_notice, summary, unconfirmed_notice
+from services.notifier.texts import Language
 from shared.control import LeaderLock
+from shared.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.redis_keys import Keys
 
 log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 20.0
-"""Sender lock lifetime: longer than one POST can take (3 s connect + 10 s read)."""
-IDLE_SECONDS = 0.5
-"""How often an empty outbox is looked at (a job in this process wakes the sender at once)."""
+"""Sender lock lifetime; refreshed between steps and, from a helper thread, during a POST."""
+LOCK_KEEP_SECONDS = 5.0
+"""How often the lock is refreshed while a POST waits for Discord."""
+IDLE_SECONDS = 0.2
+"""How often empty lists are looked at: the longest a new event waits before it is taken."""
 BACKOFF_BASE_SECONDS = 0.25
 """First wait after Discord failed; doubled after each further failure."""
 BACKOFF_MAX_SECONDS = 15.0
 """Longest wait between two attempts while Discord is down."""
-REDIS_RETRY_SECONDS = 1.0
-"""Wait after a Redis error before looking at the outbox again."""
 FAILURE_LOG_EVERY = 20
 """While Discord stays down, log one failure in this many."""
+UNCONFIRMED_KEPT = 100
+"""How many unconfirmed messages ``{prefix}notify:unconfirmed`` keeps (the newest)."""
+DIED_MID_POST = "the notifier stopped while posting it"
+"""Why a message found still in flight at start is unconfirmed."""
 
 POP_IF_HEAD = """
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
   redis.call('LPOP', KEYS[1])
+  redis.call('DEL', KEYS[2])
   return 1
 end
 return 0
+"""
+GIVE_UP_HEAD = """
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then
+  return 0
+end
+redis.call('LPOP', KEYS[1])
+redis.call('DEL', KEYS[2])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[3]), -1)
+if ARGV[4] ~= '' then
+  redis.call('LPUSH', KEYS[1], ARGV[4])
+end
+return 1
 """
 
 
@@ -51,10 +84,13 @@ class Outbox:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self._redis = client
         self.key = keys.outbox()
+        self.sending_key = keys.notify_sending()
+        self.unconfirmed_key = keys.notify_unconfirmed()
         self._pop_if_head = client.register_script(POP_IF_HEAD)
+        self._give_up_head = client.register_script(GIVE_UP_HEAD)
 
     def push(self, payloads: Sequence[Payload]) -> None:
-        """Append the messages of one event together (one RPUSH: no other event between them)."""
+        """Append messages together (one RPUSH: nothing else between them)."""
         if payloads:
             self._redis.rpush(self.key, *(json.dumps(p, ensure_ascii=False) for p in payloads))
 
@@ -62,50 +98,91 @@ class Outbox:
         raw: bytes | None = self._redis.lindex(self.key, 0)  # type: ignore[assignment]
         return raw
 
+    def in_flight(self) -> bytes | None:
+        """The message marked as being posted, if any."""
+        raw: bytes | None = self._redis.get(self.sending_key)  # type: ignore[assignment]
+        return raw
+
+    def mark_in_flight(self, raw: bytes) -> None:
+        """Say ``raw`` is about to be posted: if we die before the answer, it is not resent."""
+        self._redis.set(self.sending_key, raw)
+
+    def clear_in_flight(self) -> None:
+        """Discord provably did not post it (no connection, 429, 5xx): it may go again."""
+        self._redis.delete(self.sending_key)
+
     def remove_head(self, raw: bytes) -> bool:
         """Drop the head if it is still ``raw``; False if someone else already did."""
-        return bool(self._pop_if_head(keys=[self.key], args=[raw]) == 1)
+        return bool(self._pop_if_head(keys=[self.key, self.sending_key], args=[raw]) == 1)
+
+    def give_up_head(self, raw: bytes, why: str, notice: Payload | None) -> bool:
+        """Drop ``raw`` unsent-again, record it as unconfirmed, and put ``notice`` first."""
+        record = json.dumps(
+            {"at": time.time(), "why": why, "summary": summary(_json(raw))}, ensure_ascii=False
+        )
+        encoded = json.dumps(notice, ensure_ascii=False) if notice is not None else ""
+        keys = [self.key, self.sending_key, self.unconfirmed_key]
+        args: list[bytes | str | int] = [raw, record, UNCONFIRMED_KEPT, encoded]
+        return bool(self._give_up_head(keys=keys, args=args) == 1)
 
     def size(self) -> int:
         return int(self._redis.llen(self.key))
 
+    def unconfirmed(self) -> int:
+        return int(self._redis.llen(self.unconfirmed_key))
+
 
 class Sender:
-    """Delivers the outbox in order: the head again and again until Discord takes it."""
+    """Takes events into the outbox and delivers it in order, each message at most once."""
 
     def __init__(
         self,
-        outbox: Outbox,
-        webhook: Webhook,
+        intake: Callable[[], int],
+        outbox: Outbox | None,
+        webhook: Webhook | None,
         lock: LeaderLock,
         stop: threading.Event,
-        wake: threading.Event,
+        language: Language = "ko",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._intake = intake
         self._outbox = outbox
         self._webhook = webhook
         self._lock = lock
         self._stop = stop
-        self._wake = wake
+        self._language = language
         self._clock = clock
         self._not_before = 0.0
         self._failures = 0
+        self._posted: bytes | None = None
+        """A message Discord took whose removal from the outbox Redis did not confirm."""
         self.sent = 0
+        self.turned_at = clock()
+        """When the loop last turned: a loop stuck longer than a POST can take is unhealthy."""
 
     def run(self, burst: bool = False) -> None:
-        """Deliver until stopped; in ``burst``, until the outbox is empty or Discord fails."""
+        """Deliver until stopped; in ``burst``, until everything is out or Discord fails.
+
+        Nothing escapes this loop: a Redis outage is waited out a second at a time, and any
+        other error is logged and the loop goes on.
+        """
+        redis_down = False
         try:
             while not self._stop.is_set():
                 try:
                     if not self.step(burst):
                         return
+                    if redis_down:
+                        log.info("Redis reachable again; delivering")
+                        redis_down = False
                 except redis.RedisError as e:
-                    log.warning("outbox unreachable (%s); trying again", e)
-                    self._pause(REDIS_RETRY_SECONDS)
+                    if not redis_down:
+                        log.warning("Redis unavailable (%s); trying again every second", e)
+                        redis_down = True
+                    self._stop.wait(OUTAGE_PAUSE_SECONDS)
                 except Exception:
-                    # The sender must outlive any bug in one message: log it and carry on.
                     log.exception("sender error; trying again")
-                    self._pause(REDIS_RETRY_SECONDS)
+                    self._stop.wait(OUTAGE_PAUSE_SECONDS)
         finally:
             try:
                 self._lock.release()
@@ -113,48 +190,66 @@ class Sender:
                 log.warning("sender lock not released: %s", e)
 
     def step(self, burst: bool = False) -> bool:
-        """Send the head once (or idle); False when a burst run is over."""
+        """Take events in and post the outbox head once (or idle); False when a burst is over."""
+        self.turned_at = self._clock()
         if not self._lock.acquire_or_refresh():
             # Another notifier sends; stay ready to take over when its lock lapses.
-            self._pause(IDLE_SECONDS)
+            self._stop.wait(IDLE_SECONDS)
             return not burst
-        raw = self._outbox.head()
-        if raw is None:
-            if burst:
+        took = self._intake()
+        raw = self._outbox.head() if self._outbox is not None else None
+        if self._outbox is None or self._webhook is None or raw is None:
+            if burst and not took:
                 return False
-            self._wake.wait(IDLE_SECONDS)
-            self._wake.clear()
+            if not took:
+                self._stop.wait(IDLE_SECONDS)
             return True
+        if raw == self._posted:
+            self._outbox.remove_head(raw)
+            self._posted = None
+            return True
+        if self._outbox.in_flight() == raw:
+            self._give_up(raw, _json(raw), DIED_MID_POST)
+            return True
+        self._outbox.clear_in_flight()
         if not self._pause(self._not_before - self._clock()):
             return True
-        try:
-            payload: Any = json.loads(raw)
-        except ValueError:
+        payload = _json(raw)
+        if payload is None:
             log.error("dropping an outbox entry that is not JSON (%d bytes)", len(raw))
             self._outbox.remove_head(raw)
             return True
-        answer = self._webhook.post(payload)
+        self._outbox.mark_in_flight(raw)
+        with self._lock_kept():
+            answer = self._webhook.post(payload)
         self._not_before = self._clock() + answer.wait
         return self._handle(raw, payload, answer, burst)
 
     def _handle(self, raw: bytes, payload: Any, answer: Answer, burst: bool) -> bool:
+        assert self._outbox is not None
         if answer.outcome is Outcome.SENT:
             if self._failures:
                 log.info("Discord reachable again after %d failed attempts", self._failures)
             self._failures = 0
+            self._posted = raw
             self._outbox.remove_head(raw)
+            self._posted = None
             self.sent += 1
-            log.debug("delivered %s", _summary(payload))
+            log.debug("delivered %r", summary(payload))
             return True
-        if answer.outcome is Outcome.LIMITED:
-            log.info("Discord rate limit: waiting %.2fs (%s)", answer.wait, answer.detail)
+        if answer.outcome is Outcome.UNCONFIRMED:
+            self._give_up(raw, payload, f"no answer from Discord: {answer.detail}")
             return True
         if answer.outcome is Outcome.REJECTED:
             # Sending it again would fail the same way and hold up every later message.
             log.error(
-                "Discord refused a message, dropped (%s): %s", answer.detail, _summary(payload)
+                "Discord refused a message, dropped (%s): %r", answer.detail, summary(payload)
             )
             self._outbox.remove_head(raw)
+            return True
+        self._outbox.clear_in_flight()
+        if answer.outcome is Outcome.LIMITED:
+            log.info("Discord rate limit: waiting %.2fs (%s)", answer.wait, answer.detail)
             return True
         self._failures += 1
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self._failures - 1))
@@ -169,20 +264,49 @@ class Sender:
             )
         return not burst
 
+    def _give_up(self, raw: bytes, payload: Any, why: str) -> None:
+        """Record a message Discord may or may not have posted; it is not posted again."""
+        assert self._outbox is not None
+        notice = None if is_notice(payload) else unconfirmed_notice(payload, why, self._language)
+        if self._outbox.give_up_head(raw, why, notice):
+            log.error(
+                "Discord did not confirm a message (%s); not sent again, it may be missing: %r",
+                why,
+                summary(payload),
+            )
+
     def _pause(self, seconds: float) -> bool:
         """Wait, keeping the lock; False if told to stop meanwhile."""
         deadline = self._clock() + seconds
         while (left := deadline - self._clock()) > 0:
             if self._stop.wait(min(left, 1.0)):
                 return False
+            self.turned_at = self._clock()
             self._lock.acquire_or_refresh()
         return not self._stop.is_set()
 
+    @contextmanager
+    def _lock_kept(self) -> Iterator[None]:
+        """Refresh the lock from a helper thread while a POST waits for Discord's answer."""
+        done = threading.Event()
 
-def _summary(payload: Any) -> str:
-    """A dropped message's first words, for the log (already scrubbed)."""
-    if not isinstance(payload, dict):
-        return repr(payload)[:200]
-    embeds = payload.get("embeds") or [{}]
-    title = embeds[0].get("title", "") if isinstance(embeds[0], dict) else ""
-    return f"{str(payload.get('content') or '')[:200]!r} / {str(title)[:100]!r}"
+        def keep() -> None:
+            while not done.wait(LOCK_KEEP_SECONDS):
+                try:
+                    self._lock.acquire_or_refresh()
+                except redis.RedisError as e:
+                    log.debug("sender lock not refreshed: %s", e)
+
+        keeper = threading.Thread(target=keep, name="sender-lock", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

@@ -81,6 +81,10 @@ KO: dict[str, str] = {
     "daily_summary.position": "• {stock} {qty} · 평균 {price} · 매수일 {since}",
     "error.title": "오류 발생",
     "error.text": "{message}",
+    "unconfirmed.text": (
+        "⚠️ Discord가 직전 메시지의 게시 여부를 알려주지 않았습니다 ({detail}). 중복을 막기 위해 "
+        "다시 보내지 않았으니, 빠졌다면 이 메시지를 참고하세요: {summary}"
+    ),
     "plan.pick": "• {stock} 목표가 {target}",
     # Field names
     "f.cash": "주문 가능 현금",
@@ -177,6 +181,10 @@ EN: dict[str, str] = {
     "daily_summary.position": "• {stock} {qty} · average {price} · bought {since}",
     "error.title": "Error",
     "error.text": "{message}",
+    "unconfirmed.text": (
+        "⚠️ Discord did not say whether it posted the previous message ({detail}). It was not "
+        "sent again, so it is never doubled; if it is missing, it read: {summary}"
+    ),
     "plan.pick": "• {stock} target {target}",
     "f.cash": "Orderable cash",
     "f.buy_amount": "Amount per pick",

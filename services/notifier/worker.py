@@ -1,84 +1,90 @@
-"""The notifier process: a heartbeat, the outbox sender thread, and an RQ worker for the jobs."""
+"""The notifier process: a heartbeat that tells the truth, and the sender loop.
+
+No RQ worker: events come from the event list (``intake.py``) and leave through the outbox
+(``outbox.py``), both handled by one loop in the main thread. The heartbeat thread reports that
+loop as healthy only while it keeps turning. See docs/ARCHITECTURE.md, 'Notifications' and
+'Redis outages'.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
-from rq import SimpleWorker
-
 from services.notifier.context import SERVICE, Context
-from services.notifier.delivery import READ_TIMEOUT_SECONDS, Webhook
+from services.notifier.delivery import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Webhook
+from services.notifier.intake import Intake
 from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender
 from shared.control import HeartbeatThread, LeaderLock
-from shared.queues import NOTIFY_QUEUE, SERIALIZER, queue
+from shared.rq_worker import until_redis_answers
 
 log = logging.getLogger(__name__)
 
 SENDER_LOCK_ROLE = "notifier-outbox"
-"""Leader role of the one process that posts the outbox."""
+"""Leader role of the one process that takes events in and posts the outbox."""
+STALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 15
+"""A sender loop that has not turned for this long is stuck: the notifier is unhealthy."""
 
 
-def _state(ctx: Context) -> dict[str, object]:
+def sender_health(sender: Sender, now: float) -> dict[str, object]:
+    """What the heartbeat says about the sender: healthy while its loop turns."""
+    idle = now - sender.turned_at
+    healthy = idle < STALL_SECONDS
+    return {"healthy": healthy, "sender": "running" if healthy else f"stuck for {idle:.0f}s"}
+
+
+def _state(ctx: Context, intake: Intake, sender: Sender) -> dict[str, object]:
     outbox = ctx.outbox
     return {
-        "queues": [NOTIFY_QUEUE],
+        **sender_health(sender, time.monotonic()),
         "webhook": outbox is not None,
+        "events": intake.size(),
         "outbox": outbox.size() if outbox is not None else 0,
+        "unconfirmed": outbox.unconfirmed() if outbox is not None else 0,
     }
 
 
-def _stop_now(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def run(ctx: Context, instance: str, *, burst: bool) -> int:
-    """Work the notification queue until SIGTERM (or until empty in burst), sending the outbox."""
-    heartbeat = HeartbeatThread(ctx.redis, ctx.keys, SERVICE, instance, lambda: _state(ctx))
-    heartbeat.start()
+    """Take events in and post them until SIGTERM (or until everything is out, in burst)."""
     stop = threading.Event()
-    sender: Sender | None = None
-    thread: threading.Thread | None = None
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    intake = Intake(ctx.redis, ctx.keys, ctx.language, ctx.scrubber, ctx.outbox)
     url = ctx.webhook_url
-    if ctx.outbox is not None and url is not None:
-        lock = LeaderLock(ctx.redis, ctx.keys.leader(SENDER_LOCK_ROLE), instance, LOCK_SECONDS)
-        sender = Sender(ctx.outbox, Webhook(url), lock, stop, ctx.wake)
-        waiting = ctx.outbox.size()
-        if waiting:
-            log.info("%d messages from before wait in the outbox; sending them first", waiting)
-    else:
+    webhook = Webhook(url) if url is not None and ctx.outbox is not None else None
+    lock = LeaderLock(ctx.redis, ctx.keys.leader(SENDER_LOCK_ROLE), instance, LOCK_SECONDS)
+    sender = Sender(intake.take, ctx.outbox, webhook, lock, stop, ctx.language)
+    heartbeat = HeartbeatThread(
+        ctx.redis, ctx.keys, SERVICE, instance, lambda: _state(ctx, intake, sender)
+    )
+    heartbeat.start()
+    try:
+        until_redis_answers(lambda: _greet(ctx, intake), stop, "notifier start")
+        log.info("notifier %s working on the event list (burst=%s)", instance, burst)
+        sender.run(burst=burst)
+    finally:
+        heartbeat.stop()
+    log.info("notifier %s stopped", instance)
+    return 0
+
+
+def _greet(ctx: Context, intake: Intake) -> None:
+    """Say what waits from before, and adopt what the old RQ queue still holds."""
+    intake.adopt_queued_jobs()
+    if ctx.outbox is None:
         log.info("no DISCORD_WEBHOOK_URL: notifications go to this log")
         left = Outbox(ctx.redis, ctx.keys).size()
         if left:
             log.warning("%d messages wait in the outbox for a webhook to be configured", left)
-    # Until RQ installs its own handlers (warm stop: finish the current job), stop at once.
-    signal.signal(signal.SIGTERM, _stop_now)
-    try:
-        if sender is not None and not burst:
-            thread = threading.Thread(target=sender.run, name="sender", daemon=True)
-            thread.start()
-        worker = SimpleWorker(
-            [queue(ctx.redis, NOTIFY_QUEUE)],
-            connection=ctx.redis,
-            name=instance,
-            serializer=SERIALIZER,
-            # Job arguments are event fields: they stay out of the log.
-            log_job_description=False,
-        )
-        log.info("notifier %s working on %s (burst=%s)", instance, NOTIFY_QUEUE, burst)
-        worker.work(burst=burst, logging_level=ctx.settings.log_level)
-        if sender is not None and burst:
-            # RQ's handler would raise inside the sender; a stop request just ends the drain.
-            signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-            sender.run(burst=True)
-    finally:
-        stop.set()
-        ctx.wake.set()
-        if thread is not None:
-            # A POST in flight ends within its timeout; the outbox keeps what was not sent.
-            thread.join(timeout=READ_TIMEOUT_SECONDS + 5)
-        heartbeat.stop()
-    log.info("notifier %s stopped", instance)
-    return 0
+        return
+    waiting = ctx.outbox.size() + intake.size()
+    if waiting:
+        log.info("%d messages and events from before wait; sending them first", waiting)

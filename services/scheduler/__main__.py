@@ -17,11 +17,13 @@ from shared.events import ServiceStart, ServiceStop, notify
 from shared.kis.client import build_client
 from shared.logs import setup_logging
 from shared.market_calendar import KrxCalendar
+from shared.redis_client import connect
+from shared.redis_keys import Keys
 from shared.settings import ConfigError, load_settings
 
 log = logging.getLogger("scheduler")
 
-REDIS_RETRY_SECONDS = 2.0
+REDIS_RETRY_SECONDS = 1.0
 """Real seconds between attempts to reach Redis at start."""
 
 
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
+    keys = Keys(settings.redis_prefix)
     # Never exit on our own: a Redis that is late to start is waited for.
     while not stop.is_set():
         try:
@@ -71,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         settings.masked_account,
         clock,
     )
-    notify(client, ServiceStart(service=ROLE, instance=scheduler.instance))
+    notify(client, ServiceStart(service=ROLE, instance=scheduler.instance), keys)
     scheduler.run(stop)
-    notify(client, ServiceStop(service=ROLE, instance=scheduler.instance))
+    notify(client, ServiceStop(service=ROLE, instance=scheduler.instance), keys)
     log.info("stopped")
     return 0
 

@@ -48,6 +48,7 @@ from shared.order_book import OrderBook
 from shared.orders import OrderRecord
 from shared.positions import PositionLedger
 from shared.queues import enqueue_reconcile
+from shared.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.redis_keys import Keys
 from shared.rules import (
     PREMARKET_LEAD,
@@ -118,7 +119,7 @@ class Scheduler:
         self.controls = Controls(client, self.keys)
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
-        self._notify = QueueNotifier(client)
+        self._notify = QueueNotifier(client, self.keys)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
         self.planner = Planner(client, self.keys, self.kis, files, self._notify)
         self.decisions = DecisionCycle(
@@ -164,9 +165,23 @@ class Scheduler:
         """Iterate until ``stop`` is set; errors are logged and the loop goes on."""
         self._stop = stop
         log.info("scheduler %s starting (sell scope %s)", self.instance, self.settings.sell_scope)
+        redis_down = False
         while not stop.is_set():
             try:
                 self.step()
+                if redis_down:
+                    log.info("Redis reachable again")
+                    redis_down = False
+            except redis.RedisError as e:
+                # An outage of any length: said once, looked at again every second, and not
+                # notified (the notification would need Redis too). See docs/ARCHITECTURE.md,
+                # 'Redis outages'.
+                if not redis_down:
+                    log.warning(
+                        "Redis unavailable in %s (%s); trying again every second", self._phase, e
+                    )
+                    redis_down = True
+                stop.wait(OUTAGE_PAUSE_SECONDS)
             except KisError as e:
                 level = logging.ERROR if isinstance(e, KisAuthError) else logging.WARNING
                 log.log(level, "KIS error in %s: %s; going on next cycle", self._phase, e)

@@ -7,6 +7,7 @@ from typing import Protocol
 import redis
 
 from shared.events import Event, notify
+from shared.redis_keys import Keys
 
 ONCE_TTL_SECONDS = 8 * 86_400
 """How long a once-per-day marker (closed-day notice, post-market run) is kept, in seconds."""
@@ -21,11 +22,12 @@ class Notifier(Protocol):
 class QueueNotifier:
     """Queues events for the notifier service through ``shared.events.notify`` (logs failures)."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys | None = None) -> None:
         self._redis = client
+        self._keys = keys
 
     def __call__(self, event: Event) -> None:
-        notify(self._redis, event)
+        notify(self._redis, event, self._keys)
 
 
 def first_time(client: redis.Redis, key: str) -> bool:

@@ -22,7 +22,7 @@ from shared.kis.client import KisClient, build_client
 from shared.order_book import OrderBook
 from shared.orders import OrderIntent, OrderRecord, Reason
 from shared.positions import PositionLedger
-from shared.queues import NOTIFY_QUEUE, enqueue_order, queue
+from shared.queues import enqueue_order, queued_notifications
 from shared.redis_keys import Keys
 from shared.settings import load_settings
 from tests.conftest import ROOT, ServiceProcess, Sim, service_env
@@ -149,8 +149,7 @@ class Harness:
 
     # Notifications ---------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, Any]]:
-        jobs = queue(self.redis, NOTIFY_QUEUE).get_jobs()
-        payloads = [dict(job.args[0]) for job in jobs]
+        payloads = [dict(event) for event in queued_notifications(self.redis)]
         self.check_no_secret(json.dumps(payloads, ensure_ascii=False))
         return payloads
 

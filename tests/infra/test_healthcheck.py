@@ -48,3 +48,15 @@ def test_reads_the_key_prefix_and_fails_fast_without_redis(
     assert down.returncode == 1
     assert down.stderr.startswith("redis unavailable:")
     assert check(redis_url).returncode == 2
+
+
+def test_a_process_that_says_a_part_of_it_is_stuck_is_unhealthy(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Issue 11: the notifier's sender thread was dead and the healthcheck still said healthy."""
+    instance = f"{socket.gethostname()}-7-abc123"
+    beat(redis_client, Keys(), "notifier", instance, healthy=False, sender="stuck for 60s")
+    stuck = check(redis_url, "notifier")
+    assert (stuck.returncode, stuck.stderr) == (1, "notifier is unhealthy: stuck for 60s\n")
+    beat(redis_client, Keys(), "notifier", instance, healthy=True, sender="running")
+    assert check(redis_url, "notifier").returncode == 0

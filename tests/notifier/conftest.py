@@ -24,12 +24,12 @@ CODE = re.compile(r"\((\d{6})\)")
 
 
 @pytest.fixture
-def send(redis_client: redis.Redis) -> Callable[[Event | Mapping[str, Any]], None]:
-    """``send(event)``: queue a typed event the way the other services do, or queue a raw
+def send(redis_client: redis.Redis) -> Callable[[Event | Mapping[str, Any] | str], None]:
+    """``send(event)``: append a typed event the way the other services do, or append a raw
     payload as it is (one outside the contract, as an old or foreign producer could send)."""
 
-    def send(event: Event | Mapping[str, Any]) -> None:
-        if isinstance(event, Mapping):
+    def send(event: Event | Mapping[str, Any] | str) -> None:
+        if isinstance(event, Mapping | str):
             enqueue_notification(redis_client, event)
         else:
             assert notify(redis_client, event)

@@ -59,8 +59,14 @@ def validate(payload: Any) -> list[str]:
 
 
 class FakeDiscord:
-    """Records accepted messages in order; ``outage`` = ``"503"`` or ``"drop"`` (no answer);
-    ``answer_delay`` = seconds a message waits, already accepted, before its answer leaves."""
+    """Records accepted messages in order, and misbehaves as asked.
+
+    - ``outage``: ``"503"`` (refused, try again) or ``"drop"`` (read, not posted, no answer);
+    - :meth:`go_down` / :meth:`come_back`: nothing listens on the port (connection refused);
+    - ``answer_delay``: seconds between posting a message and answering (a slow Discord);
+    - ``lose_answers``: how many of the next accepted messages get no answer at all (posted,
+      then the connection is closed: the answer is lost on the way back).
+    """
 
     def __init__(self, limit: int = 5, window: float = 1.0, rate_headers: bool = True) -> None:
         self.limit = limit
@@ -68,6 +74,8 @@ class FakeDiscord:
         self.rate_headers = rate_headers
         self.outage: str | None = None
         self.answer_delay = 0.0
+        self.lose_answers = 0
+        self.lost = 0
         self.accepted: list[dict[str, Any]] = []
         self.rejected: list[tuple[Any, list[str]]] = []
         self.bodies: list[bytes] = []
@@ -75,24 +83,41 @@ class FakeDiscord:
         self.failed = 0
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = self._listen(0)
+        self.port = int(self._server.server_address[1])
+        self._up = False
+
+    def _listen(self, port: int) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        server.daemon_threads = True
+        return server
 
     @property
     def url(self) -> str:
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"
+        return f"http://127.0.0.1:{self.port}/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"
 
     def start(self) -> FakeDiscord:
-        self._thread.start()
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        self._up = True
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._up:
+            self._server.shutdown()
+            self._server.server_close()
+            self._up = False
+
+    def go_down(self) -> None:
+        """Stop listening: a connection is refused, so no request ever reaches us."""
+        self.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        self._server = self._listen(self.port)
+        self.start()
 
     def texts(self) -> Iterator[str]:
         """Every string of every accepted message, in order."""
@@ -137,6 +162,10 @@ class FakeDiscord:
                     {"code": 50035, "errors": errors, "message": "Invalid Form Body"},
                 )
             self.accepted.append(payload)
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                self.lost += 1
+                return 0, {}, None
             return 200, headers, {"id": str(len(self.accepted)), **payload}
 
     def _headers(self, remaining: int, reset_after: float) -> dict[str, str]:
@@ -156,11 +185,11 @@ class FakeDiscord:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, headers, answer = fake.answer(self.path, body)
-                if fake.answer_delay > 0:
-                    time.sleep(fake.answer_delay)
                 if answer is None:
                     self.close_connection = True
                     return
+                if status < 300 and fake.answer_delay:
+                    time.sleep(fake.answer_delay)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

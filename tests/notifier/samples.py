@@ -36,7 +36,7 @@ from shared.events import (
 )
 from shared.kis.models import Side
 from shared.orders import OrderStatus, Reason
-from shared.queues import NOTIFY_QUEUE, queue
+from shared.queues import queued_notifications
 
 ORDER: dict[str, Any] = {
     "order_id": "20260302-005930-buy-entry",
@@ -231,11 +231,11 @@ def payload(name: str) -> dict[str, Any]:
 
 
 def queued_payloads(client: redis.Redis, kind: str | None = None) -> list[dict[str, Any]]:
-    """The notification queue's payloads (of ``kind``), oldest first, each checked against the
+    """The event list's payloads (of ``kind``), oldest first, each checked against the
     event contract: it reads back into its registered typed event and encodes to the same."""
     found = []
-    for job in queue(client, NOTIFY_QUEUE).jobs:
-        raw: dict[str, Any] = dict(job.args[0])
+    for event in queued_notifications(client):
+        raw: dict[str, Any] = dict(event)
         assert to_payload(from_payload(raw)) == raw, raw
         if kind is None or raw["event"] == kind:
             found.append(raw)

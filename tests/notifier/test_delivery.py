@@ -37,15 +37,33 @@ def test_invalid_payload_is_rejected_for_good(discord: FakeDiscord) -> None:
     assert "2000 or fewer" in answer.detail
 
 
-@pytest.mark.parametrize(("outage", "detail"), [("503", "HTTP 503"), ("drop", "ConnectionError")])
-def test_outage_is_temporary_and_names_no_url(
-    discord: FakeDiscord, outage: str, detail: str
-) -> None:
-    discord.outage = outage
+def test_outage_is_temporary_and_names_no_url(discord: FakeDiscord) -> None:
+    discord.outage = "503"
     answer = Webhook(discord.url).post({"content": "x"})
     assert answer.outcome is Outcome.FAILED
-    assert detail in answer.detail
+    assert "HTTP 503" in answer.detail
     assert "webhooks" not in answer.detail
+
+
+def test_no_connection_is_temporary(discord: FakeDiscord) -> None:
+    """Nothing listens: the request never left, so it may be sent again."""
+    discord.go_down()
+    answer = Webhook(discord.url).post({"content": "x"})
+    assert answer.outcome is Outcome.FAILED
+    assert answer.detail == "ConnectionError"
+
+
+@pytest.mark.parametrize("outage", ["drop", "lost"])
+def test_an_answer_that_never_comes_is_unconfirmed(discord: FakeDiscord, outage: str) -> None:
+    """The request went out and no answer came back: Discord may have posted it."""
+    if outage == "drop":
+        discord.outage = "drop"
+    else:
+        discord.lose_answers = 1
+    answer = Webhook(discord.url).post({"content": "x"})
+    assert answer.outcome is Outcome.UNCONFIRMED
+    assert answer.detail == "ConnectionError"
+    assert len(discord.bodies) == 1
 
 
 def test_unknown_webhook_is_rejected(discord: FakeDiscord) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.notifier.format import GREEN, GREY, RED, as_text, render
-from services.notifier.jobs import messages
+from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import EN, KO
 from shared.events import Event, OrderFilled, ServiceError

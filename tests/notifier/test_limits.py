@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from services.notifier.format import render
-from services.notifier.jobs import messages
 from services.notifier.limits import fit, split_text
+from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
 from shared.events import DailySummary, HeldPosition
 from tests.notifier.fake_discord import validate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifier.jobs import messages
+from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
 
 # A made-up webhook, assembled so no committed line looks like a real one to secret scanners.

@@ -21,7 +21,6 @@ from shared.events import (
     ServiceError,
     ServiceStop,
 )
-from shared.queues import NOTIFY_QUEUE, queue
 from tests.conftest import ServiceProcess, service_env
 from tests.notifier.conftest import KEYS, Notifier, codes
 from tests.notifier.fake_discord import WEBHOOK_TOKEN, FakeDiscord
@@ -65,17 +64,26 @@ def test_burst_arrives_in_order_within_the_rate_limit(
     assert discord.accepted[0]["content"].startswith("[매수 시도] 종목1(000001) 목표가 달성")
 
 
-@pytest.mark.parametrize("outage", ["503", "drop"])
+@pytest.mark.parametrize("outage", ["503", "down"])
 def test_outage_holds_messages_and_delivers_all_after(
     discord: FakeDiscord, start_notifier: Start, send: Send, outage: str
 ) -> None:
-    discord.outage = outage
+    if outage == "down":
+        discord.go_down()
+    else:
+        discord.outage = outage
     notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
     for i in range(1, 11):
         buy(send, i)
-    notifier.wait(lambda: notifier.outbox() == 10 and discord.failed >= 2, "outage retries")
+    notifier.wait(
+        lambda: notifier.outbox() == 10 and notifier.output().count("Discord unavailable") >= 1,
+        "outage retries",
+    )
     assert discord.accepted == []
-    discord.outage = None
+    if outage == "down":
+        discord.come_back()
+    else:
+        discord.outage = None
     notifier.wait(lambda: len(discord.accepted) == 10, "delivery after the outage")
     assert codes(discord) == expected(10)
     assert notifier.outbox() == 0
@@ -105,7 +113,7 @@ def test_restart_mid_outbox_loses_nothing(
     third = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
     third.wait(lambda: len(discord.accepted) == 15, "the rest delivered")
     assert codes(discord) == expected(15)
-    assert "messages from before wait in the outbox" in third.output()
+    assert "from before wait; sending them first" in third.output()
 
 
 def test_long_daily_summary_arrives_split_and_whole(
@@ -164,7 +172,7 @@ def test_payloads_outside_the_contract_are_delivered_plainly_and_logged(
     send(old)
     send({"event": "ledger_exported", "rows": 3})
     send({"event": "closed_day", "day": "yesterday", "next_session": "2026-03-03"})
-    queue(redis_client, NOTIFY_QUEUE).enqueue("services.notifier.jobs.deliver", "just text")
+    send("just text")
     buy(send, 9)
     notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
     notifier.wait(lambda: len(discord.accepted) == 5, "five messages")
@@ -176,7 +184,6 @@ def test_payloads_outside_the_contract_are_delivered_plainly_and_logged(
     assert "buy_attempt does not fit the event contract" in output
     assert "unknown event kind 'ledger_exported'" in output
     assert "closed_day.day: 'yesterday' is not an ISO date" in output
-    assert queue(redis_client, NOTIFY_QUEUE).failed_job_registry.count == 0
 
 
 APP_KEY = "PSk3yAppKeyForNotifierTests0123"

@@ -33,7 +33,7 @@ from shared.events import (
 from shared.kis.models import Side
 from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason
 from shared.positions import Realized
-from shared.queues import NOTIFY_QUEUE, queue
+from shared.queues import queued_notifications
 from tests.conftest import free_port
 from tests.notifier.samples import EVENTS, EXECUTOR_PAYLOADS, payload
 
@@ -225,9 +225,7 @@ def test_only_registered_well_typed_events_have_a_payload() -> None:
 
 def test_notify_queues_the_payload(redis_client: redis.Redis) -> None:
     assert notify(redis_client, EVENTS["closed_day"])
-    [job] = queue(redis_client, NOTIFY_QUEUE).jobs
-    assert job.func_name == "services.notifier.jobs.deliver"
-    assert job.args[0] == payload("closed_day")
+    assert queued_notifications(redis_client) == [payload("closed_day")]
 
 
 def test_notify_never_raises_when_redis_is_down(caplog: pytest.LogCaptureFixture) -> None:
@@ -242,4 +240,4 @@ def test_notify_never_raises_when_redis_is_down(caplog: pytest.LogCaptureFixture
 def test_notify_never_raises_on_an_ill_typed_event(redis_client: redis.Redis) -> None:
     bad = BuyAttempt(date(2026, 3, 2), "005930", "삼성전자", 70_500, "14")  # type: ignore[arg-type]
     assert notify(redis_client, bad) is False
-    assert queue(redis_client, NOTIFY_QUEUE).jobs == []
+    assert queued_notifications(redis_client) == []

@@ -18,6 +18,7 @@ from shared.queues import (
     enqueue_reconcile,
     fetch_job,
     queue,
+    queued_notifications,
 )
 
 
@@ -51,9 +52,9 @@ def test_reconcile_and_notify_jobs(redis_client: redis.Redis) -> None:
     assert job is not None and list(job.args) == ["2026-03-03"]
     attempt = BuyAttempt(date(2026, 3, 3), "005930", "삼성전자", price=70000, quantity=14)
     assert notify(redis_client, attempt)
-    (event,) = queue(redis_client, NOTIFY_QUEUE).jobs
-    assert event.func_name == "services.notifier.jobs.deliver"
-    assert event.args[0] == {
+    assert queue(redis_client, NOTIFY_QUEUE).jobs == []
+    (event,) = queued_notifications(redis_client)
+    assert event == {
         "event": "buy_attempt",
         "session": "2026-03-03",
         "code": "005930",
