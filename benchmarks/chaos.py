@@ -52,6 +52,7 @@ from benchmarks.chaos_plan import (
     smoke_actions,
 )
 from benchmarks.kis_rate import ROOT, free_port
+from shared.redis_keys import Keys
 from shared.settings import SIM_ACCOUNT
 from tests.conftest import service_env
 from tests.notifier.fake_discord import FakeDiscord
@@ -83,6 +84,7 @@ SCALED_WAITS = {
 }
 """Settings in real seconds, made shorter for a clock hundreds of times faster."""
 RUN_DIR = ROOT / ".run" / "chaos"
+KEYS = Keys()
 
 
 # Processes -----------------------------------------------------------------------------------
@@ -456,7 +458,7 @@ class Run:
         return False
 
     def _wait_for_quiet(self) -> None:
-        """Until the outbox is empty and Discord has heard nothing new for a few seconds."""
+        """Until no event or message waits and Discord has heard nothing new for a while."""
         client = redis.Redis.from_url(self.redis.url, socket_timeout=2)
         deadline = time.time() + DRAIN_SECONDS
         count, since = len(self.discord.accepted), time.time()
@@ -466,7 +468,8 @@ class Run:
                 count, since = len(self.discord.accepted), time.time()
                 continue
             with suppress(redis.RedisError):
-                if client.llen("kat:notify:outbox") == 0 and time.time() - since >= QUIET_SECONDS:
+                waiting = client.llen(KEYS.outbox()) + client.llen(KEYS.notify_events())
+                if waiting == 0 and time.time() - since >= QUIET_SECONDS:
                     break
         client.close()
 
