@@ -11,7 +11,7 @@ unless-stopped`` would (and counts the exits it did not cause). Chaos follows th
 slower clock), simulator faults and token expiry, a Discord outage and slow answers.
 
 Counted per run, against the orders the trading rules give for the run's prices:
-- ``dup``: orders KIS received beyond one per intent (code and side);
+- ``dup``: orders KIS received beyond one per intent (code and side; cancel orders aside);
 - ``lost``: intents KIS never received, or not fully filled;
 - ``extra``: orders KIS received that no rule called for;
 - notifications: ``n-lost`` (an expected message that never reached Discord: the plan, each
@@ -475,7 +475,13 @@ class Run:
 
     def _placed(self) -> list[tuple[str, str, int, int]]:
         rows = self.admin("GET", "orders").json()["orders"]
-        return sorted((o["code"], o["side"], int(o["qty"]), int(o["filled"])) for o in rows)
+        (self.folder / "kis-orders.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        # A cancel order (of a limit buy's unfilled rest) is KIS's row too, not a second order.
+        return sorted(
+            (o["code"], o["side"], int(o["qty"]), int(o["filled"]))
+            for o in rows
+            if not o.get("cancel_of")
+        )
 
 
 # The command ---------------------------------------------------------------------------------
