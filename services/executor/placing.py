@@ -98,10 +98,18 @@ class Placer:
     def _send(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
         """One POST; the record afterwards and whether trying again may help."""
         try:
+            fallen = self._under_floor(record)
             quantity = self._affordable(record)
         except KisError as e:
-            log.warning("order %s not sent, buyable quantity unreadable: %s", record.id, e)
+            log.warning("order %s not sent, price or buyable quantity unreadable: %s", record.id, e)
             return self.book.get(record.id) or record, True
+        if fallen is not None:
+            message = (
+                f"the price {fallen} fell under the target {record.intent.floor_price} "
+                "since the decision: not bought"
+            )
+            log.warning("order %s cancelled: %s", record.id, message)
+            return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
         if quantity <= 0:
             message = f"KIS allows no share at {record.intent.limit_price} won with the cash left"
             return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
@@ -141,6 +149,16 @@ class Placer:
             self._mark_unknown(taken, "", f"unexpected error while sending: {e!r}")
             raise
         return self._accepted(taken, ack), False
+
+    def _under_floor(self, record: OrderRecord) -> int | None:
+        """The current price when an entry buy's price is now under its floor (the pick's
+        target), else None: a decision delayed past a fall must not buy what the rules would
+        not (docs/ARCHITECTURE.md, 'Chaos run')."""
+        floor = record.intent.floor_price
+        if record.intent.side is not Side.BUY or floor is None:
+            return None
+        price = self.ctx.client.current_price(record.intent.code).price
+        return price if price < floor else None
 
     def _affordable(self, record: OrderRecord) -> int:
         """Shares to send: a limit buy never asks for more than KIS's cash allows at its limit.

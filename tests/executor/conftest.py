@@ -114,8 +114,11 @@ class Harness:
         *,
         enqueue: bool = True,
         limit: int | None = None,
+        floor: int | None = None,
     ) -> OrderRecord:
-        intent = OrderIntent(SESSION, code, f"name-{code}", side, reason, quantity, 70_000, limit)
+        intent = OrderIntent(
+            SESSION, code, f"name-{code}", side, reason, quantity, 70_000, limit, floor
+        )
         record = self.book.create(intent)
         assert record is not None
         if enqueue:

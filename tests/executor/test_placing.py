@@ -375,6 +375,32 @@ def test_a_buy_whose_price_left_the_band_is_not_filled_above_it(world: Harness) 
     assert world.events(buy.id) == ["order_accepted", "order_cancelled"]
 
 
+def test_a_buy_whose_price_fell_under_the_target_is_not_sent(world: Harness) -> None:
+    """Found by the chaos run (docs/ARCHITECTURE.md, 'Chaos run'): a buy decided at 70,000
+    (target 69,000) and sent hours later, after an EGW00201 storm, when the price had fallen
+    to 65,000, filled under the target, a price the rules never buy at; its stop-loss, measured
+    from that lower fill, then never came. The band's floor is checked right before the POST."""
+    world.price(SAMSUNG, 65_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.CANCELLED and record.filled_quantity == 0
+    assert "65000 fell under the target 69000" in record.error_message
+    assert world.sim_orders(SAMSUNG) == 0
+    assert world.ledger.get(SAMSUNG) is None
+    assert world.events(buy.id) == ["order_cancelled"]
+
+
+def test_a_buy_at_its_target_is_sent(world: Harness) -> None:
+    world.price(SAMSUNG, 69_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED and record.average_fill_price == 69_000
+
+
 def test_a_buy_in_its_band_fills_at_the_market_under_its_limit(world: Harness) -> None:
     world.price(SAMSUNG, 70_000)
     buy = world.order(SAMSUNG, Side.BUY, 10, limit=73_400)
