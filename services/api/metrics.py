@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 
 from services.api import queues_view, state
 from services.api.context import ApiContext
-from shared.control import heartbeats
+from shared.control import heartbeats, is_healthy
 from shared.order_book import OrderBook
 from shared.orders import OrderStatus
 from shared.queues import ALL_QUEUES
@@ -95,14 +95,36 @@ class RedisCollector(Collector):
                 depth.add_metric([name, job_state], count)
         yield depth
 
+        waiting = GaugeMetricFamily(
+            "kat_notifications",
+            "Notifications per list: events not yet taken in, messages not yet posted, and "
+            "messages Discord never confirmed (docs/ARCHITECTURE.md, 'Notifications').",
+            labels=["list"],
+        )
+        for name, key in (
+            ("events", api.keys.notify_events()),
+            ("outbox", api.keys.outbox()),
+            ("unconfirmed", api.keys.notify_unconfirmed()),
+        ):
+            waiting.add_metric([name], int(api.redis.llen(key)))
+        yield waiting
+
         ages = GaugeMetricFamily(
             "kat_heartbeat_age_seconds",
             "Seconds since each live process last beat (gone after 30 s of silence).",
             labels=["service", "instance"],
         )
+        healthy = GaugeMetricFamily(
+            "kat_heartbeat_healthy",
+            "1 while a live process says it works; 0 when a part of it is stuck.",
+            labels=["service", "instance"],
+        )
         for beat in heartbeats(api.redis, api.keys):
-            ages.add_metric([str(beat["service"]), str(beat["instance"])], float(beat["age"]))  # type: ignore[arg-type]
+            labels = [str(beat["service"]), str(beat["instance"])]
+            ages.add_metric(labels, float(beat["age"]))  # type: ignore[arg-type]
+            healthy.add_metric(labels, int(is_healthy(beat)))
         yield ages
+        yield healthy
 
         controls = state.controls(api)
         flags = GaugeMetricFamily("kat_control", "1 while a control flag is set.", labels=["flag"])

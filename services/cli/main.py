@@ -125,6 +125,13 @@ def cmd_queues(ctx: Context, args: argparse.Namespace) -> int:
         started = StartedJobRegistry(queue=q).count
         failed = FailedJobRegistry(queue=q).count
         print(f"{name:<14} queued {q.count:>4}  started {started:>3}  failed {failed:>3}")
+    keys = ctx.keys
+    events, outbox, unconfirmed = (
+        ctx.redis.llen(keys.notify_events()),
+        ctx.redis.llen(keys.outbox()),
+        ctx.redis.llen(keys.notify_unconfirmed()),
+    )
+    print(f"notify events  {events:>4}  outbox {outbox:>4}  unconfirmed {unconfirmed:>3}")
     for worker in Worker.all(connection=ctx.redis):
         job = worker.get_current_job_id() or "idle"
         print(f"worker {worker.name} on {','.join(worker.queue_names())}: {job}")

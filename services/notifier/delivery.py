@@ -90,11 +90,20 @@ class Webhook:
 
 def never_sent(error: requests.RequestException) -> bool:
     """True when ``error`` happened before the request could reach Discord: no connection
-    (refused, DNS, connect timeout) or a failed TLS handshake. Anything later may have posted."""
+    (refused, DNS, connect timeout), a failed TLS handshake, or a request that could not be
+    built (a bad URL). A read timeout, a connection dropped later or a broken answer may come
+    after Discord posted the message."""
     if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
         return True
-    if not isinstance(error, requests.ConnectionError):
+    if isinstance(
+        error,
+        requests.ReadTimeout
+        | requests.exceptions.ChunkedEncodingError
+        | requests.exceptions.ContentDecodingError,
+    ):
         return False
+    if not isinstance(error, requests.ConnectionError):
+        return True
     reason = error.args[0] if error.args else None
     reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
     return isinstance(reason, NewConnectionError | NameResolutionError)

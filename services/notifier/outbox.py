@@ -183,6 +183,8 @@ class Sender:
                 except Exception:
                     log.exception("sender error; trying again")
                     self._stop.wait(OUTAGE_PAUSE_SECONDS)
+                # Waiting for Redis is turning too: only a loop stuck inside a step is not.
+                self.turned_at = self._clock()
         finally:
             try:
                 self._lock.release()

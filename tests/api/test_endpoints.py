@@ -266,6 +266,10 @@ def test_metrics_in_prometheus_text(client: FlaskClient, day: Day) -> None:
     assert f'kat_queue_jobs{{queue="{NOTIFY_QUEUE}",state="queued"}} 2.0' in lines
     assert f'kat_queue_jobs{{queue="{SELL_QUEUE}",state="failed"}} 1.0' in lines
     assert any(line.startswith('kat_heartbeat_age_seconds{instance="') for line in lines)
+    healthy = [line for line in lines if line.startswith("kat_heartbeat_healthy{")]
+    assert healthy and all(line.endswith(" 1.0") for line in healthy)
+    assert 'kat_notifications{list="events"} 0.0' in lines
+    assert 'kat_notifications{list="unconfirmed"} 0.0' in lines
     assert 'kat_control{flag="paused"} 1.0' in lines
     assert "# TYPE kat_kis_errors_total counter" in lines
 

@@ -115,6 +115,7 @@ def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) ->
     shown = kat(redis_url, "queues")
     assert shown.returncode == 0, shown.stderr
     assert "orders-buy     queued    0  started   0  failed   1" in shown.stdout
+    assert "notify events     0  outbox    0  unconfirmed   0" in shown.stdout
     failed = kat(redis_url, "failed")
     assert "broken-job" in failed.stdout and "RuntimeError: KIS said no" in failed.stdout
     requeued = kat(redis_url, "requeue", "broken-job")
@@ -131,3 +132,7 @@ def test_health_needs_a_live_heartbeat(redis_url: str, redis_client: redis.Redis
     assert kat(redis_url, "health", "executor").returncode == 1
     beat(redis_client, Keys(), "executor", f"{socket.gethostname()}-1-abc")
     assert kat(redis_url, "health", "executor").returncode == 0
+    # A notifier that beats but says its sender is stuck is not healthy (issue 11).
+    beat(redis_client, Keys(), "notifier", f"{socket.gethostname()}-2-abc", healthy=False)
+    stuck = kat(redis_url, "health", "notifier")
+    assert stuck.returncode == 1 and "UNHEALTHY" in stuck.stdout

@@ -44,7 +44,7 @@ def contents(discord: FakeDiscord) -> list[str]:
 
 
 def notices(discord: FakeDiscord) -> list[str]:
-    return [str(p["content"]) for p in discord.accepted if str(p.get("content")).startswith("⚠️")]
+    return [text for text in contents(discord) if text.startswith("⚠️")]
 
 
 def test_a_slow_answer_is_waited_for_and_the_message_posted_once(

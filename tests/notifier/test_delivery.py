@@ -70,3 +70,9 @@ def test_unknown_webhook_is_rejected(discord: FakeDiscord) -> None:
     answer = Webhook(discord.url + "x").post({"content": "x"})
     assert answer.outcome is Outcome.REJECTED
     assert "Unknown Webhook" in answer.detail
+
+
+def test_a_request_that_cannot_be_built_was_never_sent() -> None:
+    answer = Webhook("not-a-url").post({"content": "x"})
+    assert answer.outcome is Outcome.FAILED
+    assert answer.detail == "MissingSchema"

@@ -20,7 +20,9 @@ from shared.events import (
     OrderRejected,
     ServiceError,
     ServiceStop,
+    to_payload,
 )
+from shared.queues import DELIVER, NOTIFY_QUEUE, queue
 from tests.conftest import ServiceProcess, service_env
 from tests.notifier.conftest import KEYS, Notifier, codes
 from tests.notifier.fake_discord import WEBHOOK_TOKEN, FakeDiscord
@@ -291,3 +293,18 @@ def test_burst_drains_the_queue_and_the_outbox(
     assert up.service.process.wait(30) == 0
     assert codes(discord) == expected(3)
     assert up.outbox() == 0
+
+
+def test_notifications_left_on_the_old_rq_queue_are_delivered(
+    discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
+) -> None:
+    """An upgrade from the version that queued events as RQ jobs loses none of them."""
+    old = queue(redis_client, NOTIFY_QUEUE)
+    for i in (1, 2):
+        attempt = BuyAttempt(date(2026, 3, 2), f"{i:06d}", f"종목{i}", 1000, i)
+        old.enqueue(DELIVER, to_payload(attempt))
+    notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
+    notifier.wait(lambda: len(discord.accepted) == 2, "the old jobs")
+    assert codes(discord) == expected(2)
+    assert old.count == 0
+    assert "moved 2 notifications from the old RQ queue" in notifier.output()

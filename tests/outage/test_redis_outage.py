@@ -175,8 +175,31 @@ def test_idle_workers_log_no_redis_timeout(
     time.sleep(12)
     buy(send, 1)
     order = world.order(SAMSUNG, Side.BUY, 1)
-    notifier.wait(lambda: len(discord.accepted) == 1, "a message after the idle time", 5)
+    notifier.wait(lambda: attempts(discord) == ["000001"], "a message after the idle time", 5)
     wait_for(lambda: world.get(order.id).status is OrderStatus.FILLED, 10, "an order after it")
     for text in (executor.output(), notifier.output()):
         assert "Timeout reading" not in text, text[-3000:]
         assert "could not connect to Redis" not in text, text[-3000:]
+
+
+def test_redis_gone_while_discord_answers_neither_repeats_nor_reports(
+    outage_redis: RestartableRedis,
+    start_notifier: Callable[..., Notifier],
+    discord: FakeDiscord,
+    send: Callable[..., None],
+) -> None:
+    """The answer comes while Redis is away, so the posted message cannot leave the outbox yet:
+    once Redis is back it is removed, not posted again and not reported as unconfirmed."""
+    discord.answer_delay = 2.0
+    notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
+    buy(send, 1)
+    buy(send, 2)
+    notifier.wait(lambda: len(discord.accepted) == 1, "the first message posted")
+    outage_redis.stop()
+    time.sleep(4)
+    outage_redis.start()
+    notifier.wait(lambda: len(attempts(discord)) == 2, "the second message")
+    assert attempts(discord) == ["000001", "000002"]
+    assert len(discord.bodies) == 2
+    assert "Discord did not confirm" not in notifier.output()
+    assert "Redis reachable again" in notifier.output()
