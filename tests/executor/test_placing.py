@@ -236,6 +236,29 @@ def test_an_executor_killed_before_its_post_left_is_resent_by_the_next(world: Ha
     assert world.stats()["orders"] == 1
 
 
+def test_an_order_whose_executor_died_between_tries_is_resent_at_once(world: Harness) -> None:
+    """Found by the chaos run (docs/ARCHITECTURE.md, 'Chaos run'): an executor SIGKILLed while
+    its job waited to try again left the order pending with a started job; the next executor
+    took that job for alive while the dead one's heartbeat lasted (30 s), so the stop-loss or
+    the buy waited half a minute, at 600x past the close. A heartbeat of this host whose
+    process is gone is a dead executor's."""
+    world.fault("rate_limited")  # EGW00201: back to pending, the job sleeps before try 2
+    first = world.start(KIS_RETRY_BACKOFF_SECONDS="30")
+    wait_for(lambda: heartbeats(world.redis, world.keys), what="first executor's heartbeat")
+    buy = world.order(SAMSUNG, Side.BUY, 3)
+    wait_for(lambda: world.get(buy.id).attempts == 1, what="the first try, refused")
+    wait_for(lambda: world.get(buy.id).status is OrderStatus.PENDING, what="back to pending")
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    time.sleep(1.1)
+
+    output = world.burst(ORDER_STALE_SECONDS="1")
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED, output
+    assert world.stats()["orders"] == 1
+
+
 def test_pause_keeps_orders_pending_resume_sends_them_halt_cancels(world: Harness) -> None:
     world.controls.set(PAUSED, by="test")
     buy = world.order(SAMSUNG, Side.BUY, 1)
