@@ -16,9 +16,15 @@ way everywhere. See docs/ARCHITECTURE.md, 'Redis outages'.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
+
+log = logging.getLogger(__name__)
 
 RETRY_BASE_SECONDS = 0.05
 """First wait before a command is tried again after a connection error."""
@@ -65,3 +71,17 @@ def worker_connection(url: str) -> redis.Redis:
     connections with the 5 s default, and one of them times out under the blocking dequeue.
     """
     return connect(url, socket_timeout=None)
+
+
+def until_redis_answers(action: Callable[[], None], stop: threading.Event, what: str) -> None:
+    """Run ``action``; while Redis is unavailable, try again every second (until ``stop``)."""
+    warned = False
+    while not stop.is_set():
+        try:
+            action()
+            return
+        except redis.RedisError as e:
+            if not warned:
+                log.warning("%s: Redis unavailable (%s); trying again every second", what, e)
+                warned = True
+            stop.wait(OUTAGE_PAUSE_SECONDS)

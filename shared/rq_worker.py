@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
@@ -98,18 +98,4 @@ def _clear_registration(worker: SteadyWorker, stop: threading.Event) -> None:
             return
         except redis.RedisError as e:
             log.debug("Redis still unavailable (%s)", e)
-            stop.wait(OUTAGE_PAUSE_SECONDS)
-
-
-def until_redis_answers(action: Callable[[], None], stop: threading.Event, what: str) -> None:
-    """Run ``action``; while Redis is unavailable, try again every second (until ``stop``)."""
-    warned = False
-    while not stop.is_set():
-        try:
-            action()
-            return
-        except redis.RedisError as e:
-            if not warned:
-                log.warning("%s: Redis unavailable (%s); trying again every second", what, e)
-                warned = True
             stop.wait(OUTAGE_PAUSE_SECONDS)

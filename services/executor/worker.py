@@ -13,8 +13,8 @@ from services.executor.reconcile import Reconciler
 from shared.control import HeartbeatThread
 from shared.kis.errors import KisError
 from shared.queues import ORDER_QUEUES
-from shared.redis_client import worker_connection
-from shared.rq_worker import until_redis_answers, work_steadily
+from shared.redis_client import until_redis_answers, worker_connection
+from shared.rq_worker import work_steadily
 
 log = logging.getLogger(__name__)
 

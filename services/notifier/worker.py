@@ -19,7 +19,7 @@ from services.notifier.delivery import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SEC
 from services.notifier.intake import Intake
 from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender
 from shared.control import HeartbeatThread, LeaderLock
-from shared.rq_worker import until_redis_answers
+from shared.redis_client import until_redis_answers
 
 log = logging.getLogger(__name__)
 
