@@ -28,6 +28,8 @@ CLOSE_DONE = datetime(2026, 3, 3, 15, 20, tzinfo=KST)
 CHAOS_FROM = datetime(2026, 3, 3, 8, 35, tzinfo=KST)
 CHAOS_UNTIL = datetime(2026, 3, 3, 15, 5, tzinfo=KST)
 """Chaos lands between these times (after the plan, before the preclose)."""
+OUTAGE_FROM = datetime(2026, 3, 3, 8, 26, tzinfo=KST)
+"""The long outage starts within three minutes of this (see :func:`chaos_actions`)."""
 CASH = 10_000_000
 TICK = 10
 """KRX's tick from 5,000 to 20,000 won; every price here lies in that range."""
@@ -238,7 +240,10 @@ def chaos_actions(rng: random.Random, long_outage: bool) -> tuple[Action, ...]:
     for _ in range(rng.randint(1, 2)):
         actions.append(Action(_moment(rng), "redis_restart"))
     if long_outage:
-        start = _moment(rng, CHAOS_FROM, datetime(2026, 3, 3, 10, 30, tzinfo=KST))
+        # Over the pre-market plan and the open, ending (two hours later at 120x) before any
+        # price's second level: without Redis nothing trades, by design, so a level that came
+        # and went inside the outage would be an order no system could have placed.
+        start = _moment(rng, OUTAGE_FROM, OUTAGE_FROM + timedelta(minutes=3))
         actions.append(Action(start, "redis_outage", seconds=OUTAGE_SECONDS))
     for _ in range(rng.randint(4, 8)):
         kind = rng.choice(KIS_FAULTS)
