@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test run demo-day bench bench-all bench-stream demo lint clean bootstrap
+.PHONY: test run demo-day bench bench-all bench-stream chaos demo lint clean bootstrap
 
 ARGS ?=
 
@@ -26,6 +26,11 @@ bench-stream: bootstrap
 # Every benchmark, the services' memory and idle CPU, the fastest full day: docs/benchmarks.md.
 bench-all: bootstrap
 	.venv/bin/python -m benchmarks.record $(ARGS)
+
+# Simulated days with kills, Redis restarts and outages, KIS and Discord faults (20 runs):
+# make chaos ARGS="--runs 5 --seed 7". See docs/ARCHITECTURE.md, 'Chaos run'.
+chaos: bootstrap
+	.venv/bin/python -m benchmarks.chaos $(ARGS)
 
 demo: bootstrap
 	.venv/bin/python scripts/demo_client.py $(ARGS)

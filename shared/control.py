@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -80,6 +80,29 @@ class Controls:
     @property
     def halted(self) -> bool:
         return bool(self.client.hexists(self.keys.control(), HALTED))
+
+
+def died_here(instance: str, payload: Mapping[str, object]) -> bool:
+    """Whether a heartbeat is that of a process of this host that no longer runs.
+
+    A SIGKILLed process cannot remove its heartbeat, which then says "alive" for up to
+    HEARTBEAT_TTL_SECONDS. On the host it ran on, its pid tells sooner: no such process, no
+    instance (docs/ARCHITECTURE.md, 'Chaos run'). Another host's heartbeat, one without a pid, or
+    one whose pid runs (ours included) is taken at its word.
+    """
+    host = instance.rsplit("-", 2)[0]
+    pid = payload.get("pid")
+    if host != socket.gethostname() or not isinstance(pid, int) or isinstance(pid, bool):
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def beat(client: redis.Redis, keys: Keys, service: str, instance: str, **state: object) -> None:

@@ -79,6 +79,9 @@ class OrderIntent:
     """The price the decision was made on, in won."""
     limit_price: int | None = None
     """The order's limit in won (docs/ARCHITECTURE.md, 'Market orders and cash'); None: market."""
+    floor_price: int | None = None
+    """An entry buy's target in won: no buy is sent once the price is under it (a decision
+    delayed past a fall; docs/ARCHITECTURE.md, 'Chaos run'). None: no floor."""
 
     @property
     def id(self) -> str:
@@ -101,6 +104,7 @@ class OrderIntent:
             quantity=int(data["quantity"]),
             price_seen=int(data["price_seen"]),
             limit_price=None if data.get("limit_price") is None else int(data["limit_price"]),
+            floor_price=None if data.get("floor_price") is None else int(data["floor_price"]),
         )
 
 

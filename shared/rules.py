@@ -136,7 +136,15 @@ def entry_buys(
             limit = buy_limit_price(pick.target, band_ratio)
             intents.append(
                 OrderIntent(
-                    session, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price, limit
+                    session,
+                    pick.code,
+                    pick.name,
+                    Side.BUY,
+                    Reason.ENTRY,
+                    quantity,
+                    price,
+                    limit,
+                    floor_price=pick.target,
                 )
             )
     return intents

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from services.executor.context import Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 RETRY_BACKOFF_FACTORS = (2, 4, 8)
 """Waits before each resend after a temporary error, in units of KIS_RETRY_BACKOFF_SECONDS
 (0.5, 1 and 2 s by default): on top of the client's own retries, so bounded and short."""
+FRESH_DECISION = timedelta(seconds=2)
+"""A buy sent within this much market time of its decision goes without reading the price
+again; an older one (retried, queued behind an outage) is checked against its floor first."""
 FILL_POLLS = 3
 """Executions reads after KIS accepts an order (market orders usually fill at once)."""
 FILL_POLL_SECONDS = 0.2
@@ -102,10 +106,18 @@ class Placer:
         if allowed.refusal:
             return self._refused(record, allowed.refusal), False
         try:
+            fallen = self._under_floor(record)
             quantity = self._affordable(record, allowed.quantity)
         except KisError as e:
-            log.warning("order %s not sent, buyable quantity unreadable: %s", record.id, e)
+            log.warning("order %s not sent, price or buyable quantity unreadable: %s", record.id, e)
             return self.book.get(record.id) or record, True
+        if fallen is not None:
+            message = (
+                f"the price {fallen} fell under the target {record.intent.floor_price} "
+                "since the decision: not bought"
+            )
+            log.warning("order %s cancelled: %s", record.id, message)
+            return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
         if quantity <= 0:
             message = f"KIS allows no share at {record.intent.limit_price} won with the cash left"
             return self.fills.cancel(record, message) or self.book.get(record.id) or record, False
@@ -160,6 +172,18 @@ class Placer:
         announce = record.intent.side is Side.SELL
         cancelled = self.fills.cancel(record, why, announce=announce)
         return cancelled or self.book.get(record.id) or record
+
+    def _under_floor(self, record: OrderRecord) -> int | None:
+        """The current price when an entry buy's price is now under its floor (the pick's
+        target), else None: a decision delayed past a fall must not buy what the rules would
+        not (docs/ARCHITECTURE.md, 'Chaos run')."""
+        floor = record.intent.floor_price
+        if record.intent.side is not Side.BUY or floor is None:
+            return None
+        if self.ctx.clock.now() - record.created_kst < FRESH_DECISION:
+            return None  # the price that decided it is the current one: no read on the way
+        price = self.ctx.client.current_price(record.intent.code).price
+        return price if price < floor else None
 
     def _affordable(self, record: OrderRecord, allowed: int) -> int:
         """Shares to send: at most ``allowed`` (the money limits), and for a limit buy never

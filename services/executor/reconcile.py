@@ -9,6 +9,7 @@ again (or cancelled when they must not run). The writes themselves are
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from rq.job import Job, JobStatus
 from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
-from shared.control import stop_entries
+from shared.control import died_here, stop_entries
 from shared.events import EntriesStopped, notify
 from shared.kis.models import Execution, Side
 from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
@@ -182,10 +183,17 @@ class Reconciler:
         if status in DONE_JOB_STATUSES:
             return False
         if status == JobStatus.STARTED and job.worker_name:
-            # Started by an executor that no longer beats: the job died with it. RQ itself
+            # Started by an executor that no longer beats, or whose process on this host is
+            # gone (a SIGKILL leaves the heartbeat for its TTL): the job died with it. RQ itself
             # notices only when its registry entry expires, minutes later.
-            beating = self.ctx.redis.exists(self.ctx.keys.heartbeat(SERVICE, job.worker_name))
-            return bool(beating)
+            raw = self.ctx.redis.get(self.ctx.keys.heartbeat(SERVICE, job.worker_name))
+            if raw is None:
+                return False
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                return True
+            return not (isinstance(payload, dict) and died_here(job.worker_name, payload))
         return True
 
     def _revive(self, order_id: str, summary: Summary) -> None:

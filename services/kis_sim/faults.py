@@ -8,6 +8,8 @@
 - ``http_500_after``: handle normally (an order IS placed and filled), then answer HTTP 500 with
   KIS's gateway error body ``EGW00002`` instead of the result: the answer lost on the way back.
 - ``http_500_after_empty``: the same with an empty HTTP 500 body.
+- ``rate_limited``: KIS's ``EGW00201`` (over the per-second limit) whatever the real rate,
+  nothing executed: ``count`` of them in a row is an ``EGW00201`` storm.
 - ``partial_fill``: the next marketable order fills in two executions: ``qty - qty // 2`` at
   once at the current price, the rest ``delay_seconds`` clock seconds later one tick worse.
 - ``fill_lag``: the next order's fills reach the daily executions ``delay_seconds`` real seconds
@@ -29,6 +31,7 @@ FaultKind = Literal[
     "drop_response",
     "http_500_after",
     "http_500_after_empty",
+    "rate_limited",
     "partial_fill",
     "fill_lag",
 ]

@@ -187,6 +187,8 @@ class Simulator:
         kind = fault.kind if fault else None
         if kind == "http_500":
             return Reply(500, GATEWAY_PAGE, content_type="text/html")
+        if kind == "rate_limited":
+            return kis_error(KisError.of(codes.RATE_LIMITED, 500), request.header("tr_id"))
         if fault is not None and kind == "slow":
             time.sleep(fault.delay_seconds)
         with self.lock:

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +114,19 @@ class Harness:
         *,
         enqueue: bool = True,
         limit: int | None = None,
+        floor: int | None = None,
+        decided_ago: timedelta = timedelta(0),
     ) -> OrderRecord:
-        intent = OrderIntent(SESSION, code, f"name-{code}", side, reason, quantity, 70_000, limit)
-        record = self.book.create(intent)
+        """A pending order; ``decided_ago`` dates its decision that much market time back."""
+        intent = OrderIntent(
+            SESSION, code, f"name-{code}", side, reason, quantity, 70_000, limit, floor
+        )
+        book = self.book
+        if decided_ago:
+            start = datetime.fromisoformat(self.clock_env["CLOCK_START"]) - decided_ago
+            earlier = SimulatedClock(start, 1.0, float(self.clock_env["CLOCK_EPOCH"]))
+            book = OrderBook(self.redis, self.keys, earlier)
+        record = book.create(intent)
         assert record is not None
         if enqueue:
             assert enqueue_order(self.redis, record.id, side)

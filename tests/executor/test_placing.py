@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -236,6 +237,29 @@ def test_an_executor_killed_before_its_post_left_is_resent_by_the_next(world: Ha
     assert world.stats()["orders"] == 1
 
 
+def test_an_order_whose_executor_died_between_tries_is_resent_at_once(world: Harness) -> None:
+    """Found by the chaos run (docs/ARCHITECTURE.md, 'Chaos run'): an executor SIGKILLed while
+    its job waited to try again left the order pending with a started job; the next executor
+    took that job for alive while the dead one's heartbeat lasted (30 s), so the stop-loss or
+    the buy waited half a minute, at 600x past the close. A heartbeat of this host whose
+    process is gone is a dead executor's."""
+    world.fault("rate_limited")  # EGW00201: back to pending, the job sleeps before try 2
+    first = world.start(KIS_RETRY_BACKOFF_SECONDS="30")
+    wait_for(lambda: heartbeats(world.redis, world.keys), what="first executor's heartbeat")
+    buy = world.order(SAMSUNG, Side.BUY, 3)
+    wait_for(lambda: world.get(buy.id).attempts == 1, what="the first try, refused")
+    wait_for(lambda: world.get(buy.id).status is OrderStatus.PENDING, what="back to pending")
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    time.sleep(1.1)
+
+    output = world.burst(ORDER_STALE_SECONDS="1")
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED, output
+    assert world.stats()["orders"] == 1
+
+
 def test_pause_keeps_orders_pending_resume_sends_them_halt_cancels(world: Harness) -> None:
     world.controls.set(PAUSED, by="test")
     buy = world.order(SAMSUNG, Side.BUY, 1)
@@ -373,6 +397,47 @@ def test_a_buy_whose_price_left_the_band_is_not_filled_above_it(world: Harness) 
     ]
     assert (at_kis.order_price, at_kis.filled_quantity) == (73_400, 0)
     assert world.events(buy.id) == ["order_accepted", "order_cancelled"]
+
+
+HOURS = timedelta(hours=2)
+"""How late the chaos run saw a buy sent after its decision."""
+
+
+def test_a_buy_whose_price_fell_under_the_target_is_not_sent(world: Harness) -> None:
+    """Found by the chaos run (docs/ARCHITECTURE.md, 'Chaos run'): a buy decided at 70,000
+    (target 69,000) and sent hours later, after an EGW00201 storm, when the price had fallen
+    to 65,000, filled under the target, a price the rules never buy at; its stop-loss, measured
+    from that lower fill, then never came. The band's floor is checked right before the POST."""
+    world.price(SAMSUNG, 65_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000, decided_ago=HOURS)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.CANCELLED and record.filled_quantity == 0
+    assert "65000 fell under the target 69000" in record.error_message
+    assert world.sim_orders(SAMSUNG) == 0
+    assert world.ledger.get(SAMSUNG) is None
+    assert world.events(buy.id) == ["order_cancelled"]
+
+
+def test_a_buy_at_its_target_is_sent(world: Harness) -> None:
+    world.price(SAMSUNG, 69_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000, decided_ago=HOURS)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED and record.average_fill_price == 69_000
+
+
+def test_a_fresh_buy_is_sent_without_reading_the_price_again(world: Harness) -> None:
+    """Decided a moment ago, the deciding price is the current one: no quote on the way to the
+    POST (it would cost a rate-limit slot), so the buy fills at the market under its limit."""
+    world.price(SAMSUNG, 65_000)
+    buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000)
+    world.burst()
+
+    record = world.get(buy.id)
+    assert record.status is OrderStatus.FILLED and record.average_fill_price == 65_000
 
 
 def test_a_buy_in_its_band_fills_at_the_market_under_its_limit(world: Harness) -> None:

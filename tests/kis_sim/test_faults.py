@@ -74,3 +74,14 @@ def test_reset_forgets_everything(client: KisClient) -> None:
     client.login()
     assert client.holdings() == {}
     assert client.sim.admin("GET", "stats").json()["orders"] == 0
+
+
+def test_rate_limited_fault_answers_egw00201_and_executes_nothing(client: KisClient) -> None:
+    # An EGW00201 storm whatever the real rate: KIS's own refusal, before anything is done.
+    client.sim.admin("POST", "faults", json={"kind": "rate_limited", "count": 2})
+    for _ in range(2):
+        response = client.order("buy", "005930", 1)
+        assert response.status_code == 500
+        assert (response.json()["rt_cd"], response.json()["msg_cd"]) == ("1", "EGW00201")
+    assert client.execution_rows() == []
+    assert client.order("buy", "005930", 1).json()["rt_cd"] == "0"  # count used up

@@ -68,8 +68,11 @@ def record(
 
 
 def entry(pick: Pick, price: int, quantity: int) -> OrderIntent:
-    """An entry buy, a limit order at the band's last tick (10,490 for a 10,000 target)."""
-    return OrderIntent(DAY, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price, 10_490)
+    """An entry buy, a limit order at the band's last tick (10,490 for a 10,000 target), not
+    to be sent once the price is under the target."""
+    return OrderIntent(
+        DAY, pick.code, pick.name, Side.BUY, Reason.ENTRY, quantity, price, 10_490, pick.target
+    )
 
 
 def test_buy_decisions_at_every_band_boundary() -> None:
