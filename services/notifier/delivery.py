@@ -87,6 +87,24 @@ class Webhook:
             return Answer(Outcome.FAILED, bucket, _detail(response))
         return Answer(Outcome.REJECTED, bucket, _detail(response))
 
+    def probe(self) -> Answer:
+        """``GET`` the webhook, which posts nothing: SENT when Discord answers it, else FAILED
+        (LIMITED on a 429). Asked after a lost answer, before the next message goes out."""
+        try:
+            response = self._session.get(
+                self._url,
+                headers={"Connection": "close"},
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+            )
+        except requests.RequestException as e:
+            return Answer(Outcome.FAILED, detail=type(e).__name__)
+        status = response.status_code
+        if 200 <= status < 300:
+            return Answer(Outcome.SENT, bucket_wait(response.headers))
+        if status == 429:
+            return Answer(Outcome.LIMITED, retry_after(response), _detail(response))
+        return Answer(Outcome.FAILED, bucket_wait(response.headers), _detail(response))
+
 
 def never_sent(error: requests.RequestException) -> bool:
     """True when ``error`` happened before the request could reach Discord: no connection

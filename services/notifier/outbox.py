@@ -156,6 +156,9 @@ class Sender:
         self._failures = 0
         self._posted: bytes | None = None
         """A message Discord took whose removal from the outbox Redis did not confirm."""
+        self._doubtful = False
+        """An answer was lost: Discord must answer a probe before the next message is posted,
+        or an outage that swallows requests would cost every message of the outbox."""
         self.sent = 0
         self.turned_at = clock()
         """When the loop last turned: a loop stuck longer than a POST can take is unhealthy."""
@@ -221,6 +224,8 @@ class Sender:
             log.error("dropping an outbox entry that is not JSON (%d bytes)", len(raw))
             self._outbox.remove_head(raw)
             return True
+        if self._doubtful:
+            return self._probe(burst)
         self._outbox.mark_in_flight(raw)
         with self._lock_kept():
             answer = self._webhook.post(payload)
@@ -241,6 +246,7 @@ class Sender:
             return True
         if answer.outcome is Outcome.UNCONFIRMED:
             self._give_up(raw, payload, f"no answer from Discord: {answer.detail}")
+            self._doubtful = True
             return True
         if answer.outcome is Outcome.REJECTED:
             # Sending it again would fail the same way and hold up every later message.
@@ -250,6 +256,23 @@ class Sender:
             self._outbox.remove_head(raw)
             return True
         self._outbox.clear_in_flight()
+        return self._back_off(answer, burst)
+
+    def _probe(self, burst: bool) -> bool:
+        """Ask Discord whether it is there (posting nothing) before the next message."""
+        assert self._webhook is not None
+        answer = self._webhook.probe()
+        self._not_before = self._clock() + answer.wait
+        if answer.outcome is Outcome.SENT:
+            log.info("Discord answers again; delivering")
+            self._doubtful = False
+            self._failures = 0
+            return True
+        return self._back_off(answer, burst)
+
+    def _back_off(self, answer: Answer, burst: bool) -> bool:
+        """After a 429, a 5xx or no connection: wait before the next request."""
+        assert self._outbox is not None
         if answer.outcome is Outcome.LIMITED:
             log.info("Discord rate limit: waiting %.2fs (%s)", answer.wait, answer.detail)
             return True

@@ -82,6 +82,8 @@ class FakeDiscord:
         self.bodies: list[bytes] = []
         self.limited = 0
         self.failed = 0
+        self.looks = 0
+        """GETs of the webhook (what a client asks to learn Discord is there, posting nothing)."""
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
         self._server = self._listen(0)
@@ -179,10 +181,29 @@ class FakeDiscord:
             "X-RateLimit-Bucket": "fake",
         }
 
+    def look(self, path: str) -> tuple[int, Any]:
+        """``GET /api/webhooks/<id>/<token>``: the webhook object (None: drop the connection)."""
+        with self._lock:
+            self.looks += 1
+            if self.outage == "drop":
+                return 0, None
+            if self.outage:
+                return 503, {"message": "upstream connect error", "code": 0}
+            if urlsplit(path).path != f"/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}":
+                return 404, {"message": "Unknown Webhook", "code": 10015}
+            return 200, {"type": 1, "id": WEBHOOK_ID, "name": "fake", "token": WEBHOOK_TOKEN}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, answer = fake.look(self.path)
+                if answer is None:
+                    self.close_connection = True
+                    return
+                self._answer(status, {}, answer)
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, headers, answer = fake.answer(self.path, body)
@@ -191,6 +212,9 @@ class FakeDiscord:
                     return
                 if status < 300 and fake.answer_delay:
                     time.sleep(fake.answer_delay)
+                self._answer(status, headers, answer)
+
+            def _answer(self, status: int, headers: dict[str, str], answer: Any) -> None:
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
