@@ -17,7 +17,7 @@ SECRETS = {
     "kis_app_key": "PScomposeTestAppKey7f3a9c1e5b2d",
     "kis_app_secret": "composeTestAppSecret/4b8e2f0a9d7c6b5a3e1f",
     "kis_account": "73914682-01",
-    "status_api_token": "compose-test-api-token-5d1c9e",
+    "status_api_token": "compose-test-api-token-5d1c9e7a40b3f2",
     "discord_webhook_url": "http://webhook.invalid/api/webhooks/1234/composeTestWebhookToken",
 }
 """Made-up values, each unlikely to appear anywhere by chance."""
