@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRY_BASE_SECONDS = 0.05
 """First wait before a command is tried again after a connection error."""
@@ -73,15 +76,15 @@ def worker_connection(url: str) -> redis.Redis:
     return connect(url, socket_timeout=None)
 
 
-def until_redis_answers(action: Callable[[], None], stop: threading.Event, what: str) -> None:
-    """Run ``action``; while Redis is unavailable, try again every second (until ``stop``)."""
+def until_redis_answers(action: Callable[[], T], stop: threading.Event, what: str) -> T | None:
+    """``action()``; while Redis is unavailable, tried again every second (None after ``stop``)."""
     warned = False
     while not stop.is_set():
         try:
-            action()
-            return
+            return action()
         except redis.RedisError as e:
             if not warned:
                 log.warning("%s: Redis unavailable (%s); trying again every second", what, e)
                 warned = True
             stop.wait(OUTAGE_PAUSE_SECONDS)
+    return None

@@ -216,6 +216,47 @@ def test_an_executor_killed_mid_order_is_settled_by_the_next(world: Harness) -> 
     assert "executor" in second.output()
 
 
+def test_a_restarted_executor_takes_new_orders_while_a_killed_ones_order_is_undecided(
+    world: Harness,
+) -> None:
+    """Found by the chaos run (docs/ARCHITECTURE.md, 'Chaos run'): the next executor waited for
+    the killed one's order to turn stale (ORDER_STALE_SECONDS) before taking any job, and a buy
+    queued meanwhile waited with it: at 600x an hour of prices, and the buy's price was gone.
+    Other orders go at once; the undecided one is settled when it can be, exactly once."""
+    stale = 6.0
+    world.fault("drop_response", delay_seconds=5)
+    first = world.start()
+    wait_for(lambda: heartbeats(world.redis, world.keys), what="first executor's heartbeat")
+    caught = world.order(SAMSUNG, Side.BUY, 7)
+    wait_for(lambda: world.stats()["orders"] == 1, what="the order executed at the simulator")
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(10)
+    killed_at = time.monotonic()
+    world.price(HYNIX, 200_000)
+    other = world.order(HYNIX, Side.BUY, 2)
+
+    second = world.start(ORDER_STALE_SECONDS=str(stale))
+    wait_for(
+        lambda: world.get(other.id).status is OrderStatus.FILLED,
+        timeout=20,
+        what=f"the new order filled\n{second.output()}",
+    )
+    other_took = time.monotonic() - killed_at
+    assert other_took < stale / 2, f"the new order waited {other_took:.1f}s"
+    assert world.get(caught.id).status is OrderStatus.SUBMITTING
+
+    wait_for(
+        lambda: world.get(caught.id).status is OrderStatus.FILLED,
+        timeout=20,
+        what=f"the killed executor's order settled\n{second.output()}",
+    )
+    assert time.monotonic() - killed_at >= stale
+    assert world.sim_orders(SAMSUNG) == 1 and world.sim_orders(HYNIX) == 1
+    assert world.get(caught.id).attempts == 1
+    position = world.ledger.get(SAMSUNG)
+    assert position is not None and position.quantity == 7
+
+
 def test_an_executor_killed_before_its_post_left_is_resent_by_the_next(world: Harness) -> None:
     buy = world.order(SAMSUNG, Side.BUY, 5)
     # What a worker SIGKILLed right after 'submitting' leaves: its job started (and never to
