@@ -46,7 +46,9 @@ from shared.rules import (
 log = logging.getLogger(__name__)
 
 BalanceSink = Callable[[date, Balance], None]
-"""Told of every balance read (the status API's account snapshot)."""
+"""Told of every balance read (the status API's account snapshot, the day's loss)."""
+EntriesStopped = Callable[[date], bool]
+"""Whether new entries are stopped for the session (state lost, the day's loss limit)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class DecisionCycle:
         sell_scope: str,
         notify: Notifier,
         on_balance: BalanceSink,
+        entries_stopped: EntriesStopped,
     ) -> None:
         self._redis = client
         self._book = book
@@ -100,6 +103,7 @@ class DecisionCycle:
         self._sell_scope = sell_scope
         self._notify = notify
         self._on_balance = on_balance
+        self._entries_stopped = entries_stopped
         self._deciding = threading.Lock()
         self.last_positions: list[PricedPosition] = []
         """The positions the rules may sell, priced by the last balance read."""
@@ -118,6 +122,8 @@ class DecisionCycle:
             wanted = picks_to_buy(plan, {r.id for r in records})
         view = read_market(self._quotes, self._kis, [p.code for p in wanted])
         self._on_balance(session, view.balance)
+        if wanted and self._entries_stopped(session):
+            wanted = []  # the balance just read stopped them: the day's loss reached its limit
         positions = positions_in_scope(view.balance.held(), self._ledger.all(), self._sell_scope)
         self.last_positions = positions
         # The reads may have taken a while (rate limit, retries): act only while still leading.

@@ -160,6 +160,7 @@ class Scheduler:
             settings.sell_scope,
             self._notify,
             self._record_balance,
+            self._entries_stopped,
         )
         self.account = AccountRecorder(client, self.keys)
         self.state = StateWatch(

@@ -23,7 +23,7 @@ import redis
 from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.plan import stored_plan
 from shared.clock import KST
-from shared.control import HALTED, PAUSED, Controls, LeaderLock
+from shared.control import HALTED, PAUSED, Controls, LeaderLock, entries_stopped
 from shared.kis.models import Side
 from shared.kis.transport import READ_ATTEMPTS
 from shared.market_calendar import KrxCalendar
@@ -352,3 +352,30 @@ def test_a_picks_file_nobody_replaced_does_not_trade_again_but_sells_go_on(
         [notice] = stale
         assert "before the previous session closed" in notice["message"]
         assert [e["event"] for e in events(redis_client, "no_picks")] == ["no_picks"]
+
+
+def test_the_days_loss_seen_on_a_balance_stops_entries_before_any_buy_is_decided(
+    make: Any, redis_client: redis.Redis, kis: Kis
+) -> None:
+    """The scheduler weighs the day's loss on every balance it reads (docs/ARCHITECTURE.md,
+    'Money limits'): past the limit no entry is decided at all, so no buy is even tried, and
+    the trip is said once."""
+    store_picks(redis_client, KEYS, DAY, PICKS)
+    kis.account(10_000_000, {"000099": (10, 200_000)})
+    kis.prices({"000010": 9_000, "000020": 9_000, "000030": 9_000, "000099": 200_000})
+    scheduler = make(datetime(2026, 3, 3, 9, 30, tzinfo=KST), DAILY_LOSS_LIMIT_KRW="300000")
+    scheduler.step()  # the day's first valuation: 12,000,000 won; every pick under its target
+    assert entries_stopped(redis_client, KEYS, DAY) is None
+
+    kis.prices({"000010": 10_000, "000020": 10_000, "000030": 10_000, "000099": 150_000})
+    scheduler.clock.sleep(300)
+    scheduler.step()  # 500,000 won lost since: entries stop as the balance is read
+    scheduler.clock.sleep(300)
+    scheduler.step()
+
+    assert "500,000 won" in (entries_stopped(redis_client, KEYS, DAY) or "")
+    records = OrderBook(redis_client, KEYS, scheduler.clock).of_day(DAY)
+    assert [r.id for r in records if r.intent.side is Side.BUY] == []
+    assert events(redis_client, "buy_attempt") == []
+    [tripped] = events(redis_client, "limit_tripped")
+    assert (tripped["limit"], tripped["value"]) == ("daily_loss_limit_krw", 300_000)
