@@ -14,9 +14,10 @@ Counted per run, against the orders the trading rules give for the run's prices:
 - ``dup``: orders KIS received beyond one per intent (code and side; cancel orders aside);
 - ``lost``: intents KIS never received, or not fully filled;
 - ``extra``: orders KIS received that no rule called for;
-- notifications: ``n-lost`` (an expected message that never reached Discord: the plan, each
-  expected order's fill, the daily summary), ``n-dup`` (a message about an order, the plan or
-  the summary that Discord took more than once);
+- notifications: ``n-lost`` (an expected message that never reached Discord, neither posted
+  nor quoted: the plan, each expected order's fill, the daily summary), ``n-doubt`` (one whose
+  answer Discord never gave: not posted again, a notice quoted it instead), ``n-dup`` (a message
+  about an order, the plan or the summary that Discord took more than once);
 - ``done``: the daily summary reached Discord.
 Logs of every run stay in ``.run/chaos/<date-time>/<seed>-<run>/``.
 """
@@ -52,6 +53,8 @@ from benchmarks.chaos_plan import (
     smoke_actions,
 )
 from benchmarks.kis_rate import ROOT, free_port
+from services.notifier.messages import is_notice
+from services.notifier.texts import EN
 from shared.redis_keys import Keys
 from shared.settings import SIM_ACCOUNT
 from tests.conftest import service_env
@@ -84,6 +87,8 @@ SCALED_WAITS = {
 }
 """Settings in real seconds, made shorter for a clock hundreds of times faster."""
 RUN_DIR = ROOT / ".run" / "chaos"
+QUOTE_MARK = EN["unconfirmed.text"].rpartition("{summary}")[0].rpartition("{detail}")[2]
+"""What comes right before the quoted message in the notifier's notice of an unconfirmed one."""
 KEYS = Keys()
 
 
@@ -201,8 +206,7 @@ class RunResult:
     duplicates: int
     lost: int
     extra: int
-    notes_lost: int
-    notes_duplicated: int
+    notes: NoteCount
     finished: bool
     exits: int
     seconds: float
@@ -214,8 +218,8 @@ class RunResult:
                 self.duplicates
                 or self.lost
                 or self.extra
-                or self.notes_lost
-                or self.notes_duplicated
+                or self.notes.lost
+                or self.notes.duplicated
             )
             and self.finished
         )
@@ -234,15 +238,32 @@ def compare_orders(day: Day, placed: list[tuple[str, str, int, int]]) -> tuple[i
     return duplicates, lost, extra
 
 
-def compare_notifications(day: Day, messages: list[dict[str, Any]]) -> tuple[int, int]:
-    """``(lost, duplicated)`` messages at Discord: the plan, each expected fill, the summary
-    must each be there once; an order's acceptance or fill (its id as footer), the plan or the
-    summary must not be there twice (the same words, whatever the timestamp). Messages that
-    may rightly repeat (an unknown outcome per try, errors) are not counted."""
+@dataclass(frozen=True)
+class NoteCount:
+    """How the expected messages fared at Discord (see :func:`compare_notifications`)."""
+
+    lost: int
+    doubtful: int
+    duplicated: int
+
+
+def compare_notifications(day: Day, messages: list[dict[str, Any]]) -> NoteCount:
+    """The plan, each expected fill and the summary must each be at Discord once.
+
+    ``lost``: one that is not there, in its own message or quoted; ``doubtful``: one whose
+    answer Discord never gave, so it was not posted again and a notice quoted it instead (at
+    most once: docs/ARCHITECTURE.md, 'Notifications'); ``duplicated``: an order's acceptance or
+    fill (its id as footer), the plan or the summary that is there twice (the same words,
+    whatever the timestamp). Messages that may rightly repeat (an unknown outcome per try,
+    errors) are not counted.
+    """
     seen: Counter[str] = Counter()
     titles: Counter[str] = Counter()
     fills: Counter[str] = Counter()
+    quoted: list[str] = []
     for message in messages:
+        if is_notice(message):
+            quoted.append(str(message.get("content") or "").partition(QUOTE_MARK)[2])
         for embed in message.get("embeds") or []:
             title = str(embed.get("title") or "")
             footer = str((embed.get("footer") or {}).get("text") or "")
@@ -253,10 +274,28 @@ def compare_notifications(day: Day, messages: list[dict[str, Any]]) -> tuple[int
             titles[title] += 1
             if footer and "filled" in title and "partially" not in title:
                 fills[footer] += 1
-    lost = sum(1 for t in ("Pre-market plan", "Daily summary") if not titles[t])
-    lost += sum(1 for e in day.expected if not fills[e.order_id])
+    missing = [Wanted(t) for t in ("Pre-market plan", "Daily summary") if not titles[t]]
+    missing += [
+        Wanted(f"{e.side.capitalize()} filled", f"({e.code})", f"{e.quantity:,} shares")
+        for e in day.expected
+        if not fills[e.order_id]
+    ]
+    doubtful = sum(1 for m in missing if any(m.quoted_in(q) for q in quoted))
     duplicated = sum(n - 1 for n in seen.values() if n > 1)
-    return lost, duplicated
+    return NoteCount(len(missing) - doubtful, doubtful, duplicated)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An expected message, as a notice would quote its first line: ``[title] ... code ...
+    shares ...`` (a fill), or ``[title] ...`` (the plan, the summary)."""
+
+    title: str
+    code: str = ""
+    shares: str = ""
+
+    def quoted_in(self, quote: str) -> bool:
+        return quote.startswith(f"[{self.title}") and self.code in quote and self.shares in quote
 
 
 class Run:
@@ -423,7 +462,7 @@ class Run:
         finally:
             self.stop()
         duplicates, lost, extra = compare_orders(self.day, placed)
-        notes_lost, notes_duplicated = compare_notifications(self.day, list(self.discord.accepted))
+        notes = compare_notifications(self.day, list(self.discord.accepted))
         (self.folder / "discord.json").write_text(
             json.dumps(self.discord.accepted, ensure_ascii=False, indent=1), encoding="utf-8"
         )
@@ -434,8 +473,7 @@ class Run:
             duplicates,
             lost,
             extra,
-            notes_lost,
-            notes_duplicated,
+            notes,
             finished,
             exits,
             time.time() - began,
@@ -487,7 +525,8 @@ class Run:
 # The command ---------------------------------------------------------------------------------
 HEADER = (
     f"{'run':>3} {'seed':>6} {'speed':>5} {'chaos':>5} {'expect':>6} {'placed':>6} {'dup':>3} "
-    f"{'lost':>4} {'extra':>5} {'n-lost':>6} {'n-dup':>5} {'done':>4} {'exits':>5} {'secs':>5}"
+    f"{'lost':>4} {'extra':>5} {'n-lost':>6} {'n-doubt':>7} {'n-dup':>5} {'done':>4} "
+    f"{'exits':>5} {'secs':>5}"
 )
 
 
@@ -496,8 +535,8 @@ def row(result: RunResult) -> str:
     return (
         f"{result.run:>3} {day.seed:>6} {day.speed:>5g} {len(day.actions):>5} "
         f"{len(day.expected):>6} {len(result.placed):>6} {result.duplicates:>3} "
-        f"{result.lost:>4} {result.extra:>5} {result.notes_lost:>6} "
-        f"{result.notes_duplicated:>5} {'yes' if result.finished else 'NO':>4} "
+        f"{result.lost:>4} {result.extra:>5} {result.notes.lost:>6} {result.notes.doubtful:>7} "
+        f"{result.notes.duplicated:>5} {'yes' if result.finished else 'NO':>4} "
         f"{result.exits:>5} {result.seconds:>5.0f}"
     )
 
