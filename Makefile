@@ -39,6 +39,7 @@ lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 # Caches and build leftovers only: .venv and .run (the local Redis data) are kept.
 clean:

@@ -55,8 +55,8 @@ from benchmarks.chaos_plan import (
 from benchmarks.kis_rate import ROOT, free_port
 from services.notifier.messages import is_notice
 from services.notifier.texts import EN
-from shared.redis_keys import Keys
-from shared.settings import SIM_ACCOUNT
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import SIM_ACCOUNT
 from tests.conftest import service_env
 from tests.notifier.fake_discord import FakeDiscord
 

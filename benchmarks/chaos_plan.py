@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from shared.clock import KST
+from shared.infra.clock import KST
 
 DAY = date(2026, 3, 3)
 """A regular Tuesday session: open 09:00, buys until 15:15, post-market from 15:20."""

@@ -27,9 +27,9 @@ import redis
 import requests
 
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
-from shared.clock import KST, SimulatedClock
-from shared.order_book import OrderBook
-from shared.redis_keys import Keys
+from shared.infra.clock import KST, SimulatedClock
+from shared.infra.redis_keys import Keys
+from shared.state.order_book import OrderBook
 
 DAY = date(2026, 3, 3)
 START = datetime(2026, 3, 3, 8, 50, tzinfo=KST)

@@ -28,15 +28,15 @@ import redis
 import requests
 
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
-from shared.clock import KST, build_clock
+from shared.infra.clock import KST, build_clock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
 from shared.kis import Side
 from shared.kis.client import KisClient, build_client
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, Reason
-from shared.queues import enqueue_order
-from shared.redis_keys import Keys
-from shared.rules import Thresholds, buy_quantity
-from shared.settings import load_settings
+from shared.messaging.queues import enqueue_order
+from shared.state.order_book import OrderBook
+from shared.trading.orders import OrderIntent, Reason
+from shared.trading.rules import Thresholds, buy_quantity
 
 SESSION_START = datetime(2026, 3, 3, 9, 30, tzinfo=KST)
 """A regular session: orders are accepted, the clock runs in real time from here."""

@@ -32,9 +32,9 @@ import redis
 import requests
 from requests.adapters import HTTPAdapter
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.settings import load_settings
 from shared.kis.client import build_client
-from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CODES = ("005930", "000660", "035420", "051910", "005380")

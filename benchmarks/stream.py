@@ -30,10 +30,11 @@ import requests
 from benchmarks.engine_latency import percentile
 from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
 from services.scheduler.loop import STREAM_CAPACITY
-from shared.clock import KST
-from shared.control import heartbeats
-from shared.picks import Pick, store_picks
-from shared.redis_keys import Keys
+from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
+from shared.state.control import heartbeats
+from shared.state.picks_store import store_picks
+from shared.trading.picks import Pick
 
 SESSION_START = datetime(2026, 3, 3, 9, 30, tzinfo=KST)
 """A regular session: the clock runs in real time from here."""

@@ -19,11 +19,11 @@ import sys
 
 import redis
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.redis_keys import Keys, app_key_id
+from shared.infra.settings import ConfigError, load_settings
 from shared.kis import KisError, KisMarketClosed
 from shared.kis.client import build_client
-from shared.redis_keys import Keys, app_key_id
-from shared.settings import ConfigError, load_settings
 
 CODES = ("005930", "000660")
 """Samsung Electronics and SK hynix: any 6-digit code has a price in the simulator."""

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (`make test`, and CI): lint, format check, type check, test suite.
+# The project's test command (`make test`, and CI): lint, format check, type check, import rules,
+# test suite.
 #
 # Extra arguments go to pytest: `scripts/test.sh tests/shared -q`. The pytest session starts a
 # throwaway redis-server of its own (tests/conftest.py), so this never touches a running Redis.
@@ -77,6 +78,9 @@ step "ruff format --check"
 
 step "mypy"
 .venv/bin/mypy
+
+step "lint-imports"
+.venv/bin/lint-imports --no-cache
 
 step "pytest $*"
 .venv/bin/pytest "$@"

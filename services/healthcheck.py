@@ -15,8 +15,8 @@ import sys
 
 import redis
 
-from shared.control import heartbeats, is_healthy
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.state.control import heartbeats, is_healthy
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """The settings' default ``REDIS_URL``."""

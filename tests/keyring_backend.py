@@ -28,13 +28,14 @@ SELECT = {"PYTHON_KEYRING_BACKEND": "tests.keyring_backend.PlainFileKeyring"}
 def store_with_the_command(
     folder: Path, kis_env: str, app_key: str, app_secret: str
 ) -> dict[str, str]:
-    """Store the keys as a user does (``python -m shared.credentials store``) in a file keyring
-    in ``folder``; the variables that point a process at it. Never the machine's own keyring."""
+    """Store the keys as a user does (``python -m shared.infra.credentials store``) in a file
+    keyring in ``folder``; the variables that point a process at it. Never the machine's own
+    keyring."""
     env = {**SELECT, FILE_VARIABLE: str(folder / "keyring-data" / "keyring.json")}
     root = Path(__file__).resolve().parent.parent
     command = ["store", "--env", kis_env, "--allow-plaintext"]
     stored = subprocess.run(
-        [sys.executable, "-m", "shared.credentials", *command],
+        [sys.executable, "-m", "shared.infra.credentials", *command],
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(root), "HOME": str(folder), **env},
         input=f"{app_key}\n{app_secret}\n",
         capture_output=True,

@@ -15,8 +15,8 @@ from types import FrameType
 
 from services.api.app import create_app
 from services.api.http_server import serve_app
-from shared.logs import setup_logging
-from shared.settings import ConfigError, load_settings
+from shared.infra.logs import setup_logging
+from shared.infra.settings import ConfigError, load_settings
 
 log = logging.getLogger("api")
 

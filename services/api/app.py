@@ -8,8 +8,8 @@ from flask import Flask, Response, request
 from services.api import control, errors, metrics, page, views
 from services.api.context import ApiContext, install
 from services.api.errors import LENGTH_REQUIRED, ApiError
-from shared.logs import RedactingFilter
-from shared.settings import Settings, load_settings
+from shared.infra.logs import RedactingFilter
+from shared.infra.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1024 * 1024
 """Largest request body accepted, in bytes (a day's picks take a few hundred)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.api.state import EquityPoint
-from shared.market_calendar import Session
+from shared.trading.market_calendar import Session
 
 WIDTH = 760
 """Chart width in SVG units (it scales with the page)."""

@@ -9,13 +9,13 @@ from flask import Flask, current_app
 from redis import Redis
 
 from services.api.auth_throttle import AuthThrottle
-from shared.clock import Clock, build_clock
-from shared.costs import TradeCosts
-from shared.market_calendar import KrxCalendar
-from shared.redis_client import connect
-from shared.redis_keys import Keys
-from shared.rules import Thresholds
-from shared.settings import Settings
+from shared.infra.clock import Clock, build_clock
+from shared.infra.redis_client import connect
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings
+from shared.trading.costs import TradeCosts
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.rules import Thresholds
 
 EXTENSION = "kat_api"
 """Key of the :class:`ApiContext` in ``app.extensions``."""

@@ -16,10 +16,11 @@ from services.api.context import ctx
 from services.api.errors import ApiError
 from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
 from services.api.params import parse_date
-from shared.control import HALTED, PAUSED, Controls
-from shared.flatten import flatten
-from shared.money_limits import LimitError, LimitStore, MoneyLimits
-from shared.picks import PicksError, parse_picks, picks_date_problem, store_picks
+from shared.state.control import HALTED, PAUSED, Controls
+from shared.state.flatten import flatten
+from shared.state.money_limits import LimitError, LimitStore, MoneyLimits
+from shared.state.picks_store import store_picks
+from shared.trading.picks import PicksError, parse_picks, picks_date_problem
 
 log = logging.getLogger(__name__)
 

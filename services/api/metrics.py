@@ -13,11 +13,11 @@ from prometheus_client.registry import Collector
 
 from services.api import queues_view, state
 from services.api.context import ApiContext
-from shared.control import heartbeats, is_healthy
-from shared.order_book import OrderBook
-from shared.orders import OrderStatus
-from shared.queues import ALL_QUEUES
-from shared.redis_keys import app_key_id, text
+from shared.infra.redis_keys import app_key_id, text
+from shared.messaging.queues import ALL_QUEUES
+from shared.state.control import heartbeats, is_healthy
+from shared.state.order_book import OrderBook
+from shared.trading.orders import OrderStatus
 
 log = logging.getLogger(__name__)
 

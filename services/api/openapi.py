@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.params import DATE_PATTERN, ORDER_ID_MAX_LENGTH, STATUSES
-from shared.money_limits import LIMIT_NAMES, UPPER_BOUNDS
-from shared.orders import Reason
-from shared.picks import PICKS_SESSIONS_AHEAD
-from shared.rules import Phase
+from shared.state.money_limits import LIMIT_NAMES, UPPER_BOUNDS
+from shared.trading.orders import Reason
+from shared.trading.picks import PICKS_SESSIONS_AHEAD
+from shared.trading.rules import Phase
 
 REASON_MAX_LENGTH = 200
 """Longest ``reason`` accepted with pause and halt."""

@@ -11,8 +11,8 @@ from flask import Blueprint, Flask, render_template
 
 from services.api import chart, queues_view, state
 from services.api.context import ctx
-from shared.clock import KST
-from shared.control import HEARTBEAT_TTL_SECONDS
+from shared.infra.clock import KST
+from shared.state.control import HEARTBEAT_TTL_SECONDS
 
 log = logging.getLogger(__name__)
 

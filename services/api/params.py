@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from services.api.errors import ApiError
-from shared.orders import OrderStatus
+from shared.trading.orders import OrderStatus
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 """A session date as the API takes it: ``YYYY-MM-DD``."""

@@ -19,7 +19,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from shared.queues import ALL_QUEUES, SERIALIZER
+from shared.messaging.queues import ALL_QUEUES, SERIALIZER
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
 from services.api.context import ApiContext
-from shared.account_cash import orderable_cash
-from shared.clock import KST
-from shared.control import HALTED, PAUSED, Controls, heartbeats
-from shared.market_calendar import Session
-from shared.money_limits import LimitStore, MoneyLimits, usage
-from shared.order_book import OrderBook
-from shared.orders import OrderRecord, OrderStatus
-from shared.picks import PicksError, stored_picks
-from shared.positions import PositionLedger
-from shared.redis_keys import text
-from shared.rules import Phase, phase_at
+from shared.infra.clock import KST
+from shared.infra.redis_keys import text
+from shared.state.account_cash import orderable_cash
+from shared.state.control import HALTED, PAUSED, Controls, heartbeats
+from shared.state.money_limits import LimitStore, MoneyLimits, usage
+from shared.state.order_book import OrderBook
+from shared.state.picks_store import stored_picks
+from shared.state.positions import PositionLedger
+from shared.trading.market_calendar import Session
+from shared.trading.orders import OrderRecord, OrderStatus
+from shared.trading.picks import PicksError
+from shared.trading.rules import Phase, phase_at
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.api.app import create_app
-from shared.logs import setup_logging
-from shared.settings import load_settings
+from shared.infra.logs import setup_logging
+from shared.infra.settings import load_settings
 
 _settings = load_settings()
 setup_logging("api", _settings.log_level, _settings.secret_values())

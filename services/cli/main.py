@@ -16,26 +16,25 @@ import redis
 from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from shared import credentials
-from shared.clock import Clock, build_clock
-from shared.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
-from shared.flatten import flatten
-from shared.market_calendar import KrxCalendar
-from shared.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
-from shared.order_book import OrderBook
-from shared.picks import (
+from shared.infra import credentials
+from shared.infra.clock import Clock, build_clock
+from shared.infra.redis_client import connect
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import ConfigError, Settings, load_settings
+from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
+from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
+from shared.state.flatten import flatten
+from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
+from shared.state.order_book import OrderBook
+from shared.state.picks_store import store_picks, stored_picks
+from shared.state.positions import PositionLedger
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.picks import (
     PicksError,
     load_picks,
     parse_session_date,
     picks_date_problem,
-    store_picks,
-    stored_picks,
 )
-from shared.positions import PositionLedger
-from shared.queues import ALL_QUEUES, fetch_job, queue
-from shared.redis_client import connect
-from shared.redis_keys import Keys
-from shared.settings import ConfigError, Settings, load_settings
 
 
 class UsageError(Exception):

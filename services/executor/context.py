@@ -8,16 +8,16 @@ from dataclasses import dataclass
 
 import redis
 
-from shared.clock import Clock, build_clock
-from shared.control import Controls
+from shared.infra.clock import Clock, build_clock
+from shared.infra.redis_client import connect
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings, load_settings
 from shared.kis.client import KisClient, build_client
-from shared.market_calendar import KrxCalendar
-from shared.money_limits import LimitGuard, LimitStore, MoneyLimits
-from shared.order_book import OrderBook
-from shared.positions import PositionLedger
-from shared.redis_client import connect
-from shared.redis_keys import Keys
-from shared.settings import Settings, load_settings
+from shared.state.control import Controls
+from shared.state.money_limits import LimitGuard, LimitStore, MoneyLimits
+from shared.state.order_book import OrderBook
+from shared.state.positions import PositionLedger
+from shared.trading.market_calendar import KrxCalendar
 
 log = logging.getLogger(__name__)
 

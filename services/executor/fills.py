@@ -32,11 +32,12 @@ from services.executor.matching import (
     progress,
     row_for,
 )
-from shared.events import notify, order_accepted, order_cancelled, order_filled
 from shared.kis.errors import KisError, KisRejected
 from shared.kis.models import Execution, OrderAck, Side
-from shared.order_book import BrokerOrderTaken
-from shared.orders import (
+from shared.messaging.events import notify, order_accepted, order_cancelled, order_filled
+from shared.state.order_book import BrokerOrderTaken
+from shared.state.positions import FillApplied
+from shared.trading.orders import (
     AT_BROKER,
     UNSETTLED,
     OrderIntent,
@@ -45,7 +46,6 @@ from shared.orders import (
     Reason,
     order_id,
 )
-from shared.positions import FillApplied
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The executor's RQ jobs, found by their import path (``shared.queues.PLACE_ORDER`` and co.).
+"""The executor's RQ jobs, found by their import path (``shared.messaging.queues.PLACE_ORDER`` and
+co.).
 
 Each takes plain JSON-able arguments and gets its dependencies from the process's context, so
 the same functions run in the worker and anywhere a test calls them. No job uses RQ's Retry: a
@@ -37,6 +38,6 @@ def reconcile_orders(session_iso: str) -> dict[str, int]:
 
 
 def apply_fill_notice(payload: dict[str, object]) -> str:
-    """Mark a realtime fill notice (``shared.queues.enqueue_fill_notice``) on its order record
-    and the ledger; ``applied``, ``counted``, ``unmatched`` or ``ignored``."""
+    """Mark a realtime fill notice (``shared.messaging.queues.enqueue_fill_notice``) on its order
+    record and the ledger; ``applied``, ``counted``, ``unmatched`` or ``ignored``."""
     return FillNotices(get_context()).apply(fill_notice_from_payload(payload))

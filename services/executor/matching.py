@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from shared.kis.models import Execution
-from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
+from shared.trading.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 
 SEND_SLACK = timedelta(seconds=60)
 """A KIS order time may be this much earlier than our ``submitting`` entry (clock skew)."""

@@ -1,7 +1,7 @@
 """Realtime fill notices: a fill marked on its order record and the ledger the moment KIS says so.
 
 See docs/ARCHITECTURE.md, 'The price and fill stream'. The scheduler's stream queues every fill
-notice (``shared.queues.enqueue_fill_notice``); this job keeps it in Redis per KIS order
+notice (``shared.messaging.queues.enqueue_fill_notice``); this job keeps it in Redis per KIS order
 (one field per fill, so a notice seen twice is kept once), sums the order's notices and moves the
 record forward only when they count more shares than it has. The daily executions stay the
 reconciliation of record: they only ever add what the notices did not bring (a lost notice),
@@ -17,9 +17,9 @@ from datetime import date
 from services.executor.context import Context
 from services.executor.fills import Fills
 from services.executor.matching import canonical_order_no, notice_progress
+from shared.infra.redis_keys import text
 from shared.kis.stream_frames import FillNotice
-from shared.orders import AT_BROKER
-from shared.redis_keys import text
+from shared.trading.orders import AT_BROKER
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,6 @@ from datetime import timedelta
 from services.executor.context import Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, row_for
-from shared.account_cash import remember_orderable_cash
-from shared.events import notify, order_accepted, order_error, order_rejected, order_unknown
 from shared.kis.errors import (
     KisAuthError,
     KisError,
@@ -31,8 +29,16 @@ from shared.kis.errors import (
     KisTemporaryError,
 )
 from shared.kis.models import OrderAck, OrderRequest, Side, broker_time_kst
-from shared.order_book import BrokerOrderTaken
-from shared.orders import AT_BROKER, OrderRecord, OrderStatus
+from shared.messaging.events import (
+    notify,
+    order_accepted,
+    order_error,
+    order_rejected,
+    order_unknown,
+)
+from shared.state.account_cash import remember_orderable_cash
+from shared.state.order_book import BrokerOrderTaken
+from shared.trading.orders import AT_BROKER, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 

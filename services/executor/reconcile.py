@@ -21,11 +21,11 @@ from rq.job import Job, JobStatus
 from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
-from shared.control import died_here, stop_entries
-from shared.events import EntriesStopped, notify
 from shared.kis.models import Execution, Side
-from shared.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
-from shared.queues import enqueue_order, fetch_job
+from shared.messaging.events import EntriesStopped, notify
+from shared.messaging.queues import enqueue_order, fetch_job
+from shared.state.control import died_here, stop_entries
+from shared.trading.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from types import FrameType
 
 from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
-from shared.control import HeartbeatThread
+from shared.infra.redis_client import until_redis_answers, worker_connection
 from shared.kis.errors import KisError
-from shared.queues import ORDER_QUEUES, enqueue_reconcile
-from shared.redis_client import until_redis_answers, worker_connection
-from shared.rq_worker import work_steadily
+from shared.messaging.queues import ORDER_QUEUES, enqueue_reconcile
+from shared.messaging.rq_worker import work_steadily
+from shared.state.control import HeartbeatThread
 
 log = logging.getLogger(__name__)
 

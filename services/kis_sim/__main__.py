@@ -23,10 +23,10 @@ from services.kis_sim.server import build_server
 from services.kis_sim.simulator import Simulator
 from services.kis_sim.store import AccountStore, MemoryStore, RedisStore, StoreError
 from services.kis_sim.stream_server import StreamServer
-from shared.clock import build_clock
-from shared.logs import setup_logging
-from shared.market_calendar import KrxCalendar
-from shared.settings import ConfigError, load_settings
+from shared.infra.clock import build_clock
+from shared.infra.logs import setup_logging
+from shared.infra.settings import ConfigError, load_settings
+from shared.trading.market_calendar import KrxCalendar
 
 logger = logging.getLogger("kis_sim")
 

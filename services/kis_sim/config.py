@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
-from shared import costs
-from shared.settings import SIM_WS_PORT_OFFSET, ConfigError
+from shared.infra.settings import SIM_WS_PORT_OFFSET, ConfigError
+from shared.trading import costs
 
 RuleSet = Literal["paper", "real"]
 Profile = Literal["simple", "kis"]
@@ -21,7 +21,7 @@ StoreKind = Literal["redis", "memory"]
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
 """Interface the simulator listens on."""
 DEFAULT_PORT = 8001
-"""TCP port (matches ``shared.settings.SIM_BASE_URL``)."""
+"""TCP port (matches ``shared.infra.settings.SIM_BASE_URL``)."""
 WS_PORT_OFFSET = SIM_WS_PORT_OFFSET
 """The WebSocket listens on SIM_PORT + this unless SIM_WS_PORT says otherwise (KIS, too,
 streams on a port of its own)."""
@@ -44,9 +44,9 @@ MAX_LAG_SECONDS = 3_600.0
 """Longest execution lag accepted."""
 
 KIS_FEE_PCT = costs.KIS_FEE_PCT
-"""The broker's fee of the ``kis`` profile (its source: :mod:`shared.costs`)."""
+"""The broker's fee of the ``kis`` profile (its source: :mod:`shared.trading.costs`)."""
 KIS_SELL_TAX_PCT = costs.SELL_TAX_PCT
-"""The sell tax of the ``kis`` profile (its source: :mod:`shared.costs`)."""
+"""The sell tax of the ``kis`` profile (its source: :mod:`shared.trading.costs`)."""
 KIS_SETTLEMENT_DAYS = 2
 """KRX settles on D+2 (official inquire_balance.py docstring: sold rows stay until D+2)."""
 

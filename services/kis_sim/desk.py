@@ -14,7 +14,7 @@ from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
 from services.kis_sim.protocol import KisRequest, Params, invalid
 from services.kis_sim.rules import Tr
-from shared.market_calendar import KrxCalendar
+from shared.trading.market_calendar import KrxCalendar
 
 CANO_PATTERN = re.compile(r"^\d{8}$")
 PRODUCT_PATTERN = re.compile(r"^\d{2}$")

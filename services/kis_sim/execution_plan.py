@@ -8,7 +8,7 @@ from services.kis_sim.config import Valuation
 from services.kis_sim.market import Quote
 from services.kis_sim.money import Side
 from services.kis_sim.orders import PlannedFill
-from shared.krx_ticks import tick_size
+from shared.trading.krx_ticks import tick_size
 
 
 def market_unit(valuation: Valuation, quote: Quote, side: Side) -> int:

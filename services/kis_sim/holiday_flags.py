@@ -23,7 +23,7 @@ from datetime import date
 
 import holidays
 
-from shared.market_calendar import KrxCalendar
+from shared.trading.market_calendar import KrxCalendar
 
 
 @functools.cache

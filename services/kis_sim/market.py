@@ -9,9 +9,9 @@ from typing import Literal
 from services.kis_sim.listings import listed_level, listed_name
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.walk import DayPath, day_path, session_close
-from shared.clock import KST
-from shared.krx_ticks import lower_limit, tick_size, upper_limit
-from shared.market_calendar import KrxCalendar, Session
+from shared.infra.clock import KST
+from shared.trading.krx_ticks import lower_limit, tick_size, upper_limit
+from shared.trading.market_calendar import KrxCalendar, Session
 
 Side = Literal["buy", "sell"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from shared.clock import KST
+from shared.infra.clock import KST
 
 CODE_PATTERN = re.compile(r"^\d{6}$")
 """A KRX short code as the simulator accepts it."""

@@ -15,7 +15,7 @@ from datetime import datetime
 from services.kis_sim import codes
 from services.kis_sim.config import RuleSet
 from services.kis_sim.protocol import KisError
-from shared.market_calendar import KrxCalendar
+from shared.trading.market_calendar import KrxCalendar
 
 PREFIX = "/uapi/domestic-stock/v1"
 PRICE_PATH = f"{PREFIX}/quotations/inquire-price"

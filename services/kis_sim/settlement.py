@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.kis_sim.money import Side
-from shared.market_calendar import KrxCalendar
+from shared.trading.market_calendar import KrxCalendar
 
 
 @dataclass(frozen=True)

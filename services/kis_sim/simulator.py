@@ -43,9 +43,9 @@ from services.kis_sim.rules import resolve_tr
 from services.kis_sim.settlement import settlement_day
 from services.kis_sim.store import AccountStore, MemoryStore
 from services.kis_sim.stream_hub import StreamHub
-from shared.clock import Clock
-from shared.market_calendar import KrxCalendar
-from shared.redis_keys import app_key_id
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import app_key_id
+from shared.trading.market_calendar import KrxCalendar
 
 TOKEN_PATH = "/oauth2/tokenP"  # noqa: S105 - a URL path, not a secret
 APPROVAL_PATH = "/oauth2/Approval"

@@ -34,7 +34,7 @@ from services.kis_sim.views import (
     executions_summary,
     holding_row,
 )
-from shared.krx_ticks import is_on_tick
+from shared.trading.krx_ticks import is_on_tick
 
 ODNO_PATTERN = re.compile(r"^\d{10}$")
 BALANCE_FIELDS = (

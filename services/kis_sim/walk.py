@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from shared.krx_ticks import lower_limit, round_to_tick, upper_limit
+from shared.trading.krx_ticks import lower_limit, round_to_tick, upper_limit
 
 BASE_LOW = 1_000
 """Lowest base price in won."""

@@ -10,9 +10,9 @@ import redis
 
 from services.notifier.context import SERVICE, build_context
 from services.notifier.worker import run
-from shared.control import instance_id
-from shared.logs import setup_logging
-from shared.settings import ConfigError, load_settings
+from shared.infra.logs import setup_logging
+from shared.infra.settings import ConfigError, load_settings
+from shared.state.control import instance_id
 
 log = logging.getLogger(SERVICE)
 

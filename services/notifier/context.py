@@ -9,9 +9,9 @@ import redis
 from services.notifier.outbox import Outbox
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import Language
-from shared.redis_client import connect
-from shared.redis_keys import Keys
-from shared.settings import Settings
+from shared.infra.redis_client import connect
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings
 
 SERVICE = "notifier"
 """Service name in logs and heartbeats."""

@@ -1,8 +1,8 @@
 """Pure formatting: one notification event and a language in, Discord webhook payloads out.
 
-Each formatter takes its typed event (``shared.events``), so a field it needs cannot be missing.
-The payloads may exceed Discord's limits (a long daily summary); :func:`limits.fit` splits them.
-A payload off the queue that does not fit the event contract (an unknown kind, a missing or
+Each formatter takes its typed event (``shared.messaging.events``), so a field it needs cannot be
+missing. The payloads may exceed Discord's limits (a long daily summary); :func:`limits.fit` splits
+them. A payload off the queue that does not fit the event contract (an unknown kind, a missing or
 ill-typed field) is still shown, and logged: its name as the title and every field listed.
 """
 
@@ -17,7 +17,8 @@ from typing import Any, assert_never
 
 from services.notifier.limits import Payload
 from services.notifier.texts import MISSING, Language, Texts
-from shared.events import (
+from shared.kis.models import Side
+from shared.messaging.events import (
     KIND_FIELD,
     BuyAttempt,
     ClosedDay,
@@ -45,8 +46,7 @@ from shared.events import (
     payload_kind,
     to_payload,
 )
-from shared.kis.models import Side
-from shared.orders import OrderStatus, Reason
+from shared.trading.orders import OrderStatus, Reason
 
 log = logging.getLogger(__name__)
 GREEN = 0x2ECC71

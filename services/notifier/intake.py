@@ -1,8 +1,8 @@
 """The event list to the outbox: the head event formatted into messages, moved atomically.
 
-Producers append events with ``shared.events.notify`` to ``{prefix}notify:events``. The sender
-(the one notifier holding the lock) takes the head, turns it into its Discord messages and, in
-one Lua script, removes it from the list and appends the messages to the outbox: an event is
+Producers append events with ``shared.messaging.events.notify`` to ``{prefix}notify:events``. The
+sender (the one notifier holding the lock) takes the head, turns it into its Discord messages and,
+in one Lua script, removes it from the list and appends the messages to the outbox: an event is
 never half moved, never moved twice, and keeps its place. Without a webhook the event is
 logged instead. See docs/ARCHITECTURE.md, 'Notifications'.
 """
@@ -22,9 +22,9 @@ from services.notifier.messages import messages
 from services.notifier.outbox import Outbox
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import Language
-from shared.events import KIND_FIELD
-from shared.queues import NOTIFY_QUEUE, enqueue_notification, queue
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.events import KIND_FIELD
+from shared.messaging.queues import NOTIFY_QUEUE, enqueue_notification, queue
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from services.notifier.format import render
 from services.notifier.limits import Payload, fit
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import Language, Texts
-from shared.events import Event
+from shared.messaging.events import Event
 
 SUMMARY_CHARACTERS = 300
 """Longest quote of a message in the notice that Discord did not confirm it."""

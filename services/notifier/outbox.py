@@ -32,9 +32,9 @@ from services.notifier.delivery import Answer, Outcome, Webhook
 from services.notifier.limits import Payload
 from services.notifier.messages import is_notice, summary, unconfirmed_notice
 from services.notifier.texts import Language
-from shared.control import LeaderLock
-from shared.redis_client import OUTAGE_PAUSE_SECONDS
-from shared.redis_keys import Keys
+from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
+from shared.infra.redis_keys import Keys
+from shared.state.control import LeaderLock
 
 log = logging.getLogger(__name__)
 

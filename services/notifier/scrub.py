@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.logs import REDACTED, RedactingFilter
+from shared.infra.logs import REDACTED, RedactingFilter
 
 ACCOUNT_SHAPE = re.compile(r"(?<!\d)\d{8}-?\d{2}(?!\d)")
 """Anything shaped like an account (``12345678-01``, ``1234567801``) not inside a longer number."""

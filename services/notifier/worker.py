@@ -18,8 +18,8 @@ from services.notifier.context import SERVICE, Context
 from services.notifier.delivery import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Webhook
 from services.notifier.intake import Intake
 from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender
-from shared.control import HeartbeatThread, LeaderLock
-from shared.redis_client import until_redis_answers
+from shared.infra.redis_client import until_redis_answers
+from shared.state.control import HeartbeatThread, LeaderLock
 
 log = logging.getLogger(__name__)
 

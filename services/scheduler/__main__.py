@@ -13,14 +13,14 @@ import redis
 
 from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.streaming import FillNotices, session_factory
-from shared.clock import build_clock
-from shared.events import ServiceStart, ServiceStop, notify
+from shared.infra.clock import build_clock
+from shared.infra.logs import setup_logging
+from shared.infra.redis_client import connect
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import ConfigError, load_settings
 from shared.kis.client import build_client
-from shared.logs import setup_logging
-from shared.market_calendar import KrxCalendar
-from shared.redis_client import connect
-from shared.redis_keys import Keys
-from shared.settings import ConfigError, load_settings
+from shared.messaging.events import ServiceStart, ServiceStop, notify
+from shared.trading.market_calendar import KrxCalendar
 
 log = logging.getLogger("scheduler")
 

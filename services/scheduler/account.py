@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 import redis
 
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Balance
-from shared.redis_keys import Keys
 
 EQUITY_STEP_SECONDS = 60.0
 """At most one equity point per this many clock seconds (a day is then ~400 points)."""

@@ -14,13 +14,14 @@ from rq.job import JobStatus
 
 from services.scheduler.metering import KisReader
 from services.scheduler.plan import CASH_PROBE_CODE
-from shared.costs import TradeCosts
-from shared.events import DailySummary, HeldPosition, Trade
 from shared.kis.models import Balance
-from shared.order_book import OrderBook
-from shared.orders import OrderRecord, OrderStatus, Reason
-from shared.positions import Position, PositionLedger, Realized
-from shared.queues import enqueue_reconcile, fetch_job
+from shared.messaging.events import DailySummary, HeldPosition, Trade
+from shared.messaging.queues import enqueue_reconcile, fetch_job
+from shared.state.order_book import OrderBook
+from shared.state.positions import Position, PositionLedger
+from shared.trading.costs import TradeCosts
+from shared.trading.orders import OrderRecord, OrderStatus, Reason
+from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
 

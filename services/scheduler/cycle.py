@@ -25,15 +25,15 @@ from services.scheduler.decisions import (
 from services.scheduler.metering import KisReader, MeteredKisReader
 from services.scheduler.notices import Notifier
 from services.scheduler.quotes import PollingQuotes, QuoteSource
-from shared.events import BuyAttempt, SellAttempt
 from shared.kis.models import Balance, Side
-from shared.market_calendar import KrxCalendar
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderRecord
-from shared.picks import Pick
-from shared.positions import PositionLedger
-from shared.queues import enqueue_order
-from shared.rules import (
+from shared.messaging.events import BuyAttempt, SellAttempt
+from shared.messaging.queues import enqueue_order
+from shared.state.order_book import OrderBook
+from shared.state.positions import PositionLedger
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.orders import OrderIntent, OrderRecord
+from shared.trading.picks import Pick
+from shared.trading.rules import (
     DayPlan,
     Phase,
     PricedPosition,

@@ -1,7 +1,7 @@
 """What the scheduler hands the rules, and which of their intents it places. Pure functions.
 
-The trading rules themselves live in :mod:`shared.rules` and return order intents; this module
-prepares their input from what the loop has read in one cycle (which picks still need a buy,
+The trading rules themselves live in :mod:`shared.trading.rules` and return order intents; this
+module prepares their input from what the loop has read in one cycle (which picks still need a buy,
 which positions the rules may sell) and filters their output (never two sells of one position).
 """
 
@@ -11,10 +11,10 @@ from collections.abc import Collection, Iterable, Mapping
 
 from shared.kis.models import Holding as BalanceRow
 from shared.kis.models import Side
-from shared.orders import FINAL, OrderIntent, OrderRecord, OrderStatus, Reason, order_id
-from shared.picks import Pick
-from shared.positions import Position
-from shared.rules import DayPlan, PricedPosition, in_scope
+from shared.state.positions import Position
+from shared.trading.orders import FINAL, OrderIntent, OrderRecord, OrderStatus, Reason, order_id
+from shared.trading.picks import Pick
+from shared.trading.rules import DayPlan, PricedPosition, in_scope
 
 DEAD_ORDER = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
 """Statuses of an order that did not and will not trade: they do not block another sell."""

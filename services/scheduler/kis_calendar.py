@@ -13,8 +13,8 @@ from datetime import date
 import redis
 
 from services.scheduler.metering import KisReader
+from shared.infra.redis_keys import Keys, text
 from shared.kis.errors import KisError
-from shared.redis_keys import Keys, text
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,18 @@ from services.scheduler.quotes import PollingQuotes, QuoteSource
 from services.scheduler.realtime import Realtime
 from services.scheduler.streaming import STREAM_FEED, StreamFactory
 from services.scheduler.watch import watched_pick, watched_position
-from shared.account_cash import remember_orderable_cash
-from shared.clock import Clock
-from shared.control import (
+from shared.infra.clock import Clock
+from shared.infra.logs import RedactingFilter
+from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings
+from shared.kis.errors import KisAuthError, KisError
+from shared.kis.models import Balance
+from shared.kis.stream import MAX_REGISTRATIONS
+from shared.messaging.events import ClosedDay, ServiceError
+from shared.messaging.queues import enqueue_reconcile
+from shared.state.account_cash import remember_orderable_cash
+from shared.state.control import (
     HEARTBEAT_TTL_SECONDS,
     Controls,
     LeaderLock,
@@ -41,28 +50,19 @@ from shared.control import (
     entries_stopped,
     instance_id,
 )
-from shared.costs import TradeCosts
-from shared.events import ClosedDay, ServiceError
-from shared.kis.errors import KisAuthError, KisError
-from shared.kis.models import Balance
-from shared.kis.stream import MAX_REGISTRATIONS
-from shared.logs import RedactingFilter
-from shared.market_calendar import KrxCalendar
-from shared.money_limits import LimitStore, MoneyLimits, check_daily_loss
-from shared.order_book import OrderBook
-from shared.orders import OrderRecord
-from shared.positions import PositionLedger
-from shared.queues import enqueue_reconcile
-from shared.redis_client import OUTAGE_PAUSE_SECONDS
-from shared.redis_keys import Keys
-from shared.rules import (
+from shared.state.money_limits import LimitStore, MoneyLimits, check_daily_loss
+from shared.state.order_book import OrderBook
+from shared.state.positions import PositionLedger
+from shared.trading.costs import TradeCosts
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.orders import OrderRecord
+from shared.trading.rules import (
     PREMARKET_LEAD,
     DayPlan,
     Phase,
     Thresholds,
     phase_at,
 )
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ import redis
 
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier
-from shared.control import stop_entries
-from shared.events import EntriesStopped
-from shared.order_book import OrderBook
-from shared.positions import PositionLedger
-from shared.queues import enqueue_reconcile
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.events import EntriesStopped
+from shared.messaging.queues import enqueue_reconcile
+from shared.state.control import stop_entries
+from shared.state.order_book import OrderBook
+from shared.state.positions import PositionLedger
 
 log = logging.getLogger(__name__)
 

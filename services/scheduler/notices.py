@@ -6,8 +6,8 @@ from typing import Protocol
 
 import redis
 
-from shared.events import Event, notify
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.events import Event, notify
 
 ONCE_TTL_SECONDS = 8 * 86_400
 """How long a once-per-day marker (closed-day notice, post-market run) is kept, in seconds."""
@@ -20,7 +20,8 @@ class Notifier(Protocol):
 
 
 class QueueNotifier:
-    """Queues events for the notifier service through ``shared.events.notify`` (logs failures)."""
+    """Queues events for the notifier service through ``shared.messaging.events.notify`` (logs
+    failures)."""
 
     def __init__(self, client: redis.Redis, keys: Keys | None = None) -> None:
         self._redis = client

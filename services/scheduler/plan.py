@@ -13,14 +13,15 @@ import redis
 
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
-from shared.account_cash import remember_orderable_cash
-from shared.clock import Clock
-from shared.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
-from shared.market_calendar import KrxCalendar
-from shared.picks import Pick, PicksError, load_picks, store_picks, stored_picks
-from shared.picks_files import PicksChoice, choose_picks_file
-from shared.redis_keys import Keys
-from shared.rules import DayPlan, plan_day
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import Keys
+from shared.messaging.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
+from shared.state.account_cash import remember_orderable_cash
+from shared.state.picks_store import store_picks, stored_picks
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.picks import Pick, PicksError, load_picks
+from shared.trading.picks_files import PicksChoice, choose_picks_file
+from shared.trading.rules import DayPlan, plan_day
 
 log = logging.getLogger(__name__)
 

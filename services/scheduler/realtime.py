@@ -35,8 +35,8 @@ from services.scheduler.watch import (
     distance,
     next_decision,
 )
-from shared.redis_keys import Keys
-from shared.rules import Thresholds
+from shared.infra.redis_keys import Keys
+from shared.trading.rules import Thresholds
 
 log = logging.getLogger(__name__)
 

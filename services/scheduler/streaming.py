@@ -19,9 +19,9 @@ from typing import Protocol
 import redis
 
 from services.scheduler.quotes import PollingQuotes
+from shared.infra.settings import Settings
 from shared.kis.stream import FillNotice, stream_from_settings
-from shared.queues import enqueue_fill_notice
-from shared.settings import Settings
+from shared.messaging.queues import enqueue_fill_notice
 
 log = logging.getLogger(__name__)
 

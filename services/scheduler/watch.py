@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from shared.picks import Pick
-from shared.rules import Thresholds, exit_reason, in_buy_band
+from shared.trading.picks import Pick
+from shared.trading.rules import Thresholds, exit_reason, in_buy_band
 
 STREAM_HYSTERESIS = 0.005
 """A code already on the stream keeps its place until another is nearer by this much (0.5 %)."""
@@ -51,7 +51,7 @@ def watched_pick(pick: Pick, band_ratio: Decimal) -> Watched:
 def watched_position(
     code: str, name: str, average_price: Decimal, thresholds: Thresholds
 ) -> Watched:
-    """The prices past which :func:`shared.rules.exit_reason` sells (strictly)."""
+    """The prices past which :func:`shared.trading.rules.exit_reason` sells (strictly)."""
     return Watched(
         code,
         name,

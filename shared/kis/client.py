@@ -13,7 +13,9 @@ from datetime import date, timedelta
 
 import redis
 
-from shared.clock import Clock
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import Keys, app_key_id
+from shared.infra.settings import Settings
 from shared.kis.errors import KisRejected
 from shared.kis.models import (
     AccountSummary,
@@ -32,8 +34,6 @@ from shared.kis.token import TokenCache
 from shared.kis.token_seal import TokenSeal
 from shared.kis.tr_ids import TrIds, tr_ids
 from shared.kis.transport import KisTransport
-from shared.redis_keys import Keys, app_key_id
-from shared.settings import Settings
 
 PRICE_PATH = "/uapi/domestic-stock/v1/quotations/inquire-price"
 BALANCE_PATH = "/uapi/domestic-stock/v1/trading/inquire-balance"

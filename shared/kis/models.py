@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from shared.clock import KST
+from shared.infra.clock import KST
 
 Row = Mapping[str, Any]
 

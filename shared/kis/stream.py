@@ -26,6 +26,8 @@ from typing import TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from shared.infra.logs import RedactingFilter
+from shared.infra.settings import Settings
 from shared.kis import stream_plan
 from shared.kis.errors import KisError
 from shared.kis.stream_crypto import DecryptError, decrypt_payload
@@ -48,8 +50,6 @@ from shared.kis.stream_frames import (
     subscribe_message,
 )
 from shared.kis.stream_plan import MAX_REGISTRATIONS
-from shared.logs import RedactingFilter
-from shared.settings import Settings
 
 __all__ = [
     "MAX_REGISTRATIONS",

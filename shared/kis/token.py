@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import redis
 
-from shared.clock import Clock
+from shared.infra.clock import Clock
 from shared.kis.errors import KisTokenThrottled
 from shared.kis.models import AccessToken
 from shared.kis.token_seal import TokenSeal, fingerprint

@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.api.app import create_app
-from shared.clock import build_clock
-from shared.redis_keys import Keys
-from shared.settings import Settings, load_settings
+from shared.infra.clock import build_clock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings, load_settings
 from tests.api.day import NOW, Day, write_day
 from tests.conftest import RedisServer, ServiceProcess, free_port, service_env, wait_for
 

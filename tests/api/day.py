@@ -11,15 +11,16 @@ from decimal import Decimal
 import redis
 from rq import Queue, SimpleWorker
 
-from shared.clock import KST, Clock
-from shared.control import PAUSED, Controls, beat
+from shared.infra.clock import KST, Clock
+from shared.infra.redis_keys import Keys, app_key_id
 from shared.kis.models import Side
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.picks import Pick, store_picks
-from shared.positions import PositionLedger
-from shared.queues import NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
-from shared.redis_keys import Keys, app_key_id
+from shared.messaging.queues import NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
+from shared.state.control import PAUSED, Controls, beat
+from shared.state.order_book import OrderBook
+from shared.state.picks_store import store_picks
+from shared.state.positions import PositionLedger
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
+from shared.trading.picks import Pick
 
 SESSION = date(2026, 3, 3)
 """A Tuesday session (the Monday before is the Independence Day substitute holiday)."""

@@ -18,7 +18,7 @@ import requests
 from flask import Flask
 
 from services.api.app import MAX_BODY_BYTES
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
 from tests.api.conftest import TOKEN, RunningApi, start_api, stop_api
 from tests.conftest import RedisServer
 

@@ -14,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.api import control
-from shared.control import HALTED, PAUSED, Controls
-from shared.picks import stored_picks
-from shared.queues import SELL_QUEUE, queue
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.queues import SELL_QUEUE, queue
+from shared.state.control import HALTED, PAUSED, Controls
+from shared.state.picks_store import stored_picks
 from tests.api.conftest import TOKEN
 from tests.api.day import Day
 

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from rq import Queue, SimpleWorker
 
 from services.api import state
-from shared.orders import OrderStatus
-from shared.queues import ALL_QUEUES, NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.queues import ALL_QUEUES, NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
+from shared.trading.orders import OrderStatus
 from tests.api.conftest import kis_host
 from tests.api.day import Day
 from tests.conftest import free_port

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from services.api import chart
 from services.api.state import EquityPoint
-from shared.clock import KST
-from shared.market_calendar import KrxCalendar
+from shared.infra.clock import KST
+from shared.trading.market_calendar import KrxCalendar
 from tests.api.day import SESSION, Day
 
 

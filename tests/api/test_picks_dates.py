@@ -10,7 +10,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from shared.picks import PICKS_SESSIONS_AHEAD
+from shared.trading.picks import PICKS_SESSIONS_AHEAD
 from tests.api.conftest import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import redis
 from flask import Flask
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Side
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.redis_keys import Keys
+from shared.state.order_book import OrderBook
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from tests.api.conftest import ACCOUNT, APP_KEY, APP_SECRET, TOKEN, WEBHOOK, settings_for
 from tests.api.day import SESSION, Day
 

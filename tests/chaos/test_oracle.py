@@ -14,9 +14,9 @@ from benchmarks.chaos import NoteCount, compare_notifications
 from benchmarks.chaos_plan import DAY, Day, Expected, make_day
 from services.notifier.format import render
 from services.notifier.messages import unconfirmed_notice
-from shared.events import OrderFilled
 from shared.kis.models import Side
-from shared.orders import OrderStatus, Reason
+from shared.messaging.events import OrderFilled
+from shared.trading.orders import OrderStatus, Reason
 from tests.notifier.samples import EVENTS, ORDER
 
 PRICE = 10_500

@@ -18,7 +18,7 @@ from pathlib import Path
 import keyring.backends.fail
 import pytest
 
-from shared.credentials import KEYRING_SERVICE, backend_name, backend_refusal
+from shared.infra.credentials import KEYRING_SERVICE, backend_name, backend_refusal
 from tests.conftest import ROOT
 from tests.keyring_backend import FILE_VARIABLE, SELECT, PlainFileKeyring
 

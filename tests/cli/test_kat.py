@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared.picks import stored_picks
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.state.picks_store import stored_picks
 from tests.conftest import ROOT, service_env
 
 SEED = {
@@ -135,7 +135,7 @@ def failing_job() -> None:
 def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) -> None:
     from rq import SimpleWorker
 
-    from shared.queues import BUY_QUEUE, SERIALIZER, queue
+    from shared.messaging.queues import BUY_QUEUE, SERIALIZER, queue
 
     orders = queue(redis_client, BUY_QUEUE)
     orders.enqueue(failing_job, job_id="broken-job")
@@ -156,7 +156,7 @@ def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) ->
 def test_health_needs_a_live_heartbeat(redis_url: str, redis_client: redis.Redis) -> None:
     import socket
 
-    from shared.control import beat
+    from shared.state.control import beat
 
     assert kat(redis_url, "health", "executor").returncode == 1
     beat(redis_client, Keys(), "executor", f"{socket.gethostname()}-1-abc")

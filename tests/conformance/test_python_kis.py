@@ -29,8 +29,8 @@ from pykis.api.account.orderable_amount import domestic_orderable_amount
 from pykis.api.stock.quote import domestic_quote
 from pykis.client.exceptions import KisHTTPError
 
-from shared.clock import KST
-from shared.market_calendar import KrxCalendar
+from shared.infra.clock import KST
+from shared.trading.market_calendar import KrxCalendar
 from tests.conftest import Sim
 
 pytestmark = pytest.mark.slow

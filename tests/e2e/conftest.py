@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import SimulatedClock
-from shared.control import heartbeats
-from shared.order_book import OrderBook
-from shared.orders import OrderRecord
-from shared.positions import Position, PositionLedger
-from shared.redis_keys import Keys
-from shared.settings import SIM_ACCOUNT
+from shared.infra.clock import SimulatedClock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import SIM_ACCOUNT
+from shared.state.control import heartbeats
+from shared.state.order_book import OrderBook
+from shared.state.positions import Position, PositionLedger
+from shared.trading.orders import OrderRecord
 from tests.conftest import ServiceProcess, Sim, service_env, wait_for
 from tests.notifier.samples import queued_payloads
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from shared.account_cash import orderable_cash
-from shared.clock import KST
-from shared.orders import OrderStatus
+from shared.infra.clock import KST
+from shared.state.account_cash import orderable_cash
+from shared.trading.orders import OrderStatus
 from tests.e2e.conftest import KEYS, Market
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import KST
-from shared.orders import OrderStatus
-from shared.positions import Position
+from shared.infra.clock import KST
+from shared.state.positions import Position
+from shared.trading.orders import OrderStatus
 from tests.e2e.conftest import KEYS, Market
 
 pytestmark = pytest.mark.slow

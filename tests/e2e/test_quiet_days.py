@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.clock import KST
+from shared.infra.clock import KST
 from tests.e2e.conftest import Market
 
 pytestmark = pytest.mark.slow

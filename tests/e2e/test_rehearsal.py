@@ -2,7 +2,7 @@
 
 The same day as ``test_trading_day`` (same picks, prices and cash), but every process runs as it
 would with money: credentials from the keyring (the tests' file store, tests/keyring_backend.py,
-in a temporary folder, written by ``python -m shared.credentials ... --allow-plaintext``),
+in a temporary folder, written by ``python -m shared.infra.credentials ... --allow-plaintext``),
 ``REAL_TRADING_CONFIRM=yes``, T-prefixed tr_ids, the 18 requests/s limiter and the once-a-day
 holiday cross-check. The simulator enforces real rules (``SIM_RULES=real``, its default 18
 requests/s), so a V-prefixed tr_id or a burst over the limit would show as a rejection.
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from shared.clock import KST
-from shared.redis_keys import text
-from shared.settings import SIM_ACCOUNT
+from shared.infra.clock import KST
+from shared.infra.redis_keys import text
+from shared.infra.settings import SIM_ACCOUNT
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import DAY, NAMES, PRICES, assert_the_days_orders
 from tests.keyring_backend import store_with_the_command
@@ -35,7 +35,7 @@ APP_SECRET = "RehearsalSecret/" + "x" * 164  # 180 characters
 def file_keyring(tmp_path: Path) -> dict[str, str]:
     """The variables that point ``keyring`` at a file store in ``tmp_path``, holding the keys.
 
-    The keys are written by the command a user runs (``python -m shared.credentials store``),
+    The keys are written by the command a user runs (``python -m shared.infra.credentials store``),
     never into the machine's own keyring.
     """
     return store_with_the_command(tmp_path, "real", APP_KEY, APP_SECRET)
@@ -77,7 +77,7 @@ def test_a_rehearsed_real_day_places_the_sim_days_orders(
     market = rehearse(open_market, file_keyring)
     # What every process will load: real mode and rules, the 18/s default, keys from the keyring.
     checked = subprocess.run(
-        [sys.executable, "-m", "shared.settings"],
+        [sys.executable, "-m", "shared.infra.settings"],
         env=market.env,
         capture_output=True,
         text=True,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from shared.clock import KST
+from shared.infra.clock import KST
 from shared.kis.models import Side
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
+from shared.state.order_book import OrderBook
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from tests.conftest import ServiceProcess
 from tests.e2e.conftest import KEYS, Market, kill
 

@@ -25,9 +25,9 @@ import requests
 
 from services.api import openapi
 from services.kis_sim.config import DEFAULT_REDIS_PREFIX as SIM_PREFIX
-from shared.clock import KST
+from shared.infra.clock import KST
+from shared.infra.redis_keys import text
 from shared.kis.token_seal import TokenSeal
-from shared.redis_keys import text
 from tests.conftest import free_port, wait_for
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import NAMES, PRICES

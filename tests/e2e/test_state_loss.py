@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import KST
-from shared.orders import OrderStatus
+from shared.infra.clock import KST
+from shared.trading.orders import OrderStatus
 from tests.e2e.conftest import Market, kill
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shared.clock import KST
+from shared.infra.clock import KST
 from tests.conftest import free_port
 from tests.e2e.conftest import KEYS, Market
 from tests.e2e.test_trading_day import assert_the_days_orders, open_the_day

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import SimulatedClock
-from shared.control import Controls
+from shared.infra.clock import SimulatedClock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
 from shared.kis import Side
 from shared.kis.client import KisClient, build_client
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderRecord, Reason
-from shared.positions import PositionLedger
-from shared.queues import enqueue_order, queued_notifications
-from shared.redis_keys import Keys
-from shared.settings import load_settings
+from shared.messaging.queues import enqueue_order, queued_notifications
+from shared.state.control import Controls
+from shared.state.order_book import OrderBook
+from shared.state.positions import PositionLedger
+from shared.trading.orders import OrderIntent, OrderRecord, Reason
 from tests.conftest import ROOT, ServiceProcess, Sim, service_env
 
 TUESDAY_10AM = "2026-03-03T10:00:00+09:00"

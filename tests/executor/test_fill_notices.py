@@ -14,13 +14,13 @@ import pytest
 from services.executor.context import build_context, install
 from services.executor.jobs import apply_fill_notice
 from services.executor.notices import FillNotices
+from shared.infra.settings import load_settings
 from shared.kis import Side
 from shared.kis.models import OrderRequest
 from shared.kis.stream import FillNotice, KisStream
 from shared.kis.stream_frames import fill_notice_payload
-from shared.orders import OrderStatus
-from shared.queues import SELL_QUEUE, enqueue_fill_notice, enqueue_reconcile, queue
-from shared.settings import load_settings
+from shared.messaging.queues import SELL_QUEUE, enqueue_fill_notice, enqueue_reconcile, queue
+from shared.trading.orders import OrderStatus
 from tests.conftest import wait_for
 from tests.executor.conftest import SAMSUNG, SESSION, Harness
 

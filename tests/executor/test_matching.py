@@ -14,7 +14,7 @@ from services.executor.matching import (
     row_for,
 )
 from shared.kis.models import Execution, Side
-from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason
+from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus, Reason
 
 DAY = date(2026, 3, 3)
 

@@ -11,10 +11,10 @@ import sys
 import pytest
 
 from services.scheduler.account import AccountRecorder
-from shared.control import entries_stopped
 from shared.kis import Side
-from shared.money_limits import LimitError, capped_quantity, loss_tripped, validated
-from shared.orders import FINAL, OrderStatus, Reason
+from shared.state.control import entries_stopped
+from shared.state.money_limits import LimitError, capped_quantity, loss_tripped, validated
+from shared.trading.orders import FINAL, OrderStatus, Reason
 from tests.conftest import ROOT, wait_for
 from tests.executor.conftest import HYNIX, KAKAO, SAMSUNG, SESSION, Harness
 

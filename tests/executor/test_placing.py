@@ -13,10 +13,17 @@ from decimal import Decimal
 import pytest
 import requests
 
-from shared.control import HALTED, PAUSED, heartbeats
 from shared.kis import Side
-from shared.orders import OrderStatus, Reason
-from shared.queues import BUY_QUEUE, PLACE_ORDER, enqueue_order, enqueue_reconcile, fetch_job, queue
+from shared.messaging.queues import (
+    BUY_QUEUE,
+    PLACE_ORDER,
+    enqueue_order,
+    enqueue_reconcile,
+    fetch_job,
+    queue,
+)
+from shared.state.control import HALTED, PAUSED, heartbeats
+from shared.trading.orders import OrderStatus, Reason
 from tests.conftest import ROOT, free_port, service_env, wait_for
 from tests.executor.conftest import HYNIX, KAKAO, SAMSUNG, SESSION, Harness
 

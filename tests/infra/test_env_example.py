@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from shared import credentials
-from shared.settings import PLACEHOLDER_PATTERN, ConfigError, Settings, load_settings
+from shared.infra import credentials
+from shared.infra.settings import PLACEHOLDER_PATTERN, ConfigError, Settings, load_settings
 from tests.infra.helpers import ROOT
 
 ACTIVE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")

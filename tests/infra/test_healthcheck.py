@@ -8,8 +8,8 @@ import sys
 
 import redis
 
-from shared.control import beat
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.state.control import beat
 from tests.conftest import ROOT, service_env
 
 

@@ -16,7 +16,9 @@ import pytest
 import redis
 from requests.adapters import HTTPAdapter
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.redis_keys import Keys, app_key_id
+from shared.infra.settings import SIM_APP_KEY, load_settings
 from shared.kis import (
     KisInsufficientFunds,
     KisMarketClosed,
@@ -25,8 +27,6 @@ from shared.kis import (
     Side,
 )
 from shared.kis.client import KisClient, build_client
-from shared.redis_keys import Keys, app_key_id
-from shared.settings import SIM_APP_KEY, load_settings
 from tests.conftest import ROOT, Sim, service_env
 
 TUESDAY_10AM = "2026-03-03T10:00:00+09:00"

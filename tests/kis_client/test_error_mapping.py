@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.settings import load_settings
 from shared.kis import (
     KisAuthError,
     KisInsufficientFunds,
@@ -23,7 +24,6 @@ from shared.kis import (
     KisTokenThrottled,
 )
 from shared.kis.client import KisClient, build_client
-from shared.settings import load_settings
 from tests.conftest import free_port
 from tests.kis_client.scripted_kis import Reply, ScriptedKis, kis_error, kis_ok
 

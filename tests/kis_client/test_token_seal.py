@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import redis
 
-from shared.clock import KST, SimulatedClock
+from shared.infra.clock import KST, SimulatedClock
 from shared.kis.models import AccessToken
 from shared.kis.token import TokenCache
 from shared.kis.token_seal import TokenSeal, fingerprint

@@ -11,8 +11,8 @@ from services.kis_sim.codec import dump_account, dump_order, load_account, load_
 from services.kis_sim.money import Fees
 from services.kis_sim.orders import Fill, Order
 from services.kis_sim.settlement import Pending, settlement_day
-from shared.clock import KST
-from shared.market_calendar import KrxCalendar
+from shared.infra.clock import KST
+from shared.trading.market_calendar import KrxCalendar
 
 
 def test_settlement_skips_closed_days() -> None:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from services.kis_sim.gateway import RateLimiter
 from services.kis_sim.paths import parse_paths
-from shared.clock import KST
-from shared.krx_ticks import is_on_tick, lower_limit, round_to_tick, tick_size, upper_limit
+from shared.infra.clock import KST
+from shared.trading.krx_ticks import is_on_tick, lower_limit, round_to_tick, tick_size, upper_limit
 
 
 def test_tick_table_and_limits() -> None:

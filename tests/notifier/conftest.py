@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import redis
 
-from shared.events import Event, notify
-from shared.queues import enqueue_notification
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
+from shared.messaging.events import Event, notify
+from shared.messaging.queues import enqueue_notification
 from tests.conftest import ServiceProcess, service_env, wait_for
 from tests.notifier.fake_discord import FakeDiscord
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import redis
 
-from shared.events import (
+from shared.kis.models import Side
+from shared.messaging.events import (
     BuyAttempt,
     ClosedDay,
     DailySummary,
@@ -35,9 +36,8 @@ from shared.events import (
     from_payload,
     to_payload,
 )
-from shared.kis.models import Side
-from shared.orders import OrderStatus, Reason
-from shared.queues import queued_notifications
+from shared.messaging.queues import queued_notifications
+from shared.trading.orders import OrderStatus, Reason
 
 ORDER: dict[str, Any] = {
     "order_id": "20260302-005930-buy-entry",
@@ -208,7 +208,7 @@ EXECUTOR_PAYLOADS: dict[str, dict[str, Any]] = {
         "profit_rate": "5.00",
     },
 }
-"""Payloads in the exact shape the executor sends them (``shared.events.order_*``)."""
+"""Payloads in the exact shape the executor sends them (``shared.messaging.events.order_*``)."""
 
 TITLES = {
     "service_start": ("서비스 시작", "Service started"),

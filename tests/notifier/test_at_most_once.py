@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from services.notifier.outbox import LOCK_SECONDS
-from shared.control import heartbeats
-from shared.events import BuyAttempt
+from shared.messaging.events import BuyAttempt
+from shared.state.control import heartbeats
 from tests.notifier.conftest import CODE, KEYS, Notifier
 from tests.notifier.fake_discord import FakeDiscord
 

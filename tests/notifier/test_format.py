@@ -14,9 +14,9 @@ from services.notifier.format import GREEN, GREY, RED, as_text, render
 from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import EN, KO
-from shared.events import Event, OrderFilled, ServiceError
 from shared.kis.models import Side
-from shared.orders import OrderStatus, Reason
+from shared.messaging.events import Event, OrderFilled, ServiceError
+from shared.trading.orders import OrderStatus, Reason
 from tests.notifier.fake_discord import validate
 from tests.notifier.samples import EVENTS, SELL, TITLES, payload
 

@@ -8,7 +8,7 @@ import redis
 
 from services.notifier.outbox import Sender
 from services.notifier.worker import SENDER_LOCK_ROLE, STALL_SECONDS, sender_health
-from shared.control import LeaderLock
+from shared.state.control import LeaderLock
 from tests.notifier.conftest import KEYS
 
 

@@ -14,7 +14,7 @@ from services.notifier.format import render
 from services.notifier.limits import fit, split_text
 from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
-from shared.events import DailySummary, HeldPosition
+from shared.messaging.events import DailySummary, HeldPosition
 from tests.notifier.fake_discord import validate
 from tests.notifier.samples import EVENTS, trade
 

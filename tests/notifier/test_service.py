@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import redis
 
-from shared.control import heartbeats
-from shared.events import (
+from shared.messaging.events import (
     BuyAttempt,
     ClosedDay,
     DailySummary,
@@ -22,7 +21,8 @@ from shared.events import (
     ServiceStop,
     to_payload,
 )
-from shared.queues import DELIVER, NOTIFY_QUEUE, queue
+from shared.messaging.queues import DELIVER, NOTIFY_QUEUE, queue
+from shared.state.control import heartbeats
 from tests.conftest import ServiceProcess, service_env
 from tests.notifier.conftest import KEYS, Notifier, codes
 from tests.notifier.fake_discord import WEBHOOK_TOKEN, FakeDiscord

@@ -19,10 +19,10 @@ import pytest
 import redis
 import requests
 
-from shared.control import heartbeats
-from shared.events import BuyAttempt
 from shared.kis import Side
-from shared.orders import OrderStatus
+from shared.messaging.events import BuyAttempt
+from shared.state.control import heartbeats
+from shared.trading.orders import OrderStatus
 from tests.conftest import ROOT, ServiceProcess, free_port, service_env, wait_for
 from tests.executor.conftest import HYNIX, SAMSUNG, Harness
 from tests.notifier.conftest import CODE, KEYS, Notifier, codes

@@ -21,7 +21,8 @@ import requests
 
 from services.scheduler.loop import Scheduler
 from services.scheduler.streaming import StreamFactory
-from shared.clock import SystemClock
+from shared.infra.clock import SystemClock
+from shared.infra.settings import SIM_ACCOUNT, load_settings
 from shared.kis.client import (
     BALANCE_PATH,
     BUYABLE_PATH,
@@ -30,8 +31,7 @@ from shared.kis.client import (
     KisClient,
     build_client,
 )
-from shared.market_calendar import KrxCalendar
-from shared.settings import SIM_ACCOUNT, load_settings
+from shared.trading.market_calendar import KrxCalendar
 from tests.conftest import (
     RedisServer,
     Sim,

@@ -17,14 +17,14 @@ from services.scheduler.closing import (
     cancel_unsent,
     wait_for_job,
 )
-from shared.clock import KST
-from shared.events import from_payload, to_payload
+from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Side
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.positions import Position, PositionLedger
-from shared.queues import SERIALIZER, queue
-from shared.redis_keys import Keys
+from shared.messaging.events import from_payload, to_payload
+from shared.messaging.queues import SERIALIZER, queue
+from shared.state.order_book import OrderBook
+from shared.state.positions import Position, PositionLedger
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from tests.scheduler.clock import ManualClock
 from tests.scheduler.conftest import Kis
 

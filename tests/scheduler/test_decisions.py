@@ -12,13 +12,13 @@ from services.scheduler.decisions import (
     sells_to_place,
     unsettled,
 )
-from shared.clock import KST
+from shared.infra.clock import KST
 from shared.kis.models import Holding as BalanceRow
 from shared.kis.models import Side
-from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason, order_id
-from shared.picks import Pick
-from shared.positions import Position
-from shared.rules import (
+from shared.state.positions import Position
+from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus, Reason, order_id
+from shared.trading.picks import Pick
+from shared.trading.rules import (
     DayPlan,
     PricedPosition,
     Thresholds,

@@ -12,12 +12,13 @@ import redis
 
 from services.scheduler.loop import Scheduler
 from services.scheduler.plan import stored_plan
-from shared.clock import KST, SystemClock
+from shared.infra.clock import KST, SystemClock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
 from shared.kis.client import build_client
-from shared.market_calendar import KrxCalendar
-from shared.picks import Pick, store_picks
-from shared.redis_keys import Keys
-from shared.settings import load_settings
+from shared.state.picks_store import store_picks
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.picks import Pick
 from tests.conftest import Sim
 from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock

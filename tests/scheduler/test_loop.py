@@ -22,18 +22,19 @@ import redis
 
 from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.plan import stored_plan
-from shared.clock import KST
-from shared.control import HALTED, PAUSED, Controls, LeaderLock, entries_stopped
+from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
 from shared.kis.models import Side
 from shared.kis.transport import READ_ATTEMPTS
-from shared.market_calendar import KrxCalendar
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.picks import Pick, store_picks
-from shared.positions import Position
-from shared.queues import BUY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
-from shared.redis_keys import Keys
-from shared.settings import load_settings
+from shared.messaging.queues import BUY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
+from shared.state.control import HALTED, PAUSED, Controls, LeaderLock, entries_stopped
+from shared.state.order_book import OrderBook
+from shared.state.picks_store import store_picks
+from shared.state.positions import Position
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
+from shared.trading.picks import Pick
 from tests.conftest import wait_for
 from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock

@@ -11,11 +11,11 @@ from services.scheduler.cycle import measure_intraday_cycle, read_market
 from services.scheduler.metering import CallCounts, MeteredKisReader
 from services.scheduler.plan import plan_from_json, plan_to_json, store_plan, stored_plan
 from services.scheduler.quotes import PollingQuotes
+from shared.infra.redis_keys import Keys
 from shared.kis.errors import KisTemporaryError
 from shared.kis.transport import READ_ATTEMPTS
-from shared.picks import Pick
-from shared.redis_keys import Keys
-from shared.rules import DayPlan
+from shared.trading.picks import Pick
+from shared.trading.rules import DayPlan
 from tests.scheduler.conftest import Kis
 
 DAY = date(2026, 3, 3)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
 from tests.conftest import ROOT, ServiceProcess, free_port, service_env, wait_for
 from tests.notifier.samples import queued_payloads
 

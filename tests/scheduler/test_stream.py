@@ -15,11 +15,12 @@ from typing import Any
 import redis
 
 from services.scheduler.streaming import FillNotices, StreamFactory, Tick
-from shared.clock import KST
+from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
 from shared.kis.stream import KisStream, StreamTimings
-from shared.order_book import OrderBook
-from shared.picks import Pick, store_picks
-from shared.redis_keys import Keys
+from shared.state.order_book import OrderBook
+from shared.state.picks_store import store_picks
+from shared.trading.picks import Pick
 from tests.conftest import Sim, wait_for
 from tests.scheduler.conftest import Kis, connect
 

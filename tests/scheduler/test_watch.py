@@ -13,8 +13,8 @@ from services.scheduler.watch import (
     watched_pick,
     watched_position,
 )
-from shared.picks import Pick
-from shared.rules import Thresholds
+from shared.trading.picks import Pick
+from shared.trading.rules import Thresholds
 
 RULES = Thresholds()
 CAPACITY = 40  # KIS's 41 registrations less the fill notice's

@@ -10,11 +10,12 @@ from typing import Any
 import redis
 
 from services.api.app import create_app
-from shared.clock import KST
-from shared.picks import Pick, store_picks
-from shared.positions import Position
-from shared.redis_keys import Keys
-from shared.settings import load_settings
+from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
+from shared.state.picks_store import store_picks
+from shared.state.positions import Position
+from shared.trading.picks import Pick
 from tests.scheduler.conftest import Kis
 
 KEYS = Keys()

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 
-from shared.clock import KST, Clock, SimulatedClock, SystemClock, anchor_epoch, build_clock
-from shared.redis_keys import Keys
-from shared.settings import load_settings
+from shared.infra.clock import KST, Clock, SimulatedClock, SystemClock, anchor_epoch, build_clock
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import load_settings
 
 START = datetime.fromisoformat("2026-03-02T08:50:00+09:00")
 

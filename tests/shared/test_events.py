@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import KST
-from shared.events import (
+from shared.infra.clock import KST
+from shared.kis.models import Side
+from shared.messaging.events import (
     EVENT_TYPES,
     BuyAttempt,
     EventError,
@@ -30,10 +31,9 @@ from shared.events import (
     order_unknown,
     to_payload,
 )
-from shared.kis.models import Side
-from shared.orders import OrderIntent, OrderRecord, OrderStatus, Reason
-from shared.positions import Realized
-from shared.queues import queued_notifications
+from shared.messaging.queues import queued_notifications
+from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus, Reason
+from shared.trading.trades import Realized
 from tests.conftest import free_port
 from tests.notifier.samples import EVENTS, EXECUTOR_PAYLOADS, payload
 
@@ -230,7 +230,7 @@ def test_notify_queues_the_payload(redis_client: redis.Redis) -> None:
 
 def test_notify_never_raises_when_redis_is_down(caplog: pytest.LogCaptureFixture) -> None:
     down = redis.Redis(port=free_port(), socket_connect_timeout=1, socket_timeout=1)
-    with caplog.at_level(logging.ERROR, logger="shared.events"):
+    with caplog.at_level(logging.ERROR, logger="shared.messaging.events"):
         assert notify(down, EVENTS["buy_attempt"]) is False
     [record] = caplog.records
     assert "could not queue the buy_attempt notification" in record.getMessage()

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.logs import RedactingFilter, setup_logging
-from shared.settings import load_settings
+from shared.infra.logs import RedactingFilter, setup_logging
+from shared.infra.settings import load_settings
 
 SECRET = "PSabcdefSECRETappkey123"
 OTHER_SECRET = "s3cr3t-app-secret-value"

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from shared.clock import KST
-from shared.market_calendar import (
+from shared.infra.clock import KST
+from shared.infra.settings import load_settings
+from shared.trading.market_calendar import (
     REGULAR_CLOSE,
     REGULAR_OPEN,
     KrxCalendar,
@@ -20,7 +21,6 @@ from shared.market_calendar import (
     csat_day,
     krx_holidays,
 )
-from shared.settings import load_settings
 
 CAL = KrxCalendar()
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared.clock import KST, SimulatedClock
-from shared.control import Controls, LeaderLock, beat, heartbeats
+from shared.infra.clock import KST, SimulatedClock
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Side
-from shared.order_book import BrokerOrderTaken, OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.positions import PositionLedger
-from shared.redis_keys import Keys
+from shared.state.control import Controls, LeaderLock, beat, heartbeats
+from shared.state.order_book import BrokerOrderTaken, OrderBook
+from shared.state.positions import PositionLedger
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 
 KEYS = Keys("kat:")
 SESSION = date(2026, 3, 3)

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared import picks as picks_module
-from shared.picks import (
+from shared.infra.redis_keys import Keys
+from shared.state.picks_store import store_picks, stored_picks
+from shared.trading import picks as picks_module
+from shared.trading.picks import (
     MAX_FILE_BYTES,
     Pick,
     PicksError,
@@ -22,10 +24,7 @@ from shared.picks import (
     parse_picks,
     picks_to_seed_dict,
     safe_unpickle,
-    store_picks,
-    stored_picks,
 )
-from shared.redis_keys import Keys
 
 KEYS = Keys("kat:")
 SESSION = date(2026, 3, 3)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.clock import KST
-from shared.picks_files import choose_picks_file, session_in_name
+from shared.infra.clock import KST
+from shared.trading.picks_files import choose_picks_file, session_in_name
 
 SESSION = date(2026, 11, 24)
 PREVIOUS_CLOSE = datetime(2026, 11, 23, 15, 30, tzinfo=KST)

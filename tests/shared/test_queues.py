@@ -8,9 +8,9 @@ from datetime import date
 
 import redis
 
-from shared.events import BuyAttempt, notify
 from shared.kis.models import Side
-from shared.queues import (
+from shared.messaging.events import BuyAttempt, notify
+from shared.messaging.queues import (
     BUY_QUEUE,
     NOTIFY_QUEUE,
     SELL_QUEUE,

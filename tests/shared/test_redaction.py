@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.logs import RedactingFilter, setup_logging
-from shared.settings import load_settings
+from shared.infra.logs import RedactingFilter, setup_logging
+from shared.infra.settings import load_settings
 
 ACCOUNT = "73519024-01"
 APP_KEY = "PSredactionTestAppKey0123456789abcd"

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from shared.clock import KST
-from shared.market_calendar import KrxCalendar
-from shared.orders import Reason
-from shared.picks import Pick
-from shared.rules import (
+from shared.infra.clock import KST
+from shared.trading.market_calendar import KrxCalendar
+from shared.trading.orders import Reason
+from shared.trading.picks import Pick
+from shared.trading.rules import (
     Phase,
     PricedPosition,
     Thresholds,
@@ -186,7 +186,7 @@ def test_sell_scope() -> None:
 
 
 def test_thresholds_follow_settings() -> None:
-    from shared.settings import load_settings
+    from shared.infra.settings import load_settings
 
     th = Thresholds.from_settings(
         load_settings({"TAKE_PROFIT_PCT": "7.5", "BUY_CUTOFF_MINUTES": "20"})
@@ -197,7 +197,7 @@ def test_thresholds_follow_settings() -> None:
 
 def test_the_rules_import_no_redis() -> None:
     """The rules are pure: importing them must not pull in a Redis client (or any I/O)."""
-    code = "import sys, shared.rules; sys.exit('redis' in sys.modules)"
+    code = "import sys, shared.trading.rules; sys.exit('redis' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shared import credentials
-from shared import settings as settings_module
-from shared.logs import setup_logging
-from shared.settings import ConfigError, load_settings
+from shared.infra import credentials
+from shared.infra import settings as settings_module
+from shared.infra.logs import setup_logging
+from shared.infra.settings import ConfigError, load_settings
 from tests.conftest import ROOT
 from tests.keyring_backend import FILE_VARIABLE, SELECT, PlainFileKeyring
 
@@ -191,7 +191,8 @@ def run_module(
 
 def test_a_process_with_a_bad_setting_stops_with_one_line() -> None:
     result = run_module(
-        "shared.settings", {"KIS_ENV": "real", **{k: v for k, v in PAPER.items() if k != "KIS_ENV"}}
+        "shared.infra.settings",
+        {"KIS_ENV": "real", **{k: v for k, v in PAPER.items() if k != "KIS_ENV"}},
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -201,7 +202,7 @@ def test_a_process_with_a_bad_setting_stops_with_one_line() -> None:
 
 
 def test_the_check_command_shows_settings_masked() -> None:
-    result = run_module("shared.settings", PAPER)
+    result = run_module("shared.infra.settings", PAPER)
     assert result.returncode == 0, result.stderr
     assert "account=******34-01" in result.stdout
     assert PAPER["KIS_APP_SECRET"] not in result.stdout
@@ -211,11 +212,15 @@ def test_the_check_command_shows_settings_masked() -> None:
 def test_the_store_command_writes_the_keyring(tmp_path: Path) -> None:
     env = {**SELECT, FILE_VARIABLE: str(tmp_path / "keyring.json")}
     stored = run_module(
-        "shared.credentials", env, stdin=f"{PAPER['KIS_APP_KEY']}\n{PAPER['KIS_APP_SECRET']}\n"
+        "shared.infra.credentials",
+        env,
+        stdin=f"{PAPER['KIS_APP_KEY']}\n{PAPER['KIS_APP_SECRET']}\n",
     )
     assert stored.returncode == 0, stored.stderr
     assert PAPER["KIS_APP_KEY"] not in stored.stdout + stored.stderr
-    check = run_module("shared.settings", {**env, "KIS_ENV": "paper", "KIS_ACCOUNT": "73001234-01"})
+    check = run_module(
+        "shared.infra.settings", {**env, "KIS_ENV": "paper", "KIS_ACCOUNT": "73001234-01"}
+    )
     assert check.returncode == 0, check.stderr
 
 

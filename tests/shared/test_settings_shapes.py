@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from shared.settings import ConfigError, load_settings
+from shared.infra.settings import ConfigError, load_settings
 from tests.conftest import ROOT, service_env
 
 ACCOUNT = "73519024-01"
@@ -100,7 +100,7 @@ ENTRY_POINTS = [
     ["-m", "services.api"],
     ["-m", "services.kis_sim"],
     ["-m", "services.cli", "status"],
-    ["-m", "shared.settings"],
+    ["-m", "shared.infra.settings"],
 ]
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
-from shared.clock import build_clock
+from shared.infra.clock import build_clock
+from shared.infra.settings import load_settings
 from shared.kis.client import KisClient, build_client
 from shared.kis.stream import FillNotice, KisStream, PriceTick, StreamTimings
-from shared.settings import load_settings
 from tests.conftest import Sim, service_env, wait_for
 from tests.kis_sim.conftest import fast_env
 

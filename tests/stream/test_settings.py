@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.kis_sim.config import load_config
-from shared.settings import ConfigError, load_settings
+from shared.infra.settings import ConfigError, load_settings
 
 CREDENTIALS = {
     "KIS_APP_KEY": "PSabcdefgh12",

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from shared.infra.settings import load_settings
 from shared.kis.client import KisClient
 from shared.kis.stream import PriceTick, stream_from_settings
-from shared.settings import load_settings
 from tests.conftest import Sim, service_env, wait_for
 from tests.kis_sim.conftest import KisClient as RawKis
 from tests.stream.conftest import HTS_ID, StartStream, kis_client, sim_env

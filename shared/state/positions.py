@@ -18,10 +18,11 @@ from typing import Any
 
 import redis
 
-from shared.clock import Clock
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import Keys, text
 from shared.kis.models import Side
-from shared.orders import OrderRecord
-from shared.redis_keys import Keys, text
+from shared.trading.orders import OrderRecord
+from shared.trading.trades import Realized
 
 BOT = "bot"
 """``opened_by`` of a position this system bought."""
@@ -50,35 +51,6 @@ class Position:
         data["average_price"] = Decimal(data["average_price"])
         data["buy_session"] = date.fromisoformat(data["buy_session"])
         return cls(**data)
-
-
-@dataclass(frozen=True)
-class Realized:
-    """A sell written to the ledger, with its realised profit in won."""
-
-    order_id: str
-    code: str
-    name: str
-    quantity: int
-    buy_price: Decimal
-    sell_price: Decimal
-    profit: int
-    reason: str
-
-    @property
-    def profit_rate(self) -> Decimal:
-        """Percent gain on the cost of what was sold."""
-        if not self.buy_price:
-            return Decimal(0)
-        return ((self.sell_price - self.buy_price) / self.buy_price * 100).quantize(Decimal("0.01"))
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-safe fields, prices and rate as decimal strings (notifications, the API)."""
-        data: dict[str, object] = asdict(self)
-        data["buy_price"] = str(self.buy_price)
-        data["sell_price"] = str(self.sell_price)
-        data["profit_rate"] = str(self.profit_rate)
-        return data
 
 
 @dataclass(frozen=True)

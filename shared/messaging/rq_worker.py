@@ -18,8 +18,8 @@ from typing import Any
 import redis
 from rq import SimpleWorker
 
-from shared.queues import SERIALIZER, queue
-from shared.redis_client import OUTAGE_PAUSE_SECONDS
+from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
+from shared.messaging.queues import SERIALIZER, queue
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def work_steadily(
 ) -> None:
     """Work ``queue_names`` as worker ``name`` until SIGTERM (or until empty in ``burst``).
 
-    ``connection`` must be the worker's own (``shared.redis_client.worker_connection``). When
+    ``connection`` must be the worker's own (``shared.infra.redis_client.worker_connection``). When
     RQ's loop ends for any other reason than a stop request, the stale registration is cleared
     once Redis answers and a new loop starts under the same name, so jobs keep naming the
     process that heartbeats.

@@ -139,7 +139,7 @@ def store_in_keyring(kis_env: str, app_key: str, app_secret: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m shared.credentials store --env paper``: save an app key and secret.
+    """``python -m shared.infra.credentials store --env paper``: save an app key and secret.
 
     Exit 1 without a usable keyring, 2 when the keyring is not an OS keyring and
     ``--allow-plaintext`` was not given; both before asking for anything.

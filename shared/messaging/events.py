@@ -24,14 +24,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from shared.kis.models import Side
-from shared.orders import OrderRecord, OrderStatus, Reason
-from shared.typed_json import Payload, ShapeError, decode_object, encode_object
+from shared.messaging.typed_json import Payload, ShapeError, decode_object, encode_object
+from shared.trading.orders import OrderRecord, OrderStatus, Reason
 
 if TYPE_CHECKING:
     import redis
 
-    from shared.positions import Realized
-    from shared.redis_keys import Keys
+    from shared.infra.redis_keys import Keys
+    from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
 
@@ -222,8 +222,8 @@ class DailySummary:
     """The post-market summary: sells, holdings, order counts by status, balances.
 
     ``realized_profit`` is gross; ``realized_profit_net`` is after KIS's fees on both sides and
-    the sell tax (``shared.costs``). ``orderable_cash`` is what KIS lets the account buy with
-    now; ``cash_d2`` the cash once every trade has settled (D+2, ``prvs_rcdl_excc_amt``) — not
+    the sell tax (``shared.trading.costs``). ``orderable_cash`` is what KIS lets the account buy
+    with now; ``cash_d2`` the cash once every trade has settled (D+2, ``prvs_rcdl_excc_amt``) — not
     the settled deposit ``dnca_tot_amt``, which does not move on the day of a trade.
 
     ``reconciliation`` is how the post-market reconciliation ended (``finished``, or e.g.
@@ -501,7 +501,7 @@ def notify(client: redis.Redis, event: Event, keys: Keys | None = None) -> bool:
     """
     # Imported here so this contract stays importable without RQ (the queues module's
     # legacy bridge imports this one).
-    from shared.queues import enqueue_notification
+    from shared.messaging.queues import enqueue_notification
 
     try:
         enqueue_notification(client, to_payload(event), keys)

@@ -1,8 +1,8 @@
 """Order records in Redis: created once, moved only by compare-and-set.
 
-See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is :mod:`shared.orders`;
-this module is its storage: ``SET NX`` on the intent's id creates a record at most once, and every
-change after that is a compare-and-set on the record's ``version``.
+See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is
+:mod:`shared.trading.orders`; this module is its storage: ``SET NX`` on the intent's id creates a
+record at most once, and every change after that is a compare-and-set on the record's ``version``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import redis
 
-from shared.clock import Clock
-from shared.orders import OrderIntent, OrderRecord, OrderStatus
-from shared.redis_keys import Keys, text
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import Keys, text
+from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus
 
 CREATE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from shared.positions import Realized
+from shared.trading.trades import Realized
 
 KIS_FEE_PCT = Decimal("0.0140527")
 """BanKIS (non-face-to-face) KOSPI/KOSDAQ fee, % of the amount, both sides, exchange and

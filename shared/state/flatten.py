@@ -14,14 +14,14 @@ from datetime import date
 
 import redis
 
-from shared.clock import Clock
-from shared.control import stop_entries
+from shared.infra.clock import Clock
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Side
-from shared.order_book import OrderBook
-from shared.orders import OrderIntent, OrderStatus, Reason
-from shared.positions import BOT, PositionLedger
-from shared.queues import enqueue_order
-from shared.redis_keys import Keys
+from shared.messaging.queues import enqueue_order
+from shared.state.control import stop_entries
+from shared.state.order_book import OrderBook
+from shared.state.positions import BOT, PositionLedger
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 
 DEAD = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
 """A sell in one of these did not and will not trade: it does not stand for the position."""

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from shared.redis_keys import Keys
-from shared.settings import Settings
+from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings
 
 if TYPE_CHECKING:
     from redis import Redis

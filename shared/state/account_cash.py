@@ -15,7 +15,7 @@ from datetime import datetime
 
 import redis
 
-from shared.redis_keys import Keys
+from shared.infra.redis_keys import Keys
 
 
 @dataclass(frozen=True)

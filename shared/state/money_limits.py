@@ -14,7 +14,7 @@ and a restart keeps them. The executor asks :class:`LimitGuard` right before eve
 
 Sells are never refused by a money limit (they close positions); they only count as orders,
 and one sell per position and session is sent at a time (the same script).
-A limit that trips is notified once per session (:class:`shared.events.LimitTripped`).
+A limit that trips is notified once per session (:class:`shared.messaging.events.LimitTripped`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from typing import Any
 
 import redis
 
-from shared.control import entries_stopped, stop_entries
-from shared.events import LimitTripped, notify
+from shared.infra.redis_keys import Keys, text
+from shared.infra.settings import MONEY_LIMIT_MAX_KRW, Settings
 from shared.kis.models import Side
-from shared.orders import OrderRecord
-from shared.redis_keys import Keys, text
-from shared.settings import MONEY_LIMIT_MAX_KRW, Settings
+from shared.messaging.events import LimitTripped, notify
+from shared.state.control import entries_stopped, stop_entries
+from shared.trading.orders import OrderRecord
 
 log = logging.getLogger(__name__)
 

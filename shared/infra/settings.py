@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared import credentials
+from shared.infra import credentials
 
 KisEnv = Literal["sim", "paper", "real"]
 
@@ -232,9 +232,9 @@ class Settings(BaseSettings):
     order_absence_grace_seconds: float = Field(default=5.0, ge=0, le=600)
     buy_limit_wait_seconds: float = Field(default=2.0, ge=0, le=600)
     fee_pct: Decimal = Field(default=Decimal("0.0140527"), ge=0, le=5)
-    """KIS's fee, % of each fill (default and source: shared/costs.py)."""
+    """KIS's fee, % of each fill (default and source: shared/trading/costs.py)."""
     sell_tax_pct: Decimal = Field(default=Decimal("0.20"), ge=0, le=5)
-    """Transaction tax on sells, % (default and source: shared/costs.py)."""
+    """Transaction tax on sells, % (default and source: shared/trading/costs.py)."""
     scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
@@ -613,7 +613,8 @@ def _one_line(error: ValidationError) -> str:
 
 
 def main() -> int:
-    """``python -m shared.settings``: check the configuration, print it with secrets masked."""
+    """``python -m shared.infra.settings``: check the configuration, print it with secrets
+    masked."""
     try:
         settings = load_settings()
     except ConfigError as e:

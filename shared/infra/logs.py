@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from shared.clock import KST
+from shared.infra.clock import KST
 
 REDACTED = "***"
 """What a secret is replaced with."""

@@ -11,8 +11,8 @@ from types import MappingProxyType
 
 import holidays
 
-from shared.clock import KST
-from shared.settings import Settings
+from shared.infra.clock import KST
+from shared.infra.settings import Settings
 
 logger = logging.getLogger(__name__)
 

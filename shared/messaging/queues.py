@@ -19,9 +19,9 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from shared.infra.redis_keys import Keys
 from shared.kis.models import Side
 from shared.kis.stream_frames import FillNotice, fill_notice_payload
-from shared.redis_keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +142,13 @@ def enqueue_fill_notice(client: redis.Redis, notice: FillNotice) -> bool:
 def enqueue_notification(
     client: redis.Redis, payload: Mapping[str, Any] | Any, keys: Keys | None = None
 ) -> None:
-    """Append one event payload (see :func:`shared.events.to_payload`) for the notifier; raises.
+    """Append one event payload (see :func:`shared.messaging.events.to_payload`) for the notifier;
+    raises.
 
     One ``RPUSH`` to ``{prefix}notify:events``: a durable list (AOF) that the one notifier
     holding the sender lock formats and posts, in order. Producers call
-    :func:`shared.events.notify`, which builds the payload from a typed event and never raises;
-    this is its transport. See docs/ARCHITECTURE.md, 'Notifications'.
+    :func:`shared.messaging.events.notify`, which builds the payload from a typed event and never
+    raises; this is its transport. See docs/ARCHITECTURE.md, 'Notifications'.
     """
     # The id lets the notifier drop a second copy, should a retried RPUSH have landed twice.
     entry = {"id": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "event": payload}

@@ -2,7 +2,8 @@
 
 See docs/ARCHITECTURE.md, 'Orders'. An order's id is its intent,
 ``{session}-{code}-{side}-{reason}`` (``20260303-005930-buy-entry``): creating the record with
-``SET NX`` (:mod:`shared.order_book`) is what makes a decision happen at most once, and the same
+``SET NX`` (:mod:`shared.state.order_book`) is what makes a decision happen at most once, and the
+same
 id is the RQ job id. Lifecycle::
 
     pending -> submitting -> accepted -> filled | partially_filled

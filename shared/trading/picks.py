@@ -17,12 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from shared.redis_keys import Keys
-
 if TYPE_CHECKING:
-    from redis import Redis
-
-    from shared.market_calendar import KrxCalendar
+    from shared.trading.market_calendar import KrxCalendar
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest picks file read, in bytes (a day's picks take a few hundred)."""
@@ -44,7 +40,8 @@ _THOUSANDS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 # Opcodes that can produce objects without passing through find_class: the extension registry
 # (its cache is process-wide) and persistent ids. Refused before anything is unpickled.
 _UNSAFE_OPCODES = frozenset({"EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID"})
-_MISSING = object()
+MISSING = object()
+"""A field that was not given at all (not even as null)."""
 
 # Messages quote what was refused; a 5 MB string or a deep nest must not end up in a log line.
 _short = reprlib.Repr()
@@ -279,18 +276,18 @@ def _unpack(value: object) -> tuple[object, object, str | None]:
     if isinstance(value, list | tuple):
         if len(value) == 2:
             return value[0], value[1], None
-        return _MISSING, _MISSING, f"value must be [name, target], got {len(value)} items"
+        return MISSING, MISSING, f"value must be [name, target], got {len(value)} items"
     if isinstance(value, dict):
         targets = [k for k in TARGET_COLUMNS if k in value]
         if len(targets) > 1:
             return (
-                value.get("name", _MISSING),
-                _MISSING,
+                value.get("name", MISSING),
+                MISSING,
                 "give 'target' or 'target_price', not both",
             )
-        target = value[targets[0]] if targets else _MISSING
-        return value.get("name", _MISSING), target, None
-    return _MISSING, _MISSING, f"value must be [name, target], got {_kind(value)}"
+        target = value[targets[0]] if targets else MISSING
+        return value.get("name", MISSING), target, None
+    return MISSING, MISSING, f"value must be [name, target], got {_kind(value)}"
 
 
 def _check_row(code: object, name: object, target: object) -> tuple[Pick | None, list[str]]:
@@ -316,7 +313,7 @@ def _code_problem(code: object) -> str | None:
 
 
 def _name_problem(name: object) -> str | None:
-    if name is _MISSING:
+    if name is MISSING:
         return "name is missing"
     if not isinstance(name, str):
         return f"name must be text, got {_kind(name)}"
@@ -324,7 +321,7 @@ def _name_problem(name: object) -> str | None:
 
 
 def _target_problem(target: object) -> str | None:
-    if target is _MISSING:
+    if target is MISSING:
         return "target is missing"
     try:
         _price(target)
@@ -401,31 +398,7 @@ def picks_date_problem(session: date, today: date, calendar: KrxCalendar) -> str
     return ""
 
 
-# Redis ------------------------------------------------------------------------------------------
-def store_picks(redis: Redis, keys: Keys, session: date, picks: Sequence[Pick]) -> None:
-    """Keep ``picks`` as the session's (a JSON list), replacing what was stored for it."""
-    checked = _check_picks(((p.code, p.name, p.target) for p in picks), f"picks for {session}")
-    payload = [{"code": p.code, "name": p.name, "target": p.target} for p in checked]
-    redis.set(keys.picks(session), json.dumps(payload, ensure_ascii=False))
-
-
-def stored_picks(redis: Redis, keys: Keys, session: date) -> tuple[Pick, ...] | None:
-    """The session's stored picks sorted by code; None when none were stored for it."""
-    key = keys.picks(session)
-    raw = redis.get(key)
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError as e:
-        _fail(f"Redis key {key}", f"not valid JSON: {e}")
-    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-        _fail(f"Redis key {key}", "expected a JSON list of picks")
-    rows = [(d.get("code"), d.get("name", _MISSING), d.get("target", _MISSING)) for d in data]
-    return _check_picks(rows, f"Redis key {key}")
-
-
-def _check_picks(rows: Iterable[tuple[object, object, object]], source: str) -> tuple[Pick, ...]:
+def check_picks(rows: Iterable[tuple[object, object, object]], source: str) -> tuple[Pick, ...]:
     """Picks built elsewhere (an API, Redis) held to the same rules as a file's, duplicates too."""
     problems: list[str] = []
     checked: dict[str, Pick] = {}

@@ -19,7 +19,7 @@ from datetime import date
 
 import redis
 
-from shared.redis_keys import Keys, text
+from shared.infra.redis_keys import Keys, text
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.infra.settings import Settings
 from shared.kis.models import Side
-from shared.krx_ticks import last_tick_below
-from shared.market_calendar import KrxCalendar, Session
-from shared.orders import OrderIntent, Reason
-from shared.picks import Pick
-from shared.settings import Settings
+from shared.trading.krx_ticks import last_tick_below
+from shared.trading.market_calendar import KrxCalendar, Session
+from shared.trading.orders import OrderIntent, Reason
+from shared.trading.picks import Pick
 
 PREMARKET_LEAD = timedelta(minutes=30)
 """How long before the open the pre-market phase starts (plan the day, load picks)."""

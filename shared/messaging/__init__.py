@@ -1,0 +1,1 @@
+"""The contracts between processes: typed notification events, the RQ queues and their worker."""

@@ -1,0 +1,38 @@
+"""A realised trade: shares bought and sold, at which prices, and the profit in won.
+
+See docs/ARCHITECTURE.md, 'Fills and the ledger'. Pure data: the ledger writes one per sell fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Realized:
+    """A sell written to the ledger, with its realised profit in won."""
+
+    order_id: str
+    code: str
+    name: str
+    quantity: int
+    buy_price: Decimal
+    sell_price: Decimal
+    profit: int
+    reason: str
+
+    @property
+    def profit_rate(self) -> Decimal:
+        """Percent gain on the cost of what was sold."""
+        if not self.buy_price:
+            return Decimal(0)
+        return ((self.sell_price - self.buy_price) / self.buy_price * 100).quantize(Decimal("0.01"))
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe fields, prices and rate as decimal strings (notifications, the API)."""
+        data: dict[str, object] = asdict(self)
+        data["buy_price"] = str(self.buy_price)
+        data["sell_price"] = str(self.sell_price)
+        data["profit_rate"] = str(self.profit_rate)
+        return data
