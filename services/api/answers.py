@@ -54,7 +54,7 @@ class Answer(BaseModel):
 def answer(model: type[Answer], data: Any) -> Response:
     """The JSON answer of ``data`` validated as ``model``: the document's shape, nothing else.
 
-    Fields left unset (an error without ``problems``, a flag without ``reason``) stay absent.
+    A field ``data`` leaves out stays absent (a control flag written without a ``reason``).
     """
     checked = model.model_validate(data)
     return jsonify(checked.model_dump(mode="json", exclude_unset=True))

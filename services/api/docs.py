@@ -8,9 +8,10 @@ status page does.
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import cast
 
 from flask import Response, current_app, jsonify, render_template
-from flask_openapi3 import APIBlueprint
+from flask_openapi3 import APIBlueprint, OpenAPI
 
 from services.api.openapi import DOCS_TAG, served, text
 
@@ -37,7 +38,7 @@ blueprint = APIBlueprint(
     },
 )
 def openapi_json() -> Response:
-    return jsonify(served(current_app))
+    return jsonify(served(cast(OpenAPI, current_app)))  # the app of services/api/app.py
 
 
 @blueprint.get(

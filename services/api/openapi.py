@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 from typing import Any, NoReturn
 
-from flask import Flask
 from flask_openapi3 import Info, OpenAPI, Tag
 from flask_openapi3.types import ResponseDict
 from pydantic import ValidationError
@@ -113,7 +112,7 @@ CONTROL_ERRORS: ResponseDict = {
 """What every control operation may answer besides its own."""
 
 
-def served(app: Flask) -> dict[str, Any]:
+def served(app: OpenAPI) -> dict[str, Any]:
     """The document of ``app`` as ``/openapi.json`` serves it.
 
     flask-openapi3 gives every operation a 400 answer (a list of pydantic errors); ours is an
@@ -121,14 +120,13 @@ def served(app: Flask) -> dict[str, Any]:
     dropped everywhere.
     """
     if DOCUMENT not in app.extensions:
-        assert isinstance(app, OpenAPI)
         document = copy.deepcopy(app.api_doc)
         for item in document["paths"].values():
             for operation in item.values():
-                answers = operation["responses"]
-                schema = answers.get(str(VALIDATION_STATUS), {}).get("content", {})
-                if schema.get("application/json", {}).get("schema", {}).get("type") == "array":
-                    del answers[str(VALIDATION_STATUS)]
+                responses = operation["responses"]
+                content = responses.get(str(VALIDATION_STATUS), {}).get("content", {})
+                if content.get("application/json", {}).get("schema", {}).get("type") == "array":
+                    del responses[str(VALIDATION_STATUS)]
         app.extensions[DOCUMENT] = document
     served_document: dict[str, Any] = app.extensions[DOCUMENT]
     return served_document
