@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import redis
 from flask import Flask, Response, request
+from flask_openapi3 import OpenAPI
 
-from services.api import control, errors, metrics, page, views
+from services.api import control, docs, errors, metrics, openapi, page, views
 from services.api.context import ApiContext, install
 from services.api.errors import LENGTH_REQUIRED, ApiError
 from shared.infra.logs import RedactingFilter
@@ -20,19 +21,26 @@ REDACTED_TYPES = ("application/json", "text/html", "text/plain")
 def create_app(settings: Settings | None = None, redis_client: redis.Redis | None = None) -> Flask:
     """The status API for ``settings`` (loaded from the environment when not given)."""
     settings = settings or load_settings()
-    app = Flask(__name__)
+    app = routed_app()
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     context = ApiContext.build(settings, redis_client)
     install(app, context)
     app.extensions[views.REGISTRY] = metrics.build_registry(context)
-    app.register_blueprint(views.blueprint)
-    app.register_blueprint(control.blueprint)
-    page.install(app)
-    errors.register(app)
     app.before_request(_require_declared_length)
     _redact_responses(app, settings.secret_values())
+    return app
+
+
+def routed_app() -> OpenAPI:
+    """Every route, its models and the error handlers: enough for the OpenAPI document."""
+    app = openapi.application(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.register_api(views.blueprint)
+    app.register_api(control.blueprint)
+    app.register_api(docs.blueprint)
+    page.install(app)
+    errors.register(app)
     return app
 
 

@@ -9,25 +9,44 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, request
+from flask_openapi3 import APIBlueprint
+from flask_openapi3.types import ResponseDict
 
-from services.api import state
+from services.api import answers, state
+from services.api.answers import answer
 from services.api.context import ctx
 from services.api.errors import ApiError
-from services.api.openapi import MAX_PICKS, REASON_MAX_LENGTH
-from services.api.params import parse_date
+from services.api.inputs import ControlNote, LimitsChange, PicksPath, PicksUpload
+from services.api.openapi import (
+    BAD_REQUEST,
+    BEARER,
+    CONTROL_ERRORS,
+    CONTROL_TAG,
+    NOT_JSON,
+    TOO_LARGE,
+    body,
+    error,
+)
 from shared.state.control import HALTED, PAUSED, Controls
 from shared.state.flatten import flatten
-from shared.state.money_limits import LimitError, LimitStore, MoneyLimits
+from shared.state.money_limits import LimitStore, MoneyLimits
 from shared.state.picks_store import store_picks
-from shared.trading.picks import PicksError, parse_picks, picks_date_problem
+from shared.trading.picks import PICKS_SESSIONS_AHEAD, picks_date_problem
 
 log = logging.getLogger(__name__)
 
 BY = "api"
 """Who the control flags record as having set them."""
 
-blueprint = Blueprint("control", __name__, url_prefix="/control")
+blueprint = APIBlueprint(
+    "control",
+    __name__,
+    url_prefix="/control",
+    abp_tags=[CONTROL_TAG],
+    abp_security=BEARER,
+    abp_responses=CONTROL_ERRORS,
+)
 
 
 def token_matches(given: str, expected: str) -> bool:
@@ -91,25 +110,24 @@ def _json_body(required: bool) -> Any:
 
 
 def _reason() -> str:
-    body = _json_body(required=False)
-    if body is NO_BODY:
-        return ""
-    if not isinstance(body, dict):
-        raise ApiError(400, 'the body must be a JSON object like {"reason": "..."}')
-    unknown = sorted(set(body) - {"reason"})
-    if unknown:
-        raise ApiError(400, f"unknown field(s): {', '.join(unknown)[:120]}")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > REASON_MAX_LENGTH:
-        raise ApiError(400, f"reason must be text of at most {REASON_MAX_LENGTH} characters")
-    return reason
+    data = _json_body(required=False)
+    return "" if data is NO_BODY else ControlNote.model_validate(data).reason
 
 
 def _flags_now() -> Response:
-    return jsonify(state.controls(ctx()))
+    return answer(answers.Controls, state.controls(ctx()))
 
 
-@blueprint.post("/pause")
+NOTE = body(ControlNote, required=False)
+NOTE_REFUSALS: ResponseDict = {400: BAD_REQUEST, 413: TOO_LARGE, 415: NOT_JSON}
+
+
+@blueprint.post(
+    "/pause",
+    summary="Stop sending new orders",
+    responses={200: answers.Controls, **NOTE_REFUSALS},
+    openapi_extensions=NOTE,
+)
 def pause() -> Response:
     reason = _reason()
     Controls(ctx().redis, ctx().keys).set(PAUSED, by=BY, reason=reason)
@@ -117,7 +135,12 @@ def pause() -> Response:
     return _flags_now()
 
 
-@blueprint.post("/halt")
+@blueprint.post(
+    "/halt",
+    summary="Stop, and cancel every order not yet sent",
+    responses={200: answers.Controls, **NOTE_REFUSALS},
+    openapi_extensions=NOTE,
+)
 def halt() -> Response:
     reason = _reason()
     Controls(ctx().redis, ctx().keys).set(HALTED, by=BY, reason=reason)
@@ -125,7 +148,7 @@ def halt() -> Response:
     return _flags_now()
 
 
-@blueprint.post("/resume")
+@blueprint.post("/resume", summary="Clear pause and halt", responses={200: answers.Controls})
 def resume() -> Response:
     controls = Controls(ctx().redis, ctx().keys)
     for flag in (PAUSED, HALTED):
@@ -134,49 +157,77 @@ def resume() -> Response:
     return _flags_now()
 
 
-@blueprint.put("/picks/<day>")
-def upload_picks(day: str) -> Response:
+@blueprint.put(
+    "/picks/<date>",
+    summary="Store the picks of a session, replacing what was stored for it",
+    responses={
+        200: answers.Picks,
+        400: BAD_REQUEST,
+        409: error("The date is not a KRX session"),
+        413: TOO_LARGE,
+        415: NOT_JSON,
+        422: error(
+            "The picks were refused (`problems` lists each), or the date is before today or "
+            f"more than {PICKS_SESSIONS_AHEAD} sessions ahead"
+        ),
+    },
+    openapi_extensions=body(PicksUpload, required=True),
+)
+def upload_picks(path: PicksPath) -> Response:
     api = ctx()
-    session_day = parse_date(day)
+    session_day = path.date
     problem = picks_date_problem(session_day, api.clock.now().date(), api.calendar)
     if problem:
         raise ApiError(422, f"picks refused, nothing stored: {problem}", problems=[problem])
-    data = _json_body(required=True)
-    if isinstance(data, dict) and len(data) > MAX_PICKS:
-        raise ApiError(422, f"at most {MAX_PICKS} picks per session", problems=[])
-    try:
-        picks = parse_picks(data, "picks")
-    except PicksError as e:
-        raise ApiError(422, "picks refused, nothing stored", problems=e.problems) from None
+    picks = PicksUpload.model_validate(_json_body(required=True)).picks()
     if not api.calendar.is_session(session_day):
         raise ApiError(409, f"{session_day} is not a KRX session: nothing would trade on it")
     store_picks(api.redis, api.keys, session_day, picks)
     log.info("stored %d picks for %s through the API", len(picks), session_day)
-    return jsonify(state.picks(api, session_day))
+    return answer(answers.Picks, state.picks(api, session_day))
 
 
-@blueprint.get("/limits")
+@blueprint.get(
+    "/limits",
+    summary="The money limits and what today has used of them",
+    responses={200: answers.Limits},
+)
 def show_limits() -> Response:
     api = ctx()
-    return jsonify(state.limits(api, api.clock.now().date()))
+    return answer(answers.Limits, state.limits(api, api.clock.now().date()))
 
 
-@blueprint.put("/limits")
+@blueprint.put(
+    "/limits",
+    summary="Change money limits (kept in Redis); one bad value changes nothing",
+    responses={
+        200: answers.Limits,
+        400: BAD_REQUEST,
+        413: TOO_LARGE,
+        415: NOT_JSON,
+        422: error("A limit is not a whole number in its range (`problems` names it)"),
+    },
+    openapi_extensions=body(LimitsChange, required=True),
+)
 def change_limits() -> Response:
     api = ctx()
-    body = _json_body(required=True)
-    if not isinstance(body, dict) or not body:
-        raise ApiError(400, 'the body must be a JSON object like {"max_orders_per_day": 50}')
+    wanted = LimitsChange.model_validate(_json_body(required=True)).changes()
     store = LimitStore(api.redis, api.keys, MoneyLimits.from_settings(api.settings))
-    try:
-        changed = store.change(body)
-    except LimitError as e:
-        raise ApiError(422, "limits refused, nothing changed", problems=[str(e)[:300]]) from None
+    changed = store.change(wanted)
     log.warning("money limits changed through the API: %s", changed.as_dict())
-    return jsonify(state.limits(api, api.clock.now().date()))
+    return answer(answers.Limits, state.limits(api, api.clock.now().date()))
 
 
-@blueprint.post("/flatten")
+@blueprint.post(
+    "/flatten",
+    summary="Stop entries and sell every position the system opened, once each",
+    responses={
+        200: answers.Flatten,
+        **NOTE_REFUSALS,
+        409: error("Today is not a KRX session"),
+    },
+    openapi_extensions=NOTE,
+)
 def flatten_positions() -> Response:
     api = ctx()
     reason = _reason()
@@ -185,4 +236,6 @@ def flatten_positions() -> Response:
         raise ApiError(409, f"{today} is not a KRX session: nothing can be sold today")
     done = flatten(api.redis, api.keys, api.clock, today, by=BY)
     log.warning("flatten through the API (%s): %d positions", reason or "no reason", len(done))
-    return jsonify({"session": today.isoformat(), "positions": [d.as_dict() for d in done]})
+    return answer(
+        answers.Flatten, {"session": today.isoformat(), "positions": [d.as_dict() for d in done]}
+    )

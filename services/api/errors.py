@@ -1,4 +1,5 @@
-"""Every error as JSON ``{"error": ...}`` with its status; unexpected ones logged, not shown."""
+"""Every error as JSON ``{"error": ...}`` (the :class:`Error` model) with its status; unexpected
+ones logged, not shown."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import redis
 from flask import Flask, Response, current_app, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -14,6 +17,20 @@ log = logging.getLogger(__name__)
 
 LENGTH_REQUIRED = "send the body with a Content-Length header (chunked bodies are refused)"
 """The 411 answer's message, from waitress's parser or from the app."""
+
+
+class Error(BaseModel):
+    """Every refusal and failure: ``{"error": ...}``, with ``problems`` or ``checks`` when known."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    error: str
+    problems: list[str] | SkipJsonSchema[None] = Field(
+        None, description="Each problem found, when the request was refused as a whole."
+    )
+    checks: dict[str, str] | SkipJsonSchema[None] = Field(
+        None, description="What was checked and its result ('ok' or why not)."
+    )
 
 
 class ApiError(Exception):
@@ -33,8 +50,13 @@ class ApiError(Exception):
         self.details = details
 
 
+def error_body(message: str, **details: Any) -> dict[str, Any]:
+    """The JSON of an :class:`Error`: the fields given, nothing else."""
+    return Error.model_validate({"error": message, **details}).model_dump(exclude_unset=True)
+
+
 def json_error(status: int, message: str, **details: Any) -> Response:
-    response = jsonify({"error": message, **details})
+    response = jsonify(error_body(message, **details))
     response.status_code = status
     return response
 
@@ -56,7 +78,7 @@ def register(app: Flask) -> None:
         if isinstance(error, RequestEntityTooLarge):
             limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
             message = f"the body is larger than the {limit:,} bytes accepted"
-        response.set_data(jsonify({"error": message}).get_data())
+        response.set_data(jsonify(error_body(message)).get_data())
         response.content_type = "application/json"
         return response
 

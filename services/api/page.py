@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Blueprint, Flask, render_template
+from flask import render_template
+from flask_openapi3 import APIBlueprint, OpenAPI
 
 from services.api import chart, queues_view, state
 from services.api.context import ctx
+from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
 from shared.state.control import HEARTBEAT_TTL_SECONDS
 
@@ -21,10 +23,14 @@ REFRESH_SECONDS = 15
 STALE_HEARTBEAT_SECONDS = 10
 """A heartbeat older than this is shown as late (it expires at HEARTBEAT_TTL_SECONDS)."""
 
-blueprint = Blueprint("page", __name__)
+blueprint = APIBlueprint("page", __name__, abp_tags=[STATUS_TAG])
 
 
-@blueprint.get("/")
+@blueprint.get(
+    "/",
+    summary="The status page (HTML)",
+    responses={200: text("The page", "text/html"), 503: text("Redis is unavailable", "text/html")},
+)
 def status_page() -> tuple[str, int]:
     try:
         data = _page_data()
@@ -98,8 +104,8 @@ def kst(value: object) -> str:
     return f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
 
 
-def install(app: Flask) -> None:
-    app.register_blueprint(blueprint)
+def install(app: OpenAPI) -> None:
+    app.register_api(blueprint)
     app.add_template_filter(won)
     app.add_template_filter(signed)
     app.add_template_filter(tone)

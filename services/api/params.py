@@ -1,4 +1,5 @@
-"""Query and path parameters checked once, with a 400 naming the parameter when they are wrong."""
+"""Query and path parameters checked once, with a 400 naming the parameter when they are wrong
+(the validators of services/api/inputs.py call these)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,6 @@ def parse_date(value: str, name: str = "date") -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ApiError(400, f"{name} {value!r} is not a calendar date") from None
-
-
-def optional_date(value: str | None, default: date, name: str = "date") -> date:
-    return default if value is None else parse_date(value, name)
 
 
 def parse_status(value: str | None) -> OrderStatus | None:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
+from services.api.answers import WATCHLIST_SHOWN, Watchlist
 from services.api.context import ApiContext
 from shared.infra.clock import KST
 from shared.infra.redis_keys import text
@@ -208,26 +209,9 @@ def _won(value: Decimal) -> int:
 
 
 # Watchlist ------------------------------------------------------------------------------------
-WATCHLIST_ROW_FIELDS = (
-    "code",
-    "name",
-    "kind",
-    "target",
-    "band_top",
-    "average_price",
-    "take_profit_above",
-    "stop_loss_below",
-    "price",
-    "price_feed",
-    "distance_pct",
-    "next_decision",
-    "on_stream",
-)
-"""What the API shows of a watchlist row as the scheduler wrote it (plus the price's age)."""
-
-
 def watchlist(api: ApiContext) -> dict[str, Any]:
-    """The scheduler's watchlist with each price's age in real seconds; empty when none.
+    """The scheduler's watchlist with each price's age in real seconds; empty when none, or when
+    it is unreadable or not of the documented shape (another process wrote it).
 
     See docs/ARCHITECTURE.md, 'Realtime prices on the stream'.
     """
@@ -246,20 +230,22 @@ def watchlist(api: ApiContext) -> dict[str, Any]:
         now = time.time()
         rows = []
         for row in data["rows"]:
-            shown = {name: row[name] for name in WATCHLIST_ROW_FIELDS}
+            shown = {name: row[name] for name in WATCHLIST_SHOWN}
             epoch = row["price_epoch"]
             shown["price_age_seconds"] = None if epoch is None else round(now - float(epoch), 1)
             rows.append(shown)
-        return {
+        shown_list = {
             "at": str(data["at"]),
             "quote_source": str(data["quote_source"]),
             "stream_healthy": data["stream_healthy"],
             "stream_capacity": int(data["stream_capacity"]),
             "rows": rows,
         }
+        Watchlist.model_validate(shown_list)  # a ValidationError is a ValueError
     except (ValueError, TypeError, KeyError) as e:
         log.warning("watchlist unreadable: %s", e)
         return empty
+    return shown_list
 
 
 # Processes and controls -----------------------------------------------------------------------

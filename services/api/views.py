@@ -4,31 +4,42 @@ metrics."""
 from __future__ import annotations
 
 import socket
-from typing import Any
 from urllib.parse import urlsplit
 
 import redis
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Response, current_app
+from flask_openapi3 import APIBlueprint
 
-from services.api import metrics, openapi, queues_view, state
+from services.api import answers, metrics, queues_view, state
+from services.api.answers import answer
 from services.api.context import ApiContext, ctx
 from services.api.errors import ApiError, json_error
-from services.api.params import ORDER_ID_MAX_LENGTH, optional_date, parse_status
+from services.api.inputs import OrderPath, OrdersQuery, PicksQuery
+from services.api.openapi import BAD_REQUEST, REDIS_DOWN, STATUS_TAG, error, text
+from services.api.params import ORDER_ID_MAX_LENGTH
 
 KIS_CONNECT_TIMEOUT_SECONDS = 1.0
 """How long ``/readyz`` waits for a TCP connection to the KIS host."""
 REGISTRY = "kat_metrics_registry"
 """Key of the app's Prometheus registry in ``app.extensions``."""
 
-blueprint = Blueprint("api", __name__)
+blueprint = APIBlueprint("api", __name__, abp_tags=[STATUS_TAG])
 
 
-@blueprint.get("/healthz")
+@blueprint.get(
+    "/healthz",
+    summary="The process is up (no dependency checked)",
+    responses={200: answers.Health},
+)
 def healthz() -> Response:
-    return jsonify({"status": "ok"})
+    return answer(answers.Health, {"status": "ok"})
 
 
-@blueprint.get("/readyz")
+@blueprint.get(
+    "/readyz",
+    summary="Redis answers PING and the KIS host accepts a TCP connection",
+    responses={200: answers.Ready, 503: error("Not ready; `checks` says what is down")},
+)
 def readyz() -> Response:
     api = ctx()
     checks = {"redis": _redis_check(api), "kis": _kis_check(api.settings.base_url)}
@@ -37,7 +48,7 @@ def readyz() -> Response:
         response = json_error(503, f"not ready: {', '.join(down)} unreachable", checks=checks)
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify({"status": "ready", "checks": checks})
+    return answer(answers.Ready, {"status": "ready", "checks": checks})
 
 
 def _redis_check(api: ApiContext) -> str:
@@ -61,68 +72,98 @@ def _kis_check(base_url: str) -> str:
     return "ok"
 
 
-@blueprint.get("/status")
+@blueprint.get(
+    "/status",
+    summary="Mode, masked account, clock, session and phase, services, controls, cash and P&L",
+    responses={200: answers.Status, 503: REDIS_DOWN},
+)
 def status() -> Response:
-    return jsonify(state.status(ctx()))
+    return answer(answers.Status, state.status(ctx()))
 
 
-@blueprint.get("/picks")
-def picks() -> Response:
+@blueprint.get(
+    "/picks",
+    summary="The picks stored for a session",
+    responses={200: answers.Picks, 400: BAD_REQUEST, 503: REDIS_DOWN},
+)
+def picks(query: PicksQuery) -> Response:
     api = ctx()
-    default = api.calendar.next_session(api.clock.now().date()).day
-    return jsonify(state.picks(api, optional_date(request.args.get("date"), default)))
+    day = query.date or api.calendar.next_session(api.clock.now().date()).day
+    return answer(answers.Picks, state.picks(api, day))
 
 
-@blueprint.get("/orders")
-def orders() -> Response:
+@blueprint.get(
+    "/orders",
+    summary="The orders of a session, optionally of one status",
+    responses={200: answers.Orders, 400: BAD_REQUEST, 503: REDIS_DOWN},
+)
+def orders(query: OrdersQuery) -> Response:
     api = ctx()
-    day = optional_date(request.args.get("date"), api.clock.now().date())
-    wanted = parse_status(request.args.get("status"))
+    day = query.date or api.clock.now().date()
+    wanted = query.status
     rows = state.orders(api, day, wanted)
     counts = state.order_counts(rows if wanted is None else state.orders(api, day))
-    return jsonify(
+    return answer(
+        answers.Orders,
         {
             "date": day.isoformat(),
             "status": wanted.value if wanted else None,
             "counts": counts,
             "orders": rows,
-        }
+        },
     )
 
 
-@blueprint.get("/orders/<order_id>")
-def order(order_id: str) -> Response:
-    if len(order_id) > ORDER_ID_MAX_LENGTH:
+@blueprint.get(
+    "/orders/<order_id>",
+    summary="One order record",
+    responses={200: answers.Order, 404: error("No such order"), 503: REDIS_DOWN},
+)
+def order(path: OrderPath) -> Response:
+    if len(path.order_id) > ORDER_ID_MAX_LENGTH:
         raise ApiError(404, "no such order")
-    found = state.order(ctx(), order_id)
+    found = state.order(ctx(), path.order_id)
     if found is None:
-        raise ApiError(404, f"no order {order_id!r}")
-    return jsonify(found)
+        raise ApiError(404, f"no order {path.order_id!r}")
+    return answer(answers.Order, found)
 
 
-@blueprint.get("/positions")
+@blueprint.get(
+    "/positions",
+    summary="The position ledger valued at the last balance, and today's realised P&L",
+    responses={200: answers.Positions, 503: REDIS_DOWN},
+)
 def positions() -> Response:
     api = ctx()
-    return jsonify(state.positions(api, state.today(api)))
+    return answer(answers.Positions, state.positions(api, state.today(api)))
 
 
-@blueprint.get("/watchlist")
+@blueprint.get(
+    "/watchlist",
+    summary=(
+        "Every pick and position: band or thresholds, last price and its age, the distance to "
+        "the next decision, on the stream or polled"
+    ),
+    responses={200: answers.Watchlist, 503: REDIS_DOWN},
+)
 def watchlist() -> Response:
-    return jsonify(state.watchlist(ctx()))
+    return answer(answers.Watchlist, state.watchlist(ctx()))
 
 
-@blueprint.get("/queues")
+@blueprint.get(
+    "/queues",
+    summary="RQ: job counts per queue, workers and what they run, latest failures",
+    responses={200: answers.Queues, 503: REDIS_DOWN},
+)
 def queues() -> Response:
-    return jsonify(queues_view.overview(ctx().redis))
+    return answer(answers.Queues, queues_view.overview(ctx().redis))
 
 
-@blueprint.get("/metrics")
+@blueprint.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={200: text("Prometheus text exposition format 0.0.4", "text/plain")},
+)
 def metrics_text() -> Response:
     registry = current_app.extensions[REGISTRY]
     return Response(metrics.render(registry), mimetype=None, content_type=metrics.CONTENT_TYPE)
-
-
-@blueprint.get("/openapi.json")
-def openapi_json() -> Response:
-    document: dict[str, Any] = openapi.document()
-    return jsonify(document)

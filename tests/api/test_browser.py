@@ -1,4 +1,5 @@
-"""The status page in headless Chromium (Debian's chromium and chromium-driver, via Selenium)."""
+"""The status page and the API docs in headless Chromium (Debian's chromium and chromium-driver,
+via Selenium)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.api.conftest import RunningApi, start_api, stop_api
 from tests.conftest import RedisServer
@@ -23,6 +26,8 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WINDOW = (1280, 2000)
 """Tall enough for the whole page in one screenshot."""
+RENDER_TIMEOUT_SECONDS = 30
+"""How long Swagger UI may take to fetch the document and draw its operations."""
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +149,65 @@ def test_status_page_in_chromium(
     chart_png = browser.find_element(By.ID, "equity-chart").screenshot_as_png
     assert chart_png.startswith(PNG_SIGNATURE)
     assert len(chart_png) > 5_000
+
+
+def _all_local(browser: webdriver.Chrome, api: RunningApi) -> list[str]:
+    """Every resource the page loaded, after checking each came from this server."""
+    entries: list[str] = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
+    page_host = urlsplit(api.url).netloc
+    for name in entries:
+        assert urlsplit(name).netloc == page_host, name
+    return entries
+
+
+def test_api_docs_render_every_operation_offline(
+    api: RunningApi, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    document = requests.get(f"{api.url}/openapi.json", timeout=5).json()
+    documented = sorted(
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    )
+    browser.get(f"{api.url}/docs")
+    assert browser.title == "KIS auto-trader status API · docs"
+
+    # Swagger UI fetches /openapi.json and draws one block per operation.
+    WebDriverWait(browser, RENDER_TIMEOUT_SECONDS).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(documented)
+    )
+    drawn = sorted(
+        (
+            block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+            block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"),
+        )
+        for block in browser.find_elements(By.CSS_SELECTOR, ".opblock")
+    )
+    assert drawn == documented
+    assert "KIS auto-trader status API" in _text(browser, ".info .title")
+    tags = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-tag")]
+    assert {tag.split()[0] for tag in tags} == {"status", "control", "docs"}
+    assert not browser.find_elements(By.CSS_SELECTOR, ".errors-wrapper")
+
+    # Opening an operation shows its parameters and its answers from the models.
+    orders = browser.find_element(By.CSS_SELECTOR, "#operations-status-api_orders_orders_get")
+    orders.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    WebDriverWait(browser, RENDER_TIMEOUT_SECONDS).until(
+        lambda _b: orders.find_elements(By.CSS_SELECTOR, "tr[data-param-name]")
+    )
+    parameters = {
+        row.get_attribute("data-param-name")
+        for row in orders.find_elements(By.CSS_SELECTOR, "tr[data-param-name]")
+    }
+    assert parameters == {"date", "status"}
+    codes = {e.text for e in orders.find_elements(By.CSS_SELECTOR, ".response-col_status")}
+    assert {"200", "400", "503"} <= codes
+
+    # Swagger UI's script and stylesheet came from this app, not from a CDN.
+    entries = _all_local(browser, api)
+    assert any(name.endswith("/docs/static/js/swagger-ui-bundle.js") for name in entries)
+    assert any(name.endswith("/docs/static/css/swagger-ui.css") for name in entries)
+    assert any(name.endswith("/openapi.json") for name in entries)
+    shot = tmp_path / "api-docs.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.read_bytes().startswith(PNG_SIGNATURE)

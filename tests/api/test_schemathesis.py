@@ -65,8 +65,14 @@ def test_the_fuzzed_document_is_the_served_one(api: RunningApi) -> None:
 def test_no_server_error(case: Case, api: RunningApi) -> None:
     excluded = []
     if case.operation.path == "/control/picks/{date}":
-        # The schema cannot say "keys are 6-digit codes" (OpenAPI 3.0 has no propertyNames):
-        # schema-valid picks are often refused with a 422 listing the problems, rightly.
+        # The schema does not say "keys are 6-digit codes" (flask-openapi3's schema objects
+        # drop propertyNames): schema-valid picks are often refused with a 422 listing the
+        # problems, rightly.
+        excluded.append(positive_data_acceptance)
+    if case.operation.path == "/control/limits" and case.method == "PUT":
+        # JSON Schema 2020-12 (OpenAPI 3.1) counts 5208.0 as an integer; the API, like the
+        # CLI, takes a limit only as a whole number written as one (or in digits), so such
+        # a schema-valid body is refused with a 422 naming the limit, rightly.
         excluded.append(positive_data_acceptance)
     response = case.call_and_validate(base_url=api.url, headers=AUTH, excluded_checks=excluded)
     CASES.append((case.operation.label, response.status_code))

@@ -1,0 +1,329 @@
+"""What the status API answers: a pydantic model per JSON body, the one place a shape is written.
+
+The views build every JSON answer through these models (:func:`answer`), and flask-openapi3 reads
+the same models to write the OpenAPI document (services/api/openapi.py), so the two cannot
+drift. The models are strict and forbid unknown fields: an answer that does not fit its model is
+a bug, and fails in the tests instead of reaching a client unannounced. Errors have their model
+beside the handlers that answer them (services/api/errors.py, ``Error``). See
+docs/ARCHITECTURE.md, 'Status API'.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask import Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic.json_schema import SkipJsonSchema
+
+from services.api.params import DATE_PATTERN
+from shared.state.money_limits import (
+    DAILY_LOSS_LIMIT_KRW,
+    MAX_OPEN_POSITIONS,
+    MAX_ORDER_KRW,
+    MAX_ORDERS_PER_DAY,
+    UPPER_BOUNDS,
+)
+from shared.trading.orders import OrderStatus, Reason
+from shared.trading.rules import Phase
+
+DateText = Annotated[str, Field(pattern=DATE_PATTERN, json_schema_extra={"format": "date"})]
+"""A date as the API writes it: ``YYYY-MM-DD``."""
+DateTimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+"""A moment in ISO 8601 with its offset."""
+DecimalText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="A decimal")]
+"""Money and rates that are not whole won travel as decimal strings, never as floats."""
+Won = int
+"""A whole number of won."""
+# Enums arrive as their values (the state readers build JSON-ready dicts): taken by value.
+StatusValue = Annotated[OrderStatus, Strict(False)]
+ReasonValue = Annotated[Reason, Strict(False)]
+PhaseValue = Annotated[Phase, Strict(False)]
+OrderKrwLimit = Annotated[int, Field(ge=1, le=UPPER_BOUNDS[MAX_ORDER_KRW])]
+OrdersPerDayLimit = Annotated[int, Field(ge=1, le=UPPER_BOUNDS[MAX_ORDERS_PER_DAY])]
+OpenPositionsLimit = Annotated[int, Field(ge=1, le=UPPER_BOUNDS[MAX_OPEN_POSITIONS])]
+DailyLossLimit = Annotated[int, Field(ge=1, le=UPPER_BOUNDS[DAILY_LOSS_LIMIT_KRW])]
+
+
+class Answer(BaseModel):
+    """A JSON answer: strict types, no field the model does not name."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def answer(model: type[Answer], data: Any) -> Response:
+    """The JSON answer of ``data`` validated as ``model``: the document's shape, nothing else.
+
+    A field ``data`` leaves out stays absent (a control flag written without a ``reason``).
+    """
+    checked = model.model_validate(data)
+    return jsonify(checked.model_dump(mode="json", exclude_unset=True))
+
+
+# Health ----------------------------------------------------------------------------------------
+class Health(Answer):
+    status: Literal["ok"]
+
+
+class Ready(Answer):
+    status: Literal["ready"]
+    checks: dict[str, str]
+
+
+# Status ----------------------------------------------------------------------------------------
+class Session(Answer):
+    date: DateText
+    opens: DateTimeText
+    closes: DateTimeText
+
+
+class Flag(Answer):
+    """Who set a control flag, why and when (unix time)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    by: str | SkipJsonSchema[None] = None
+    reason: str | SkipJsonSchema[None] = None
+    at: float | SkipJsonSchema[None] = None
+
+
+class Controls(Answer):
+    paused: bool
+    halted: bool
+    flags: dict[str, Flag] = Field(description="Each flag set, with who set it, why and when.")
+
+
+class Limits(Answer):
+    """The money limits in force and what today has used of them."""
+
+    max_order_krw: OrderKrwLimit
+    max_orders_per_day: OrdersPerDayLimit
+    max_open_positions: OpenPositionsLimit
+    daily_loss_limit_krw: DailyLossLimit
+    orders_today: int = Field(description="Orders that took a slot today.")
+    open_positions: int = Field(description="Positions in the ledger.")
+    day_loss: Won | None = Field(description="Won lost since the session's first valuation.")
+    entries_stopped: str | None = Field(description="Why, when entries are stopped today.")
+
+
+class Service(Answer):
+    service: str
+    instance: str | None
+    role: str | None
+    age: float = Field(description="Seconds since the process last beat.")
+
+
+class Pnl(Answer):
+    account_profit: Won | None
+    unrealized: Won | None
+    realized_today: Won = Field(description="Gross of fees and tax.")
+    realized_today_net: Won = Field(description="After KIS's fees on both sides and the sell tax.")
+    day_change: Won | None
+
+
+OrderCounts = Annotated[dict[StatusValue, int], Field(description="Orders by each status.")]
+
+
+class Status(Answer):
+    mode: Literal["sim", "paper", "real"]
+    account: str = Field(description="Masked: only the last digits show.")
+    clock: DateTimeText
+    clock_speed: float
+    today: DateText
+    session: Session | None
+    next_session: Session
+    phase: PhaseValue
+    controls: Controls
+    services: list[Service]
+    orderable_cash: Won | None = Field(description="KIS's ord_psbl_cash at orderable_cash_at.")
+    orderable_cash_at: str | None
+    cash_d2: Won | None = Field(
+        description="Cash once every trade has settled (D+2, prvs_rcdl_excc_amt)."
+    )
+    total_value: Won | None
+    balance_at: str | None
+    pnl: Pnl
+    orders_today: OrderCounts
+    limits: Limits
+
+
+# Picks and orders ------------------------------------------------------------------------------
+class PickRow(Answer):
+    code: str = Field(pattern="^[0-9]{6}$")
+    name: str
+    target: Won = Field(ge=1)
+
+
+class Picks(Answer):
+    date: DateText
+    stored: bool
+    picks: list[PickRow]
+    problems: list[str]
+
+
+class Order(Answer):
+    """An order record: its intent's fields, then what became of it, flat."""
+
+    id: str
+    session: DateText
+    code: str
+    name: str
+    side: Literal["buy", "sell"]
+    reason: ReasonValue
+    quantity: int
+    price_seen: Won
+    limit_price: Won | None = Field(description="The order's limit; null: a market order.")
+    floor_price: Won | None = Field(description="An entry buy is not sent under this price.")
+    status: StatusValue
+    created_kst: str = Field(description="System clock (KST, ISO 8601).")
+    touched_epoch: float = Field(description="Real Unix time of the last change.")
+    version: int
+    broker_order_no: str
+    broker_branch_no: str
+    broker_accepted_kst: str | None = Field(description="KIS's order time (KST, ISO 8601).")
+    submitted_epoch: float = Field(description="Real Unix time the last POST began.")
+    sent_quantity: int = Field(description="Shares the last POST asked for, when fewer.")
+    filled_quantity: int
+    average_fill_price: DecimalText
+    applied_quantity: int
+    attempts: int
+    error_code: str
+    error_message: str
+    history: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        description="[status, system-clock time (KST)] pairs, oldest first."
+    )
+
+
+class Orders(Answer):
+    date: DateText
+    status: StatusValue | None
+    counts: OrderCounts
+    orders: list[Order]
+
+
+# Positions -------------------------------------------------------------------------------------
+class Position(Answer):
+    code: str
+    name: str
+    quantity: int
+    average_price: DecimalText
+    buy_session: DateText
+    held_sessions: int
+    opened_by: str
+    price: Won | None
+    value: Won | None
+    profit: Won | None
+    profit_rate: DecimalText | None
+
+
+class Realized(Answer):
+    order_id: str
+    code: str
+    name: str
+    quantity: int
+    buy_price: DecimalText
+    sell_price: DecimalText
+    profit: Won
+    reason: str
+    profit_rate: DecimalText
+
+
+class Positions(Answer):
+    positions: list[Position]
+    prices_at: str | None
+    unrealized_profit: Won | None
+    realized_today: list[Realized]
+    realized_profit_today: Won = Field(description="Gross of fees and tax.")
+    realized_profit_today_net: Won = Field(
+        description="After KIS's fees on both sides and the sell tax."
+    )
+
+
+# Watchlist -------------------------------------------------------------------------------------
+class WatchlistRow(Answer):
+    code: str
+    name: str
+    kind: Literal["pick", "position"]
+    target: Won | None = Field(description="A pick's buy band starts here (won).")
+    band_top: DecimalText | None = Field(description="A pick buys strictly below this.")
+    average_price: DecimalText | None
+    take_profit_above: DecimalText | None = Field(description="A position sells above this.")
+    stop_loss_below: DecimalText | None = Field(description="A position sells below this.")
+    price: Won | None
+    price_feed: Literal["stream", "polling", "balance"] | None
+    distance_pct: float | None = Field(
+        description="How far the price must move, in % (0: acts now)."
+    )
+    next_decision: str
+    on_stream: bool
+    price_age_seconds: float | None = Field(description="Real seconds.")
+
+
+WATCHLIST_SHOWN = tuple(name for name in WatchlistRow.model_fields if name != "price_age_seconds")
+"""What the API shows of a watchlist row as the scheduler wrote it (plus the price's age)."""
+
+
+class Watchlist(Answer):
+    at: DateTimeText | None
+    quote_source: Literal["stream", "polling"] | None
+    stream_healthy: bool | None
+    stream_capacity: int | None
+    rows: list[WatchlistRow]
+
+
+# Queues ----------------------------------------------------------------------------------------
+class QueueCounts(Answer):
+    name: str
+    queued: int
+    started: int
+    scheduled: int
+    deferred: int
+    failed: int
+    finished: int
+
+
+class CurrentJob(Answer):
+    id: str
+    description: str | None
+    func: str | None
+
+
+class Worker(Answer):
+    name: str
+    hostname: str | None
+    pid: int | None
+    state: str
+    queues: list[str]
+    current_job: CurrentJob | None
+    last_heartbeat: DateTimeText | None
+    successful_jobs: int
+    failed_jobs: int
+
+
+class Failure(Answer):
+    id: str
+    queue: str
+    func: str | None
+    description: str | None
+    enqueued_at: DateTimeText | None
+    ended_at: DateTimeText | None
+    error: str | None = Field(description="The last line of the traceback.")
+
+
+class Queues(Answer):
+    queues: list[QueueCounts]
+    workers: list[Worker]
+    failures: list[Failure]
+
+
+# Control ---------------------------------------------------------------------------------------
+class FlattenedPosition(Answer):
+    code: str
+    quantity: int
+    order_id: str
+    outcome: Literal["queued", "already", "selling"]
+
+
+class Flatten(Answer):
+    session: DateText
+    positions: list[FlattenedPosition]
