@@ -26,7 +26,6 @@ from collections.abc import Iterable, Sequence
 from services.executor.context import Context
 from services.executor.matching import (
     absence_proven,
-    canonical_order_no,
     could_answer,
     match_unsettled,
     progress,
@@ -264,13 +263,13 @@ class Fills:
         known: Sequence[OrderRecord],
     ) -> dict[str, str]:
         """Who already owns each KIS order number an unsettled record could match."""
-        owners = {canonical_order_no(r.broker_order_no): r.id for r in known if r.broker_order_no}
+        owners = {r.broker_order_no: r.id for r in known if r.broker_order_no}
         session = unsettled[0].intent.session
         for row in rows:
             if any(could_answer(record, row) for record in unsettled):
                 owner = self.book.broker_owner(session, row.order_no)
                 if owner is not None:
-                    owners[canonical_order_no(row.order_no)] = owner
+                    owners[row.order_no] = owner
         return owners
 
     def _adopt(self, record: OrderRecord, row: Execution) -> OrderRecord | None:

@@ -16,7 +16,7 @@ from datetime import date
 
 from services.executor.context import Context
 from services.executor.fills import Fills
-from services.executor.matching import canonical_order_no, notice_progress
+from services.executor.matching import notice_progress
 from shared.infra.redis_keys import text
 from shared.kis.stream_frames import FillNotice
 from shared.trading.orders import AT_BROKER
@@ -45,8 +45,7 @@ class FillNotices:
         if not notice.filled or notice.refused or notice.quantity <= 0:
             return "ignored"
         session = self.ctx.clock.now().date()
-        order_no = canonical_order_no(notice.order_no)
-        key = self.ctx.keys.fill_notices(session, order_no)
+        key = self.ctx.keys.fill_notices(session, notice.order_no)
         field = f"{notice.hhmmss}|{notice.quantity}|{notice.price}"
         pipe = self.ctx.redis.pipeline()
         pipe.hsetnx(key, field, f"{notice.quantity}|{notice.price}")
@@ -85,12 +84,9 @@ class FillNotices:
     def _owner(self, session_day: date, order_no: str) -> str | None:
         deadline = time.monotonic() + self.owner_wait_seconds
         while True:
-            for number in _spellings(order_no):
-                owner = self.ctx.book.broker_owner(session_day, number)
-                if owner is not None:
-                    return owner
-            if time.monotonic() >= deadline:
-                return None
+            owner = self.ctx.book.broker_owner(session_day, order_no)
+            if owner is not None or time.monotonic() >= deadline:
+                return owner
             time.sleep(OWNER_POLL_SECONDS)
 
     def _totals(self, key: str) -> tuple[int, int]:
@@ -100,9 +96,3 @@ class FillNotices:
             filled += qty
             amount += qty * price
         return filled, amount
-
-
-def _spellings(order_no: str) -> list[str]:
-    """The KIS order number as sent, zero-padded to 10 digits, and without padding."""
-    bare = canonical_order_no(order_no)
-    return list(dict.fromkeys([order_no.strip(), bare.zfill(10), bare]))

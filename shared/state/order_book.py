@@ -147,6 +147,11 @@ class OrderBook:
             # result 0: another writer got in between; read again and re-check the status.
 
     def broker_owner(self, session: date, broker_order_no: str) -> str | None:
-        """Our order id that KIS order ``broker_order_no`` was matched to, if any."""
-        owner = self._redis.hget(self._keys.broker_orders(session), broker_order_no)
-        return text(owner) if owner else None
+        """Our order id that KIS order ``broker_order_no`` (10 digits) was matched to, if any.
+
+        A claim written before order numbers had one spelling may be under the number without
+        its zero padding; it is looked up too.
+        """
+        spellings = dict.fromkeys([broker_order_no, broker_order_no.lstrip("0")])
+        owners = self._redis.hmget(self._keys.broker_orders(session), list(spellings))
+        return next((text(owner) for owner in owners if owner), None)

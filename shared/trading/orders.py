@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shared.kis.models import Side, broker_time_kst
+from shared.kis.models import Side, broker_time_kst, order_number
 
 
 class OrderStatus(StrEnum):
@@ -120,6 +120,8 @@ class OrderRecord:
     """Real time of the last change: how long the record has been quiet (staleness)."""
     version: int = 1
     broker_order_no: str = ""
+    """KIS's order number, 10 digits (docs/ARCHITECTURE.md, 'KIS rules we rely on'); "" until
+    KIS accepted the order."""
     broker_branch_no: str = ""
     broker_accepted_kst: datetime | None = None
     submitted_epoch: float = 0.0
@@ -196,6 +198,8 @@ class OrderRecord:
             data = _from_first_format(data)
         data["intent"] = OrderIntent.from_dict(data["intent"])
         data["status"] = OrderStatus(data["status"])
+        # Records stored before order numbers had one spelling (AOF survives upgrades).
+        data["broker_order_no"] = order_number(data.get("broker_order_no", ""))
         data["created_kst"] = datetime.fromisoformat(data["created_kst"])
         accepted = data.get("broker_accepted_kst")
         data["broker_accepted_kst"] = datetime.fromisoformat(accepted) if accepted else None
