@@ -2,7 +2,8 @@
 
 See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is
 :mod:`shared.trading.orders`; this module is its storage: ``SET NX`` on the intent's id creates a
-record at most once, and every change after that is a compare-and-set on the record's ``version``.
+record at most once, and every change after that is a compare-and-set on the record's ``version``,
+allowed only along ``shared.trading.orders.TRANSITIONS``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import redis
 
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import Keys, text
-from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus
+from shared.trading.orders import (
+    ADOPTED_AS,
+    IllegalTransition,
+    OrderIntent,
+    OrderRecord,
+    OrderStatus,
+    check_transition,
+)
 
 CREATE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
@@ -80,8 +88,11 @@ class OrderBook:
     def adopt(self, record: OrderRecord) -> OrderRecord | None:
         """Store ``record``, an order found at KIS, as it is; None when its id already exists.
 
-        Raises BrokerOrderTaken when its KIS order number already belongs to another order.
+        Raises BrokerOrderTaken when its KIS order number already belongs to another order, and
+        IllegalTransition when its status is not one a found order is stored in.
         """
+        if record.status not in ADOPTED_AS:
+            raise IllegalTransition(f"order {record.id}: adopted as {record.status.value}")
         session = record.intent.session
         result = self._adopt(
             keys=[
@@ -124,10 +135,13 @@ class OrderBook:
 
         Returns the new record, or None when the record is not in an expected status (someone
         else moved it first) or ``only_if`` refuses the record as it is now (checked again on
-        every re-read, e.g. "fills only grow"). Raises BrokerOrderTaken when ``broker_order_no``
-        in ``changes`` already belongs to another order.
+        every re-read). Raises IllegalTransition, before reading anything, when some expected
+        status may not move to ``new_status``; BrokerOrderTaken when ``broker_order_no`` in
+        ``changes`` already belongs to another order.
         """
         allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
+        for status in allowed:
+            check_transition(status, new_status)
         while True:
             current = self.get(order_id)
             if current is None:
