@@ -3,13 +3,13 @@
 See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is
 :mod:`shared.trading.orders`; this module is its storage: ``SET NX`` on the intent's id creates a
 record at most once, and every change after that is a compare-and-set on the record's ``version``,
-allowed only along ``shared.trading.orders.TRANSITIONS``.
+computed from the record as stored and allowed only along ``shared.trading.orders.TRANSITIONS``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -63,6 +63,10 @@ return 1
 
 class BrokerOrderTaken(Exception):
     """The KIS order number already belongs to another of our orders."""
+
+
+Change = tuple[OrderStatus, Mapping[str, Any]]
+"""A record's next status and the fields that change with it."""
 
 
 class OrderBook:
@@ -142,12 +146,34 @@ class OrderBook:
         allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
         for status in allowed:
             check_transition(status, new_status)
+
+        def change(current: OrderRecord) -> Change | None:
+            if current.status not in allowed or (only_if is not None and not only_if(current)):
+                return None
+            return new_status, changes
+
+        return self.update(order_id, change)
+
+    def update(
+        self, order_id: str, change: Callable[[OrderRecord], Change | None]
+    ) -> OrderRecord | None:
+        """Write what ``change`` makes of the record as stored now, by compare-and-set.
+
+        ``change`` sees the record as read, and again after every writer that got in between;
+        it returns the next status and the fields to write, or None to leave the record as it
+        is (then this returns None). Raises IllegalTransition, before writing, when the change
+        leaves ``shared.trading.orders.TRANSITIONS`` or takes filled shares back, and
+        BrokerOrderTaken when it claims a KIS order number another order owns.
+        """
         while True:
             current = self.get(order_id)
             if current is None:
                 raise KeyError(f"no order {order_id}")
-            if current.status not in allowed or (only_if is not None and not only_if(current)):
+            step = change(current)
+            if step is None:
                 return None
+            new_status, changes = step
+            check_transition(current.status, new_status)
             updated = current.advanced(new_status, self._clock.now(), time.time(), **changes)
             claim = str(changes.get("broker_order_no", ""))
             result = self._cas(
@@ -158,7 +184,7 @@ class OrderBook:
                 return updated
             if result == -2:
                 raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")
-            # result 0: another writer got in between; read again and re-check the status.
+            # result 0: another writer got in between; read again and decide again.
 
     def broker_owner(self, session: date, broker_order_no: str) -> str | None:
         """Our order id that KIS order ``broker_order_no`` (10 digits) was matched to, if any.

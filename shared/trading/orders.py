@@ -82,8 +82,8 @@ UNSETTLED = frozenset({_S.UNKNOWN, _S.SUBMITTING})
 
 
 class IllegalTransition(ValueError):
-    """A change the order model forbids (a status edge outside :data:`TRANSITIONS`): a
-    programming error, raised before anything is written."""
+    """A change the order model forbids (a status edge outside :data:`TRANSITIONS`, fills that
+    shrink): a programming error, raised before anything is written."""
 
 
 def check_transition(source: OrderStatus, target: OrderStatus) -> None:
@@ -233,7 +233,15 @@ class OrderRecord:
     def advanced(
         self, status: OrderStatus, now_kst: datetime, now_epoch: float, **changes: Any
     ) -> OrderRecord:
-        """The next version: ``status`` with ``changes``, its history extended on a new status."""
+        """The next version: ``status`` with ``changes``, its history extended on a new status.
+
+        Fills only grow: ``filled_quantity`` below the record's raises IllegalTransition.
+        """
+        filled = changes.get("filled_quantity", self.filled_quantity)
+        if filled < self.filled_quantity:
+            raise IllegalTransition(
+                f"order {self.id}: fills only grow ({self.filled_quantity} -> {filled} shares)"
+            )
         history = self.history
         if status is not self.status:
             history = (*history, (status, now_kst))

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ def test_a_transition_outside_the_map_is_refused_and_writes_nothing(
     # Refused for every expected status, whatever the record holds now.
     with pytest.raises(IllegalTransition, match="rejected -> pending"):
         book.transition(record.id, [S.SUBMITTING, S.REJECTED], S.PENDING)
+    with pytest.raises(IllegalTransition, match="pending -> unknown"):
+        book.update(record.id, lambda current: (S.UNKNOWN, {"error_message": "x"}))
     assert stored(redis_client, record.id) == before
     assert book.broker_owner(SESSION, "0000000001") is None
 
@@ -106,8 +109,22 @@ def test_a_transition_outside_the_map_is_refused_and_writes_nothing(
     final = stored(redis_client, record.id)
     for target in OrderStatus:
         with pytest.raises(IllegalTransition):
-            book.transition(record.id, S.CANCELLED, target)
+            book.update(record.id, lambda current, target=target: (target, {}))  # type: ignore[misc]
     assert stored(redis_client, record.id) == final
+
+
+def test_fills_that_shrink_are_refused_and_write_nothing(
+    redis_client: redis.Redis, book: OrderBook
+) -> None:
+    record = created(book)
+    book.transition(record.id, S.PENDING, S.SUBMITTING)
+    book.transition(record.id, S.SUBMITTING, S.ACCEPTED, broker_order_no="0000000007")
+    five = {"filled_quantity": 5, "average_fill_price": Decimal(70_000)}
+    assert book.transition(record.id, S.ACCEPTED, S.PARTIALLY_FILLED, **five)
+    before = stored(redis_client, record.id)
+    with pytest.raises(IllegalTransition, match="fills only grow"):
+        book.transition(record.id, S.PARTIALLY_FILLED, S.PARTIALLY_FILLED, filled_quantity=3)
+    assert stored(redis_client, record.id) == before
 
 
 def test_only_a_state_kis_can_have_is_adopted(redis_client: redis.Redis, book: OrderBook) -> None:
