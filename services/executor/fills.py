@@ -1,10 +1,12 @@
 """Fills and cancels: every change that what KIS reports (or proves absent) makes to an order.
 
 See docs/ARCHITECTURE.md, 'Fills and the ledger' and 'Reconciliation'. Placing (one order, right
-after its POST) and reconciliation (every order of a session) both write an order's outcome through
-this module, so each step has one home:
+after its POST), reconciliation (every order of a session) and realtime fill notices all write an
+order's outcome through this module, so each step has one home:
 
 - :meth:`Fills.record_progress`: KIS's execution row of an accepted order -> its fills;
+  :meth:`Fills.record_notices`: the order's realtime fill notices -> its fills; both through
+  :meth:`Fills.write_fills`, the one writer of an order's fills;
 - :meth:`Fills.apply`: those fills -> the position ledger, exactly once, and the notification;
 - :meth:`Fills.settle` / :meth:`Fills.settle_one`: an order whose POST answer was lost is found at
   KIS (adopted with its fills) or proven absent (back to ``pending``, or cancelled too late);
@@ -13,7 +15,9 @@ this module, so each step has one home:
 - :meth:`Fills.adopt_orphan`: an order KIS has and we have no record of (our state was lost) is
   recorded with its fills, under the intent id that keeps the scheduler from placing it again.
 
-Every change is a compare-and-set on the order record and fills reach the ledger through
+Every change is a compare-and-set on the order record, decided from the record as stored
+(``OrderBook.update``): what KIS reports is compared with the record each time it is read, so a
+writer that read an older record can never take filled shares back. Fills reach the ledger through
 ``apply_fills``, so a second pass over the same facts changes nothing.
 """
 
@@ -21,21 +25,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
 
 from services.executor.context import Context
 from services.executor.matching import (
+    Progress,
     absence_proven,
-    canonical_order_no,
     could_answer,
     match_unsettled,
+    notice_progress,
     progress,
     row_for,
 )
 from shared.kis.errors import KisError, KisRejected
 from shared.kis.models import Execution, OrderAck, Side
 from shared.messaging.events import notify, order_accepted, order_cancelled, order_filled
-from shared.state.order_book import BrokerOrderTaken
+from shared.state.order_book import BrokerOrderTaken, Change
 from shared.state.positions import FillApplied
 from shared.trading.orders import (
     AT_BROKER,
@@ -66,22 +72,29 @@ class Fills:
 
     # Fills -----------------------------------------------------------------------------------
     def record_progress(self, record: OrderRecord, row: Execution) -> OrderRecord:
-        """Write ``row``'s fills to an order KIS has, then to the ledger."""
-        step = progress(record, row)
-        if step is not None:
-            updated = self.book.transition(
-                record.id,
-                record.status,
-                step.status,
-                filled_quantity=step.filled_quantity,
-                average_fill_price=step.average_fill_price,
-            )
-            if updated is None:
-                log.info("order %s changed meanwhile; its fills wait for the next pass", record.id)
-            else:
-                record = updated
-        self.apply(record)
+        """Write KIS's execution ``row`` to an order KIS has, then to the ledger; the record."""
+        self.write_fills(record.id, lambda current: progress(current, row))
         return self.book.get(record.id) or record
+
+    def record_notices(self, order_id: str, filled: int, amount: int) -> OrderRecord | None:
+        """Write realtime fill notices totalling ``filled`` shares for ``amount`` won to an order
+        KIS has, then to the ledger; the new record, or None when they bring nothing new."""
+        return self.write_fills(order_id, lambda current: notice_progress(current, filled, amount))
+
+    def write_fills(
+        self, order_id: str, step: Callable[[OrderRecord], Progress | None]
+    ) -> OrderRecord | None:
+        """Move an order KIS has (``accepted``, ``partially_filled``) to what ``step`` makes of it
+        as stored now, then write its new shares to the ledger; None when nothing changed.
+
+        ``step`` is evaluated on every read of the compare-and-set, so fills written by another
+        writer meanwhile (a notice during an executions read) are compared with, never replaced.
+        """
+        updated = self.book.update(order_id, _fills_change(AT_BROKER, step))
+        current = updated or self.book.get(order_id)
+        if current is not None:
+            self.apply(current)
+        return updated
 
     def apply(self, record: OrderRecord) -> FillApplied | None:
         """Write the order's new fills to the ledger (once) and say so."""
@@ -264,32 +277,28 @@ class Fills:
         known: Sequence[OrderRecord],
     ) -> dict[str, str]:
         """Who already owns each KIS order number an unsettled record could match."""
-        owners = {canonical_order_no(r.broker_order_no): r.id for r in known if r.broker_order_no}
+        owners = {r.broker_order_no: r.id for r in known if r.broker_order_no}
         session = unsettled[0].intent.session
         for row in rows:
             if any(could_answer(record, row) for record in unsettled):
                 owner = self.book.broker_owner(session, row.order_no)
                 if owner is not None:
-                    owners[canonical_order_no(row.order_no)] = owner
+                    owners[row.order_no] = owner
         return owners
 
     def _adopt(self, record: OrderRecord, row: Execution) -> OrderRecord | None:
         """The order exists at KIS as ``row``: claim its number and take its fills."""
-        step = progress(record, row)
-        assert step is not None  # an unsettled record always takes the row's state
+        found = _fills_change(
+            UNSETTLED,
+            lambda current: progress(current, row),
+            broker_order_no=row.order_no,
+            broker_branch_no=row.branch_no,
+            broker_accepted_kst=row.placed_kst,
+            error_code="",
+            error_message="",
+        )
         try:
-            adopted = self.book.transition(
-                record.id,
-                UNSETTLED,
-                step.status,
-                broker_order_no=row.order_no,
-                broker_branch_no=row.branch_no,
-                broker_accepted_kst=row.placed_kst,
-                filled_quantity=step.filled_quantity,
-                average_fill_price=step.average_fill_price,
-                error_code="",
-                error_message="",
-            )
+            adopted = self.book.update(record.id, found)
         except BrokerOrderTaken:
             log.warning("KIS order %s was claimed by another order meanwhile", row.order_no)
             return None
@@ -313,3 +322,27 @@ class Fills:
         if pending is not None:
             log.warning("order %s never reached KIS; back to pending", record.id)
         return pending
+
+
+def _fills_change(
+    statuses: Collection[OrderStatus],
+    step: Callable[[OrderRecord], Progress | None],
+    **more: Any,
+) -> Callable[[OrderRecord], Change | None]:
+    """The compare-and-set change that writes ``step``'s fills (and ``more``) to a record in one
+    of ``statuses``, decided from the record as stored each time it is read."""
+
+    def change(current: OrderRecord) -> Change | None:
+        if current.status not in statuses:
+            return None
+        found = step(current)
+        if found is None:
+            return None
+        fields = {
+            "filled_quantity": found.filled_quantity,
+            "average_fill_price": found.average_fill_price,
+            **more,
+        }
+        return found.status, fields
+
+    return change

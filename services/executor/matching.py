@@ -2,7 +2,8 @@
 
 KIS has no client order id, so an order whose POST answer was lost is recognised only by what it
 looked like: same code, side and quantity, placed no earlier than we started sending it. No I/O
-here: the reconciler reads Redis and KIS and passes the facts in.
+here: the reconciler reads Redis and KIS and passes the facts in. KIS order numbers arrive in one
+spelling (``shared.kis.models.order_number``), so they are compared as they are.
 """
 
 from __future__ import annotations
@@ -21,14 +22,9 @@ NEEDS_OPERATOR = "NEEDS_OPERATOR"
 """``error_code`` of an order reconciliation must leave alone: a person has to look at it."""
 
 
-def canonical_order_no(order_no: str) -> str:
-    """A KIS order number without its zero padding (``0000117057`` and ``117057`` are one)."""
-    return order_no.strip().lstrip("0")
-
-
 def is_new_order(row: Execution) -> bool:
     """True for an original order; false for a cancel or revise order, which KIS lists too."""
-    return not row.cancelled and not canonical_order_no(row.original_order_no)
+    return not row.cancelled and not row.original_order_no
 
 
 def could_answer(record: OrderRecord, row: Execution) -> bool:
@@ -75,27 +71,27 @@ def match_unsettled(
 ) -> dict[str, Execution | None]:
     """The KIS row answering each unsettled record, or None when KIS has no such order.
 
-    ``owners`` maps canonical order numbers to the record that already claimed them. Records are
+    ``owners`` maps KIS order numbers to the record that already claimed them. Records are
     served in the order they were sent, each taking the earliest eligible row nobody else owns,
     so two identical orders sent close together are matched one to one.
     """
     taken = dict(owners)
     candidates = sorted(
         ((placed, row) for row in rows if (placed := row.placed_kst) is not None),
-        key=lambda pair: (pair[0], canonical_order_no(pair[1].order_no).zfill(20)),
+        key=lambda pair: (pair[0], pair[1].order_no),
     )
     found: dict[str, Execution | None] = {}
     for record in sorted(records, key=lambda r: (r.submitted_epoch, r.id)):
         match = None
         for _, row in candidates:
-            owner = taken.get(canonical_order_no(row.order_no))
+            owner = taken.get(row.order_no)
             if owner is not None and owner != record.id:
                 continue
             if could_answer(record, row):
                 match = row
                 break
         if match is not None:
-            taken[canonical_order_no(match.order_no)] = record.id
+            taken[match.order_no] = record.id
         found[record.id] = match
     return found
 
@@ -152,18 +148,17 @@ def orphans(rows: Iterable[Execution], records: Sequence[OrderRecord]) -> list[E
     A row an unsettled record (``submitting``, ``unknown``) could answer is not an orphan: that
     record's own job or reconciliation will claim it.
     """
-    owned = {canonical_order_no(r.broker_order_no) for r in records if r.broker_order_no}
+    owned = {r.broker_order_no for r in records if r.broker_order_no}
     unsettled = [r for r in records if r.status in UNSETTLED]
     return [
         row
         for row in rows
         if is_new_order(row)
-        and canonical_order_no(row.order_no) not in owned
+        and row.order_no not in owned
         and not any(could_answer(record, row) for record in unsettled)
     ]
 
 
 def row_for(order_no: str, rows: Iterable[Execution]) -> Execution | None:
-    """The row of KIS order ``order_no`` (padding ignored), if listed."""
-    wanted = canonical_order_no(order_no)
-    return next((r for r in rows if canonical_order_no(r.order_no) == wanted), None)
+    """The row of KIS order ``order_no``, if listed."""
+    return next((r for r in rows if r.order_no == order_no), None)

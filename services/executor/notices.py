@@ -3,7 +3,8 @@
 See docs/ARCHITECTURE.md, 'The price and fill stream'. The scheduler's stream queues every fill
 notice (``shared.messaging.queues.enqueue_fill_notice``); this job keeps it in Redis per KIS order
 (one field per fill, so a notice seen twice is kept once), sums the order's notices and moves the
-record forward only when they count more shares than it has. The daily executions stay the
+record forward only when they count more shares than it has, through :class:`Fills` like every
+other writer of an order's fills. The daily executions stay the
 reconciliation of record: they only ever add what the notices did not bring (a lost notice),
 and the ledger takes each share once whichever path reported it first.
 """
@@ -16,10 +17,8 @@ from datetime import date
 
 from services.executor.context import Context
 from services.executor.fills import Fills
-from services.executor.matching import canonical_order_no, notice_progress
 from shared.infra.redis_keys import text
 from shared.kis.stream_frames import FillNotice
-from shared.trading.orders import AT_BROKER
 
 log = logging.getLogger(__name__)
 
@@ -45,52 +44,34 @@ class FillNotices:
         if not notice.filled or notice.refused or notice.quantity <= 0:
             return "ignored"
         session = self.ctx.clock.now().date()
-        order_no = canonical_order_no(notice.order_no)
-        key = self.ctx.keys.fill_notices(session, order_no)
+        key = self.ctx.keys.fill_notices(session, notice.order_no)
         field = f"{notice.hhmmss}|{notice.quantity}|{notice.price}"
         pipe = self.ctx.redis.pipeline()
         pipe.hsetnx(key, field, f"{notice.quantity}|{notice.price}")
         pipe.expire(key, NOTICE_TTL_SECONDS)
         pipe.execute()
         owner = self._owner(session, notice.order_no)
-        if owner is None:
+        if owner is None or self.ctx.book.get(owner) is None:
             log.info("fill notice for KIS order %s: no record owns it (yet)", notice.order_no)
             return "unmatched"
         filled, amount = self._totals(key)
-        record = self.ctx.book.get(owner)
-        if record is None:
-            return "unmatched"
-        step = notice_progress(record, filled, amount)
-        if step is None:
-            return "counted"
-        updated = self.ctx.book.transition(
-            owner,
-            AT_BROKER,
-            step.status,
-            only_if=lambda current: current.filled_quantity < step.filled_quantity,
-            filled_quantity=step.filled_quantity,
-            average_fill_price=step.average_fill_price,
-        )
+        updated = self.fills.record_notices(owner, filled, amount)
         if updated is None:
             return "counted"
         log.info(
             "fill notice: order %s now %d of %d filled",
             owner,
-            step.filled_quantity,
+            updated.filled_quantity,
             updated.order_quantity,
         )
-        self.fills.apply(updated)
         return "applied"
 
     def _owner(self, session_day: date, order_no: str) -> str | None:
         deadline = time.monotonic() + self.owner_wait_seconds
         while True:
-            for number in _spellings(order_no):
-                owner = self.ctx.book.broker_owner(session_day, number)
-                if owner is not None:
-                    return owner
-            if time.monotonic() >= deadline:
-                return None
+            owner = self.ctx.book.broker_owner(session_day, order_no)
+            if owner is not None or time.monotonic() >= deadline:
+                return owner
             time.sleep(OWNER_POLL_SECONDS)
 
     def _totals(self, key: str) -> tuple[int, int]:
@@ -100,9 +81,3 @@ class FillNotices:
             filled += qty
             amount += qty * price
         return filled, amount
-
-
-def _spellings(order_no: str) -> list[str]:
-    """The KIS order number as sent, zero-padded to 10 digits, and without padding."""
-    bare = canonical_order_no(order_no)
-    return list(dict.fromkeys([order_no.strip(), bare.zfill(10), bare]))

@@ -78,9 +78,9 @@ class StateWatch:
 
     def _orders_only_at_kis(self, session: date) -> str | None:
         """A late start: does KIS already have orders of ``session`` our records lack?"""
-        known = {r.broker_order_no.lstrip("0") for r in self._book.of_day(session)}
+        known = {r.broker_order_no for r in self._book.of_day(session)}
         rows = self._kis.daily_executions(session)
-        unknown = [r for r in rows if r.order_no.strip().lstrip("0") not in known]
+        unknown = [r for r in rows if r.order_no not in known]
         if not unknown:
             return None
         return (

@@ -98,7 +98,7 @@ class Keys:
         return f"{self.prefix}broker-orders:{session.isoformat()}"
 
     def fill_notices(self, session: date, order_no: str) -> str:
-        """Hash of the realtime fill notices of one KIS order (canonical number): one field per
+        """Hash of the realtime fill notices of one KIS order (its 10 digits): one field per
         fill, ``HHMMSS|qty|price`` -> ``qty|price``."""
         return f"{self.prefix}fill-notices:{session.isoformat()}:{order_no}"
 

@@ -52,6 +52,23 @@ def ymd(value: str) -> date:
     return datetime.strptime(value, "%Y%m%d").date()
 
 
+ORDER_NO_DIGITS = 10
+"""KIS order numbers are kept as 10 digits, zero-padded, the way its order answers write them."""
+
+
+def order_number(value: Any) -> str:
+    """A KIS order number (``ODNO``, ``odno``, ``ORGN_ODNO``, the fill notice's ``ODER_NO``) in
+    the one spelling the system keeps: 10 digits, zero-padded (``117057`` -> ``0000117057``).
+
+    Blank or all zeros means no order ("" : an original order's ``orgn_odno``); anything that
+    is not digits is kept as sent, trimmed. See docs/ARCHITECTURE.md, 'KIS rules we rely on'.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit():
+        return text
+    return text.zfill(ORDER_NO_DIGITS) if text.strip("0") else ""
+
+
 def broker_time_kst(day: date, hhmmss: str) -> datetime | None:
     """KIS's ``HHMMSS`` time (``ord_tmd``) on ``day``, in KST; None when unreadable."""
     try:
@@ -229,7 +246,10 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class OrderAck:
-    """KIS accepted an order (or a cancel): keep both numbers, the cancel needs the branch."""
+    """KIS accepted an order (or a cancel): keep both numbers, the cancel needs the branch.
+
+    ``order_no`` is in :func:`order_number`'s spelling.
+    """
 
     order_no: str
     branch_no: str
@@ -243,7 +263,7 @@ class OrderAck:
             return str(out.get(name.upper(), out.get(name.lower(), "")))
 
         return cls(
-            order_no=pick("odno"),
+            order_no=order_number(pick("odno")),
             branch_no=pick("krx_fwdg_ord_orgno"),
             order_time=pick("ord_tmd"),
             request=request,
@@ -252,7 +272,11 @@ class OrderAck:
 
 @dataclass(frozen=True)
 class Execution:
-    """One order of the daily order/execution inquiry and how much of it filled."""
+    """One order of the daily order/execution inquiry and how much of it filled.
+
+    ``order_no`` and ``original_order_no`` (a cancel's or revision's original; "" for an original
+    order) are in :func:`order_number`'s spelling.
+    """
 
     order_date: date
     order_no: str
@@ -280,8 +304,8 @@ class Execution:
     def from_api(cls, row: Row) -> Execution:
         return cls(
             order_date=ymd(str(row["ord_dt"])),
-            order_no=str(row["odno"]),
-            original_order_no=str(row.get("orgn_odno", "")),
+            order_no=order_number(row["odno"]),
+            original_order_no=order_number(row.get("orgn_odno", "")),
             branch_no=str(row.get("ord_gno_brno", "")),
             side=Side(str(row["sll_buy_dvsn_cd"])),
             code=str(row["pdno"]),

@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
+from shared.kis.models import order_number
+
 PRICE_TR_ID = "H0STCNT0"
 """국내주식 실시간체결가 (KRX): the same id on paper and real."""
 FILL_TR_IDS: dict[str, str] = {"real": "H0STCNI0", "paper": "H0STCNI9"}
@@ -99,7 +101,8 @@ class FillNotice:
     """One record of the fill notice (체결통보): a fill (``filled``) or an order acknowledgement.
 
     On an acknowledgement (``filled`` False) KIS puts the order's quantity and price in the
-    fill fields; only ``filled`` notices carry executed shares.
+    fill fields; only ``filled`` notices carry executed shares. Order numbers are in
+    :func:`shared.kis.models.order_number`'s spelling.
     """
 
     order_no: str
@@ -135,6 +138,10 @@ def fill_notice_from_payload(payload: Mapping[str, object]) -> FillNotice:
     if unknown:
         raise FrameError(f"fill notice: unknown fields {sorted(unknown)}")
     values = dict(payload)
+    for name in ("order_no", "original_order_no"):
+        # A notice queued before order numbers had one spelling comes back in today's.
+        if isinstance(values.get(name), str):
+            values[name] = order_number(values[name])
     for name in ("order_no", "code", "hhmmss"):
         if not isinstance(values.get(name), str) or not values[name]:
             raise FrameError(f"fill notice: {name} must be a non-empty string")
@@ -230,14 +237,14 @@ def _fill_notice(r: Sequence[str], received_epoch: float) -> FillNotice:
     if side_code not in ("01", "02"):
         raise FrameError(f"SELN_BYOV_CLS {side_code!r} is neither 01 (sell) nor 02 (buy)")
     return FillNotice(
-        order_no=r[FILL_ORDER_NO],
+        order_no=order_number(r[FILL_ORDER_NO]),
         code=r[FILL_CODE],
         side="sell" if side_code == "01" else "buy",
         quantity=_int(r[FILL_QTY], "CNTG_QTY"),
         price=_int(r[FILL_PRICE], "CNTG_UNPR"),
         filled=r[FILL_KIND] == "2",
         hhmmss=r[FILL_TIME],
-        original_order_no=r[FILL_ORIGINAL_NO],
+        original_order_no=order_number(r[FILL_ORIGINAL_NO]),
         refused=r[FILL_REFUSED] == "1",
         accept_kind=r[FILL_ACCEPT],
         branch_no=r[FILL_BRANCH],

@@ -2,13 +2,14 @@
 
 See docs/ARCHITECTURE.md, 'Orders' and 'Redis keys'. The model itself is
 :mod:`shared.trading.orders`; this module is its storage: ``SET NX`` on the intent's id creates a
-record at most once, and every change after that is a compare-and-set on the record's ``version``.
+record at most once, and every change after that is a compare-and-set on the record's ``version``,
+computed from the record as stored and allowed only along ``shared.trading.orders.TRANSITIONS``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,14 @@ import redis
 
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import Keys, text
-from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus
+from shared.trading.orders import (
+    ADOPTED_AS,
+    IllegalTransition,
+    OrderIntent,
+    OrderRecord,
+    OrderStatus,
+    check_transition,
+)
 
 CREATE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
@@ -57,6 +65,10 @@ class BrokerOrderTaken(Exception):
     """The KIS order number already belongs to another of our orders."""
 
 
+Change = tuple[OrderStatus, Mapping[str, Any]]
+"""A record's next status and the fields that change with it."""
+
+
 class OrderBook:
     """The Redis-held order records of every session."""
 
@@ -80,8 +92,11 @@ class OrderBook:
     def adopt(self, record: OrderRecord) -> OrderRecord | None:
         """Store ``record``, an order found at KIS, as it is; None when its id already exists.
 
-        Raises BrokerOrderTaken when its KIS order number already belongs to another order.
+        Raises BrokerOrderTaken when its KIS order number already belongs to another order, and
+        IllegalTransition when its status is not one a found order is stored in.
         """
+        if record.status not in ADOPTED_AS:
+            raise IllegalTransition(f"order {record.id}: adopted as {record.status.value}")
         session = record.intent.session
         result = self._adopt(
             keys=[
@@ -124,16 +139,41 @@ class OrderBook:
 
         Returns the new record, or None when the record is not in an expected status (someone
         else moved it first) or ``only_if`` refuses the record as it is now (checked again on
-        every re-read, e.g. "fills only grow"). Raises BrokerOrderTaken when ``broker_order_no``
-        in ``changes`` already belongs to another order.
+        every re-read). Raises IllegalTransition, before reading anything, when some expected
+        status may not move to ``new_status``; BrokerOrderTaken when ``broker_order_no`` in
+        ``changes`` already belongs to another order.
         """
         allowed = {expected} if isinstance(expected, OrderStatus) else set(expected)
+        for status in allowed:
+            check_transition(status, new_status)
+
+        def change(current: OrderRecord) -> Change | None:
+            if current.status not in allowed or (only_if is not None and not only_if(current)):
+                return None
+            return new_status, changes
+
+        return self.update(order_id, change)
+
+    def update(
+        self, order_id: str, change: Callable[[OrderRecord], Change | None]
+    ) -> OrderRecord | None:
+        """Write what ``change`` makes of the record as stored now, by compare-and-set.
+
+        ``change`` sees the record as read, and again after every writer that got in between;
+        it returns the next status and the fields to write, or None to leave the record as it
+        is (then this returns None). Raises IllegalTransition, before writing, when the change
+        leaves ``shared.trading.orders.TRANSITIONS`` or takes filled shares back, and
+        BrokerOrderTaken when it claims a KIS order number another order owns.
+        """
         while True:
             current = self.get(order_id)
             if current is None:
                 raise KeyError(f"no order {order_id}")
-            if current.status not in allowed or (only_if is not None and not only_if(current)):
+            step = change(current)
+            if step is None:
                 return None
+            new_status, changes = step
+            check_transition(current.status, new_status)
             updated = current.advanced(new_status, self._clock.now(), time.time(), **changes)
             claim = str(changes.get("broker_order_no", ""))
             result = self._cas(
@@ -144,9 +184,14 @@ class OrderBook:
                 return updated
             if result == -2:
                 raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")
-            # result 0: another writer got in between; read again and re-check the status.
+            # result 0: another writer got in between; read again and decide again.
 
     def broker_owner(self, session: date, broker_order_no: str) -> str | None:
-        """Our order id that KIS order ``broker_order_no`` was matched to, if any."""
-        owner = self._redis.hget(self._keys.broker_orders(session), broker_order_no)
-        return text(owner) if owner else None
+        """Our order id that KIS order ``broker_order_no`` (10 digits) was matched to, if any.
+
+        A claim written before order numbers had one spelling may be under the number without
+        its zero padding; it is looked up too.
+        """
+        spellings = dict.fromkeys([broker_order_no, broker_order_no.lstrip("0")])
+        owners = self._redis.hmget(self._keys.broker_orders(session), list(spellings))
+        return next((text(owner) for owner in owners if owner), None)

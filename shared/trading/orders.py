@@ -3,12 +3,9 @@
 See docs/ARCHITECTURE.md, 'Orders'. An order's id is its intent,
 ``{session}-{code}-{side}-{reason}`` (``20260303-005930-buy-entry``): creating the record with
 ``SET NX`` (:mod:`shared.state.order_book`) is what makes a decision happen at most once, and the
-same
-id is the RQ job id. Lifecycle::
-
-    pending -> submitting -> accepted -> filled | partially_filled
-                          -> rejected | unknown | cancelled
-    unknown -> accepted | filled | partially_filled (found at KIS) or pending (proved absent)
+same id is the RQ job id. The statuses a record may move between are :data:`TRANSITIONS`, the one
+map :class:`~shared.state.order_book.OrderBook` enforces; the diagram in docs/ARCHITECTURE.md,
+'States' is generated from it (``python scripts/order_states.py``).
 
 Each timestamp names its clock (docs/ARCHITECTURE.md, 'Clock and calendar'): ``*_kst`` is an aware
 datetime on the system clock (simulated in sim and rehearsal runs), ``*_epoch`` is real Unix time in
@@ -19,13 +16,15 @@ own order time, converted from its ``HHMMSS`` at the client boundary.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from shared.kis.models import Side, broker_time_kst
+from shared.kis.models import Side, broker_time_kst, order_number
 
 
 class OrderStatus(StrEnum):
@@ -41,12 +40,77 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINAL = frozenset({OrderStatus.FILLED, OrderStatus.REJECTED, OrderStatus.CANCELLED})
+_S = OrderStatus
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
+    {
+        _S.PENDING: frozenset({_S.SUBMITTING, _S.CANCELLED}),
+        _S.SUBMITTING: frozenset(
+            {
+                _S.ACCEPTED,
+                _S.PARTIALLY_FILLED,
+                _S.FILLED,
+                _S.REJECTED,
+                _S.UNKNOWN,
+                _S.PENDING,
+                _S.CANCELLED,
+            }
+        ),
+        _S.UNKNOWN: frozenset(
+            {_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING, _S.CANCELLED}
+        ),
+        _S.ACCEPTED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED}),
+        _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED}),
+        _S.FILLED: frozenset(),
+        _S.REJECTED: frozenset(),
+        _S.CANCELLED: frozenset(),
+    }
+)
+"""Each status and the statuses a record in it may move to (docs/ARCHITECTURE.md, 'States').
+
+A status listed as its own successor may be written again with other fields (more shares filled).
+"""
+CREATED_AS = frozenset({_S.PENDING})
+"""Statuses a record is created in from a decision (``OrderBook.create``)."""
+ADOPTED_AS = frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.FILLED})
+"""Statuses a record found at KIS with no record of ours is stored in (``OrderBook.adopt``)."""
+FINAL = frozenset(status for status, successors in TRANSITIONS.items() if not successors)
 """Statuses an order never leaves."""
-AT_BROKER = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+AT_BROKER = frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED})
 """Statuses of an order KIS has and that may still fill."""
-UNSETTLED = frozenset({OrderStatus.UNKNOWN, OrderStatus.SUBMITTING})
+UNSETTLED = frozenset({_S.UNKNOWN, _S.SUBMITTING})
 """Statuses of an order that may or may not exist at KIS."""
+
+
+class IllegalTransition(ValueError):
+    """A change the order model forbids (a status edge outside :data:`TRANSITIONS`, fills that
+    shrink): a programming error, raised before anything is written."""
+
+
+def check_transition(source: OrderStatus, target: OrderStatus) -> None:
+    """Raise IllegalTransition unless a record in ``source`` may move to ``target``."""
+    if target not in TRANSITIONS[source]:
+        allowed = ", ".join(s.value for s in _ordered(TRANSITIONS[source])) or "nothing (final)"
+        raise IllegalTransition(f"{source.value} -> {target.value}: allowed are {allowed}")
+
+
+def states_diagram() -> str:
+    """:data:`TRANSITIONS` as a Mermaid ``stateDiagram-v2`` block (docs/ARCHITECTURE.md, 'States').
+
+    Statuses and edges in declaration order, so the text changes only when the map does.
+    """
+    lines = ["```mermaid", "stateDiagram-v2"]
+    lines += [f"    [*] --> {status.value}: created" for status in _ordered(CREATED_AS)]
+    lines += [f"    [*] --> {status.value}: adopted" for status in _ordered(ADOPTED_AS)]
+    for source, successors in TRANSITIONS.items():
+        lines += [f"    {source.value} --> {target.value}" for target in _ordered(successors)]
+    lines += [f"    {status.value} --> [*]" for status in _ordered(FINAL)]
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def _ordered(statuses: frozenset[OrderStatus]) -> list[OrderStatus]:
+    """``statuses`` in the order :class:`OrderStatus` declares them."""
+    return [status for status in OrderStatus if status in statuses]
 
 
 class Reason(StrEnum):
@@ -120,6 +184,8 @@ class OrderRecord:
     """Real time of the last change: how long the record has been quiet (staleness)."""
     version: int = 1
     broker_order_no: str = ""
+    """KIS's order number, 10 digits (docs/ARCHITECTURE.md, 'KIS rules we rely on'); "" until
+    KIS accepted the order."""
     broker_branch_no: str = ""
     broker_accepted_kst: datetime | None = None
     submitted_epoch: float = 0.0
@@ -167,7 +233,15 @@ class OrderRecord:
     def advanced(
         self, status: OrderStatus, now_kst: datetime, now_epoch: float, **changes: Any
     ) -> OrderRecord:
-        """The next version: ``status`` with ``changes``, its history extended on a new status."""
+        """The next version: ``status`` with ``changes``, its history extended on a new status.
+
+        Fills only grow: ``filled_quantity`` below the record's raises IllegalTransition.
+        """
+        filled = changes.get("filled_quantity", self.filled_quantity)
+        if filled < self.filled_quantity:
+            raise IllegalTransition(
+                f"order {self.id}: fills only grow ({self.filled_quantity} -> {filled} shares)"
+            )
         history = self.history
         if status is not self.status:
             history = (*history, (status, now_kst))
@@ -196,6 +270,8 @@ class OrderRecord:
             data = _from_first_format(data)
         data["intent"] = OrderIntent.from_dict(data["intent"])
         data["status"] = OrderStatus(data["status"])
+        # Records stored before order numbers had one spelling (AOF survives upgrades).
+        data["broker_order_no"] = order_number(data.get("broker_order_no", ""))
         data["created_kst"] = datetime.fromisoformat(data["created_kst"])
         accepted = data.get("broker_accepted_kst")
         data["broker_accepted_kst"] = datetime.fromisoformat(accepted) if accepted else None

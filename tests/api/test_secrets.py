@@ -46,9 +46,10 @@ def test_no_secret_in_any_answer(
     book = OrderBook(redis_client, Keys(), build_clock(settings, redis_client))
     record = book.create(OrderIntent(SESSION, "000270", "기아", Side.BUY, Reason.MANUAL, 1, 1))
     assert record is not None
+    book.transition(record.id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
     book.transition(
         record.id,
-        OrderStatus.PENDING,
+        OrderStatus.SUBMITTING,
         OrderStatus.REJECTED,
         error_message=f"account {ACCOUNT} ({ACCOUNT.replace('-', '')}) has no such product",
     )

@@ -101,7 +101,7 @@ def test_the_earliest_unclaimed_row_wins() -> None:
     assert match_unsettled([record()], rows, {})[A] == rows[2]
     claimed = {"1": "someone-else"}
     assert match_unsettled([record()], rows, claimed)[A] == rows[1]
-    # Our own claim (padding aside) is still ours.
+    # Our own claim is still ours.
     assert match_unsettled([record()], rows, {"1": A})[A] == rows[2]
 
 
@@ -147,5 +147,5 @@ def test_helpers() -> None:
     pending_only = replace(record(), history=record().history[:1])
     assert pending_only.last_entered(OrderStatus.SUBMITTING) is None
     rows = [row("0000000012", "10:00:00")]
-    assert row_for("12", rows) == rows[0]
-    assert row_for("13", rows) is None
+    assert row_for("0000000012", rows) == rows[0]
+    assert row_for("0000000013", rows) is None

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+HOLD_LIMIT_SECONDS = 30.0
+"""The longest a held reply waits for its event."""
 TOKEN_BODY = {
     "access_token": "scripted-token-1",
     "token_type": "Bearer",
@@ -30,6 +32,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
+    hold: threading.Event | None = None
+    """Answer only once this event is set (at most HOLD_LIMIT_SECONDS): a test orders what
+    happens meanwhile."""
 
 
 @dataclass
@@ -93,6 +98,8 @@ class ScriptedKis:
                     reply = owner._next(path) if path in owner.replies else Reply(200, token)
                 else:
                     reply = owner._next(path)
+                if reply.hold is not None:
+                    reply.hold.wait(HOLD_LIMIT_SECONDS)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:

@@ -104,20 +104,29 @@ def test_a_broker_order_answers_one_record_only(book: OrderBook) -> None:
     a = book.create(intent("005930"))
     b = book.create(intent("000660"))
     assert a and b
-    book.transition(a.id, OrderStatus.PENDING, OrderStatus.UNKNOWN, broker_order_no="0000000042")
+    for record in (a, b):
+        book.transition(record.id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    book.transition(
+        a.id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED, broker_order_no="0000000042"
+    )
     with pytest.raises(BrokerOrderTaken):
         book.transition(
-            b.id, OrderStatus.PENDING, OrderStatus.UNKNOWN, broker_order_no="0000000042"
+            b.id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED, broker_order_no="0000000042"
         )
-    assert book.get(b.id).status is OrderStatus.PENDING  # type: ignore[union-attr]
+    assert book.get(b.id).status is OrderStatus.SUBMITTING  # type: ignore[union-attr]
+
+
+def accept(book: OrderBook, order_id: str) -> None:
+    """Take a pending order to ``accepted``, the way placing does."""
+    book.transition(order_id, OrderStatus.PENDING, OrderStatus.SUBMITTING)
+    book.transition(order_id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED)
 
 
 def fill(book: OrderBook, order_id: str, qty: int, price: str) -> None:
-    current = book.get(order_id)
-    assert current is not None
+    accept(book, order_id)
     book.transition(
         order_id,
-        current.status,
+        OrderStatus.ACCEPTED,
         OrderStatus.FILLED,
         filled_quantity=qty,
         average_fill_price=Decimal(price),
@@ -145,9 +154,10 @@ def test_partial_fills_apply_their_delta_and_sells_realise_profit(
 ) -> None:
     buy = book.create(intent(qty=10))
     assert buy
+    accept(book, buy.id)
     book.transition(
         buy.id,
-        OrderStatus.PENDING,
+        OrderStatus.ACCEPTED,
         OrderStatus.PARTIALLY_FILLED,
         filled_quantity=4,
         average_fill_price=Decimal(70000),

@@ -175,3 +175,14 @@ def test_backoff_doubles_to_its_cap_with_jitter() -> None:
     assert 0.375 <= delays[0] <= 0.625
     assert all(d <= 8.0 * 1.25 for d in delays)
     assert delays[-1] >= 6.0
+
+
+def test_order_numbers_come_out_in_one_spelling() -> None:
+    # 10 digits, zero-padded (docs/ARCHITECTURE.md, 'KIS rules we rely on'), whatever KIS sent.
+    record = fill_record("117057", 7, 69_000)
+    record[3] = "0000000000"  # no original order
+    [notice] = fill_notices("^".join(record), 1, 2.0)
+    assert (notice.order_no, notice.original_order_no) == ("0000117057", "")
+    # A notice queued before the numbers had one spelling comes back in today's.
+    queued = {**fill_notice_payload(notice), "order_no": "117057"}
+    assert fill_notice_from_payload(queued) == notice
