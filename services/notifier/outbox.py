@@ -32,6 +32,7 @@ from services.notifier.delivery import Answer, Outcome, Webhook
 from services.notifier.limits import Payload
 from services.notifier.messages import is_notice, summary, unconfirmed_notice
 from services.notifier.texts import Language
+from shared.infra.backoff import backoff_delay
 from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.infra.redis_keys import Keys
 from shared.state.control import LeaderLock
@@ -76,6 +77,11 @@ if ARGV[4] ~= '' then
 end
 return 1
 """
+
+
+def discord_backoff(failures: int) -> float:
+    """Real seconds to wait after ``failures`` failed attempts in a row: 0.25 s doubling to 15 s."""
+    return backoff_delay(failures, BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
 
 
 class Outbox:
@@ -277,7 +283,7 @@ class Sender:
             log.info("Discord rate limit: waiting %.2fs (%s)", answer.wait, answer.detail)
             return True
         self._failures += 1
-        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self._failures - 1))
+        delay = discord_backoff(self._failures)
         self._not_before = self._clock() + max(delay, answer.wait)
         if self._failures == 1 or self._failures % FAILURE_LOG_EVERY == 0:
             log.warning(
