@@ -11,13 +11,11 @@ from datetime import date, datetime
 
 import redis
 
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.kis.models import Balance
 
 EQUITY_STEP_SECONDS = 60.0
 """At most one equity point per this many clock seconds (a day is then ~400 points)."""
-EQUITY_TTL_SECONDS = 8 * 86_400
-"""How long a session's equity line is kept, in seconds."""
 
 
 def snapshot_json(now: datetime, session: date, balance: Balance) -> str:
@@ -70,5 +68,5 @@ class AccountRecorder:
                 {"t": now.isoformat(timespec="seconds"), "value": balance.summary.total_value}
             )
             pipe.zadd(self._keys.equity(session), {point: time.time()})
-            pipe.expire(self._keys.equity(session), EQUITY_TTL_SECONDS)
+            pipe.expire(self._keys.equity(session), SESSION_RETENTION_SECONDS)
         pipe.execute()

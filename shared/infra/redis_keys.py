@@ -11,6 +11,12 @@ from datetime import date
 
 DEFAULT_PREFIX = "kat:"
 """Prefix of every key this system owns."""
+SESSION_RETENTION_SECONDS = 8 * 86_400
+"""How long a key that belongs to one session (its date is in the name) is kept, in real seconds:
+a week of sessions plus a day's margin. Whatever looks back at an earlier session still finds it
+(the executor's recovery reconciles the previous session, days ago after a long holiday; the
+status API shows an earlier day), and Redis does not grow with the calendar. docs/ARCHITECTURE.md,
+'Redis keys' says which keys."""
 
 
 def text(value: object) -> str:

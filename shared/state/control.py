@@ -19,7 +19,7 @@ from datetime import date
 
 import redis
 
-from shared.infra.redis_keys import Keys, text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +213,6 @@ class LeaderLock:
         return text(raw) if raw else None
 
 
-ENTRIES_STOP_TTL_SECONDS = 8 * 86_400
-"""How long a session's entries-stopped flag is kept, in seconds."""
-
-
 def stop_entries(client: redis.Redis, keys: Keys, session: date, reason: str) -> bool:
     """No more entry buys on ``session``; True the first time (the caller says so, once).
 
@@ -225,7 +221,7 @@ def stop_entries(client: redis.Redis, keys: Keys, session: date, reason: str) ->
     """
     payload = json.dumps({"reason": reason, "at": time.time()}, ensure_ascii=False)
     return bool(
-        client.set(keys.entries_stopped(session), payload, nx=True, ex=ENTRIES_STOP_TTL_SECONDS)
+        client.set(keys.entries_stopped(session), payload, nx=True, ex=SESSION_RETENTION_SECONDS)
     )
 
 
