@@ -84,8 +84,14 @@ def test_english_uses_won() -> None:
 def test_sell_fill_says_why_and_how_much(
     reason: str, profit: int, rate: str, ko: str, en: str, colour: int
 ) -> None:
+    # The rate shown is the sale's own, from its prices (bought at 70,000 won).
+    sold = Decimal(70000) * (1 + Decimal(rate) / 100)
     event = replace(
-        filled(), reason=Reason(reason), realized_profit=profit, profit_rate=Decimal(rate)
+        filled(),
+        reason=Reason(reason),
+        sell_price=sold,
+        realized_profit=profit,
+        profit_rate=Decimal(rate),
     )
     shown = f"{profit:+,}원 ({float(rate):+.2f}%)"
     payload = one(event)
