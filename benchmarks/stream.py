@@ -172,7 +172,7 @@ class Market:
 
     def arrivals(self) -> dict[str, float]:
         rows = self.admin("GET", "orders").json()["orders"]
-        return {r["code"]: float(r["received_at"]) for r in rows if not r["cancel_of"]}
+        return {r["code"]: float(r["received_epoch"]) for r in rows if not r["cancel_of"]}
 
 
 def measure(redis_url: str, source: str, rate: float, picks: int, trials: int) -> Result:

@@ -76,9 +76,9 @@ SCHEMAS: dict[str, Schema] = {
             "halted": BOOLEAN,
             "flags": {
                 "type": "object",
-                "description": "Each flag set, with who set it, why and when (unix time).",
+                "description": "Each flag set, with who set it, why and when (real unix time).",
                 "additionalProperties": _object(
-                    {"by": STRING, "reason": STRING, "at": NUMBER}, required=[]
+                    {"by": STRING, "reason": STRING, "set_epoch": NUMBER}, required=[]
                 ),
             },
         }
@@ -143,9 +143,9 @@ SCHEMAS: dict[str, Schema] = {
             "controls": _ref("Controls"),
             "services": {"type": "array", "items": _ref("Service")},
             "orderable_cash": _nullable(
-                {**INTEGER, "description": "KIS's ord_psbl_cash at orderable_cash_at (won)."}
+                {**INTEGER, "description": "KIS's ord_psbl_cash at orderable_cash_kst (won)."}
             ),
-            "orderable_cash_at": _nullable(STRING),
+            "orderable_cash_kst": _nullable(STRING),
             "cash_d2": _nullable(
                 {
                     **INTEGER,
@@ -153,7 +153,7 @@ SCHEMAS: dict[str, Schema] = {
                 }
             ),
             "total_value": _nullable(INTEGER),
-            "balance_at": _nullable(STRING),
+            "balance_kst": _nullable(STRING),
             "pnl": _object(
                 {
                     "account_profit": _nullable(INTEGER),
@@ -276,7 +276,7 @@ SCHEMAS: dict[str, Schema] = {
     "Positions": _object(
         {
             "positions": {"type": "array", "items": _ref("Position")},
-            "prices_at": _nullable(STRING),
+            "prices_kst": _nullable(STRING),
             "unrealized_profit": _nullable(INTEGER),
             "realized_today": {"type": "array", "items": _ref("Realized")},
             "realized_profit_today": INTEGER,
@@ -309,7 +309,7 @@ SCHEMAS: dict[str, Schema] = {
                     }
                 )
             ),
-            "last_heartbeat": _nullable(DATE_TIME),
+            "last_heartbeat_epoch": _nullable(NUMBER),
             "successful_jobs": INTEGER,
             "failed_jobs": INTEGER,
         }
@@ -320,8 +320,8 @@ SCHEMAS: dict[str, Schema] = {
             "queue": STRING,
             "func": _nullable(STRING),
             "description": _nullable(STRING),
-            "enqueued_at": _nullable(DATE_TIME),
-            "ended_at": _nullable(DATE_TIME),
+            "enqueued_epoch": _nullable(NUMBER),
+            "ended_epoch": _nullable(NUMBER),
             "error": _nullable({**STRING, "description": "The last line of the traceback."}),
         }
     ),
@@ -354,7 +354,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Watchlist": _object(
         {
-            "at": _nullable(DATE_TIME),
+            "written_kst": _nullable(DATE_TIME),
             "quote_source": _nullable({"type": "string", "enum": ["stream", "polling"]}),
             "stream_healthy": _nullable(BOOLEAN),
             "stream_capacity": _nullable(INTEGER),

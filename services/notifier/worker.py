@@ -29,7 +29,7 @@ STALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 15
 
 def sender_health(sender: Sender, now: float) -> dict[str, object]:
     """What the heartbeat says about the sender: healthy while its loop turns."""
-    idle = now - sender.turned_at
+    idle = now - sender.turned_monotonic
     healthy = idle < STALL_SECONDS
     return {"healthy": healthy, "sender": "running" if healthy else f"stuck for {idle:.0f}s"}
 

@@ -105,7 +105,7 @@ class PicksFiles:
             picks_dir=self.picks_dir,
             listing=listing,
             previous_close=self.calendar.previous_session(session).closes,
-            written_at=lambda path: self.clock.at_real(path.stat().st_mtime),
+            written_kst=lambda path: self.clock.at_real(path.stat().st_mtime),
         )
 
 

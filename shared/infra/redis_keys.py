@@ -41,7 +41,7 @@ class Keys:
 
     # KIS client -------------------------------------------------------------------------------
     def token(self, env: str, key_id: str) -> str:
-        """JSON ``{sealed, fingerprint, expires_at}``: the access token of one app key, sealed."""
+        """JSON ``{sealed, fingerprint, expires_kst}``: the access token of one app key, sealed."""
         return f"{self.prefix}kis:token:{env}:{key_id}"
 
     def token_issue_guard(self, env: str, key_id: str) -> str:
@@ -129,7 +129,7 @@ class Keys:
         return f"{self.prefix}once:{what}:{session.isoformat()}"
 
     def orderable_cash(self) -> str:
-        """KIS's latest orderable-cash answer (JSON: won, at)."""
+        """KIS's latest orderable-cash answer (JSON: ``won``, ``read_kst``)."""
         return f"{self.prefix}account:orderable-cash"
 
     def account_snapshot(self) -> str:

@@ -109,7 +109,7 @@ class _Session:
     """tr_id -> (key, iv) from the subscribe answers."""
     asked: dict[tuple[str, str], float] = field(default_factory=dict)
     """(tr_id, tr_key) -> monotonic time of a request still unanswered."""
-    last_message: float = field(default_factory=time.monotonic)
+    last_message_monotonic: float = field(default_factory=time.monotonic)
 
 
 class KisStream:
@@ -183,7 +183,7 @@ class KisStream:
                 return False
             if self.hts_id is not None and not session.fill_confirmed:
                 return False
-            return time.monotonic() - session.last_message < self.silence_seconds
+            return time.monotonic() - session.last_message_monotonic < self.silence_seconds
 
     @property
     def streamed(self) -> frozenset[str]:
@@ -322,7 +322,7 @@ class KisStream:
         while True:
             await asyncio.sleep(self.timings.check_interval)
             now = time.monotonic()
-            silent = now - session.last_message
+            silent = now - session.last_message_monotonic
             if silent >= self.silence_seconds:
                 log.warning("stream silent for %.1fs: dropping the session", silent)
                 return
@@ -336,7 +336,7 @@ class KisStream:
 
     async def _reader(self, session: _Session) -> None:
         async for raw in session.ws:
-            session.last_message = time.monotonic()
+            session.last_message_monotonic = time.monotonic()
             text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
             try:
                 message = parse_message(text)

@@ -220,8 +220,8 @@ def test_odd_fields_still_make_a_message() -> None:
 def test_timestamp_when_known() -> None:
     from datetime import UTC, datetime
 
-    at = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
-    [payload] = render(EVENTS["buy_attempt"], "ko", at)
+    queued = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
+    [payload] = render(EVENTS["buy_attempt"], "ko", queued.timestamp())
     assert payload["embeds"][0]["timestamp"] == "2026-03-02T00:05:00+00:00"
 
 
