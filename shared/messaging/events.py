@@ -477,8 +477,10 @@ def _upgraded(kind: EventKind, payload: Mapping[str, Any]) -> Mapping[str, Any]:
     if kind is not EventKind.DAILY_SUMMARY or not isinstance(realized, list):
         return payload
     trades = [
-        {"order_id": "", **t} if isinstance(t, Mapping) and "order_id" not in t else t
-        for t in realized
+        {"order_id": "", **trade}
+        if isinstance(trade, Mapping) and "order_id" not in trade
+        else trade
+        for trade in realized
     ]
     return {**payload, "realized": trades}
 
