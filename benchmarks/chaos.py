@@ -452,7 +452,7 @@ class Run:
         self.start()
         try:
             for action in self.day.actions:
-                self.sleep_until(action.at)
+                self.sleep_until(action.due_kst)
                 self.act(action)
             finished = self._wait_for_summary()
             if finished:

@@ -82,9 +82,9 @@ class Expected:
 
 @dataclass(frozen=True)
 class Action:
-    """One act of chaos at a moment of the simulated day."""
+    """One act of chaos at a moment of the simulated day (``due_kst``: the system clock)."""
 
-    at: datetime
+    due_kst: datetime
     kind: str
     """``kill``, ``redis_restart``, ``redis_outage``, ``kis_fault``, ``expire_tokens``,
     ``discord_outage``, ``discord_slow``."""
@@ -96,7 +96,7 @@ class Action:
     """Real seconds: a fault's delay, an outage's or a slow spell's length."""
 
     def describe(self) -> str:
-        parts = [f"{self.at:%H:%M}", self.kind]
+        parts = [f"{self.due_kst:%H:%M}", self.kind]
         if self.target:
             parts.append(self.target)
         if self.kind == "kis_fault":
@@ -215,7 +215,7 @@ def _moment(
 
 
 def _when(action: Action) -> datetime:
-    return action.at
+    return action.due_kst
 
 
 def mid_order_kills(rng: random.Random, picks: list[Pick], speed: float) -> tuple[Action, ...]:
@@ -225,9 +225,9 @@ def mid_order_kills(rng: random.Random, picks: list[Pick], speed: float) -> tupl
     moments = sorted({level[0] for p in picks if p.role not in ROLES[4:] for level in p.path})
     actions: list[Action] = []
     for moment in rng.sample(moments, min(len(moments), rng.randint(1, 2))):
-        at = datetime.combine(DAY, time.fromisoformat(moment), KST) - timedelta(seconds=speed)
-        actions.append(Action(at, "kis_fault", "drop_response", 1, ORDER_PATH, 3.0))
-        actions.append(Action(at + timedelta(seconds=2.5 * speed), "kill", "executor"))
+        due = datetime.combine(DAY, time.fromisoformat(moment), KST) - timedelta(seconds=speed)
+        actions.append(Action(due, "kis_fault", "drop_response", 1, ORDER_PATH, 3.0))
+        actions.append(Action(due + timedelta(seconds=2.5 * speed), "kill", "executor"))
     return tuple(actions)
 
 

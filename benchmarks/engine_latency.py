@@ -114,7 +114,7 @@ class Bench:
         while time.monotonic() < deadline:
             for row in self.admin("GET", "orders").json()["orders"]:
                 if row["code"] == code and not row["cancel_of"]:
-                    return float(row["received_at"])
+                    return float(row["received_epoch"])
             time.sleep(0.01)
         raise SystemExit(f"no order for {code} arrived")
 

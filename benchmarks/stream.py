@@ -172,7 +172,7 @@ class Market:
 
     def arrivals(self) -> dict[str, float]:
         rows = self.admin("GET", "orders").json()["orders"]
-        return {r["code"]: float(r["received_at"]) for r in rows if not r["cancel_of"]}
+        return {r["code"]: float(r["received_epoch"]) for r in rows if not r["cancel_of"]}
 
 
 def measure(redis_url: str, source: str, rate: float, picks: int, trials: int) -> Result:
@@ -193,7 +193,7 @@ def measure(redis_url: str, source: str, rate: float, picks: int, trials: int) -
         market.admin(
             "POST",
             "prices",
-            json={c: [["09:00", NEAR], [at.isoformat(), TARGET]] for c, at in enters.items()},
+            json={c: [["09:00", NEAR], [kst.isoformat(), TARGET]] for c, kst in enters.items()},
         )
         # A polled code is read once a cycle: (picks + a balance) requests at the rate.
         patience = (picks + 2) / rate * 2 + 15
@@ -201,9 +201,9 @@ def measure(redis_url: str, source: str, rate: float, picks: int, trials: int) -
         arrived: dict[str, float] = {}
         while time.time() < deadline and len(arrived) < len(measured):
             time.sleep(0.25)
-            arrived = {c: t for c, t in market.arrivals().items() if c in enters}
+            arrived = {c: epoch for c, epoch in market.arrivals().items() if c in enters}
         latencies = [
-            (arrived[c] - market.to_real(at)) * 1000 for c, at in enters.items() if c in arrived
+            (arrived[c] - market.to_real(kst)) * 1000 for c, kst in enters.items() if c in arrived
         ]
         return Result(source, rate, picks, latencies, len(measured) - len(arrived))
     finally:

@@ -7,16 +7,14 @@ worker processes would, and one process stays well under the 80 MB each service 
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
-import signal
-import sys
-from types import FrameType
 
 from services.api.app import create_app
 from services.api.http_server import serve_app
-from shared.infra.logs import setup_logging
-from shared.infra.settings import ConfigError, load_settings
+from shared.infra.service import Started, exit_now, run_service
+from shared.infra.settings import ConfigError
 
 log = logging.getLogger("api")
 
@@ -29,18 +27,22 @@ THREADS = 4
 CHANNEL_TIMEOUT_SECONDS = 30
 """An idle or stalled connection is closed after this long (Redis calls time out after 2 s)."""
 
+PARSER = argparse.ArgumentParser(
+    prog="python -m services.api",
+    description="The read-only status API, the status page and the control endpoints "
+    "(API_HOST, API_PORT and the rest from the environment).",
+)
 
-def main() -> int:
+
+def main(argv: list[str] | None = None) -> int:
     """Exit 2 on bad configuration, 1 when the port cannot be bound; 0 after SIGTERM/SIGINT."""
-    try:
-        settings = load_settings()
-        host = os.environ.get("API_HOST") or DEFAULT_HOST
-        port = _port(os.environ.get("API_PORT") or str(DEFAULT_PORT))
-    except ConfigError as e:
-        print(f"configuration error: {e}", file=sys.stderr)
-        return 2
-    setup_logging("api", settings.log_level, settings.secret_values())
-    app = create_app(settings)
+    return run_service("api", PARSER, _serve, argv=argv)
+
+
+def _serve(started: Started) -> int:
+    host = os.environ.get("API_HOST") or DEFAULT_HOST
+    port = _port(os.environ.get("API_PORT") or str(DEFAULT_PORT))
+    app = create_app(started.settings)
     try:
         server = serve_app(
             app,
@@ -54,17 +56,11 @@ def main() -> int:
         log.error("cannot listen on %s:%d: %s", host, port, e)
         return 1
     # waitress leaves its loop on SystemExit and lets the requests in hand finish.
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    started.stop.on_request(exit_now)
     log.info("status API on http://%s:%d (waitress, %d threads)", host, port, THREADS)
     server.run()
     log.info("stopped")
     return 0
-
-
-def _stop(signum: int, _frame: FrameType | None) -> None:
-    log.info("received %s, stopping", signal.Signals(signum).name)
-    raise SystemExit(0)
 
 
 def _port(value: str) -> int:
@@ -74,4 +70,4 @@ def _port(value: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

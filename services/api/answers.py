@@ -78,13 +78,13 @@ class Session(Answer):
 
 
 class Flag(Answer):
-    """Who set a control flag, why and when (unix time)."""
+    """Who set a control flag, why and when (real unix time)."""
 
     model_config = ConfigDict(extra="allow")
 
     by: str | SkipJsonSchema[None] = None
     reason: str | SkipJsonSchema[None] = None
-    at: float | SkipJsonSchema[None] = None
+    set_epoch: float | SkipJsonSchema[None] = None
 
 
 class Controls(Answer):
@@ -135,13 +135,13 @@ class Status(Answer):
     phase: PhaseValue
     controls: Controls
     services: list[Service]
-    orderable_cash: Won | None = Field(description="KIS's ord_psbl_cash at orderable_cash_at.")
-    orderable_cash_at: str | None
+    orderable_cash: Won | None = Field(description="KIS's ord_psbl_cash at orderable_cash_kst.")
+    orderable_cash_kst: str | None
     cash_d2: Won | None = Field(
         description="Cash once every trade has settled (D+2, prvs_rcdl_excc_amt)."
     )
     total_value: Won | None
-    balance_at: str | None
+    balance_kst: str | None
     pnl: Pnl
     orders_today: OrderCounts
     limits: Limits
@@ -230,7 +230,7 @@ class Realized(Answer):
 
 class Positions(Answer):
     positions: list[Position]
-    prices_at: str | None
+    prices_kst: str | None
     unrealized_profit: Won | None
     realized_today: list[Realized]
     realized_profit_today: Won = Field(description="Gross of fees and tax.")
@@ -264,7 +264,7 @@ WATCHLIST_SHOWN = tuple(name for name in WatchlistRow.model_fields if name != "p
 
 
 class Watchlist(Answer):
-    at: DateTimeText | None
+    written_kst: DateTimeText | None
     quote_source: Literal["stream", "polling"] | None
     stream_healthy: bool | None
     stream_capacity: int | None
@@ -295,7 +295,7 @@ class Worker(Answer):
     state: str
     queues: list[str]
     current_job: CurrentJob | None
-    last_heartbeat: DateTimeText | None
+    last_heartbeat_epoch: float | None
     successful_jobs: int
     failed_jobs: int
 
@@ -305,8 +305,8 @@ class Failure(Answer):
     queue: str
     func: str | None
     description: str | None
-    enqueued_at: DateTimeText | None
-    ended_at: DateTimeText | None
+    enqueued_epoch: float | None
+    ended_epoch: float | None
     error: str | None = Field(description="The last line of the traceback.")
 
 

@@ -24,7 +24,7 @@ MAX_SOURCES = 10_000
 
 @dataclass
 class _Window:
-    started: float
+    started_monotonic: float
     failures: int = 0
 
 
@@ -56,7 +56,7 @@ class AuthThrottle:
             window = self._windows.get(client)
             if window is None or window.failures < self.limit:
                 return 0
-            left = window.started + self.window_seconds - self._now()
+            left = window.started_monotonic + self.window_seconds - self._now()
             return max(0, math.ceil(left))
 
     def failed(self, client: str) -> str | None:
@@ -65,12 +65,12 @@ class AuthThrottle:
             now = self._now()
             window = self._windows.get(client)
             previous = 0
-            if window is not None and now - window.started >= self.window_seconds:
+            if window is not None and now - window.started_monotonic >= self.window_seconds:
                 previous = window.failures
                 window = None
             if window is None:
                 self._make_room(now)
-                window = self._windows[client] = _Window(started=now)
+                window = self._windows[client] = _Window(started_monotonic=now)
             window.failures += 1
             return self._report(client, window.failures, previous)
 
@@ -98,9 +98,11 @@ class AuthThrottle:
     def _make_room(self, now: float) -> None:
         if len(self._windows) < self._max_sources:
             return
-        expired = [c for c, w in self._windows.items() if now - w.started >= self.window_seconds]
+        expired = [
+            c for c, w in self._windows.items() if now - w.started_monotonic >= self.window_seconds
+        ]
         for client in expired:
             del self._windows[client]
         while len(self._windows) >= self._max_sources:
-            oldest = min(self._windows, key=lambda c: self._windows[c].started)
+            oldest = min(self._windows, key=lambda c: self._windows[c].started_monotonic)
             del self._windows[oldest]

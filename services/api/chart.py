@@ -24,7 +24,7 @@ Y_TICKS = 5
 class Tick:
     """An axis label and where it goes (x or y in SVG units)."""
 
-    at: float
+    position: float
     label: str
 
 
@@ -76,7 +76,7 @@ def build(points: Sequence[EquityPoint], session: Session | None) -> Chart | Non
     def y(value: float) -> float:
         return bottom - (value - low) / (high - low) * (bottom - top)
 
-    coords = [(x(p.at), y(p.value)) for p in points]
+    coords = [(x(p.valued_kst), y(p.value)) for p in points]
     return Chart(
         width=WIDTH,
         height=HEIGHT,
@@ -86,7 +86,7 @@ def build(points: Sequence[EquityPoint], session: Session | None) -> Chart | Non
         bottom=bottom,
         points=" ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
         point_count=len(coords),
-        x_ticks=tuple(Tick(round(x(t), 1), f"{t:%H:%M}") for t in _hours(start, end)),
+        x_ticks=tuple(Tick(round(x(hour), 1), f"{hour:%H:%M}") for hour in _hours(start, end)),
         y_ticks=tuple(Tick(round(y(v), 1), f"{v:,.0f}") for v in _nice_ticks(low, high)),
         baseline_y=round(y(values[0]), 1),
         last_x=round(coords[-1][0], 1),
@@ -101,7 +101,7 @@ def build(points: Sequence[EquityPoint], session: Session | None) -> Chart | Non
 def _time_domain(
     points: Sequence[EquityPoint], session: Session | None
 ) -> tuple[datetime, datetime]:
-    first, last = points[0].at, points[-1].at
+    first, last = points[0].valued_kst, points[-1].valued_kst
     if session is not None:
         # The whole session, so the line's length says how far through the day we are.
         return min(first, session.opens), max(last, session.closes)

@@ -92,9 +92,12 @@ def tone(value: object) -> str:
 
 
 def kst(value: object) -> str:
-    """An ISO time (RQ's are UTC) as ``YYYY-MM-DD HH:MM:SS`` in KST, like the rest of the page."""
+    """An ISO time (UTC when it has no offset) or real Unix seconds (``*_epoch``) as
+    ``YYYY-MM-DD HH:MM:SS`` in KST, like the rest of the page."""
     if not value:
         return "–"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{datetime.fromtimestamp(value, KST):%Y-%m-%d %H:%M:%S} KST"
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

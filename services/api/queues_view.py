@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -72,7 +72,7 @@ def workers(client: redis.Redis) -> list[dict[str, Any]]:
                 "state": str(worker.get_state()),
                 "queues": worker.queue_names(),
                 "current_job": current,
-                "last_heartbeat": _iso(worker.last_heartbeat),
+                "last_heartbeat_epoch": _epoch(worker.last_heartbeat),
                 "successful_jobs": worker.successful_job_count,
                 "failed_jobs": worker.failed_job_count,
             }
@@ -96,12 +96,12 @@ def failures(client: redis.Redis, limit: int = LATEST_FAILURES) -> list[dict[str
                     "queue": name,
                     "func": _func_name(job),
                     "description": job.description,
-                    "enqueued_at": _iso(job.enqueued_at),
-                    "ended_at": _iso(job.ended_at),
+                    "enqueued_epoch": _epoch(job.enqueued_at),
+                    "ended_epoch": _epoch(job.ended_at),
                     "error": _last_line(_error_text(job)),
                 }
             )
-    found.sort(key=lambda f: f["ended_at"] or "", reverse=True)
+    found.sort(key=lambda f: f["ended_epoch"] or 0.0, reverse=True)
     return found[:limit]
 
 
@@ -138,5 +138,8 @@ def _last_line(traceback: str) -> str | None:
     return lines[-1] if lines else None
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+def _epoch(moment: datetime | None) -> float | None:
+    """One of RQ's times (real, naive UTC) in Unix seconds."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

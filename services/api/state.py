@@ -43,9 +43,9 @@ class Today:
 
 @dataclass(frozen=True)
 class EquityPoint:
-    """The account's total value at one moment."""
+    """The account's total value at one moment of the system clock."""
 
-    at: datetime
+    valued_kst: datetime
     value: int
 
 
@@ -111,7 +111,8 @@ def account_snapshot(api: ApiContext) -> dict[str, Any] | None:
     try:
         data = json.loads(raw)
         snapshot = {
-            "at": str(data["at"]),
+            # ``at``: its name before timestamps named their clock (a snapshot outlives upgrades).
+            "read_kst": str(data["read_kst"] if "read_kst" in data else data["at"]),
             "session": str(data["session"]),
             "deposit": int(data["deposit"]),
             "cash_d2": int(data["cash_d2"]),
@@ -148,18 +149,20 @@ def equity_series(api: ApiContext, day: date) -> list[EquityPoint]:
         try:
             data = json.loads(text(member))
             value = int(data["value"])
+            # ``t``: the name before timestamps named their clock (points are kept 8 days).
+            valued = data["valued_kst"] if "valued_kst" in data else data.get("t")
             try:
-                at = datetime.fromisoformat(str(data["t"])).astimezone(KST)
-            except (KeyError, ValueError):
-                at = datetime.fromtimestamp(float(score), KST)
+                valued_kst = datetime.fromisoformat(str(valued)).astimezone(KST)
+            except ValueError:
+                valued_kst = datetime.fromtimestamp(float(score), KST)
         except (ValueError, TypeError, KeyError):
             continue
-        points.append(EquityPoint(at, value))
+        points.append(EquityPoint(valued_kst, value))
     return points
 
 
 def equity_json(points: list[EquityPoint]) -> list[dict[str, Any]]:
-    return [{"t": p.at.isoformat(), "value": p.value} for p in points]
+    return [{"valued_kst": p.valued_kst.isoformat(), "value": p.value} for p in points]
 
 
 # Positions ------------------------------------------------------------------------------------
@@ -196,7 +199,7 @@ def positions(api: ApiContext, now: Today) -> dict[str, Any]:
     priced = [r["profit"] for r in rows if r["profit"] is not None]
     return {
         "positions": rows,
-        "prices_at": snapshot["at"] if snapshot else None,
+        "prices_kst": snapshot["read_kst"] if snapshot else None,
         "unrealized_profit": sum(priced) if priced else None,
         "realized_today": realized,
         "realized_profit_today": sum(r["profit"] for r in realized),
@@ -216,7 +219,7 @@ def watchlist(api: ApiContext) -> dict[str, Any]:
     See docs/ARCHITECTURE.md, 'Realtime prices on the stream'.
     """
     empty: dict[str, Any] = {
-        "at": None,
+        "written_kst": None,
         "quote_source": None,
         "stream_healthy": None,
         "stream_capacity": None,
@@ -235,7 +238,8 @@ def watchlist(api: ApiContext) -> dict[str, Any]:
             shown["price_age_seconds"] = None if epoch is None else round(now - float(epoch), 1)
             rows.append(shown)
         shown_list = {
-            "at": str(data["at"]),
+            # ``at``: its name before timestamps named their clock (written by an older leader).
+            "written_kst": str(data["written_kst"] if "written_kst" in data else data["at"]),
             "quote_source": str(data["quote_source"]),
             "stream_healthy": data["stream_healthy"],
             "stream_capacity": int(data["stream_capacity"]),
@@ -292,10 +296,12 @@ def status(api: ApiContext) -> dict[str, Any]:
         # Labelled apart (docs/ARCHITECTURE.md, 'Settlement (D+2)'): what KIS lets the account
         # buy with now, and the cash once today's trades settle; never the settled deposit.
         "orderable_cash": orderable.won if orderable else None,
-        "orderable_cash_at": orderable.at.isoformat(timespec="seconds") if orderable else None,
+        "orderable_cash_kst": (
+            orderable.read_kst.isoformat(timespec="seconds") if orderable else None
+        ),
         "cash_d2": snapshot["cash_d2"] if snapshot else None,
         "total_value": snapshot["total_value"] if snapshot else None,
-        "balance_at": snapshot["at"] if snapshot else None,
+        "balance_kst": snapshot["read_kst"] if snapshot else None,
         "pnl": {
             "account_profit": snapshot["profit_total"] if snapshot else None,
             "unrealized": held["unrealized_profit"],

@@ -48,9 +48,10 @@ class Context:
     """Real seconds a limit buy may take to fill before its remainder is cancelled."""
 
 
-def build_context(settings: Settings) -> Context:
-    """Connect to Redis and build the clock, calendar and KIS client for ``settings``."""
-    connection = connect(settings.redis_url)
+def build_context(settings: Settings, client: redis.Redis | None = None) -> Context:
+    """Build the clock, calendar and KIS client for ``settings`` on ``client`` (by default a
+    new connection to ``REDIS_URL``)."""
+    connection = client or connect(settings.redis_url)
     keys = Keys(settings.redis_prefix)
     clock = build_clock(settings, connection)
     stale = settings.order_stale_seconds

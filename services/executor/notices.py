@@ -17,13 +17,11 @@ from datetime import date
 
 from services.executor.context import Context
 from services.executor.fills import Fills
-from shared.infra.redis_keys import text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, text
 from shared.kis.stream_frames import FillNotice
 
 log = logging.getLogger(__name__)
 
-NOTICE_TTL_SECONDS = 8 * 86_400
-"""How long an order's notices are kept."""
 OWNER_WAIT_SECONDS = 5.0
 """A notice can outrun the placing job's record of the KIS order number: wait this long for it."""
 OWNER_POLL_SECONDS = 0.1
@@ -48,7 +46,7 @@ class FillNotices:
         field = f"{notice.hhmmss}|{notice.quantity}|{notice.price}"
         pipe = self.ctx.redis.pipeline()
         pipe.hsetnx(key, field, f"{notice.quantity}|{notice.price}")
-        pipe.expire(key, NOTICE_TTL_SECONDS)
+        pipe.expire(key, SESSION_RETENTION_SECONDS)
         pipe.execute()
         owner = self._owner(session, notice.order_no)
         if owner is None or self.ctx.book.get(owner) is None:

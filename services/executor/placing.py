@@ -21,6 +21,7 @@ from datetime import timedelta
 from services.executor.context import Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, row_for
+from shared.infra.backoff import backoff_delay
 from shared.kis.errors import (
     KisAuthError,
     KisError,
@@ -42,9 +43,9 @@ from shared.trading.orders import AT_BROKER, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 
-RETRY_BACKOFF_FACTORS = (2, 4, 8)
-"""Waits before each resend after a temporary error, in units of KIS_RETRY_BACKOFF_SECONDS
-(0.5, 1 and 2 s by default): on top of the client's own retries, so bounded and short."""
+RESENDS = 3
+"""Resends of an order KIS did not take because of a temporary error: on top of the client's own
+retries, so few and soon (:func:`resend_delays`)."""
 FRESH_DECISION = timedelta(seconds=2)
 """A buy sent within this much market time of its decision goes without reading the price
 again; an older one (retried, queued behind an outage) is checked against its floor first."""
@@ -52,6 +53,12 @@ FILL_POLLS = 3
 """Executions reads after KIS accepts an order (market orders usually fill at once)."""
 FILL_POLL_SECONDS = 0.2
 """Real seconds between two of those reads."""
+
+
+def resend_delays(first: float) -> tuple[float, ...]:
+    """The waits before each of the :data:`RESENDS`, in real seconds: twice
+    ``KIS_RETRY_BACKOFF_SECONDS`` (``first``), doubling (0.5, 1 and 2 s by default)."""
+    return tuple(backoff_delay(n, 2 * first) for n in range(1, RESENDS + 1))
 
 
 class Placer:
@@ -62,8 +69,7 @@ class Placer:
         self.book = ctx.book
         self.fills = Fills(ctx)
         self._sleep = sleep
-        base = ctx.settings.kis_retry_backoff_seconds
-        self.retry_delays = tuple(base * factor for factor in RETRY_BACKOFF_FACTORS)
+        self.retry_delays = resend_delays(ctx.settings.kis_retry_backoff_seconds)
 
     def place(self, order_id: str) -> OrderStatus | None:
         """Send the order if it is ``pending`` and allowed; its status afterwards (None: no record).

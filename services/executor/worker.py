@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from datetime import date
 from functools import partial
-from types import FrameType
 
 from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
@@ -79,12 +77,11 @@ def queue_reconciliations(ctx: Context, sessions: list[date], after_seconds: flo
         until_redis_answers(enqueue, threading.Event(), "reconciliation after a restart")
 
 
-def _stop_now(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
 def run(ctx: Context, instance: str, *, burst: bool) -> int:
     """Recover, then work the order queues (sells first) until SIGTERM, or until empty in burst.
+
+    The caller stops the process at once on a signal until RQ's worker installs its own
+    handlers (a warm stop: the job in hand is finished).
 
     A Redis outage of any length is waited out a second at a time, at start and while working
     (docs/ARCHITECTURE.md, 'Redis outages').
@@ -93,8 +90,6 @@ def run(ctx: Context, instance: str, *, burst: bool) -> int:
         ctx.redis, ctx.keys, SERVICE, instance, lambda: {"queues": list(ORDER_QUEUES)}
     )
     heartbeat.start()
-    # Until RQ installs its own handlers (warm stop: finish the current job), stop at once.
-    signal.signal(signal.SIGTERM, _stop_now)
     try:
         settle_left_orders(ctx, burst=burst)
         log.info("executor %s working on %s (burst=%s)", instance, ", ".join(ORDER_QUEUES), burst)

@@ -6,12 +6,11 @@ under ``SIM_REDIS_PREFIX``) and exits; the next start begins from blank accounts
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
-import signal
 import sys
 import threading
-from types import FrameType
 from urllib.parse import urlsplit
 
 from redis import Redis
@@ -24,8 +23,7 @@ from services.kis_sim.simulator import Simulator
 from services.kis_sim.store import AccountStore, MemoryStore, RedisStore, StoreError
 from services.kis_sim.stream_server import StreamServer
 from shared.infra.clock import build_clock
-from shared.infra.logs import setup_logging
-from shared.infra.settings import ConfigError, load_settings
+from shared.infra.service import Started, run_service
 from shared.trading.market_calendar import KrxCalendar
 
 logger = logging.getLogger("kis_sim")
@@ -33,24 +31,28 @@ logger = logging.getLogger("kis_sim")
 SHUTDOWN_POLL_SECONDS = 0.1
 """How often the serving loop checks for a stop request (werkzeug's default is 0.5 s)."""
 
+PARSER = argparse.ArgumentParser(
+    prog="python -m services.kis_sim",
+    description="A stand-in for KIS in KIS_ENV=sim, configured by the environment.",
+)
+PARSER.add_argument(
+    "command",
+    nargs="?",
+    choices=["reset"],
+    help="reset: delete the stored accounts (every key under SIM_REDIS_PREFIX) and exit",
+)
 
-USAGE = "usage: python -m services.kis_sim [reset]"
 
-
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM or SIGINT (or ``reset`` the store); exit code 2 on bad usage or
     configuration, 1 when Redis or the port is unavailable."""
-    if argv not in ([], ["reset"]):
-        print(USAGE, file=sys.stderr)
-        return 2
-    try:
-        config = load_config(os.environ)
-        settings = load_settings()
-    except ConfigError as e:
-        print(f"configuration error: {e}", file=sys.stderr)
-        return 2
-    setup_logging("kis-sim", settings.log_level, settings.secret_values())
-    if argv == ["reset"]:
+    return run_service("kis-sim", PARSER, _serve, argv=argv)
+
+
+def _serve(started: Started) -> int:
+    config = load_config(os.environ)
+    settings = started.settings
+    if started.args.command == "reset":
         return reset_store(settings.redis_url, config.redis_prefix)
     store: AccountStore = MemoryStore()
     if config.store == "redis":
@@ -107,14 +109,9 @@ def main(argv: list[str]) -> int:
             logger.error("no WebSocket: cannot listen on %s:%d: %s", config.host, config.ws_port, e)
             stream = None
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("received %s, stopping", signal.Signals(signum).name)
-        # shutdown() waits for serve_forever() to return, which runs on this very thread:
-        # ask from another one.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # shutdown() waits for serve_forever() to return, which runs on the signalled (main) thread:
+    # ask from another one.
+    started.stop.on_request(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
     if stream is not None:
         logger.info("KIS simulator WebSocket on ws://%s:%d", config.host, config.ws_port)
     logger.info(
@@ -161,4 +158,4 @@ def _host(redis_url: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -70,7 +70,7 @@ class Account:
             if order.side != side or order.is_cancel or (code and order.code != code):
                 continue
             for fill in order.fills:
-                if fill.at.date() == day:
+                if fill.filled_kst.date() == day:
                     qty += fill.qty
                     amount += fill.qty * fill.price
         return qty, amount
@@ -81,5 +81,5 @@ class Account:
             f.fee + f.tax
             for o in self.orders
             for f in o.fills
-            if f.at.date() == day and not o.is_cancel
+            if f.filled_kst.date() == day and not o.is_cancel
         )

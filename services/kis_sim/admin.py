@@ -31,7 +31,7 @@ def stats(sim: Simulator) -> dict[str, object]:
 
 
 def orders(sim: Simulator) -> dict[str, object]:
-    """Every order received (accounts masked), with its real arrival time ``received_at``, its
+    """Every order received (accounts masked), with its real arrival time ``received_epoch``, its
     fills and how many planned fill parts are still to come (``partial_fill``)."""
     with sim.lock:
         rows = [
@@ -48,15 +48,15 @@ def orders(sim: Simulator) -> dict[str, object]:
                     {
                         "qty": f.qty,
                         "price": f.price,
-                        "at": f.at.isoformat(),
+                        "filled_kst": f.filled_kst.isoformat(),
                         "fee": f.fee,
                         "tax": f.tax,
                     }
                     for f in o.fills
                 ],
                 "scheduled": len(o.scheduled),
-                "placed_at": o.placed_at.isoformat(),
-                "received_at": o.received_at,
+                "placed_kst": o.placed_kst.isoformat(),
+                "received_epoch": o.received_epoch,
             }
             for o in sim.ledger.all_orders()
         ]

@@ -43,7 +43,7 @@ def create_app(sim: Simulator) -> Flask:
             headers=_headers(),
             query=request.args.to_dict(flat=True),
             body=request.get_data(cache=True),
-            arrival=arrival,
+            arrival_monotonic=arrival,
         )
         reply = sim.handle(kis_request)
         if reply.drop:

@@ -1,5 +1,9 @@
 """Accounts and orders to JSON and back, for the store: every field, datetimes as ISO text.
 
+Times name their clock (``*_kst``: the simulator's clock, ``*_epoch``: real Unix seconds); an
+order stored before they did (``placed_at``, ``lapses_at``, ``checked_until``, ``received_at``)
+is still read, since the store outlives an upgrade.
+
 An account's orders are stored one by one (a busy account must not rewrite its whole order
 history on every request), so :func:`dump_account` leaves them out.
 """
@@ -40,12 +44,15 @@ def load_account(data: dict[str, Any], orders: list[Order]) -> Account:
 
 
 def _dump_fill(fill: Fill) -> list[Any]:
-    return [fill.qty, fill.price, fill.at.isoformat(), fill.fee, fill.tax, fill.shown_after]
+    filled = fill.filled_kst.isoformat()
+    return [fill.qty, fill.price, filled, fill.fee, fill.tax, fill.shown_after_epoch]
 
 
 def _load_fill(row: list[Any]) -> Fill:
-    qty, price, at, fee, tax, shown_after = row
-    return Fill(int(qty), int(price), datetime.fromisoformat(at), int(fee), int(tax), shown_after)
+    qty, price, filled, fee, tax, shown_after = row
+    return Fill(
+        int(qty), int(price), datetime.fromisoformat(filled), int(fee), int(tax), shown_after
+    )
 
 
 def dump_order(order: Order) -> dict[str, Any]:
@@ -59,14 +66,16 @@ def dump_order(order: Order) -> dict[str, Any]:
         "division": order.division,
         "qty": order.qty,
         "price": order.price,
-        "placed_at": order.placed_at.isoformat(),
-        "lapses_at": order.lapses_at.isoformat(),
+        "placed_kst": order.placed_kst.isoformat(),
+        "lapses_kst": order.lapses_kst.isoformat(),
         "origin": order.origin,
         "fills": [_dump_fill(f) for f in order.fills],
         "cancelled": order.cancelled,
         "lapsed": order.lapsed,
-        "checked_until": order.checked_until.isoformat() if order.checked_until else None,
-        "received_at": order.received_at,
+        "checked_until_kst": order.checked_until_kst.isoformat()
+        if order.checked_until_kst
+        else None,
+        "received_epoch": order.received_epoch,
         "reserve_unit": order.reserve_unit,
         "scheduled": [_dump_fill(f) for f in order.scheduled],
         "lag_seconds": order.lag_seconds,
@@ -75,7 +84,8 @@ def dump_order(order: Order) -> dict[str, Any]:
 
 def load_order(data: dict[str, Any]) -> Order:
     """The order :func:`dump_order` wrote."""
-    checked = data["checked_until"]
+    data = _renamed(data)
+    checked = data["checked_until_kst"]
     return Order(
         odno=str(data["odno"]),
         account=str(data["account"]),
@@ -85,15 +95,28 @@ def load_order(data: dict[str, Any]) -> Order:
         division=str(data["division"]),
         qty=int(data["qty"]),
         price=int(data["price"]),
-        placed_at=datetime.fromisoformat(data["placed_at"]),
-        lapses_at=datetime.fromisoformat(data["lapses_at"]),
+        placed_kst=datetime.fromisoformat(data["placed_kst"]),
+        lapses_kst=datetime.fromisoformat(data["lapses_kst"]),
         origin=str(data["origin"]),
         fills=[_load_fill(f) for f in data["fills"]],
         cancelled=int(data["cancelled"]),
         lapsed=bool(data["lapsed"]),
-        checked_until=datetime.fromisoformat(checked) if checked else None,
-        received_at=float(data["received_at"]),
+        checked_until_kst=datetime.fromisoformat(checked) if checked else None,
+        received_epoch=float(data["received_epoch"]),
         reserve_unit=int(data["reserve_unit"]),
         scheduled=[_load_fill(f) for f in data["scheduled"]],
         lag_seconds=float(data["lag_seconds"]),
     )
+
+
+FIRST_NAMES = {
+    "placed_at": "placed_kst",
+    "lapses_at": "lapses_kst",
+    "checked_until": "checked_until_kst",
+    "received_at": "received_epoch",
+}
+"""The names an order's times had before they named their clock, and theirs now."""
+
+
+def _renamed(data: dict[str, Any]) -> dict[str, Any]:
+    return {FIRST_NAMES.get(k, k): v for k, v in data.items()}

@@ -25,13 +25,13 @@ class Token:
     value: str
     app_key: str
     app_secret: str
-    issued_at: datetime
-    expires_at: datetime
+    issued_kst: datetime
+    expires_kst: datetime
     revoked: bool = False
 
     def expired(self, now: datetime) -> bool:
         """Whether the token no longer works."""
-        return self.revoked or now >= self.expires_at
+        return self.revoked or now >= self.expires_kst
 
 
 class TokenStore:
@@ -66,7 +66,7 @@ class TokenStore:
             latest is not None
             and latest.app_secret == app_secret
             and not latest.expired(now)
-            and now - latest.issued_at < self._reuse
+            and now - latest.issued_kst < self._reuse
         ):
             return latest, True
         token = Token(secrets.token_urlsafe(48), app_key, app_secret, now, now + self._ttl)

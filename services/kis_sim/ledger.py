@@ -133,7 +133,7 @@ class Ledger:
         reserve_unit: int,
         fills: list[PlannedFill] | None,
         now: datetime,
-        lapses_at: datetime,
+        lapses_kst: datetime,
         lag_seconds: float = 0.0,
     ) -> Order:
         """Accept an order (LedgerError if cash or shares are short) and execute ``fills``.
@@ -158,19 +158,19 @@ class Ledger:
             qty,
             limit if division == LIMIT else 0,
             now,
-            lapses_at,
-            checked_until=now,
+            lapses_kst,
+            checked_until_kst=now,
             reserve_unit=reserve_unit if side == "buy" else 0,
             lag_seconds=lag_seconds,
         )
         account.orders.append(order)
         self.changes.order(order)
         self._tell(order, None)
-        for part_qty, price, at in fills or []:
-            if at <= now:
-                self._fill(account, order, part_qty, price, at)
+        for part_qty, price, filled_kst in fills or []:
+            if filled_kst <= now:
+                self._fill(account, order, part_qty, price, filled_kst)
             else:
-                order.scheduled.append(Fill(part_qty, price, at))
+                order.scheduled.append(Fill(part_qty, price, filled_kst))
         return order
 
     def cancel(self, account: Account, original: Order, qty: int, now: datetime) -> Order:
@@ -188,7 +188,7 @@ class Ledger:
             qty,
             original.price,
             now,
-            original.lapses_at,
+            original.lapses_kst,
             origin=original.odno,
         )
         account.orders.append(order)
@@ -218,16 +218,16 @@ class Ledger:
                 if order.scheduled:
                     self._run_scheduled(account, order, now)
                     continue
-                start = order.checked_until or order.placed_at
-                end = min(now, order.lapses_at)
+                start = order.checked_until_kst or order.placed_kst
+                end = min(now, order.lapses_kst)
                 if end >= start:
                     moment = crossing(order, start, end)
                     if moment is not None:
                         # A resting order trades at its own limit price (price-time priority).
                         self._fill(account, order, order.remaining, order.price, moment)
                         continue
-                    order.checked_until = end
-                if now >= order.lapses_at:
+                    order.checked_until_kst = end
+                if now >= order.lapses_kst:
                     order.lapsed = True
                     self.changes.order(order)
 
@@ -239,16 +239,18 @@ class Ledger:
             self.changes.accounts.add(account.number)
 
     def _run_scheduled(self, account: Account, order: Order, now: datetime) -> None:
-        while order.scheduled and order.scheduled[0].at <= now and order.remaining > 0:
+        while order.scheduled and order.scheduled[0].filled_kst <= now and order.remaining > 0:
             part = order.scheduled.pop(0)
-            self._fill(account, order, min(part.qty, order.remaining), part.price, part.at)
+            self._fill(account, order, min(part.qty, order.remaining), part.price, part.filled_kst)
         self.changes.order(order)
 
-    def _fill(self, account: Account, order: Order, qty: int, price: int, at: datetime) -> None:
+    def _fill(
+        self, account: Account, order: Order, qty: int, price: int, filled_kst: datetime
+    ) -> None:
         amount = qty * price
         fee, tax = self._fees.fee(order.side, amount), self._fees.tax(order.side, amount)
-        shown_after = time.time() + order.lag_seconds if order.lag_seconds else 0.0
-        fill = Fill(qty, price, at, fee, tax, shown_after)
+        shown_after_epoch = time.time() + order.lag_seconds if order.lag_seconds else 0.0
+        fill = Fill(qty, price, filled_kst, fee, tax, shown_after_epoch)
         order.fills.append(fill)
         self._tell(order, fill)
         holding = account.holdings.setdefault(order.code, Holding(order.code, order.name))
@@ -262,8 +264,8 @@ class Ledger:
             # Keep the average price unchanged: remove the sold shares' share of the cost.
             holding.cost = (holding.cost * remaining + holding.qty // 2) // holding.qty
             holding.qty = remaining
-        settles_on = self._settlement_day(at.date())
-        if settles_on <= at.date():
+        settles_on = self._settlement_day(filled_kst.date())
+        if settles_on <= filled_kst.date():
             account.cash += net
         else:
             account.pending.append(Pending(settles_on, order.code, order.side, net))

@@ -16,15 +16,16 @@ MARKET = "01"
 
 @dataclass(frozen=True)
 class Fill:
-    """One execution; ``fee`` and ``tax`` in won, ``shown_after`` a real unix time before which
-    the daily executions do not show it (the execution-lag setting and fault)."""
+    """One execution at ``filled_kst`` (the simulator's clock); ``fee`` and ``tax`` in won,
+    ``shown_after_epoch`` a real unix time before which the daily executions do not show it (the
+    execution-lag setting and fault)."""
 
     qty: int
     price: int
-    at: datetime
+    filled_kst: datetime
     fee: int = 0
     tax: int = 0
-    shown_after: float = 0.0
+    shown_after_epoch: float = 0.0
 
 
 PlannedFill = tuple[int, int, datetime]
@@ -44,16 +45,16 @@ class Order:
     qty: int
     price: int
     """Limit price in won; 0 for a market order."""
-    placed_at: datetime
-    lapses_at: datetime
+    placed_kst: datetime
+    lapses_kst: datetime
     """The session's close: unfilled quantity lapses then."""
     origin: str = ""
     fills: list[Fill] = field(default_factory=list)
     cancelled: int = 0
     lapsed: bool = False
-    checked_until: datetime | None = None
+    checked_until_kst: datetime | None = None
     """How far the price path has been searched for a cross (resting limit orders)."""
-    received_at: float = field(default_factory=time.time)
+    received_epoch: float = field(default_factory=time.time)
     """Real unix time the order arrived (for latency benchmarks; the clock may be simulated)."""
     reserve_unit: int = 0
     """Won per remaining share a buy holds back (its limit, or a market buy's valuation)."""
@@ -79,7 +80,7 @@ class Order:
 
     def shown_fills(self, wall_now: float) -> list[Fill]:
         """The fills the daily executions show at real unix time ``wall_now``."""
-        return [f for f in self.fills if f.shown_after <= wall_now]
+        return [f for f in self.fills if f.shown_after_epoch <= wall_now]
 
     @property
     def remaining(self) -> int:

@@ -50,7 +50,7 @@ class KisRequest:
     headers: Mapping[str, str]
     query: Mapping[str, str]
     body: bytes
-    arrival: float
+    arrival_monotonic: float
     """time.monotonic() when handling started (what the rate limit counts)."""
 
     def header(self, name: str) -> str:

@@ -231,12 +231,12 @@ class Simulator:
             return oauth_error(e)
         self.stats.token_issuances[app_key_id(app_key)] += 1
         self.stats.token_reuses += reused
-        remaining = int((token.expires_at - self.now()).total_seconds())
+        remaining = int((token.expires_kst - self.now()).total_seconds())
         return json_reply(
             200,
             {
                 "access_token": token.value,
-                "access_token_token_expired": token.expires_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "access_token_token_expired": token.expires_kst.strftime("%Y-%m-%d %H:%M:%S"),
                 "token_type": "Bearer",
                 "expires_in": max(0, remaining),
             },
@@ -248,7 +248,7 @@ class Simulator:
         if (
             isinstance(app_key, str)
             and app_key
-            and not self.approval_limiter.admit(app_key, request.arrival)
+            and not self.approval_limiter.admit(app_key, request.arrival_monotonic)
         ):
             self.stats.rate_limited[app_key_id(app_key)] += 1
             return kis_error(KisError.of(codes.RATE_LIMITED, 500), "")
@@ -269,7 +269,7 @@ class Simulator:
                 raise KisError.of(codes.APP_KEY_INVALID, 500)
             if not request.header("appsecret"):
                 raise KisError.of(codes.APP_SECRET_INVALID, 500)
-            if not self._admit(app_key, request.arrival):
+            if not self._admit(app_key, request.arrival_monotonic):
                 raise KisError.of(codes.RATE_LIMITED, 500)
             body = request.json_body()
         except KisError as e:
@@ -281,7 +281,7 @@ class Simulator:
         tr_id = request.header("tr_id")
         app_key = request.header("appkey")
         try:
-            if app_key and not self._admit(app_key, request.arrival):
+            if app_key and not self._admit(app_key, request.arrival_monotonic):
                 raise KisError.of(codes.RATE_LIMITED, 500)
             now = self.now()
             self.tokens.authenticate(

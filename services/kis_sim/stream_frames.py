@@ -131,7 +131,7 @@ def price_record(quote: Quote, moment: datetime) -> list[str]:
 def fill_record(order: Order, fill: Fill | None, hts_id: str, moment: datetime) -> list[str]:
     """One fill-notice record (26 fields): a fill (CNTG_YN 2) or, without ``fill``, the order's
     acknowledgement (CNTG_YN 1, carrying the order's quantity and price)."""
-    when = (fill.at if fill is not None else moment).astimezone(KST)
+    moment_kst = (fill.filled_kst if fill is not None else moment).astimezone(KST)
     qty = fill.qty if fill is not None else order.qty
     price = fill.price if fill is not None else order.price
     return [
@@ -146,7 +146,7 @@ def fill_record(order: Order, fill: Fill | None, hts_id: str, moment: datetime) 
         order.code,  # STCK_SHRN_ISCD
         str(qty),  # CNTG_QTY
         str(price),  # CNTG_UNPR
-        when.strftime("%H%M%S"),  # STCK_CNTG_HOUR
+        moment_kst.strftime("%H%M%S"),  # STCK_CNTG_HOUR
         "0",  # RFUS_YN
         "2" if fill is not None else "1",  # CNTG_YN
         "2" if fill is not None else "1",  # ACPT_YN

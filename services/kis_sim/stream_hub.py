@@ -24,14 +24,15 @@ MAX_SILENT_SECONDS = 600.0
 @dataclass
 class StreamSwitches:
     """The stream's fault switches: ``drops`` counts drop requests (each open socket is cut
-    once per request), ``silent_until`` is a monotonic time until which nothing is sent."""
+    once per request), ``silent_until_monotonic`` is when (``time.monotonic()``) the stream may
+    send again."""
 
     drops: int = 0
-    silent_until: float = 0.0
+    silent_until_monotonic: float = 0.0
 
     def silent(self) -> bool:
         """Whether the stream sends nothing right now."""
-        return time.monotonic() < self.silent_until
+        return time.monotonic() < self.silent_until_monotonic
 
 
 @dataclass
@@ -65,11 +66,11 @@ class StreamHub:
         if kind == "drop":
             self.switches.drops += 1
         else:
-            self.switches.silent_until = time.monotonic() + seconds
+            self.switches.silent_until_monotonic = time.monotonic() + seconds
 
     def clear(self) -> None:
         """End a silence."""
-        self.switches.silent_until = 0.0
+        self.switches.silent_until_monotonic = 0.0
 
     def as_json(self) -> dict[str, object]:
         """The state shown by ``GET /sim/stream``."""

@@ -192,7 +192,7 @@ def order(desk: Desk, params: Params) -> TrResult:
             reserve_unit=limit if division == LIMIT else market_unit(valuation, quote, side),
             fills=planned_fills(quote, side, qty, desk.now, split) if marketable else None,
             now=desk.now,
-            lapses_at=session.closes,
+            lapses_kst=session.closes,
             lag_seconds=lag or desk.config.execution_lag_seconds,
         )
     except LedgerError as e:
@@ -276,7 +276,7 @@ def executions(desk: Desk, params: Params) -> TrResult:
     def wanted(o: Order) -> bool:
         shown = sum(f.qty for f in o.shown_fills(wall_now))
         return (
-            start <= o.placed_at.date() <= end
+            start <= o.placed_kst.date() <= end
             and (side == "00" or (side == "01") == (o.side == "sell"))
             and (filled != "01" or shown > 0)
             and (filled != "02" or (o.remaining > 0 or (not o.is_cancel and shown < o.filled_qty)))
@@ -326,4 +326,4 @@ def _shortage(desk: Desk, error: LedgerError) -> tuple[str, str]:
 
 
 def _hhmmss(order: Order) -> str:
-    return order.placed_at.strftime("%H%M%S")
+    return order.placed_kst.strftime("%H%M%S")

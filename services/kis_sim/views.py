@@ -209,7 +209,7 @@ def execution_row(order: Order, wall_now: float) -> dict[str, str]:
     remaining = 0 if order.is_cancel or order.lapsed else order.qty - filled - order.cancelled
     return {
         **EXECUTION_CONSTANTS,
-        "ord_dt": order.placed_at.strftime("%Y%m%d"),
+        "ord_dt": order.placed_kst.strftime("%Y%m%d"),
         "ord_gno_brno": ORG_NO,
         "odno": order.odno,
         "orgn_odno": order.origin,
@@ -221,7 +221,7 @@ def execution_row(order: Order, wall_now: float) -> dict[str, str]:
         "prdt_name": order.name,
         "ord_qty": str(order.qty),
         "ord_unpr": str(order.price),
-        "ord_tmd": order.placed_at.strftime("%H%M%S"),
+        "ord_tmd": order.placed_kst.strftime("%H%M%S"),
         "tot_ccld_qty": str(filled),
         "avg_prvs": str(amount // filled if filled else 0),
         "cncl_yn": "Y" if order.is_cancel else "N",

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from services.notifier.limits import Payload
@@ -412,9 +412,11 @@ def card(event: Event | Mapping[str, Any], language: Language) -> Card:
 
 
 def render(
-    event: Event | Mapping[str, Any], language: Language, at: datetime | None = None
+    event: Event | Mapping[str, Any], language: Language, queued_epoch: float | None = None
 ) -> list[Payload]:
-    """The Discord payloads for ``event`` (before :func:`limits.fit`); ``at``: when it happened."""
+    """The Discord payloads for ``event`` (before :func:`limits.fit`); ``queued_epoch``: when it
+    was queued, in real Unix seconds (the embed's timestamp, which Discord shows in the reader's
+    time zone)."""
     made = card(event, language)
     embed: Payload = {"title": made.title, "color": made.colour}
     if made.description:
@@ -426,8 +428,8 @@ def render(
         ]
     if made.footer:
         embed["footer"] = {"text": made.footer}
-    if at is not None:
-        embed["timestamp"] = at.isoformat()
+    if queued_epoch is not None:
+        embed["timestamp"] = datetime.fromtimestamp(queued_epoch, UTC).isoformat()
     content = f"[{made.title}] {made.text}".strip()
     # Texts from KIS or an exception could contain "@everyone": never let a message ping anyone.
     return [{"content": content, "embeds": [embed], "allowed_mentions": {"parse": []}}]

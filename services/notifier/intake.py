@@ -80,17 +80,17 @@ class Intake:
         return moved
 
     def _take_one(self, raw: bytes) -> None:
-        event, at, event_id = _read(raw)
+        event, queued_epoch, event_id = _read(raw)
         keys = [self.key, self._outbox.key if self._outbox is not None else self.key]
         if event_id:
             keys.append(self._keys.notify_seen(event_id))
         if self._outbox is None:
             # No webhook: the log is the channel (scrubbed like a message, one entry per event).
             if self._move_head(keys=keys, args=[raw, SEEN_SECONDS]) == 1:
-                for payload in render(event, self._language, at):
+                for payload in render(event, self._language, queued_epoch):
                     log.info("notification:\n%s", as_text(self._scrubber.payload(payload)))
             return
-        parts = messages(event, self._language, self._scrubber, at)
+        parts = messages(event, self._language, self._scrubber, queued_epoch)
         encoded = [json.dumps(p, ensure_ascii=False) for p in parts]
         if self._move_head(keys=keys, args=[raw, SEEN_SECONDS, *encoded]) == 2:
             log.warning("dropped a second copy of event %s", event_id)
@@ -109,9 +109,9 @@ class Intake:
         return adopted
 
 
-def _read(raw: bytes) -> tuple[Any, datetime | None, str]:
-    """The event of one list entry, when it was appended and its id; anything odd is shown
-    plainly."""
+def _read(raw: bytes) -> tuple[Any, float | None, str]:
+    """The event of one list entry, when it was appended (real Unix seconds) and its id;
+    anything odd is shown plainly."""
     try:
         entry = json.loads(raw)
     except ValueError:
@@ -122,11 +122,19 @@ def _read(raw: bytes) -> tuple[Any, datetime | None, str]:
     event = entry["event"]
     if not isinstance(event, dict):
         event = {KIND_FIELD: "notification", "value": event}
+    return event, _queued_epoch(entry), str(entry.get("id") or "")
+
+
+def _queued_epoch(entry: dict[str, Any]) -> float | None:
+    """When an entry was appended; entries queued before an upgrade say it as ``at``, an ISO
+    time in UTC (the list survives restarts)."""
+    queued = entry.get("queued_epoch")
+    if isinstance(queued, int | float) and not isinstance(queued, bool):
+        return float(queued)
     try:
-        at = datetime.fromisoformat(str(entry.get("at")))
+        return datetime.fromisoformat(str(entry.get("at"))).timestamp()
     except ValueError:
-        at = None
-    return event, at, str(entry.get("id") or "")
+        return None
 
 
 def _job_payload(job: Job) -> Any:

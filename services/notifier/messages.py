@@ -7,7 +7,6 @@ not fit the contract is logged and still shown as a plain message, never dropped
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from services.notifier.format import render
@@ -24,7 +23,7 @@ def messages(
     event: Event | Mapping[str, Any],
     language: Language,
     scrubber: Scrubber,
-    at: datetime | None = None,
+    queued_epoch: float | None = None,
 ) -> list[Payload]:
     """The sendable messages of ``event``: scrubbed, split within Discord's limits, in order.
 
@@ -33,7 +32,7 @@ def messages(
     """
     return [
         scrubber.payload(part)
-        for payload in render(event, language, at)
+        for payload in render(event, language, queued_epoch)
         for part in fit(scrubber.payload(payload))
     ]
 

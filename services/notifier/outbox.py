@@ -32,6 +32,7 @@ from services.notifier.delivery import Answer, Outcome, Webhook
 from services.notifier.limits import Payload
 from services.notifier.messages import is_notice, summary, unconfirmed_notice
 from services.notifier.texts import Language
+from shared.infra.backoff import backoff_delay
 from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.infra.redis_keys import Keys
 from shared.state.control import LeaderLock
@@ -78,6 +79,11 @@ return 1
 """
 
 
+def discord_backoff(failures: int) -> float:
+    """Real seconds to wait after ``failures`` failed attempts in a row: 0.25 s doubling to 15 s."""
+    return backoff_delay(failures, BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
+
+
 class Outbox:
     """The Redis list of payloads (JSON) waiting for Discord, oldest first."""
 
@@ -117,9 +123,8 @@ class Outbox:
 
     def give_up_head(self, raw: bytes, why: str, notice: Payload | None) -> bool:
         """Drop ``raw`` unsent-again, record it as unconfirmed, and put ``notice`` first."""
-        record = json.dumps(
-            {"at": time.time(), "why": why, "summary": summary(_json(raw))}, ensure_ascii=False
-        )
+        given_up = {"given_up_epoch": time.time(), "why": why, "summary": summary(_json(raw))}
+        record = json.dumps(given_up, ensure_ascii=False)
         encoded = json.dumps(notice, ensure_ascii=False) if notice is not None else ""
         keys = [self.key, self.sending_key, self.unconfirmed_key]
         args: list[bytes | str | int] = [raw, record, UNCONFIRMED_KEPT, encoded]
@@ -160,8 +165,9 @@ class Sender:
         """An answer was lost: Discord must answer a probe before the next message is posted,
         or an outage that swallows requests would cost every message of the outbox."""
         self.sent = 0
-        self.turned_at = clock()
-        """When the loop last turned: a loop stuck longer than a POST can take is unhealthy."""
+        self.turned_monotonic = clock()
+        """When the loop last turned (``clock``: ``time.monotonic()`` seconds): a loop stuck
+        longer than a POST can take is unhealthy."""
 
     def run(self, burst: bool = False) -> None:
         """Deliver until stopped; in ``burst``, until everything is out or Discord fails.
@@ -187,7 +193,7 @@ class Sender:
                     log.exception("sender error; trying again")
                     self._stop.wait(OUTAGE_PAUSE_SECONDS)
                 # Waiting for Redis is turning too: only a loop stuck inside a step is not.
-                self.turned_at = self._clock()
+                self.turned_monotonic = self._clock()
         finally:
             try:
                 self._lock.release()
@@ -196,7 +202,7 @@ class Sender:
 
     def step(self, burst: bool = False) -> bool:
         """Take events in and post the outbox head once (or idle); False when a burst is over."""
-        self.turned_at = self._clock()
+        self.turned_monotonic = self._clock()
         if not self._lock.acquire_or_refresh():
             # Another notifier sends; stay ready to take over when its lock lapses.
             self._stop.wait(IDLE_SECONDS)
@@ -277,7 +283,7 @@ class Sender:
             log.info("Discord rate limit: waiting %.2fs (%s)", answer.wait, answer.detail)
             return True
         self._failures += 1
-        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self._failures - 1))
+        delay = discord_backoff(self._failures)
         self._not_before = self._clock() + max(delay, answer.wait)
         if self._failures == 1 or self._failures % FAILURE_LOG_EVERY == 0:
             log.warning(
@@ -306,7 +312,7 @@ class Sender:
         while (left := deadline - self._clock()) > 0:
             if self._stop.wait(min(left, 1.0)):
                 return False
-            self.turned_at = self._clock()
+            self.turned_monotonic = self._clock()
             self._lock.acquire_or_refresh()
         return not self._stop.is_set()
 

@@ -9,10 +9,8 @@ loop as healthy only while it keeps turning. See docs/ARCHITECTURE.md, 'Notifica
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
-from types import FrameType
 
 from services.notifier.context import SERVICE, Context
 from services.notifier.delivery import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Webhook
@@ -31,7 +29,7 @@ STALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 15
 
 def sender_health(sender: Sender, now: float) -> dict[str, object]:
     """What the heartbeat says about the sender: healthy while its loop turns."""
-    idle = now - sender.turned_at
+    idle = now - sender.turned_monotonic
     healthy = idle < STALL_SECONDS
     return {"healthy": healthy, "sender": "running" if healthy else f"stuck for {idle:.0f}s"}
 
@@ -47,16 +45,9 @@ def _state(ctx: Context, intake: Intake, sender: Sender) -> dict[str, object]:
     }
 
 
-def run(ctx: Context, instance: str, *, burst: bool) -> int:
-    """Take events in and post them until SIGTERM (or until everything is out, in burst)."""
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+def run(ctx: Context, instance: str, stop: threading.Event, *, burst: bool) -> int:
+    """Take events in and post them until ``stop`` is set (SIGTERM), or until everything is
+    out in burst."""
     intake = Intake(ctx.redis, ctx.keys, ctx.language, ctx.scrubber, ctx.outbox)
     url = ctx.webhook_url
     webhook = Webhook(url) if url is not None and ctx.outbox is not None else None

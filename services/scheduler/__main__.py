@@ -1,69 +1,36 @@
-"""``python -m services.scheduler``: settings, logging, Redis, clock, calendar, KIS; run forever."""
+"""``python -m services.scheduler``: clock, calendar and KIS on the common start; run forever."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import sys
-import threading
-from types import FrameType
-
-import redis
 
 from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.streaming import FillNotices, session_factory
 from shared.infra.clock import build_clock
-from shared.infra.logs import setup_logging
-from shared.infra.redis_client import connect
 from shared.infra.redis_keys import Keys
-from shared.infra.settings import ConfigError, load_settings
+from shared.infra.service import Started, run_service
 from shared.kis.client import build_client
 from shared.messaging.events import ServiceStart, ServiceStop, notify
 from shared.trading.market_calendar import KrxCalendar
 
 log = logging.getLogger("scheduler")
 
-REDIS_RETRY_SECONDS = 1.0
-"""Real seconds between attempts to reach Redis at start."""
+PARSER = argparse.ArgumentParser(
+    prog="python -m services.scheduler",
+    description="Decide the day's trades on the KRX calendar and queue them for the executor "
+    "(one leader; a second copy waits as a standby). Configured by the environment.",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run until SIGTERM or SIGINT; exit code 2 on bad configuration."""
-    argparse.ArgumentParser(
-        prog="python -m services.scheduler",
-        description="Decide the day's trades on the KRX calendar and queue them for the executor "
-        "(one leader; a second copy waits as a standby). Configured by the environment.",
-    ).parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as e:
-        print(f"configuration error: {e}", file=sys.stderr)
-        return 2
-    setup_logging(ROLE, settings.log_level, settings.secret_values())
+    return run_service(ROLE, PARSER, _run, argv=argv, wait_for_redis=True)
 
-    stop = threading.Event()
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-
-    client = connect(settings.redis_url)
+def _run(started: Started) -> int:
+    settings, client = started.settings, started.redis
     keys = Keys(settings.redis_prefix)
-    # Never exit on our own: a Redis that is late to start is waited for.
-    while not stop.is_set():
-        try:
-            client.ping()
-            break
-        except redis.RedisError as e:
-            log.warning("Redis not reachable (%s); trying again", e)
-            stop.wait(REDIS_RETRY_SECONDS)
-    if stop.is_set():
-        return 0
-
     clock = build_clock(settings, client)
     calendar = KrxCalendar.from_settings(settings)
     kis = build_client(settings, client, clock)
@@ -78,11 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         settings.quote_source,
     )
     notify(client, ServiceStart(service=ROLE, instance=scheduler.instance), keys)
-    scheduler.run(stop)
+    scheduler.run(started.stop)
     notify(client, ServiceStop(service=ROLE, instance=scheduler.instance), keys)
     log.info("stopped")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
 """The account as the scheduler last read it, for the status API: a snapshot and an equity line.
 
-Written from the balance each cycle reads anyway, so it costs no KIS call.
+Written from the balance each cycle reads anyway, so it costs no KIS call. Its times are on the
+system clock (``*_kst``: simulated in sim runs); an equity point's score is real Unix time.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ from datetime import date, datetime
 
 import redis
 
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.kis.models import Balance
 
 EQUITY_STEP_SECONDS = 60.0
 """At most one equity point per this many clock seconds (a day is then ~400 points)."""
-EQUITY_TTL_SECONDS = 8 * 86_400
-"""How long a session's equity line is kept, in seconds."""
 
 
-def snapshot_json(now: datetime, session: date, balance: Balance) -> str:
+def snapshot_json(read_kst: datetime, session: date, balance: Balance) -> str:
     """The ``account_snapshot`` value: cash figures, totals, every holding (no account number)."""
     summary = balance.summary
     return json.dumps(
         {
-            "at": now.isoformat(timespec="seconds"),
+            "read_kst": read_kst.isoformat(timespec="seconds"),
             "session": session.isoformat(),
             # dnca_tot_amt is the settled deposit: it does not move on the day of a trade.
             "deposit": summary.deposit,
@@ -67,8 +66,11 @@ class AccountRecorder:
         ):
             self._last_point = now
             point = json.dumps(
-                {"t": now.isoformat(timespec="seconds"), "value": balance.summary.total_value}
+                {
+                    "valued_kst": now.isoformat(timespec="seconds"),
+                    "value": balance.summary.total_value,
+                }
             )
             pipe.zadd(self._keys.equity(session), {point: time.time()})
-            pipe.expire(self._keys.equity(session), EQUITY_TTL_SECONDS)
+            pipe.expire(self._keys.equity(session), SESSION_RETENTION_SECONDS)
         pipe.execute()

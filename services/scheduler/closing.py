@@ -15,12 +15,12 @@ from rq.job import JobStatus
 from services.scheduler.metering import KisReader
 from services.scheduler.plan import CASH_PROBE_CODE
 from shared.kis.models import Balance
-from shared.messaging.events import DailySummary, HeldPosition, Trade
+from shared.messaging.events import DailySummary, HeldPosition
 from shared.messaging.queues import enqueue_reconcile, fetch_job
 from shared.state.order_book import OrderBook
 from shared.state.positions import Position, PositionLedger
 from shared.trading.costs import TradeCosts
-from shared.trading.orders import OrderRecord, OrderStatus, Reason
+from shared.trading.orders import OrderRecord, OrderStatus
 from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
@@ -95,27 +95,13 @@ def daily_summary(
     reconciliation: str = "finished",
 ) -> DailySummary:
     """The ``daily_summary`` event (no account data): trades, P&L gross and net, cash."""
-    realized = list(realized)
-    # The order id is internal bookkeeping: the message names the stock and the reason.
-    trades = tuple(
-        Trade(
-            code=r.code,
-            name=r.name,
-            quantity=r.quantity,
-            buy_price=r.buy_price,
-            sell_price=r.sell_price,
-            profit=r.profit,
-            profit_rate=r.profit_rate,
-            reason=Reason(r.reason),
-        )
-        for r in realized
-    )
+    realized = tuple(realized)
     held = tuple(
         HeldPosition(p.code, p.name, p.quantity, p.average_price, p.buy_session) for p in positions
     )
     return DailySummary(
         session=session,
-        realized=trades,
+        realized=realized,
         realized_profit=sum(r.profit for r in realized),
         realized_profit_net=sum(costs.net_profit(r) for r in realized),
         positions=held,

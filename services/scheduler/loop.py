@@ -96,7 +96,8 @@ class CycleReport:
     buys: int = 0
     sells: int = 0
     held_back: str = ""
-    at: float = field(default_factory=time.time)
+    ended_epoch: float = field(default_factory=time.time)
+    """When the cycle ended, in real Unix seconds (it is built as the cycle ends)."""
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -188,6 +189,7 @@ class Scheduler:
         # The first reconcile waits a full interval: orders made in the first cycle are not stale.
         self._last_reconcile = time.monotonic()
         self._last_error: tuple[str, float] = ("", 0.0)
+        """The last error notified and when, in ``time.monotonic()`` seconds."""
 
     # The loop ----------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -508,8 +510,11 @@ class Scheduler:
     # Notifications -----------------------------------------------------------------------------
     def _notify_error(self, error: Exception) -> None:
         message = self._redactor.redact(f"{type(error).__name__}: {error}")[:300]
-        last, at = self._last_error
-        if message == last and time.monotonic() - at < ERROR_NOTICE_INTERVAL_SECONDS:
+        last, notified_monotonic = self._last_error
+        if (
+            message == last
+            and time.monotonic() - notified_monotonic < ERROR_NOTICE_INTERVAL_SECONDS
+        ):
             return
         self._last_error = (message, time.monotonic())
         self._notify(ServiceError(service=ROLE, phase=str(self._phase), message=message))

@@ -6,11 +6,8 @@ from typing import Protocol
 
 import redis
 
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.messaging.events import Event, notify
-
-ONCE_TTL_SECONDS = 8 * 86_400
-"""How long a once-per-day marker (closed-day notice, post-market run) is kept, in seconds."""
 
 
 class Notifier(Protocol):
@@ -33,4 +30,4 @@ class QueueNotifier:
 
 def first_time(client: redis.Redis, key: str) -> bool:
     """True for the first caller to mark ``key`` (SET NX), so a notice goes out once a day."""
-    return bool(client.set(key, "1", nx=True, ex=ONCE_TTL_SECONDS))
+    return bool(client.set(key, "1", nx=True, ex=SESSION_RETENTION_SECONDS))

@@ -14,7 +14,7 @@ import redis
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
 from shared.infra.clock import Clock
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.messaging.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
 from shared.state.account_cash import remember_orderable_cash
 from shared.state.picks_store import store_picks, stored_picks
@@ -25,8 +25,6 @@ from shared.trading.rules import DayPlan, plan_day
 
 log = logging.getLogger(__name__)
 
-SENTINEL_TTL_SECONDS = 8 * 86_400
-"""How long a session's sentinel is kept, in seconds (past its session, then it expires)."""
 CASH_PROBE_CODE = "005930"
 """Code the buyable-cash inquiry names when there is no pick (KIS wants one; the seed's choice)."""
 
@@ -107,7 +105,7 @@ class PicksFiles:
             picks_dir=self.picks_dir,
             listing=listing,
             previous_close=self.calendar.previous_session(session).closes,
-            written_at=lambda path: self.clock.at_real(path.stat().st_mtime),
+            written_kst=lambda path: self.clock.at_real(path.stat().st_mtime),
         )
 
 
@@ -140,7 +138,7 @@ class Planner:
         plan = stored_plan(self._redis, self._keys, session)
         if plan is None:
             plan = self._make(session)
-        self._redis.set(self._keys.session_alive(session), "1", ex=SENTINEL_TTL_SECONDS)
+        self._redis.set(self._keys.session_alive(session), "1", ex=SESSION_RETENTION_SECONDS)
         self._current = plan
         return plan
 

@@ -164,7 +164,7 @@ class Realtime:
         stream = self._stream
         on_stream = self.quotes.on_stream()
         document = {
-            "at": self._now().isoformat(timespec="seconds"),
+            "written_kst": self._now().isoformat(timespec="seconds"),
             "quote_source": "polling" if self._factory is None else "stream",
             "stream_healthy": None if stream is None else stream.healthy,
             "stream_capacity": self._capacity,

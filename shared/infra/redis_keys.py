@@ -11,6 +11,12 @@ from datetime import date
 
 DEFAULT_PREFIX = "kat:"
 """Prefix of every key this system owns."""
+SESSION_RETENTION_SECONDS = 8 * 86_400
+"""How long a key that belongs to one session (its date is in the name) is kept, in real seconds:
+a week of sessions plus a day's margin. Whatever looks back at an earlier session still finds it
+(the executor's recovery reconciles the previous session, days ago after a long holiday; the
+status API shows an earlier day), and Redis does not grow with the calendar. docs/ARCHITECTURE.md,
+'Redis keys' says which keys."""
 
 
 def text(value: object) -> str:
@@ -35,7 +41,7 @@ class Keys:
 
     # KIS client -------------------------------------------------------------------------------
     def token(self, env: str, key_id: str) -> str:
-        """JSON ``{sealed, fingerprint, expires_at}``: the access token of one app key, sealed."""
+        """JSON ``{sealed, fingerprint, expires_kst}``: the access token of one app key, sealed."""
         return f"{self.prefix}kis:token:{env}:{key_id}"
 
     def token_issue_guard(self, env: str, key_id: str) -> str:
@@ -123,7 +129,7 @@ class Keys:
         return f"{self.prefix}once:{what}:{session.isoformat()}"
 
     def orderable_cash(self) -> str:
-        """KIS's latest orderable-cash answer (JSON: won, at)."""
+        """KIS's latest orderable-cash answer (JSON: ``won``, ``read_kst``)."""
         return f"{self.prefix}account:orderable-cash"
 
     def account_snapshot(self) -> str:

@@ -80,18 +80,19 @@ def broker_time_kst(day: date, hhmmss: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class AccessToken:
-    """An access token and the KST moment it expires."""
+    """An access token and the moment it expires, as KIS says it (KST: the system clock in a
+    simulated run, the simulator's)."""
 
     value: str
-    expires_at: datetime
+    expires_kst: datetime
 
     @classmethod
     def from_api(cls, body: Row) -> AccessToken:
         expires = datetime.strptime(body["access_token_token_expired"], "%Y-%m-%d %H:%M:%S")
-        return cls(value=str(body["access_token"]), expires_at=expires.replace(tzinfo=KST))
+        return cls(value=str(body["access_token"]), expires_kst=expires.replace(tzinfo=KST))
 
     def __repr__(self) -> str:
-        return f"AccessToken(value='***', expires_at={self.expires_at.isoformat()})"
+        return f"AccessToken(value='***', expires_kst={self.expires_kst.isoformat()})"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from shared.infra.backoff import Uniform, backoff_delay
 from shared.infra.logs import RedactingFilter
 from shared.infra.settings import Settings
 from shared.kis import stream_plan
@@ -108,7 +109,7 @@ class _Session:
     """tr_id -> (key, iv) from the subscribe answers."""
     asked: dict[tuple[str, str], float] = field(default_factory=dict)
     """(tr_id, tr_key) -> monotonic time of a request still unanswered."""
-    last_message: float = field(default_factory=time.monotonic)
+    last_message_monotonic: float = field(default_factory=time.monotonic)
 
 
 class KisStream:
@@ -182,7 +183,7 @@ class KisStream:
                 return False
             if self.hts_id is not None and not session.fill_confirmed:
                 return False
-            return time.monotonic() - session.last_message < self.silence_seconds
+            return time.monotonic() - session.last_message_monotonic < self.silence_seconds
 
     @property
     def streamed(self) -> frozenset[str]:
@@ -221,7 +222,7 @@ class KisStream:
             if self._stopping.is_set():
                 break
             failures = 0 if opened else failures + 1
-            delay = backoff_delay(failures, self.timings.backoff_first, self.timings.backoff_cap)
+            delay = reconnect_delay(failures, self.timings)
             log.info("stream reconnects in %.2fs", delay)
             await self._sleep_unless_stopped(delay)
 
@@ -321,7 +322,7 @@ class KisStream:
         while True:
             await asyncio.sleep(self.timings.check_interval)
             now = time.monotonic()
-            silent = now - session.last_message
+            silent = now - session.last_message_monotonic
             if silent >= self.silence_seconds:
                 log.warning("stream silent for %.1fs: dropping the session", silent)
                 return
@@ -335,7 +336,7 @@ class KisStream:
 
     async def _reader(self, session: _Session) -> None:
         async for raw in session.ws:
-            session.last_message = time.monotonic()
+            session.last_message_monotonic = time.monotonic()
             text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
             try:
                 message = parse_message(text)
@@ -422,13 +423,15 @@ def stream_from_settings(
     )
 
 
-def backoff_delay(failures: int, first: float, cap: float) -> float:
-    """Seconds before the next connect: ``first * 2**(failures-1)`` capped, with up to 25 %
-    jitter either way so many clients do not come back together; ``first`` after a session
-    that worked."""
-    base = min(cap, first * float(2 ** max(0, failures - 1)))
-    jitter: float = random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not a secret
-    return base * jitter
+def reconnect_delay(
+    failures: int, timings: StreamTimings, uniform: Uniform = random.uniform
+) -> float:
+    """Seconds before the next connect: ``backoff_first`` doubling per failed try up to
+    ``backoff_cap``, with up to 25 % jitter either way so many clients do not come back
+    together; ``backoff_first`` after a session that worked (``failures`` 0)."""
+    return backoff_delay(
+        failures, timings.backoff_first, timings.backoff_cap, jitter=0.25, uniform=uniform
+    )
 
 
 def _call(callback: Callable[[T], None], value: T, name: str) -> None:

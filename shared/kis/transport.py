@@ -19,6 +19,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from shared.infra.backoff import backoff_delay
 from shared.kis.errors import (
     KisError,
     KisOutcomeUnknown,
@@ -44,6 +45,12 @@ MAX_PAGES = 500
 """Stop following ``tr_cont`` after this many pages: a server that never says 'last' is broken."""
 MORE_PAGES = frozenset({"F", "M"})
 """Response ``tr_cont`` values that mean another page follows."""
+
+
+def read_retry_delays(first: float) -> tuple[float, ...]:
+    """The waits between the :data:`READ_ATTEMPTS` tries of a read, in real seconds: ``first``
+    (``KIS_RETRY_BACKOFF_SECONDS``) doubling up to :data:`BACKOFF_CAP`."""
+    return tuple(backoff_delay(n, first, BACKOFF_CAP) for n in range(1, READ_ATTEMPTS))
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class KisTransport:
         share the REST limiter."""
         self._timeout = timeout
         self._error_counter = error_counter
-        self._backoff = backoff_seconds
+        self._retry_delays = read_retry_delays(backoff_seconds)
         self._session = session or requests.Session()
         # requests retries nothing by default; say so explicitly, an order must never be resent.
         adapter = HTTPAdapter(max_retries=0)
@@ -144,7 +151,7 @@ class KisTransport:
             except KisTemporaryError as e:
                 if attempt == READ_ATTEMPTS:
                     raise
-                delay = min(self._backoff * 2 ** (attempt - 1), BACKOFF_CAP)
+                delay = self._retry_delays[attempt - 1]
                 log.warning("%s (try %d/%d), again in %.2fs", e, attempt, READ_ATTEMPTS, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -9,7 +9,8 @@ and reasons and statuses as their enum values. The README of ``services/notifier
 what each event becomes on Discord.
 
 Decoding is strict: an unknown kind, a missing field, a field of the wrong type or an
-unexpected field raises :class:`EventError` naming the kind and the field.
+unexpected field raises :class:`EventError` naming the kind and the field. Payloads of an earlier
+shape that may still wait in Redis are read too (:func:`_upgraded`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from shared.kis.models import Side
 from shared.messaging.typed_json import Payload, ShapeError, decode_object, encode_object
 from shared.trading.orders import OrderRecord, OrderStatus, Reason
+from shared.trading.trades import Realized
 
 if TYPE_CHECKING:
     import redis
 
     from shared.infra.redis_keys import Keys
-    from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
 
@@ -193,20 +194,6 @@ class ClosedDay:
 
 
 @dataclass(frozen=True)
-class Trade:
-    """One sell of the day with its realised profit (won) and rate (percent)."""
-
-    code: str
-    name: str
-    quantity: int
-    buy_price: Decimal
-    sell_price: Decimal
-    profit: int
-    profit_rate: Decimal
-    reason: Reason
-
-
-@dataclass(frozen=True)
 class HeldPosition:
     """A position still held after the close."""
 
@@ -219,7 +206,8 @@ class HeldPosition:
 
 @dataclass(frozen=True)
 class DailySummary:
-    """The post-market summary: sells, holdings, order counts by status, balances.
+    """The post-market summary: the session's sells (the ledger's realised trades), holdings,
+    order counts by status, balances.
 
     ``realized_profit`` is gross; ``realized_profit_net`` is after KIS's fees on both sides and
     the sell tax (``shared.trading.costs``). ``orderable_cash`` is what KIS lets the account buy
@@ -232,7 +220,7 @@ class DailySummary:
 
     kind: ClassVar[EventKind] = EventKind.DAILY_SUMMARY
     session: date
-    realized: tuple[Trade, ...]
+    realized: tuple[Realized, ...]
     realized_profit: int
     realized_profit_net: int
     positions: tuple[HeldPosition, ...]
@@ -270,22 +258,12 @@ class OrderAccepted(OrderEvent):
 
 
 @dataclass(frozen=True)
-class Sale:
-    """The realised side of a sell fill."""
-
-    quantity: int
-    buy_price: Decimal
-    sell_price: Decimal
-    profit: int
-    profit_rate: Decimal
-
-
-@dataclass(frozen=True)
 class OrderFilled(OrderEvent):
     """The order (partly) filled; for a sell written to the ledger, the realised profit too.
 
     The ``realized_*``, ``buy_price``, ``sell_price`` and ``profit_rate`` fields come all
-    together or not at all (see :attr:`sale`).
+    together or not at all (see :attr:`sale`); ``profit_rate`` is the one :attr:`sale` derives
+    from the prices.
     """
 
     kind: ClassVar[EventKind] = EventKind.ORDER_FILLED
@@ -310,8 +288,8 @@ class OrderFilled(OrderEvent):
             raise EventError("the realised profit fields come all together or not at all")
 
     @property
-    def sale(self) -> Sale | None:
-        """The realised profit of a sell, or None (a buy, or a sell not in the ledger)."""
+    def sale(self) -> Realized | None:
+        """The realised trade of a sell, or None (a buy, or a sell not in the ledger)."""
         if (
             self.realized_quantity is None
             or self.buy_price is None
@@ -320,12 +298,15 @@ class OrderFilled(OrderEvent):
             or self.profit_rate is None
         ):
             return None
-        return Sale(
-            self.realized_quantity,
-            self.buy_price,
-            self.sell_price,
-            self.realized_profit,
-            self.profit_rate,
+        return Realized(
+            order_id=self.order_id,
+            code=self.code,
+            name=self.name,
+            quantity=self.realized_quantity,
+            buy_price=self.buy_price,
+            sell_price=self.sell_price,
+            profit=self.realized_profit,
+            reason=self.reason,
         )
 
 
@@ -477,10 +458,31 @@ def from_payload(payload: Mapping[str, Any]) -> Event:
         raise EventError(f"unknown event kind {name!r}")
     kind = EventKind(name)
     try:
-        event: Event = decode_object(payload, EVENT_TYPES[kind], kind.value, ignore={KIND_FIELD})
+        event: Event = decode_object(
+            _upgraded(kind, payload), EVENT_TYPES[kind], kind.value, ignore={KIND_FIELD}
+        )
     except ShapeError as e:
         raise EventError(str(e)) from None
     return event
+
+
+def _upgraded(kind: EventKind, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A payload of an earlier shape in today's, so events queued before an upgrade still read.
+
+    The event list survives restarts (AOF). A ``daily_summary`` queued while a
+    summary's trades had a shape of their own lists them without the ``order_id`` the ledger's
+    realised trades carry: it reads as empty.
+    """
+    realized = payload.get("realized")
+    if kind is not EventKind.DAILY_SUMMARY or not isinstance(realized, list):
+        return payload
+    trades = [
+        {"order_id": "", **trade}
+        if isinstance(trade, Mapping) and "order_id" not in trade
+        else trade
+        for trade in realized
+    ]
+    return {**payload, "realized": trades}
 
 
 def payload_kind(payload: object) -> str:

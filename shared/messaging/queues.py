@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -151,7 +151,8 @@ def enqueue_notification(
     raises; this is its transport. See docs/ARCHITECTURE.md, 'Notifications'.
     """
     # The id lets the notifier drop a second copy, should a retried RPUSH have landed twice.
-    entry = {"id": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "event": payload}
+    # When it was queued is real time (the message's timestamp on Discord), not the clock's.
+    entry = {"id": uuid.uuid4().hex, "queued_epoch": time.time(), "event": payload}
     client.rpush((keys or Keys()).notify_events(), json.dumps(entry, ensure_ascii=False))
 
 

@@ -5,6 +5,10 @@ string, or a whole number; never a float), ``date`` (ISO ``YYYY-MM-DD``), ``Side
 ``sell``), any other enum (its value), ``tuple[X, ...]`` (a list), ``dict[K, V]`` (an object),
 ``X | None`` and nested dataclasses. Anything else is refused with a :class:`ShapeError` that
 names the path to the offending value (``premarket_plan.picks[1].target``).
+
+A dataclass may name properties computed from its fields in ``DERIVED_FIELDS`` (a class
+variable): they are written beside the fields, for readers of the JSON, and on the way back only
+checked against the property's type, then dropped (the instance computes them again).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ Payload = dict[str, Any]
 """A JSON object."""
 
 _HINTS: dict[type, dict[str, Any]] = {}
+_DERIVED: dict[type, dict[str, Any]] = {}
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -40,6 +45,16 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _fields(cls: type) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if f.init]
+
+
+def _derived(cls: type) -> dict[str, Any]:
+    """The derived properties of a dataclass (``DERIVED_FIELDS``) and their types."""
+    if cls not in _DERIVED:
+        names: tuple[str, ...] = getattr(cls, "DERIVED_FIELDS", ())
+        _DERIVED[cls] = {
+            name: typing.get_type_hints(getattr(cls, name).fget)["return"] for name in names
+        }
+    return _DERIVED[cls]
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:
@@ -94,9 +109,13 @@ def decode_object(value: Any, cls: type, where: str, ignore: Collection[str] = f
         raise ShapeError(f"{where}: expected an object, got {value!r}")
     hints = _hints(cls)
     fields = _fields(cls)
-    unexpected = sorted(set(value) - {f.name for f in fields} - set(ignore))
+    derived = _derived(cls)
+    unexpected = sorted(set(value) - {f.name for f in fields} - set(derived) - set(ignore))
     if unexpected:
         raise ShapeError(f"{where}: unexpected field {', '.join(map(str, unexpected))}")
+    for name, tp in derived.items():
+        if name in value:
+            _decode(value[name], tp, f"{where}.{name}")
     kwargs = {}
     for f in fields:
         if f.name not in value:
@@ -222,4 +241,6 @@ def encode_object(value: Any, where: str) -> Payload:
         if item is None and _has_default(f):
             continue  # an optional field left out is the same as absent
         out[f.name] = _encode(item, hints[f.name], f"{where}.{f.name}")
+    for name, tp in _derived(type(value)).items():
+        out[name] = _encode(getattr(value, name), tp, f"{where}.{name}")
     return out

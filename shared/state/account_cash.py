@@ -20,16 +20,17 @@ from shared.infra.redis_keys import Keys
 
 @dataclass(frozen=True)
 class OrderableCash:
-    """Orderable cash in won, and when (system clock) KIS said so."""
+    """Orderable cash in won, and when KIS said so (system clock)."""
 
     won: int
-    at: datetime
+    read_kst: datetime
 
 
-def remember_orderable_cash(client: redis.Redis, keys: Keys, won: int, at: datetime) -> None:
+def remember_orderable_cash(client: redis.Redis, keys: Keys, won: int, read_kst: datetime) -> None:
     """Keep KIS's latest orderable-cash answer; never raises into trading code."""
     try:
-        client.set(keys.orderable_cash(), json.dumps({"won": won, "at": at.isoformat()}))
+        payload = {"won": won, "read_kst": read_kst.isoformat()}
+        client.set(keys.orderable_cash(), json.dumps(payload))
     except redis.RedisError:
         return
 
@@ -41,6 +42,8 @@ def orderable_cash(client: redis.Redis, keys: Keys) -> OrderableCash | None:
         return None
     try:
         data = json.loads(raw)
-        return OrderableCash(int(data["won"]), datetime.fromisoformat(data["at"]))
+        # ``at``: the name before timestamps named their clock (the value outlives an upgrade).
+        read_kst = data["read_kst"] if "read_kst" in data else data["at"]
+        return OrderableCash(int(data["won"]), datetime.fromisoformat(read_kst))
     except (ValueError, TypeError, KeyError):
         return None

@@ -2,6 +2,9 @@
 
 ``paused`` stops new orders from being sent until ``resume``; ``halted`` also cancels every
 order not yet sent, and stays until an operator clears it.
+
+The times these records carry are real Unix seconds (``*_epoch``: a heartbeat's age, when a flag
+was set), whatever the system clock says (docs/ARCHITECTURE.md, 'Timestamps name their clock').
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import redis
 
-from shared.infra.redis_keys import Keys, text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +66,16 @@ class Controls:
     def set(self, flag: str, by: str, reason: str = "") -> None:
         if flag not in FLAGS:
             raise ValueError(f"unknown flag {flag!r}")
-        note = json.dumps({"by": by, "reason": reason, "at": time.time()}, ensure_ascii=False)
-        self.client.hset(self.keys.control(), flag, note)
+        note = {"by": by, "reason": reason, "set_epoch": time.time()}
+        self.client.hset(self.keys.control(), flag, json.dumps(note, ensure_ascii=False))
 
     def clear(self, flag: str) -> None:
         self.client.hdel(self.keys.control(), flag)
 
     def active(self) -> dict[str, dict[str, object]]:
-        """The flags set now, with who set them, when and why."""
+        """The flags set now, with who set them, when (``set_epoch``) and why."""
         raw = self.client.hgetall(self.keys.control())
-        return {text(k): json.loads(v) for k, v in raw.items()}
+        return {text(k): _renamed(json.loads(v), "at", "set_epoch") for k, v in raw.items()}
 
     @property
     def paused(self) -> bool:
@@ -107,7 +111,8 @@ def died_here(instance: str, payload: Mapping[str, object]) -> bool:
 
 def beat(client: redis.Redis, keys: Keys, service: str, instance: str, **state: object) -> None:
     """Say this process is alive (the key expires after :data:`HEARTBEAT_TTL_SECONDS`)."""
-    payload = json.dumps({"service": service, "instance": instance, "at": time.time(), **state})
+    record = {"service": service, "instance": instance, "beat_epoch": time.time(), **state}
+    payload = json.dumps(record)
     client.set(keys.heartbeat(service, instance), payload, ex=HEARTBEAT_TTL_SECONDS)
 
 
@@ -171,14 +176,14 @@ class HeartbeatThread:
 
 
 def heartbeats(client: redis.Redis, keys: Keys) -> list[dict[str, object]]:
-    """Every live heartbeat, with ``age`` in seconds."""
+    """Every live heartbeat, with ``age`` in real seconds."""
     found = []
     now = time.time()
     for key in client.scan_iter(match=keys.heartbeats(), count=100):
         raw = client.get(key)
         if raw is not None:
-            data = json.loads(raw)
-            data["age"] = round(now - float(data["at"]), 3)
+            data = _renamed(json.loads(raw), "at", "beat_epoch")
+            data["age"] = round(now - float(data["beat_epoch"]), 3)
             found.append(data)
     return sorted(found, key=lambda d: (str(d["service"]), str(d["instance"])))
 
@@ -213,19 +218,15 @@ class LeaderLock:
         return text(raw) if raw else None
 
 
-ENTRIES_STOP_TTL_SECONDS = 8 * 86_400
-"""How long a session's entries-stopped flag is kept, in seconds."""
-
-
 def stop_entries(client: redis.Redis, keys: Keys, session: date, reason: str) -> bool:
     """No more entry buys on ``session``; True the first time (the caller says so, once).
 
     Set when the system's state of a running session was lost (docs/ARCHITECTURE.md, 'When our
     state is lost'): exits go on, but no new position is opened on a plan that may be gone.
     """
-    payload = json.dumps({"reason": reason, "at": time.time()}, ensure_ascii=False)
+    payload = json.dumps({"reason": reason, "stopped_epoch": time.time()}, ensure_ascii=False)
     return bool(
-        client.set(keys.entries_stopped(session), payload, nx=True, ex=ENTRIES_STOP_TTL_SECONDS)
+        client.set(keys.entries_stopped(session), payload, nx=True, ex=SESSION_RETENTION_SECONDS)
     )
 
 
@@ -235,3 +236,11 @@ def entries_stopped(client: redis.Redis, keys: Keys, session: date) -> str | Non
     if raw is None:
         return None
     return str(json.loads(raw).get("reason", "stopped"))
+
+
+def _renamed(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``data`` with its field ``old`` named ``new``: a record written before timestamps named
+    their clock (control flags have no TTL, a heartbeat of a process not yet upgraded lives on)."""
+    if old in data and new not in data:
+        data[new] = data.pop(old)
+    return data

@@ -27,7 +27,7 @@ from typing import Any
 
 import redis
 
-from shared.infra.redis_keys import Keys, text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
 from shared.infra.settings import MONEY_LIMIT_MAX_KRW, Settings
 from shared.kis.models import Side
 from shared.messaging.events import LimitTripped, notify
@@ -51,8 +51,6 @@ UPPER_BOUNDS = {
     DAILY_LOSS_LIMIT_KRW: MONEY_LIMIT_MAX_KRW,
 }
 """The largest value each limit accepts; the smallest is 1 (a limit is never off)."""
-SLOT_TTL_SECONDS = 8 * 86_400
-"""How long a session's slots are kept."""
 
 RESERVE = """
 local id, side, code = ARGV[1], ARGV[2], ARGV[3]
@@ -245,7 +243,9 @@ def trip_once(
     client: redis.Redis, keys: Keys, session: date, limit: str, value: int, why: str
 ) -> bool:
     """Notify that ``limit`` tripped, the first time on ``session`` only; True when notified."""
-    if not client.set(keys.once(f"limit-{limit}", session), "1", nx=True, ex=SLOT_TTL_SECONDS):
+    if not client.set(
+        keys.once(f"limit-{limit}", session), "1", nx=True, ex=SESSION_RETENTION_SECONDS
+    ):
         return False
     log.warning("money limit %s=%d tripped on %s: %s", limit, value, session, why)
     notify(client, LimitTripped(session=session, limit=limit, value=value, message=why), keys)
@@ -339,7 +339,7 @@ class LimitGuard:
                     limits.max_orders_per_day,
                     limits.max_open_positions,
                     self._keys.order(""),
-                    SLOT_TTL_SECONDS,
+                    SESSION_RETENTION_SECONDS,
                 ],
             )
         )

@@ -21,7 +21,7 @@ import redis
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import Keys, text
 from shared.kis.models import Side
-from shared.trading.orders import OrderRecord
+from shared.trading.orders import OrderRecord, Reason
 from shared.trading.trades import Realized
 
 BOT = "bot"
@@ -178,7 +178,7 @@ def _applied(
         buy_price=buy_price,
         sell_price=price,
         profit=int(((price - buy_price) * sold).to_integral_value(ROUND_HALF_UP)),
-        reason=intent.reason.value,
+        reason=intent.reason,
     )
     if current is None or held - sold <= 0:
         return None, realized
@@ -191,7 +191,8 @@ def _money(value: Decimal) -> Decimal:
 
 def _realized_to_json(r: Realized) -> str:
     data = r.to_dict()
-    del data["profit_rate"]  # derived, not stored
+    for derived in Realized.DERIVED_FIELDS:  # computed again when read, not stored
+        del data[derived]
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -199,6 +200,7 @@ def _realized_from_json(raw: str | bytes) -> Realized:
     data = json.loads(raw)
     data["buy_price"] = Decimal(data["buy_price"])
     data["sell_price"] = Decimal(data["sell_price"])
+    data["reason"] = Reason(data["reason"])
     return Realized(**data)
 
 

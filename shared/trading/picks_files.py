@@ -54,11 +54,11 @@ def choose_picks_file(
     picks_dir: Path | None,
     listing: Iterable[Path],
     previous_close: datetime,
-    written_at: Callable[[Path], datetime],
+    written_kst: Callable[[Path], datetime],
 ) -> PicksChoice:
     """The file of ``session``'s picks: ``PICKS_DIR`` first, then ``PICKS_FILE``.
 
-    ``listing`` is the content of ``picks_dir``; ``written_at`` gives a file's modification time
+    ``listing`` is the content of ``picks_dir``; ``written_kst`` gives a file's modification time
     on the system clock, compared with ``previous_close`` (the close of the session before).
     """
     if picks_dir is not None:
@@ -85,7 +85,7 @@ def choose_picks_file(
         return PicksChoice(
             problem=f"PICKS_FILE {picks_file.name} is for {named_session}, not {session}"
         )
-    written = written_at(picks_file)
+    written = written_kst(picks_file)
     if written > previous_close:
         return PicksChoice(picks_file)
     return PicksChoice(

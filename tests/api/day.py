@@ -126,7 +126,7 @@ def write_account(client: redis.Redis, keys: Keys) -> int:
     cash = 6_300_000
     total = cash + securities
     snapshot = {
-        "at": NOW.isoformat(),
+        "read_kst": NOW.isoformat(),
         "session": SESSION.isoformat(),
         "deposit": 10_000_000,  # settled: unmoved by today's trades
         "cash_d2": cash,
@@ -144,7 +144,7 @@ def write_account(client: redis.Redis, keys: Keys) -> int:
         # From the open's value to the snapshot's, with a dip and a rally on the way.
         trend = EQUITY_START + (total - EQUITY_START) * i / (count - 1)
         value = round(trend - 70_000 * math.sin(2 * math.pi * i / (count - 1)) * (1 - i / count))
-        members[json.dumps({"t": at.isoformat(), "value": value})] = at.timestamp()
+        members[json.dumps({"valued_kst": at.isoformat(), "value": value})] = at.timestamp()
     client.zadd(keys.equity(SESSION), members)
     return count
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,11 +14,12 @@ from flask.testing import FlaskClient
 from rq import Queue, SimpleWorker
 
 from services.api import state
+from services.api.context import ctx
 from shared.infra.redis_keys import Keys
 from shared.messaging.queues import ALL_QUEUES, NOTIFY_QUEUE, SELL_QUEUE, SERIALIZER
 from shared.trading.orders import OrderStatus
 from tests.api.conftest import kis_host
-from tests.api.day import Day
+from tests.api.day import NOW, Day
 from tests.conftest import free_port
 
 
@@ -76,6 +78,8 @@ def test_status_describes_the_day(client: FlaskClient, day: Day) -> None:
     assert body["controls"]["paused"] is True
     assert body["controls"]["halted"] is False
     assert body["controls"]["flags"]["paused"]["reason"] == "lunch check"
+    assert 0 < body["controls"]["flags"]["paused"]["set_epoch"] <= time.time()
+    assert body["balance_kst"] == NOW.isoformat()
     services = {s["service"]: s for s in body["services"]}
     assert set(services) == {"scheduler", "executor", "notifier"}
     assert services["scheduler"]["role"] == "leader"
@@ -226,6 +230,7 @@ def test_queues_show_counts_workers_and_failures(client: FlaskClient, day: Day) 
     }
     [failure] = body["failures"]
     assert failure["id"] == day.failed_job_id
+    assert failure["enqueued_epoch"] <= failure["ended_epoch"] <= time.time()
     assert failure["queue"] == SELL_QUEUE
     assert failure["func"] == "tests.api.jobs.reject_order"
     assert failure["error"] == (
@@ -316,13 +321,56 @@ def test_equity_and_snapshot_readers_skip_garbage(
     client: FlaskClient, day: Day, redis_client: redis.Redis
 ) -> None:
     keys = Keys()
-    redis_client.zadd(keys.equity(day.session), {"not json": 1.0, json.dumps({"t": "x"}): 2.0})
+    garbage = {"not json": 1.0, json.dumps({"valued_kst": "x"}): 2.0}
+    redis_client.zadd(keys.equity(day.session), garbage)
     page = client.get("/")
     assert page.status_code == 200
     redis_client.set(keys.account_snapshot(), "{broken")
     body = client.get("/status").get_json()
     assert body["cash_d2"] is None
     assert body["pnl"]["day_change"] is not None
+
+
+def test_records_written_before_timestamps_named_their_clock_are_read(
+    client: FlaskClient, day: Day, redis_client: redis.Redis
+) -> None:
+    """Redis keeps records across an upgrade (AOF): their old names (``at``, ``t``) still read,
+    and the API serves them under the names that say their clock."""
+    keys = Keys()
+    snapshot = json.loads(redis_client.get(keys.account_snapshot()) or "{}")
+    snapshot["at"] = snapshot.pop("read_kst")
+    redis_client.set(keys.account_snapshot(), json.dumps(snapshot))
+    redis_client.set(keys.orderable_cash(), json.dumps({"won": 1_234, "at": NOW.isoformat()}))
+    redis_client.hset(keys.control(), "halted", json.dumps({"by": "cli", "reason": "", "at": 5.0}))
+    beat_before = {"service": "scheduler", "instance": "old-host-1-abc", "at": time.time() - 2}
+    redis_client.set(keys.heartbeat("scheduler", "old-host-1-abc"), json.dumps(beat_before))
+    equity = [json.loads(m) for m in redis_client.zrange(keys.equity(day.session), 0, -1)]
+    redis_client.delete(keys.equity(day.session))
+    redis_client.zadd(
+        keys.equity(day.session),
+        {json.dumps({"t": p["valued_kst"], "value": p["value"]}): i for i, p in enumerate(equity)},
+    )
+    watchlist = {
+        "at": NOW.isoformat(),
+        "quote_source": "polling",
+        "stream_healthy": None,
+        "stream_capacity": 40,
+        "rows": [],
+    }
+    redis_client.set(keys.watchlist(), json.dumps(watchlist))
+
+    body = client.get("/status").get_json()
+    assert (body["balance_kst"], body["orderable_cash_kst"]) == (NOW.isoformat(), NOW.isoformat())
+    assert body["orderable_cash"] == 1_234
+    assert body["controls"]["flags"]["halted"] == {"by": "cli", "reason": "", "set_epoch": 5.0}
+    old = [s for s in body["services"] if s["instance"] == "old-host-1-abc"]
+    assert len(old) == 1 and 2 <= old[0]["age"] < 30
+    assert body["pnl"]["day_change"] == body["total_value"] - 10_000_000
+    with client.application.app_context():
+        points = state.equity_series(ctx(), day.session)
+    assert [p.valued_kst.isoformat() for p in points] == [p["valued_kst"] for p in equity]
+    assert client.get("/positions").get_json()["prices_kst"] == NOW.isoformat()
+    assert client.get("/watchlist").get_json()["written_kst"] == NOW.isoformat()
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(

@@ -113,7 +113,7 @@ def test_a_watchlist_off_its_model_is_shown_empty(
         "on_stream": False,
     }
     written = {
-        "at": "2026-03-03T11:30:00+09:00",
+        "written_kst": "2026-03-03T11:30:00+09:00",
         "quote_source": "polling",
         "stream_healthy": None,
         "stream_capacity": 0,

@@ -122,6 +122,7 @@ def test_pause_status_resume(redis_url: str) -> None:
     assert kat(redis_url, "pause", "--reason", "lunch").returncode == 0
     status = json.loads(kat(redis_url, "status").stdout)
     assert status["controls"]["paused"]["reason"] == "lunch"
+    assert 0 < status["controls"]["paused"]["set_epoch"] <= time.time()
     assert status["account"] == "******00-01"
     assert kat(redis_url, "halt").returncode == 0
     assert kat(redis_url, "resume").returncode == 0

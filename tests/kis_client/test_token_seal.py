@@ -6,6 +6,7 @@ anyone who could read Redis (a dump, the AOF file, MONITOR) could use it until i
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import redis
@@ -70,3 +71,17 @@ def test_dropping_compares_fingerprints(redis_client: redis.Redis) -> None:
     assert tokens.cached() is not None
     tokens.drop(TOKEN)
     assert tokens.cached() is None
+
+
+def test_a_token_stored_before_its_expiry_named_its_clock_is_still_used(
+    redis_client: redis.Redis,
+) -> None:
+    """A token outlives an upgrade in Redis (up to a day): no new issuance for a renamed field."""
+    issued: list[str] = []
+    cache(redis_client, SECRET, issued).get()
+    stored = json.loads(redis_client.get("kat:kis:token:sim:test") or "{}")
+    assert set(stored) == {"sealed", "fingerprint", "expires_kst"}
+    stored["expires_at"] = stored.pop("expires_kst")
+    redis_client.set("kat:kis:token:sim:test", json.dumps(stored))
+    assert cache(redis_client, SECRET, issued).get() == TOKEN
+    assert issued == [TOKEN]

@@ -40,9 +40,9 @@ def test_fees_and_tax_are_cut_below_one_won() -> None:
     )
 
 
-def test_codec_round_trips_an_account() -> None:
+def an_order() -> Order:
     at = datetime(2026, 3, 3, 10, 0, tzinfo=KST)
-    order = Order(
+    return Order(
         "0000000007",
         "50000000-01",
         "005930",
@@ -54,11 +54,15 @@ def test_codec_round_trips_an_account() -> None:
         at,
         at.replace(hour=15, minute=30),
         fills=[Fill(6, 70_000, at, 63, 0, 1.5)],
-        checked_until=at,
+        checked_until_kst=at,
         reserve_unit=91_000,
         scheduled=[Fill(5, 70_100, at.replace(second=1))],
         lag_seconds=1.5,
     )
+
+
+def test_codec_round_trips_an_account() -> None:
+    order = an_order()
     account = Account(
         "50000000-01",
         10_000_000,
@@ -68,3 +72,14 @@ def test_codec_round_trips_an_account() -> None:
     )
     stored_orders = [load_order(json.loads(json.dumps(dump_order(o)))) for o in account.orders]
     assert load_account(json.loads(json.dumps(dump_account(account))), stored_orders) == account
+
+
+def test_an_order_stored_before_its_times_named_their_clock_still_loads() -> None:
+    stored = dump_order(an_order())
+    before = {
+        {"placed_kst": "placed_at", "lapses_kst": "lapses_at"}.get(k, k): v
+        for k, v in stored.items()
+    }
+    before["checked_until"] = before.pop("checked_until_kst")
+    before["received_at"] = before.pop("received_epoch")
+    assert load_order(json.loads(json.dumps(before))) == load_order(stored)

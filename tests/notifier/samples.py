@@ -32,12 +32,12 @@ from shared.messaging.events import (
     ServiceError,
     ServiceStart,
     ServiceStop,
-    Trade,
     from_payload,
     to_payload,
 )
 from shared.messaging.queues import queued_notifications
 from shared.trading.orders import OrderStatus, Reason
+from shared.trading.trades import Realized
 
 ORDER: dict[str, Any] = {
     "order_id": "20260302-005930-buy-entry",
@@ -62,15 +62,15 @@ SELL: dict[str, Any] = ORDER | {
 """The same fields for a sell that filled."""
 
 
-def trade(i: int, reason: str = "take_profit", profit: int = 35_000) -> Trade:
-    return Trade(
+def trade(i: int, reason: str = "take_profit", profit: int = 35_000) -> Realized:
+    return Realized(
+        order_id=f"20260309-{i:06d}-sell-{reason}",
         code=f"{i:06d}",
         name=f"종목{i:04d}",
         quantity=10,
         buy_price=Decimal(70000),
         sell_price=Decimal(73500),
         profit=profit,
-        profit_rate=Decimal("5.00"),
         reason=Reason(reason),
     )
 

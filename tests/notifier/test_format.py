@@ -84,8 +84,14 @@ def test_english_uses_won() -> None:
 def test_sell_fill_says_why_and_how_much(
     reason: str, profit: int, rate: str, ko: str, en: str, colour: int
 ) -> None:
+    # The rate shown is the sale's own, from its prices (bought at 70,000 won).
+    sold = Decimal(70000) * (1 + Decimal(rate) / 100)
     event = replace(
-        filled(), reason=Reason(reason), realized_profit=profit, profit_rate=Decimal(rate)
+        filled(),
+        reason=Reason(reason),
+        sell_price=sold,
+        realized_profit=profit,
+        profit_rate=Decimal(rate),
     )
     shown = f"{profit:+,}원 ({float(rate):+.2f}%)"
     payload = one(event)
@@ -214,8 +220,8 @@ def test_odd_fields_still_make_a_message() -> None:
 def test_timestamp_when_known() -> None:
     from datetime import UTC, datetime
 
-    at = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
-    [payload] = render(EVENTS["buy_attempt"], "ko", at)
+    queued = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
+    [payload] = render(EVENTS["buy_attempt"], "ko", queued.timestamp())
     assert payload["embeds"][0]["timestamp"] == "2026-03-02T00:05:00+00:00"
 
 

@@ -16,7 +16,7 @@ def test_a_sender_loop_that_stopped_turning_is_unhealthy(redis_client: redis.Red
     lock = LeaderLock(redis_client, KEYS.leader(SENDER_LOCK_ROLE), "me", 20)
     sender = Sender(lambda: 0, None, None, lock, threading.Event())
     assert sender.step(burst=True) is False  # one real turn: nothing to do
-    turned = sender.turned_at
+    turned = sender.turned_monotonic
     assert sender_health(sender, turned + 1) == {"healthy": True, "sender": "running"}
     stuck = sender_health(sender, turned + STALL_SECONDS + 1)
     assert stuck["healthy"] is False and str(stuck["sender"]).startswith("stuck for")

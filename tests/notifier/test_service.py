@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -308,3 +308,22 @@ def test_notifications_left_on_the_old_rq_queue_are_delivered(
     assert codes(discord) == expected(2)
     assert old.count == 0
     assert "moved 2 notifications from the old RQ queue" in notifier.output()
+
+
+def test_events_queued_before_the_upgrade_keep_their_time(
+    discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
+) -> None:
+    """The list survives restarts: an entry that says when it was queued as ``at`` (ISO, UTC)
+    reads like one that says ``queued_epoch``; each becomes the embed's timestamp."""
+    before = BuyAttempt(date(2026, 3, 2), "000001", "종목1", 1000, 1)
+    entry = {"id": "before", "at": "2026-03-02T00:05:00+00:00", "event": to_payload(before)}
+    redis_client.rpush(KEYS.notify_events(), json.dumps(entry, ensure_ascii=False))
+    buy(send, 2)
+    [queued] = [json.loads(e) for e in redis_client.lrange(KEYS.notify_events(), 1, 1)]
+    up = start_notifier(burst=True, DISCORD_WEBHOOK_URL=discord.url)
+    assert up.service.process.wait(30) == 0
+    assert codes(discord) == expected(2)
+    stamps = [p["embeds"][0]["timestamp"] for p in discord.accepted]
+    assert stamps[0] == "2026-03-02T00:05:00+00:00"
+    shown = datetime.fromisoformat(stamps[1]).timestamp()
+    assert shown == pytest.approx(queued["queued_epoch"], abs=1e-6)

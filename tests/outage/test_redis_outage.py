@@ -70,7 +70,9 @@ def health(redis_url: str, service: str) -> subprocess.CompletedProcess[str]:
 
 def beats_since(client: redis.Redis, moment: float) -> set[str]:
     """Services with a heartbeat written after ``moment`` (unix time)."""
-    return {str(b["service"]) for b in heartbeats(client, KEYS) if float(str(b["at"])) > moment}
+    return {
+        str(b["service"]) for b in heartbeats(client, KEYS) if float(str(b["beat_epoch"])) > moment
+    }
 
 
 def start_api(world: Harness) -> tuple[str, ServiceProcess]:

@@ -113,6 +113,7 @@ def test_the_day_is_closed_exported_and_summarised(
     assert summary["session"] == "2026-03-03"
     assert summary["realized"] == [
         {
+            "order_id": "20260303-000020-sell-take_profit",
             "code": "000020",
             "name": "sold today",
             "quantity": 200,

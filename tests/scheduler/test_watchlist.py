@@ -43,6 +43,7 @@ def test_the_watchlist_shows_why_nothing_was_bought(
     watchlist = api.get("/watchlist").get_json()
     assert watchlist["quote_source"] == "polling"
     assert watchlist["stream_healthy"] is None
+    assert watchlist["written_kst"].startswith("2026-03-03T10:0")  # the scheduler's clock
     rows = {r["code"]: r for r in watchlist["rows"]}
     # The pick 5 % under its target is watched, the position 2 % from take profit too; the pick
     # bought this cycle is listed as ordered, last.
@@ -71,7 +72,7 @@ def test_no_or_an_unreadable_watchlist_is_an_empty_one(
 ) -> None:
     api = create_app(load_settings({"REDIS_URL": redis_url}), redis_client).test_client()
     empty = {
-        "at": None,
+        "written_kst": None,
         "quote_source": None,
         "stream_healthy": None,
         "stream_capacity": None,

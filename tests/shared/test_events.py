@@ -17,6 +17,7 @@ from shared.kis.models import Side
 from shared.messaging.events import (
     EVENT_TYPES,
     BuyAttempt,
+    DailySummary,
     EventError,
     EventKind,
     OrderAccepted,
@@ -35,7 +36,7 @@ from shared.messaging.queues import queued_notifications
 from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus, Reason
 from shared.trading.trades import Realized
 from tests.conftest import free_port
-from tests.notifier.samples import EVENTS, EXECUTOR_PAYLOADS, payload
+from tests.notifier.samples import EVENTS, EXECUTOR_PAYLOADS, payload, trade
 
 
 def test_every_kind_has_one_class_and_a_sample() -> None:
@@ -106,7 +107,7 @@ REALIZED = Realized(
     buy_price=Decimal(70000),
     sell_price=Decimal("73500.5"),
     profit=49_007,
-    reason="take_profit",
+    reason=Reason.TAKE_PROFIT,
 )
 
 
@@ -126,10 +127,44 @@ def test_the_order_constructors_speak_the_executors_payload_shape() -> None:
 
 def test_a_sell_fill_carries_its_sale() -> None:
     event = order_filled(record(), REALIZED)
-    assert event.sale is not None
+    assert event.sale == REALIZED
     assert (event.sale.profit, event.sale.profit_rate) == (49_007, Decimal("5.00"))
     assert (event.fill_price, event.amount) == (Decimal("73500.5"), 1_029_007)
     assert order_filled(record()).sale is None
+
+
+def test_the_daily_summary_lists_the_ledgers_trades_with_their_rate() -> None:
+    sent = payload("daily_summary")
+    assert sent["realized"][1] == {
+        "order_id": "20260309-000660-sell-stop_loss",
+        "code": "000660",
+        "name": "종목0660",
+        "quantity": 10,
+        "buy_price": "70000",
+        "sell_price": "73500",
+        "profit": -21_000,
+        "reason": "stop_loss",
+        "profit_rate": "5.00",
+    }
+    summary = from_payload(sent)
+    assert isinstance(summary, DailySummary)
+    assert summary.realized[1] == trade(660, "stop_loss", -21_000)
+    with pytest.raises(EventError, match=r"daily_summary\.realized\[0\]\.profit_rate: .* not a"):
+        from_payload(sent | {"realized": [sent["realized"][0] | {"profit_rate": "many"}]})
+
+
+def test_a_daily_summary_queued_before_the_trades_had_one_shape_still_reads() -> None:
+    # What the release before queued: each trade without the ledger's order id.
+    before = payload("daily_summary")
+    before["realized"] = [without(t, "order_id") for t in before["realized"]]
+    summary = from_payload(before)
+    assert isinstance(summary, DailySummary)
+    assert [t.order_id for t in summary.realized] == ["", "", ""]
+    assert [(t.code, t.profit, t.profit_rate) for t in summary.realized] == [
+        ("005930", 35_000, Decimal("5.00")),
+        ("000660", -21_000, Decimal("5.00")),
+        ("035720", 1_200, Decimal("5.00")),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -218,7 +253,7 @@ def test_only_registered_well_typed_events_have_a_payload() -> None:
     with pytest.raises(EventError, match=r"buy_attempt\.price: expected a whole number"):
         to_payload(BuyAttempt(date(2026, 3, 2), "005930", "삼성전자", "70500", 14))  # type: ignore[arg-type]
     with pytest.raises(EventError, match="not a registered event"):
-        to_payload(Realized("x", "005930", "n", 1, Decimal(1), Decimal(1), 0, "expiry"))  # type: ignore[arg-type]
+        to_payload(Realized("x", "005930", "n", 1, Decimal(1), Decimal(1), 0, Reason.EXPIRY))  # type: ignore[arg-type]
     assert isinstance(EVENTS["order_filled"], OrderFilled)
     assert issubclass(EventError, ValueError)
 

@@ -42,7 +42,7 @@ def choose(
         picks_dir=Path(picks_dir) if picks_dir else None,
         listing=[Path(picks_dir or ".") / name for name in listing],
         previous_close=PREVIOUS_CLOSE,
-        written_at=lambda _path: written,
+        written_kst=lambda _path: written,
     )
     return (choice.path.name if choice.path else None), choice.problem
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from services.kis_sim.stream_frames import encrypt
-from shared.kis.stream import backoff_delay
+from shared.kis.stream import StreamTimings, reconnect_delay
 from shared.kis.stream_crypto import DecryptError, decrypt_payload
 from shared.kis.stream_frames import (
     Control,
@@ -171,7 +171,8 @@ def test_the_registration_plan_keeps_priority_and_the_budget() -> None:
 
 
 def test_backoff_doubles_to_its_cap_with_jitter() -> None:
-    delays = [backoff_delay(n, 0.5, 8.0) for n in range(1, 10)]
+    timings = StreamTimings(backoff_first=0.5, backoff_cap=8.0)
+    delays = [reconnect_delay(n, timings) for n in range(1, 10)]
     assert 0.375 <= delays[0] <= 0.625
     assert all(d <= 8.0 * 1.25 for d in delays)
     assert delays[-1] >= 6.0
