@@ -54,16 +54,20 @@ def test_scripted_path_steps_without_rounding(kis: KisFactory, tmp_path: Path) -
     }
     file = tmp_path / "paths.json"
     file.write_text(json.dumps(paths), encoding="utf-8")
-    # Two clock minutes per real second from 09:58: 10:01 comes after 1.5 s, 10:03 after 2.5 s.
-    epoch = time.time()
+    # Two clock minutes per real second from 09:58 at the epoch: 10:01 comes 1.5 s after it, 10:03
+    # 2.5 s after it. The epoch lies ahead, so the simulator's start (slow on a loaded machine)
+    # happens before the clock reaches 09:58 and takes nothing from those 1.5 s.
+    epoch = time.time() + 4.0
     client = kis(
         SIM_PRICE_PATHS=str(file),
         CLOCK_START="2026-03-03T09:58:00+09:00",
         CLOCK_SPEED="120",
         CLOCK_EPOCH=repr(epoch),
     )
+    assert time.time() < epoch, "the simulator took longer than the epoch's lead to start"
+    time.sleep(max(0.0, epoch - time.time()))
     q = client.quote("005930")
-    assert time.time() - epoch < 1.5, "the simulator took too long to start for this test"
+    assert time.time() - epoch < 1.5, "the first quote took too long for this test"
     assert q["stck_prpr"] == "70001"
     # The previous session's close is the last daily point: 73,500.
     assert q["stck_sdpr"] == "73500"
