@@ -62,8 +62,8 @@ def write_picks(
 
 def year_run(
     year: int, n_codes: int, per_day: int, seed: int, runs: int
-) -> tuple[float, BacktestResult]:
-    """The best time of ``runs`` runs over the year, and the last run's result."""
+) -> tuple[float, BacktestResult, int]:
+    """The best time of ``runs`` runs over the year, the last run's result, the minute bars."""
     calendar = KrxCalendar()
     sessions = trading_sessions(calendar, date(year, 1, 1), date(year, 12, 31))
     before = calendar.previous_session(sessions[0].day)
@@ -82,7 +82,7 @@ def year_run(
             result = run_backtest(config, PicksDir(Path(tmp), calendar), bars)
             best = min(best, time.perf_counter() - started)
     assert result is not None
-    return best, result
+    return best, result, sum(len(b) for b in minute.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    seconds, result = year_run(args.year, args.codes, args.picks, args.seed, args.runs)
+    seconds, result, rows = year_run(args.year, args.codes, args.picks, args.seed, args.runs)
     print(
-        f"year {args.year}: {len(result.sessions)} sessions of minute bars of {args.codes} codes,"
-        f" {args.picks} picks a session; best of {args.runs} runs"
+        f"year {args.year}: {len(result.sessions)} sessions, {rows:,} minute bars of"
+        f" {args.codes} codes, {args.picks} picks a session; best of {args.runs} runs"
     )
     for line in headline_lines(result):
         print(f"  {line}")

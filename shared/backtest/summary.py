@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from shared.backtest.results import BacktestResult
+from shared.trading.bars import BarKind
 
 REPORT_JSON = "report.json"
 CENT = Decimal("0.01")
@@ -69,10 +70,11 @@ def headline_lines(result: BacktestResult) -> list[str]:
     h = headline(result)
     config = result.config
     win_rate = f"{Decimal(h.wins) / h.trades * 100:.1f} %" if h.trades else "-"
+    bars = "daily" if config.bars is BarKind.DAY else "minute"
     kinds = Counter(p.kind.value for p in result.problems)
     problems = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "none"
     return [
-        f"backtest {config.start} to {config.end}: {h.sessions} sessions, {config.bars} bars,"
+        f"backtest {config.start} to {config.end}: {h.sessions} sessions, {bars} bars,"
         f" picks {config.picks or '-'}",
         f"value {h.start_cash:,} -> {h.final_value:,} won ({h.return_pct:+} %),"
         f" max drawdown {h.max_drawdown_pct} %",
