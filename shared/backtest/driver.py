@@ -36,7 +36,10 @@ from shared.backtest.results import (
     OpenPosition,
     OrderOutcome,
     OrderRow,
+    PlannedPick,
+    PlanRow,
     ProblemKind,
+    SessionPrice,
 )
 from shared.backtest.session_path import SessionPath
 from shared.backtest.walk import CodeWalk, DayRules, Decision, Finder
@@ -126,6 +129,8 @@ class _Run:
         self.fills: list[FillRow] = []
         self.trades: list[ClosedTrade] = []
         self.equity: list[EquityPoint] = []
+        self.plans: list[PlanRow] = []
+        self.prices: dict[str, dict[date, SessionPrice]] = defaultdict(dict)
         self.problems: list[DataProblem] = []
         self.problem_days: dict[str, list[tuple[date, ProblemKind]]] = defaultdict(list)
         self.without_picks_file: list[date] = []
@@ -142,6 +147,15 @@ class _Run:
         for problem in given.problems:
             self._note(DataProblem(ProblemKind.PICKS, day, "", problem))
         plan = plan_day(day, given.picks, self.held, self.account.orderable_cash)
+        self.plans.append(
+            PlanRow(
+                day,
+                plan.cash,
+                plan.buy_amount,
+                tuple(PlannedPick(p.code, p.name, p.target) for p in plan.picks),
+                plan.held_picks,
+            )
+        )
         rules = DayRules(session, self.calendar, self.config.thresholds)
         walks = [
             CodeWalk(path, rules, self.finder, pick=pick, buy_amount=plan.buy_amount)
@@ -154,10 +168,12 @@ class _Run:
             if (path := self._path(code, session, "position")) is not None
         ]
         self._walk(session, walks)
-        for code in codes:
+        for code in sorted(codes):
             close = self.data.close(code, day)
-            if close is not None:
+            bars = self.data.bars_of(code, day)
+            if close is not None and bars is not None:
                 self.last_close[code] = close
+                self.prices[code][day] = SessionPrice(int(bars.open[0]), close)
         self._value(day)
 
     def _path(self, code: str, session: Session, role: str) -> SessionPath | None:
@@ -321,10 +337,12 @@ class _Run:
         return BacktestResult(
             config=self.config,
             sessions=tuple(days),
+            plans=tuple(self.plans),
             orders=tuple(self.orders),
             fills=tuple(self.fills),
             trades=tuple(self.trades),
             open_positions=open_positions,
             equity=tuple(self.equity),
             problems=tuple(sorted(self.problems, key=lambda p: (p.session, p.code, p.kind))),
+            prices={code: dict(by_day) for code, by_day in sorted(self.prices.items())},
         )

@@ -133,6 +133,36 @@ class OpenPosition:
 
 
 @dataclass(frozen=True)
+class PlannedPick:
+    """A pick of a session's plan: the band starts at ``target``."""
+
+    code: str
+    name: str
+    target: int
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A session's pre-market plan, as :func:`shared.trading.rules.plan_day` made it."""
+
+    session: date
+    cash: int
+    """The orderable cash it split."""
+    buy_amount: int
+    picks: tuple[PlannedPick, ...]
+    held_picks: tuple[str, ...]
+    """Picks dropped because they were held."""
+
+
+@dataclass(frozen=True)
+class SessionPrice:
+    """A code's first price and close in a session (buy-and-hold beside the rules)."""
+
+    open: int
+    close: int
+
+
+@dataclass(frozen=True)
 class EquityPoint:
     """The account at a session's close: ``value = deposit + pending + holdings``."""
 
@@ -153,12 +183,15 @@ class BacktestResult:
 
     config: BacktestConfig
     sessions: tuple[date, ...]
+    plans: tuple[PlanRow, ...]
     orders: tuple[OrderRow, ...]
     fills: tuple[FillRow, ...]
     trades: tuple[ClosedTrade, ...]
     open_positions: tuple[OpenPosition, ...]
     equity: tuple[EquityPoint, ...]
     problems: tuple[DataProblem, ...]
+    prices: dict[str, dict[date, SessionPrice]]
+    """Every code of the run at every session it traded (open and close)."""
 
     @property
     def final_value(self) -> int:

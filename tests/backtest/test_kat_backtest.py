@@ -29,7 +29,7 @@ socket.getaddrinfo = _refuse
 """A sitecustomize that makes every connection attempt of the process fail."""
 
 
-def kat(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     guard = tmp_path / "guard"
     guard.mkdir(exist_ok=True)
     (guard / "sitecustomize.py").write_text(NO_NETWORK)
@@ -41,6 +41,7 @@ def kat(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "DATA_DIR": str(tmp_path / "data"),
         # Unreachable on purpose: the backtest needs no Redis.
         "REDIS_URL": "redis://127.0.0.1:1/0",
+        **settings,
     }
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "backtest", *args],
@@ -102,3 +103,31 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, message in cases.items():
         result = kat(tmp_path, *args)
         assert (result.returncode, result.stderr.strip(), result.stdout) == (2, message, "")
+
+
+def test_the_thresholds_and_calendar_come_from_the_live_settings(tmp_path: Path) -> None:
+    bars = str(DEMO / "bars.csv.gz")
+    args = (*RANGE, "--universe", "900010,900020", "--bars-csv", bars, "--out", "run")
+    default = kat(tmp_path, *args)
+    wider = kat(
+        tmp_path,
+        *args[:-1],
+        "wider",
+        TAKE_PROFIT_PCT="7",
+        STOP_LOSS_PCT="-4",
+        KRX_EXTRA_CLOSED="2026-01-05",
+    )
+    assert default.returncode == 0 and wider.returncode == 0, wider.stderr
+    config = BacktestResult.read(tmp_path / "wider" / "report.json").config
+    assert (str(config.thresholds.take_profit_pct), str(config.thresholds.stop_loss_pct)) == (
+        "7",
+        "-4",
+    )
+    run = BacktestResult.read(tmp_path / "wider" / "report.json")
+    assert len(run.sessions) == 19 and "2026-01-05" not in {d.isoformat() for d in run.sessions}
+    exits = {t.reason.value for t in run.trades}
+    assert exits <= {"take_profit", "stop_loss", "expiry"}
+    before = BacktestResult.read(tmp_path / "run" / "report.json")
+    assert [t.exit_price for t in run.trades] != [t.exit_price for t in before.trades]
+    gains = [t for t in run.trades if t.reason.value == "take_profit"]
+    assert all((t.exit_price - t.entry_price) * 100 > 6 * t.entry_price for t in gains)

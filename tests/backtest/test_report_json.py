@@ -53,6 +53,24 @@ def test_a_result_round_trips_through_report_json(tmp_path: Path) -> None:
     assert data["equity"][-1]["value"] == result.final_value
     assert data["config"]["special_sessions"] == {"2026-03-07": ["09:00:00", "12:00:00"]}
 
+    plan = data["plans"][0]
+    assert (plan["session"], plan["cash"], plan["buy_amount"], plan["held_picks"]) == (
+        "2026-03-03",
+        10_000_000,
+        5_000_000,
+        [],
+    )
+    assert [p["target"] for p in plan["picks"]] == [10_000, 20_000]
+    # Wednesday has no picks file: an empty plan.
+    assert data["plans"][1]["held_picks"] == [] and data["plans"][1]["picks"] == []
+    assert data["prices"] == {
+        "000010": {"2026-03-03": {"open": 10_100, "close": 10_700}},
+        "000020": {
+            "2026-03-03": {"open": 20_100, "close": 20_100},
+            "2026-03-04": {"open": 20_100, "close": 20_100},
+        },
+    }
+
     figures = headline(result)
     assert (figures.sessions, figures.trades, figures.wins, figures.open_positions) == (2, 1, 1, 1)
     assert figures.final_value == result.equity[-1].value
