@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,6 +90,7 @@ def both_ways(config: BacktestConfig, bars: list[Bar], picks: Path) -> BacktestR
     return fast
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -222,6 +224,7 @@ def walks(draw: st.DrawFn) -> CodeWalk:
     return CodeWalk(path, rules, CandidateFinder(), position=position)
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(walk=walks())
 def test_no_bar_where_the_rules_act_is_skipped(walk: CodeWalk) -> None:
