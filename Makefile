@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test run demo-day bench bench-all bench-stream chaos demo lint clean bootstrap
+.PHONY: test run demo-day bench bench-all bench-stream bench-backtest backtest-demo chaos demo lint clean bootstrap
 
 ARGS ?=
 
@@ -22,6 +22,18 @@ bench: bootstrap
 # Price-change-to-order latency on the KIS stream against REST polling (docs/ARCHITECTURE.md).
 bench-stream: bootstrap
 	.venv/bin/python -m benchmarks.stream $(ARGS)
+
+# The backtest over a year of synthetic minute bars (docs/ARCHITECTURE.md, 'Backtest'); its last
+# line: backtest year <s> s, sweep <n> runs <s> s, replay agrees <a>/<b> sessions.
+bench-backtest: bootstrap
+	.venv/bin/python -m benchmarks.backtest $(ARGS)
+
+# The backtest on the synthetic demo data in examples/backtest/ (offline, a few seconds); the
+# report goes to .run/backtest-demo/report.json.
+backtest-demo: bootstrap
+	.venv/bin/kat backtest --from 2025-12-17 --to 2026-01-16 \
+		--picks-dir examples/backtest/picks --bars-csv examples/backtest/bars.csv.gz \
+		--out .run/backtest-demo $(ARGS)
 
 # Every benchmark, the services' memory and idle CPU, the fastest full day: docs/benchmarks.md.
 bench-all: bootstrap

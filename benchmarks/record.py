@@ -4,9 +4,10 @@
 
 Runs benchmarks.kis_rate, benchmarks.engine_latency and benchmarks.demo_day (the demo day at
 increasing clock speeds, with the demo's settings and with a faster cycle), then, when a Docker
-engine answers, benchmarks.compose_stats (image, build, memory while trading, idle CPU), and
-last benchmarks.stream (price-change-to-order latency, stream against polling). Each
-part's own output is kept verbatim in the record, under the machine it ran on and the command.
+engine answers, benchmarks.compose_stats (image, build, memory while trading, idle CPU),
+benchmarks.backtest (a year of minute bars through the backtest), and last benchmarks.stream
+(price-change-to-order latency, stream against polling). Each part's own output is kept
+verbatim in the record, under the machine it ran on and the command.
 """
 
 from __future__ import annotations
@@ -211,6 +212,18 @@ def main(argv: list[str] | None = None) -> int:
             compose_stats.report(record),
             "",
         ]
+    backtest, backtest_seconds = run_module("benchmarks.backtest")
+    doc += [
+        "## Backtest",
+        "",
+        f"`python -m benchmarks.backtest` ({backtest_seconds:.0f} s, `make bench-backtest`): the "
+        "fast driver over every session of a year of synthetic minute bars of 40 codes, 20 "
+        "picks a session from dated picks files (docs/ARCHITECTURE.md, 'Backtest'), best of "
+        "three runs. Target: under 5 s.",
+        "",
+        *fence(backtest),
+        "",
+    ]
     streams, streams_seconds = run_module("benchmarks.stream")
     doc += [
         "## Streams",

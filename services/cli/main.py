@@ -8,7 +8,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,8 +16,13 @@ import redis
 from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from shared.backtest import command as backtest
+from shared.backtest.command import BacktestRequest
+from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS
+from shared.backtest.market_data import BacktestInputError
+from shared.backtest.summary import headline_lines
 from shared.infra import credentials
-from shared.infra.clock import Clock, build_clock
+from shared.infra.clock import KST, Clock, build_clock
 from shared.infra.redis_client import connect
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import ConfigError, Settings, load_settings
@@ -28,6 +33,7 @@ from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, Money
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks, stored_picks
 from shared.state.positions import PositionLedger
+from shared.trading.bars import BarKind
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.picks import (
     PicksError,
@@ -234,6 +240,30 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
+    request = BacktestRequest(
+        start=args.date_from,
+        end=args.date_to,
+        picks_dir=Path(args.picks_dir) if args.picks_dir else None,
+        universe=args.universe,
+        cash=args.cash,
+        bars=args.bars,
+        out=Path(args.out) if args.out else None,
+        bars_csv=Path(args.bars_csv) if args.bars_csv else None,
+        slippage_ticks=args.slippage_ticks,
+    )
+    try:
+        result, report = backtest.run(request, load_settings(), datetime.now(KST))
+    except BacktestInputError as e:
+        print(f"kat backtest: {e}", file=sys.stderr)
+        return 2
+    for line in headline_lines(result):
+        print(line)
+    print(f"report: {report}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kat", description="Operate the KIS auto-trader.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -282,6 +312,27 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("resume", help="clear pause and halt").set_defaults(
         run=flag_command("all", on=False)
     )
+    test = sub.add_parser("backtest", help="replay past sessions with the live rules")
+    test.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    test.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    source = test.add_mutually_exclusive_group(required=True)
+    source.add_argument("--picks-dir", metavar="DIR", help="dated picks files, as PICKS_DIR")
+    source.add_argument(
+        "--universe", metavar="CODES", help="these codes every session, target = previous close"
+    )
+    test.add_argument("--cash", type=int, default=DEFAULT_CASH, help="won at the start")
+    test.add_argument("--bars", choices=[k.value for k in BarKind], default=BarKind.MINUTE.value)
+    test.add_argument("--out", metavar="DIR", help="default: DATA_DIR/backtests/<run id>")
+    test.add_argument(
+        "--bars-csv", metavar="FILE", help="bars from this CSV (import columns), not the store"
+    )
+    test.add_argument(
+        "--slippage-ticks",
+        type=int,
+        default=DEFAULT_SLIPPAGE_TICKS,
+        metavar="N",
+        help="ticks a market sell fills under its price (default 1)",
+    )
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
     cred.add_argument(
@@ -300,6 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return credentials.main(["store", "--env", args.env, *plaintext])
     if args.command == "simulate-day":
         cmd_simulate_day(None, args)
+    if args.command == "backtest":
+        try:
+            return cmd_backtest(args)
+        except ConfigError as e:
+            print(f"configuration error: {e}", file=sys.stderr)
+            return 2
     try:
         ctx = Context(load_settings())
         result: int = args.run(ctx, args)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from services.kis_sim.accounts import Holding
 from services.kis_sim.faults import parse_fault
 from services.kis_sim.paths import CODE_PATTERN, PathError, parse_paths
 from services.kis_sim.simulator import Simulator
 from services.kis_sim.stream_hub import MAX_SILENT_SECONDS
 from services.kis_sim.views import price_output
+from shared.broker.accounts import Holding
 
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
 

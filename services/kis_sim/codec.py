@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from services.kis_sim.accounts import Account, Holding
-from services.kis_sim.money import Side
-from services.kis_sim.orders import Fill, Order
-from services.kis_sim.settlement import Pending
+from shared.broker.accounts import Account, Holding
+from shared.broker.money import Side
+from shared.broker.orders import Fill, Order
+from shared.broker.settlement import Pending
 
 
 def dump_account(account: Account) -> dict[str, Any]:

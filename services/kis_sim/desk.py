@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.kis_sim.accounts import Account
 from services.kis_sim.config import SimConfig
 from services.kis_sim.faults import Fault
-from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
 from services.kis_sim.protocol import KisRequest, Params, invalid
 from services.kis_sim.rules import Tr
+from shared.broker.accounts import Account
+from shared.broker.ledger import Ledger
 from shared.trading.market_calendar import KrxCalendar
 
 CANO_PATTERN = re.compile(r"^\d{8}$")

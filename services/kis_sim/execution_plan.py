@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from services.kis_sim.config import Valuation
 from services.kis_sim.market import Quote
-from services.kis_sim.money import Side
-from services.kis_sim.orders import PlannedFill
+from shared.broker.money import Side
+from shared.broker.orders import PlannedFill
 from shared.trading.krx_ticks import tick_size
 
 

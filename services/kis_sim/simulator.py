@@ -22,10 +22,7 @@ from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
 from services.kis_sim.gateway import RateLimiter, TokenStore
-from services.kis_sim.ledger import Ledger
 from services.kis_sim.market import Market
-from services.kis_sim.money import Fees
-from services.kis_sim.orders import Order
 from services.kis_sim.protocol import (
     KisError,
     KisRequest,
@@ -40,11 +37,15 @@ from services.kis_sim.protocol import (
     oauth_error,
 )
 from services.kis_sim.rules import resolve_tr
-from services.kis_sim.settlement import settlement_day
 from services.kis_sim.store import AccountStore, MemoryStore
 from services.kis_sim.stream_hub import StreamHub
+from shared.broker.ledger import Ledger
+from shared.broker.money import Fees
+from shared.broker.orders import Order
+from shared.broker.settlement import settlement_day
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import app_key_id
+from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
 
 TOKEN_PATH = "/oauth2/tokenP"  # noqa: S105 - a URL path, not a secret
@@ -128,12 +129,7 @@ class Simulator:
             self.config.price_paths,
             listed_only=self.config.unlisted_codes == "unknown",
         )
-        hundred = 100
-        fees = Fees(
-            buy_fee=self.config.fee_pct / hundred,
-            sell_fee=self.config.fee_pct / hundred,
-            sell_tax=self.config.sell_tax_pct / hundred,
-        )
+        fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days
         self.ledger = Ledger(
             self.config.initial_cash,

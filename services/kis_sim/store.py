@@ -17,9 +17,9 @@ from typing import Protocol
 
 import redis
 
-from services.kis_sim.accounts import Account
 from services.kis_sim.codec import dump_account, dump_order, load_account, load_order
-from services.kis_sim.ledger import Changes
+from shared.broker.accounts import Account
+from shared.broker.ledger import Changes
 
 logger = logging.getLogger(__name__)
 

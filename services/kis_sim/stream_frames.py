@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from services.kis_sim.desk import ORG_NO
 from services.kis_sim.market import Quote
-from services.kis_sim.orders import Fill, Order
+from shared.broker.orders import Fill, Order
 from shared.infra.clock import KST
 
 PRICE_TR_ID = "H0STCNT0"

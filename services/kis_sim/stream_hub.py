@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.kis_sim.ledger import FillListener
-from services.kis_sim.orders import Fill, Order
+from shared.broker.ledger import FillListener
+from shared.broker.orders import Fill, Order
 
 StreamFaultKind = Literal["drop", "silent"]
 MAX_SILENT_SECONDS = 600.0

@@ -23,9 +23,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from services.kis_sim import stream_frames as frames
-from services.kis_sim.orders import Fill, Order
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.simulator import Simulator
+from shared.broker.orders import Fill, Order
 
 logger = logging.getLogger("kis_sim.stream")
 wire_logger = logging.getLogger("kis_sim.stream.websockets")

@@ -7,8 +7,7 @@ import re
 import time
 from datetime import date
 
-from services.kis_sim import codes, settlement
-from services.kis_sim.accounts import Account
+from services.kis_sim import codes
 from services.kis_sim.desk import (
     ORG_NO,
     Desk,
@@ -19,9 +18,6 @@ from services.kis_sim.desk import (
     whole_number,
 )
 from services.kis_sim.execution_plan import market_unit, planned_fills
-from services.kis_sim.ledger import LedgerError
-from services.kis_sim.money import Side
-from services.kis_sim.orders import LIMIT, MARKET, Order
 from services.kis_sim.paging import continuation_cursor, paginate
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import KisError, Params, invalid
@@ -34,6 +30,11 @@ from services.kis_sim.views import (
     executions_summary,
     holding_row,
 )
+from shared.broker import settlement
+from shared.broker.accounts import Account
+from shared.broker.ledger import LedgerError
+from shared.broker.money import Side
+from shared.broker.orders import LIMIT, MARKET, Order
 from shared.trading.krx_ticks import is_on_tick
 
 ODNO_PATTERN = re.compile(r"^\d{10}$")

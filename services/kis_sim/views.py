@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.kis_sim import settlement
-from services.kis_sim.accounts import Account, Holding
 from services.kis_sim.desk import ORG_NO
 from services.kis_sim.fields import (
     EXECUTION_CONSTANTS,
@@ -16,7 +14,9 @@ from services.kis_sim.fields import (
     SUMMARY_CONSTANTS,
 )
 from services.kis_sim.market import Quote
-from services.kis_sim.orders import MARKET, Order
+from shared.broker import settlement
+from shared.broker.accounts import Account, Holding
+from shared.broker.orders import MARKET, Order
 
 CENT = Decimal("0.01")
 BASIS = Decimal("0.0001")

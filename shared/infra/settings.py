@@ -238,6 +238,9 @@ class Settings(BaseSettings):
     scheduler_min_cycle_seconds: float = Field(default=1.0, ge=0, le=600)
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
+    data_dir: Path = Path("data")
+    """The data directory: the bar store (history/) and backtest reports (backtests/<run id>/);
+    docs/ARCHITECTURE.md, 'Backtest'."""
 
     # Realtime stream (docs/ARCHITECTURE.md, 'The price and fill stream'); the fill notice is
     # keyed by KIS_HTS_ID (above, with the KIS settings) --------------------------------------

@@ -1,10 +1,12 @@
 """Frozen dataclasses to JSON and back, strictly: the shapes the project's payloads use.
 
 Field types: ``str``, ``int`` (never a bool or a float), ``bool``, ``Decimal`` (a decimal
-string, or a whole number; never a float), ``date`` (ISO ``YYYY-MM-DD``), ``Side`` (``buy`` or
-``sell``), any other enum (its value), ``tuple[X, ...]`` (a list), ``dict[K, V]`` (an object),
-``X | None`` and nested dataclasses. Anything else is refused with a :class:`ShapeError` that
-names the path to the offending value (``premarket_plan.picks[1].target``).
+string, or a whole number; never a float), ``date`` (ISO ``YYYY-MM-DD``), ``datetime`` (ISO with
+its UTC offset; a naive one is refused), ``time`` (ISO ``HH:MM:SS``), ``timedelta`` (whole
+seconds), ``Side`` (``buy`` or ``sell``), any other enum (its value), ``tuple[X, ...]`` (a
+list), ``dict[K, V]`` (an object), ``X | None`` and nested dataclasses. Anything else is
+refused with a :class:`ShapeError` that names the path to the offending value
+(``premarket_plan.picks[1].target``).
 
 A dataclass may name properties computed from its fields in ``DERIVED_FIELDS`` (a class
 variable): they are written beside the fields, for readers of the JSON, and on the way back only
@@ -17,7 +19,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Collection, Mapping
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Union
@@ -168,6 +170,29 @@ def _date(value: Any, where: str) -> date:
         raise ShapeError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+def _datetime(value: Any, where: str) -> datetime:
+    text = _str(value, where)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ShapeError(f"{where}: {value!r} is not an ISO date and time") from None
+    if moment.utcoffset() is None:
+        raise ShapeError(f"{where}: {value!r} has no UTC offset")
+    return moment
+
+
+def _time(value: Any, where: str) -> time:
+    text = _str(value, where)
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise ShapeError(f"{where}: {value!r} is not an ISO time (HH:MM:SS)") from None
+
+
+def _timedelta(value: Any, where: str) -> timedelta:
+    return timedelta(seconds=_int(value, where))
+
+
 def _side(value: Any, where: str) -> Side:
     sides = {s.label: s for s in Side}
     if value not in sides:
@@ -181,6 +206,9 @@ _DECODERS: dict[Any, Callable[[Any, str], Any]] = {
     bool: _bool,
     Decimal: _decimal,
     date: _date,
+    datetime: _datetime,
+    time: _time,
+    timedelta: _timedelta,
     Side: _side,
 }
 
@@ -217,10 +245,23 @@ def _encode(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, tp):
             raise ShapeError(f"{where}: expected {tp.__name__}, got {value!r}")
         return value.value
+    if tp is datetime:
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise ShapeError(f"{where}: expected an aware datetime, got {value!r}")
+        return value.isoformat()
     if tp is date:
         if not isinstance(value, date):
             raise ShapeError(f"{where}: expected a date, got {value!r}")
         return value.isoformat()
+    if tp is time:
+        if not isinstance(value, time):
+            raise ShapeError(f"{where}: expected a time, got {value!r}")
+        return value.isoformat()
+    if tp is timedelta:
+        seconds = value.total_seconds() if isinstance(value, timedelta) else None
+        if seconds is None or seconds != int(seconds):
+            raise ShapeError(f"{where}: expected a timedelta of whole seconds, got {value!r}")
+        return int(seconds)
     if tp is Decimal:
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise ShapeError(f"{where}: expected a Decimal, got {value!r}")

@@ -6,12 +6,13 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from services.kis_sim.accounts import Account, Holding
 from services.kis_sim.codec import dump_account, dump_order, load_account, load_order
-from services.kis_sim.money import Fees
-from services.kis_sim.orders import Fill, Order
-from services.kis_sim.settlement import Pending, settlement_day
+from shared.broker.accounts import Account, Holding
+from shared.broker.money import Fees
+from shared.broker.orders import Fill, Order
+from shared.broker.settlement import Pending, settlement_day
 from shared.infra.clock import KST
+from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
 
 
@@ -26,7 +27,7 @@ def test_settlement_skips_closed_days() -> None:
 
 
 def test_fees_and_tax_are_cut_below_one_won() -> None:
-    fees = Fees(Decimal("0.000140527"), Decimal("0.000140527"), Decimal("0.002"))
+    fees = Fees(TradeCosts(Decimal("0.0140527"), Decimal("0.20")))
     assert fees.fee("buy", 700_000) == 98  # 98.37
     assert fees.tax("buy", 700_000) == 0
     assert fees.tax("sell", 799_999) == 1_599  # 1,599.998

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.kis_sim import settlement
-from services.kis_sim.money import Side
-from services.kis_sim.orders import Order
-from services.kis_sim.settlement import Pending
+from shared.broker import settlement
+from shared.broker.money import Side
+from shared.broker.orders import Order
+from shared.broker.settlement import Pending
 
 
 @dataclass

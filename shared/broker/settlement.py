@@ -4,8 +4,8 @@ KIS's balance shows the settled deposit (``dnca_tot_amt``), what it will be afte
 settlements (``nxdy_excc_amt``, D+1) and after every pending one (``prvs_rcdl_excc_amt``, D+2);
 orders may spend every trade's proceeds at once (official ``inquire_balance.py`` docstring in
 koreainvestment/open-trading-api; field names in its chk_inquire_balance.py). Settlement days are
-KRX sessions from the shared calendar. ``SIM_SETTLEMENT_DAYS=0`` settles at once (the default,
-which the project's engine expects: see the module README).
+KRX sessions from the shared calendar; 0 days settles at once (the simulator's ``simple`` profile,
+``SIM_SETTLEMENT_DAYS=0``; the ``kis`` profile and the backtest settle at D+2).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from services.kis_sim.money import Side
+from shared.broker.money import Side
 from shared.trading.market_calendar import KrxCalendar
 
 

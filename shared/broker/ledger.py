@@ -1,10 +1,10 @@
 """The ledger: every account, order numbers, and the moves that change them.
 
 A fill pays its fee and tax (:mod:`money`) and moves the deposit on its settlement day
-(:mod:`settlement`; at once with ``SIM_SETTLEMENT_DAYS=0``). Resting buys reserve
+(:mod:`settlement`; at once with 0 settlement days). Resting buys reserve
 ``remaining * reserve_unit`` of the orderable cash and resting sells their shares. A marketable
-order fills at once, or in planned parts (the ``partial_fill`` fault) whose later parts wait in
-``scheduled``. Unfilled quantity lapses at the session's close, as KRX day orders do.
+order fills at once, or in planned parts (the simulator's ``partial_fill`` fault) whose later
+parts wait in ``scheduled``. Unfilled quantity lapses at the session's close, as KRX day orders do.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from services.kis_sim.accounts import Account, Holding
-from services.kis_sim.money import Fees, Side
-from services.kis_sim.orders import LIMIT, Fill, Order, PlannedFill
-from services.kis_sim.settlement import Pending
+from shared.broker.accounts import Account, Holding
+from shared.broker.money import Fees, Side
+from shared.broker.orders import LIMIT, Fill, Order, PlannedFill
+from shared.broker.settlement import Pending
 
 
 class LedgerError(Exception):

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.kis_sim.money import Side
+from shared.broker.money import Side
 
 LIMIT = "00"
 """ORD_DVSN of a limit order."""

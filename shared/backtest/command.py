@@ -1,0 +1,115 @@
+"""``kat backtest``: from the command line's values to a written report (the CLI only parses).
+
+See docs/ARCHITECTURE.md, 'Backtest'. Bad input (dates, picks, a range without sessions, no bars
+at all) raises :class:`BacktestInputError` with one line for the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from shared.backtest.bar_source import BarSource
+from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS, BacktestConfig
+from shared.backtest.driver import run_backtest
+from shared.backtest.market_data import BacktestInputError
+from shared.backtest.memory_bars import BarsFileError, MemoryBars
+from shared.backtest.picks_source import PicksDir, PicksSource, Universe
+from shared.backtest.results import BacktestResult
+from shared.backtest.summary import run_id, write_report
+from shared.infra.settings import Settings
+from shared.trading.bars import BarError, BarKind
+from shared.trading.picks import parse_session_date
+
+BACKTESTS = "backtests"
+"""Reports go to ``DATA_DIR/backtests/<run id>/``."""
+HISTORY = "history"
+"""The bar store is ``DATA_DIR/history/bars.duckdb``."""
+
+
+@dataclass(frozen=True)
+class BacktestRequest:
+    """What the user asked for, as given on the command line."""
+
+    start: str
+    end: str
+    picks_dir: Path | None = None
+    universe: str | None = None
+    cash: int = DEFAULT_CASH
+    bars: str = BarKind.MINUTE.value
+    out: Path | None = None
+    bars_csv: Path | None = None
+    slippage_ticks: int = DEFAULT_SLIPPAGE_TICKS
+
+
+def config_of(request: BacktestRequest, settings: Settings) -> BacktestConfig:
+    """The run's config: the request's range and options, live's settings for the rest."""
+    start = _date(request.start, "--from")
+    end = _date(request.end, "--to")
+    if start > end:
+        raise BacktestInputError(f"--from {start} is after --to {end}")
+    if request.cash <= 0:
+        raise BacktestInputError(f"--cash must be a positive number of won, got {request.cash}")
+    if request.slippage_ticks < 0:
+        raise BacktestInputError(
+            f"--slippage-ticks must be 0 or more, got {request.slippage_ticks}"
+        )
+    picks = (
+        f"picks dir {request.picks_dir}"
+        if request.picks_dir is not None
+        else f"universe {request.universe}"
+    )
+    return BacktestConfig.from_settings(
+        settings,
+        start,
+        end,
+        cash=request.cash,
+        bars=BarKind(request.bars),
+        picks=picks,
+        slippage_ticks=request.slippage_ticks,
+    )
+
+
+def picks_of(request: BacktestRequest, config: BacktestConfig) -> PicksSource:
+    if request.picks_dir is not None:
+        return PicksDir(request.picks_dir, config.calendar())
+    if request.universe is not None:
+        return Universe(request.universe.split(","))
+    raise BacktestInputError("give --picks-dir DIR or --universe CODES")
+
+
+@contextlib.contextmanager
+def bar_source(request: BacktestRequest, settings: Settings) -> Iterator[BarSource]:
+    """The bars to replay: ``--bars-csv`` read into memory, else the bar store, read only."""
+    if request.bars_csv is not None:
+        try:
+            bars = MemoryBars.from_csv(request.bars_csv)
+        except (BarsFileError, BarError) as e:
+            raise BacktestInputError(f"--bars-csv: {e}") from None
+        yield bars
+        return
+    store = settings.data_dir / HISTORY / "bars.duckdb"
+    # The bar store (shared/history/store.py) opens here: BarStore.open(store, read_only=True).
+    raise BacktestInputError(
+        f"no bar store in this build ({store}): give the bars with --bars-csv FILE"
+    )
+
+
+def run(request: BacktestRequest, settings: Settings, now: datetime) -> tuple[BacktestResult, Path]:
+    """Run the backtest and write its report; the result and the report's path."""
+    config = config_of(request, settings)
+    picks = picks_of(request, config)
+    with bar_source(request, settings) as bars:
+        result = run_backtest(config, picks, bars)
+    directory = request.out or settings.data_dir / BACKTESTS / run_id(result, now)
+    return result, write_report(result, directory)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return parse_session_date(text)
+    except ValueError as e:
+        raise BacktestInputError(f"{option}: {e}") from None

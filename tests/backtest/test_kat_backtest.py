@@ -1,0 +1,133 @@
+"""``kat backtest`` as a user runs it: a real process on the shipped demo data, with no network."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.backtest.results import BacktestResult, ProblemKind
+from tests.conftest import ROOT
+
+DEMO = ROOT / "examples" / "backtest"
+RANGE = ("--from", "2025-12-17", "--to", "2026-01-16")
+
+NO_NETWORK = """
+import socket
+
+def _refuse(*args, **kwargs):
+    raise OSError("this process may not use the network")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.socket.sendto = _refuse
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+"""
+"""A sitecustomize that makes every connection attempt of the process fail."""
+
+
+def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    guard = tmp_path / "guard"
+    guard.mkdir(exist_ok=True)
+    (guard / "sitecustomize.py").write_text(NO_NETWORK)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": f"{guard}:{ROOT}",
+        "KAT_ENV_FILE": "",
+        "DATA_DIR": str(tmp_path / "data"),
+        # Unreachable on purpose: the backtest needs no Redis.
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        **settings,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "backtest", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_guard_refuses_the_network(tmp_path: Path) -> None:
+    kat(tmp_path)  # writes the guard
+    probe = subprocess.run(
+        [sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
+        env={"PYTHONPATH": str(tmp_path / "guard")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode == 1 and "may not use the network" in probe.stderr
+
+
+def test_the_demo_runs_offline_and_writes_its_report(tmp_path: Path) -> None:
+    bars = str(DEMO / "bars.csv.gz")
+    result = kat(tmp_path, *RANGE, "--picks-dir", str(DEMO / "picks"), "--bars-csv", bars)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("backtest 2025-12-17 to 2026-01-16: 20 sessions, minute bars")
+    assert re.fullmatch(
+        r"value 10,000,000 -> [0-9,]+ won \([+-][0-9.]+ %\), max drawdown .*", lines[1]
+    )
+    assert lines[3] == "data problems: daily_only 1, gap 1, halted 1, picks 1, split 1"
+    report = Path(lines[-1].removeprefix("report: "))
+    assert report.parent.parent == tmp_path / "data" / "backtests"
+    run = BacktestResult.read(report)
+    assert run.sessions[0].isoformat() == "2025-12-17" and len(run.sessions) == 20
+    assert run.orders and run.trades and len(run.equity) == 20
+    assert {p.kind for p in run.problems} == set(ProblemKind) - {ProblemKind.NO_BARS}
+    # The first session of 2026 opens at 10:00: nothing happens before.
+    first_of_2026 = [o for o in run.orders if o.session.isoformat() == "2026-01-02"]
+    assert all(o.moment.hour >= 10 for o in first_of_2026)
+
+
+def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path) -> None:
+    bars = ("--bars-csv", str(DEMO / "bars.csv.gz"))
+    cases = {
+        ("--from", "2026-01-16", "--to", "2025-12-17", "--universe", "900010", *bars): (
+            "kat backtest: --from 2026-01-16 is after --to 2025-12-17"
+        ),
+        ("--from", "2026-01-01", "--to", "2026-01-01", "--universe", "900010", *bars): (
+            "kat backtest: no KRX session from 2026-01-01 to 2026-01-01"
+        ),
+        ("--from", "2026-01-05", "--to", "2026-01-06", "--universe", "123456", *bars): (
+            "kat backtest: no minute or daily bars of 1 code(s) from 2026-01-02 to 2026-01-06:"
+            " fetch or import them first (kat history)"
+        ),
+    }
+    for args, message in cases.items():
+        result = kat(tmp_path, *args)
+        assert (result.returncode, result.stderr.strip(), result.stdout) == (2, message, "")
+
+
+def test_the_thresholds_and_calendar_come_from_the_live_settings(tmp_path: Path) -> None:
+    bars = str(DEMO / "bars.csv.gz")
+    args = (*RANGE, "--universe", "900010,900020", "--bars-csv", bars, "--out", "run")
+    default = kat(tmp_path, *args)
+    wider = kat(
+        tmp_path,
+        *args[:-1],
+        "wider",
+        TAKE_PROFIT_PCT="7",
+        STOP_LOSS_PCT="-4",
+        KRX_EXTRA_CLOSED="2026-01-05",
+    )
+    assert default.returncode == 0 and wider.returncode == 0, wider.stderr
+    config = BacktestResult.read(tmp_path / "wider" / "report.json").config
+    assert (str(config.thresholds.take_profit_pct), str(config.thresholds.stop_loss_pct)) == (
+        "7",
+        "-4",
+    )
+    run = BacktestResult.read(tmp_path / "wider" / "report.json")
+    assert len(run.sessions) == 19 and "2026-01-05" not in {d.isoformat() for d in run.sessions}
+    exits = {t.reason.value for t in run.trades}
+    assert exits <= {"take_profit", "stop_loss", "expiry"}
+    before = BacktestResult.read(tmp_path / "run" / "report.json")
+    assert [t.exit_price for t in run.trades] != [t.exit_price for t in before.trades]
+    gains = [t for t in run.trades if t.reason.value == "take_profit"]
+    assert all((t.exit_price - t.entry_price) * 100 > 6 * t.entry_price for t in gains)
