@@ -122,9 +122,8 @@ def import_csv(store: BarStore, bars: CsvBars) -> ImportReport:
     before = {(row.code, row.day, row.kind) for row in store.coverage(codes, min(days), max(days))}
     written: set[tuple[str, date, BarKind]] = set()
     with store.transaction():
-        for (code, day), minute_bars in sorted(by_day.items()):
-            store.write_minute_bars(code, day, minute_bars, bars.source)
-            written.add((code, day, BarKind.MINUTE))
+        store.write_minute_days(by_day, bars.source)
+        written.update((code, day, BarKind.MINUTE) for code, day in by_day)
         for code, daily in sorted(by_code.items()):
             store.write_daily_bars(code, daily, bars.source)
             written.update((code, bar.day, BarKind.DAY) for bar in daily)

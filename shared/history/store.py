@@ -3,8 +3,9 @@
 docs/ARCHITECTURE.md, 'History' (layout and statuses) and docs/DECISIONS.md, 'The bar store' (why
 DuckDB). Three tables:
 
-- ``minute_bars`` (code, day, minute, open, high, low, close, volume): ``minute`` is the bar's
-  start in minutes after midnight, KST (540 = 09:00);
+- ``minute_bars`` (code_id, day, minute, open, high, low, close, volume): ``minute`` is the
+  bar's start in minutes after midnight, KST (540 = 09:00); ``code_id`` numbers the code in
+  ``codes`` (code_id, code), as integers scan twice as fast as text;
 - ``daily_bars`` (code, day, open, ..., volume, lock_code, split_rate, modified): one session
   each, with KIS's ``flng_cls_code`` / ``prtt_rate`` / ``mod_yn`` so a report can name a split;
 - ``coverage`` (code, day, kind) → rows, source (``kis`` or ``csv:<file name>``), status
@@ -33,11 +34,12 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import duckdb
 import numpy as np
 
-from shared.history.columns import DailySeries, MinuteBars, group_minutes, ints
+from shared.history.columns import EPOCH_DAY, DailySeries, MinuteBars, group_minutes, ints
 from shared.trading.bars import Bar, BarError, BarKind
 
 STORE_FILE = Path("history") / "bars.duckdb"
@@ -106,8 +108,9 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
     # No key on minute_bars: each (code, day) is written whole after a delete, and an index
     # would nearly double the file and slow the year-long read (docs/DECISIONS.md).
+    """CREATE TABLE IF NOT EXISTS codes (code_id INTEGER PRIMARY KEY, code VARCHAR UNIQUE)""",
     """CREATE TABLE IF NOT EXISTS minute_bars (
-        code VARCHAR NOT NULL, day DATE NOT NULL, minute SMALLINT NOT NULL,
+        code_id INTEGER NOT NULL, day DATE NOT NULL, minute SMALLINT NOT NULL,
         open INTEGER NOT NULL, high INTEGER NOT NULL, low INTEGER NOT NULL,
         close INTEGER NOT NULL, volume BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS daily_bars (
@@ -210,34 +213,65 @@ class BarStore:
         No bars means :attr:`Status.NO_TRADES` (whatever ``status`` says, unless partial).
         BarError when a bar is of another code or day, not a minute bar, or a minute repeats.
         """
-        minutes = [_minute_of(bar, code, day) for bar in bars]
-        if len(set(minutes)) != len(minutes):
-            raise BarError(f"{code} {day}: a minute appears twice")
-        order = np.argsort(np.array(minutes, dtype=np.int64), kind="stable")
-        rows = [bars[int(i)] for i in order]
-        if not rows and status is Status.COMPLETE:
-            status = Status.NO_TRADES
-        columns = {
-            "minute": np.array([minutes[int(i)] for i in order], dtype=np.int16),
-            "open": np.array([b.open for b in rows], dtype=np.int32),
-            "high": np.array([b.high for b in rows], dtype=np.int32),
-            "low": np.array([b.low for b in rows], dtype=np.int32),
-            "close": np.array([b.close for b in rows], dtype=np.int32),
-            "volume": np.array([b.volume for b in rows], dtype=np.int64),
-        }
+        self.write_minute_days(
+            {(code, day): bars}, source, status=status, fetched_epoch=fetched_epoch
+        )
+
+    def write_minute_days(
+        self,
+        days: Mapping[tuple[str, date], Sequence[Bar]],
+        source: str,
+        *,
+        status: Status = Status.COMPLETE,
+        fetched_epoch: float | None = None,
+    ) -> None:
+        """:meth:`write_minute_bars` for many (code, day) at once, in one transaction and a few
+        statements (a CSV import of a year takes seconds, not one round per day)."""
+        keys = sorted(days)
+        rows: list[tuple[str, int, int, Bar]] = []
+        counts: list[int] = []
+        for code, day in keys:
+            ordered = sorted((_minute_of(bar, code, day), bar) for bar in days[(code, day)])
+            minutes = [m for m, _ in ordered]
+            if len(set(minutes)) != len(minutes):
+                raise BarError(f"{code} {day}: a minute appears twice")
+            offset = (day - EPOCH_DAY).days
+            rows.extend((code, offset, m, bar) for m, bar in ordered)
+            counts.append(len(ordered))
+        statuses = [
+            Status.NO_TRADES if n == 0 and status is Status.COMPLETE else status for n in counts
+        ]
         with self.transaction():
-            self._db.execute("DELETE FROM minute_bars WHERE code = ? AND day = ?", [code, day])
-            if rows:
-                self._db.register("incoming_minutes", columns)
-                try:
-                    self._db.execute(
-                        "INSERT INTO minute_bars SELECT ?, ?, minute, open, high, low, close, "
-                        "volume FROM incoming_minutes",
-                        [code, day],
-                    )
-                finally:
-                    self._db.unregister("incoming_minutes")
-            self._cover(code, day, BarKind.MINUTE, len(rows), source, status, fetched_epoch)
+            ids = self._code_ids(sorted({code for code, _ in keys}), create=True)
+            self._write_minutes(keys, rows, counts, statuses, ids, source, fetched_epoch)
+
+    def _write_minutes(
+        self,
+        keys: list[tuple[str, date]],
+        rows: list[tuple[str, int, int, Bar]],
+        counts: list[int],
+        statuses: list[Status],
+        ids: Mapping[str, int],
+        source: str,
+        fetched_epoch: float | None,
+    ) -> None:
+        bars = {
+            "cid": np.array([ids[r[0]] for r in rows], dtype=np.int32),
+            "d": np.array([r[1] for r in rows], dtype=np.int32),
+            "minute": np.array([r[2] for r in rows], dtype=np.int16),
+            "open": np.array([r[3].open for r in rows], dtype=np.int32),
+            "high": np.array([r[3].high for r in rows], dtype=np.int32),
+            "low": np.array([r[3].low for r in rows], dtype=np.int32),
+            "close": np.array([r[3].close for r in rows], dtype=np.int32),
+            "volume": np.array([r[3].volume for r in rows], dtype=np.int64),
+        }
+        self._replace(BarKind.MINUTE, keys, counts, statuses, source, fetched_epoch, ids)
+        if rows:
+            self._insert(
+                "INSERT INTO minute_bars SELECT cid, DATE '1970-01-01' + d, minute, open, high, "
+                "low, close, volume FROM incoming",
+                bars,
+            )
 
     def write_daily_bars(
         self,
@@ -254,30 +288,33 @@ class BarStore:
         days = [bar.day for bar in bars]
         if len(set(days)) != len(days):
             raise BarError(f"{code}: a day appears twice")
+        for bar in bars:
+            if bar.code != code or bar.minute is not None:
+                raise BarError(f"{code}: {bar.code} {bar.day} is not a daily bar of {code}")
         unfinished = set(partial)
-        extras = adjustments or {}
+        extras = [(adjustments or {}).get(day, Adjustment()) for day in days]
+        columns = {
+            "code": np.array([code] * len(bars), dtype=np.str_),
+            "d": np.array([(day - EPOCH_DAY).days for day in days], dtype=np.int32),
+            "open": np.array([b.open for b in bars], dtype=np.int32),
+            "high": np.array([b.high for b in bars], dtype=np.int32),
+            "low": np.array([b.low for b in bars], dtype=np.int32),
+            "close": np.array([b.close for b in bars], dtype=np.int32),
+            "volume": np.array([b.volume for b in bars], dtype=np.int64),
+            "lock_code": np.array([e.lock_code for e in extras], dtype=np.str_),
+            "split_rate": np.array([float(e.split_rate) for e in extras], dtype=np.float64),
+            "modified": np.array([e.modified for e in extras], dtype=np.bool_),
+        }
+        statuses = [Status.PARTIAL if day in unfinished else Status.COMPLETE for day in days]
         with self.transaction():
-            for bar in bars:
-                if bar.code != code or bar.minute is not None:
-                    raise BarError(f"{code}: {bar.code} {bar.day} is not a daily bar of {code}")
-                extra = extras.get(bar.day, Adjustment())
-                self._db.execute(
-                    "INSERT OR REPLACE INTO daily_bars VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        code,
-                        bar.day,
-                        bar.open,
-                        bar.high,
-                        bar.low,
-                        bar.close,
-                        bar.volume,
-                        extra.lock_code,
-                        float(extra.split_rate),
-                        extra.modified,
-                    ],
+            keys = [(code, day) for day in days]
+            self._replace(BarKind.DAY, keys, [1] * len(days), statuses, source, fetched_epoch)
+            if bars:
+                self._insert(
+                    "INSERT INTO daily_bars SELECT code, DATE '1970-01-01' + d, open, high, low, "
+                    "close, volume, lock_code, split_rate, modified FROM incoming",
+                    columns,
                 )
-                status = Status.PARTIAL if bar.day in unfinished else Status.COMPLETE
-                self._cover(code, bar.day, BarKind.DAY, 1, source, status, fetched_epoch)
 
     def mark(
         self,
@@ -290,10 +327,9 @@ class BarStore:
         fetched_epoch: float | None = None,
     ) -> None:
         """Record a session without bars (``no_trades``): any bars stored for it are removed."""
-        table = "minute_bars" if kind is BarKind.MINUTE else "daily_bars"
         with self.transaction():
-            self._db.execute(f"DELETE FROM {table} WHERE code = ? AND day = ?", [code, day])  # noqa: S608 - a table name of ours
-            self._cover(code, day, kind, 0, source, status, fetched_epoch)
+            ids = self._code_ids([code], create=True)
+            self._replace(kind, [(code, day)], [0], [status], source, fetched_epoch, ids)
 
     # Reading -----------------------------------------------------------------------------------
     def sessions_covered(
@@ -334,14 +370,24 @@ class BarStore:
         A year of 40 codes (3.7 M rows) reads in well under a second (docs/DECISIONS.md).
         """
         wanted = list(dict.fromkeys(codes))
-        data = self._db.execute(
-            "SELECT (list_position($codes, code) - 1)::INTEGER AS ci, "
-            "(day - DATE '1970-01-01')::INTEGER AS d, minute::BIGINT AS minute, "
-            "open::BIGINT AS open, high::BIGINT AS high, low::BIGINT AS low, "
-            "close::BIGINT AS close, volume FROM minute_bars "
-            "WHERE list_contains($codes, code) AND day BETWEEN $start AND $end",
-            {"codes": wanted, "start": start, "end": end},
-        ).fetchnumpy()
+        ids = self._code_ids(wanted, create=False)
+        # One thread scans in insertion order, which keeps each written (code, day) together
+        # (checked by group_minutes); numbers are widened by numpy, cheaper than in SQL.
+        self._db.execute("SET threads = 1")
+        try:
+            data = self._db.execute(
+                "SELECT code_id, (day - DATE '1970-01-01')::INTEGER AS d, minute, open, high, "
+                "low, close, volume FROM minute_bars "
+                "WHERE code_id IN (SELECT unnest($ids)) AND day BETWEEN $start AND $end",
+                {"ids": list(ids.values()) or [-1], "start": start, "end": end},
+            ).fetchnumpy()
+        finally:
+            self._db.execute("RESET threads")
+        position = np.full(max(ids.values(), default=0) + 1, -1, dtype=np.int64)
+        for i, code in enumerate(wanted):
+            if code in ids:
+                position[ids[code]] = i
+        data["ci"] = position[np.asarray(data["code_id"], dtype=np.int64)]
         return group_minutes(wanted, data)
 
     def daily_bars(self, codes: Sequence[str], start: date, end: date) -> dict[str, DailySeries]:
@@ -416,28 +462,76 @@ class BarStore:
             found[str(code)].add(day)
         return found
 
-    def _cover(
+    def _replace(
         self,
-        code: str,
-        day: date,
         kind: BarKind,
-        rows: int,
+        keys: Sequence[tuple[str, date]],
+        counts: Sequence[int],
+        statuses: Sequence[Status],
         source: str,
-        status: Status,
         fetched_epoch: float | None,
+        ids: Mapping[str, int] | None = None,
     ) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                code,
-                day,
-                kind.value,
-                rows,
-                source,
-                status.value,
-                wall.time() if fetched_epoch is None else fetched_epoch,
-            ],
+        """Delete the stored bars of ``keys`` (only where the coverage table says there are
+        any: the minute table has no index, so a delete scans it) and write their coverage.
+        ``ids`` numbers the codes (minute bars)."""
+        if not keys:
+            return
+        stamp = wall.time() if fetched_epoch is None else fetched_epoch
+        coverage = {
+            "code": np.array([code for code, _ in keys], dtype=np.str_),
+            "cid": np.array([(ids or {}).get(code, -1) for code, _ in keys], dtype=np.int32),
+            "d": np.array([(day - EPOCH_DAY).days for _, day in keys], dtype=np.int32),
+            "rows": np.array(counts, dtype=np.int32),
+            "status": np.array([s.value for s in statuses], dtype=np.str_),
+        }
+        table = "minute_bars" if kind is BarKind.MINUTE else "daily_bars"
+        self._db.register("incoming_keys", coverage)
+        try:
+            stored = self._db.execute(
+                "SELECT count(*) FROM coverage c JOIN incoming_keys k ON c.code = k.code "
+                "AND c.day = DATE '1970-01-01' + k.d WHERE c.kind = ? AND c.rows > 0",
+                [kind.value],
+            ).fetchone()
+            if stored is not None and stored[0]:
+                column = "code_id = k.cid" if kind is BarKind.MINUTE else "code = k.code"
+                self._db.execute(
+                    f"DELETE FROM {table} USING incoming_keys k WHERE {table}.{column} "  # noqa: S608 - names of ours
+                    f"AND {table}.day = DATE '1970-01-01' + k.d"
+                )
+            self._db.execute(
+                "INSERT OR REPLACE INTO coverage SELECT code, DATE '1970-01-01' + d, ?, rows, ?, "
+                "status, ? FROM incoming_keys",
+                [kind.value, source, stamp],
+            )
+        finally:
+            self._db.unregister("incoming_keys")
+
+    def _code_ids(self, codes: Sequence[str], *, create: bool) -> dict[str, int]:
+        """The numbers of ``codes`` in the ``codes`` table (new ones numbered if ``create``)."""
+        found = dict(
+            self._db.execute(
+                "SELECT code, code_id FROM codes WHERE code IN (SELECT unnest($codes))",
+                {"codes": list(codes)},
+            ).fetchall()
         )
+        missing = [code for code in codes if code not in found]
+        if missing and create:
+            top = self._db.execute("SELECT coalesce(max(code_id), 0) FROM codes").fetchone()
+            start = int(top[0]) + 1 if top else 1
+            new = {code: start + i for i, code in enumerate(missing)}
+            self._db.executemany(
+                "INSERT INTO codes VALUES (?, ?)", [[i, c] for c, i in new.items()]
+            )
+            found.update(new)
+        return {str(code): int(i) for code, i in found.items()}
+
+    def _insert(self, statement: str, columns: Mapping[str, Any]) -> None:
+        self._db.register("incoming", columns)
+        try:
+            self._db.execute(statement)
+        finally:
+            self._db.unregister("incoming")
 
     def _check_schema(self) -> None:
         if not self.read_only:
