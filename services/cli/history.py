@@ -183,9 +183,10 @@ def _bar(total: int) -> Progress:
 def _print_report(report: FetchReport, path: Path) -> None:
     print(f"fetched {report.written} of {report.units} steps into {path}")
     if report.beyond_retention is not None:
+        first, last = report.beyond_retention
+        days = str(first) if first == last else f"{first}..{last}"
         print(
-            f"minute bars from {report.beyond_retention} on, older than a year, are no longer "
-            "kept by KIS: not asked for"
+            f"minute bars of {days} are older than a year, which KIS no longer keeps: not asked for"
         )
     for code, day, kind in report.no_trades:
         label = "daily" if kind is BarKind.DAY else "minute"

@@ -25,7 +25,7 @@ from shared.infra.clock import Clock
 from shared.kis.client import KisClient
 from shared.kis.errors import KisAuthError, KisError, KisRejected
 from shared.kis.models import DailyChartRow, MinuteChartRow
-from shared.trading.bars import Bar, BarKind, bar_problem
+from shared.trading.bars import Bar, BarError, BarKind, bar_problem
 from shared.trading.market_calendar import KrxCalendar, Session
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,9 @@ class FetchReport:
     partial: list[tuple[str, date]] = field(default_factory=list)
     """Today's minute bars stored before the close (fetched again next time)."""
     failed: list[str] = field(default_factory=list)
-    beyond_retention: date | None = None
-    """The first day of the range whose minute bars KIS no longer keeps (not asked for)."""
+    beyond_retention: tuple[date, date] | None = None
+    """The first and last session of the range whose minute bars KIS no longer keeps (not
+    asked for)."""
 
 
 def plan(
@@ -116,8 +117,9 @@ def plan(
     calendar: KrxCalendar,
     now: datetime,
     covered: Callable[[BarKind], dict[str, set[date]]],
-) -> tuple[list[Unit], date | None]:
-    """The units to fetch (daily first) and the retention limit met, if any (pure).
+) -> tuple[list[Unit], tuple[date, date] | None]:
+    """The units to fetch (daily first) and the sessions beyond KIS's minute retention, if any
+    (pure).
 
     ``covered(kind)`` is the store's :meth:`BarStore.sessions_covered` over the request. Days
     not yet over are never covered for good, so today (while its session runs) is always planned.
@@ -125,7 +127,7 @@ def plan(
     today = now.date()
     sessions = [s for s in _sessions(calendar, request.start, request.end) if s.opens <= now]
     units: list[Unit] = []
-    beyond: date | None = None
+    beyond: tuple[date, date] | None = None
     if BarKind.DAY in request.kinds:
         have = covered(BarKind.DAY)
         for code in request.codes:
@@ -135,8 +137,9 @@ def plan(
     if BarKind.MINUTE in request.kinds:
         oldest = today - MINUTE_RETENTION
         kept = [s for s in sessions if s.day >= oldest]
-        if len(kept) < len(sessions):
-            beyond = sessions[0].day
+        old = [s.day for s in sessions if s.day < oldest]
+        if old:
+            beyond = (old[0], old[-1])
         have = covered(BarKind.MINUTE)
         for code in request.codes:
             units.extend(
@@ -206,7 +209,7 @@ class Fetcher:
             report.failed.append(f"{unit.describe()}: {e}")
         except KisAuthError:
             raise
-        except KisError as e:
+        except (KisError, BarError) as e:
             report.failed.append(f"{unit.describe()}: {e}")
 
     # One unit ------------------------------------------------------------------------------------
@@ -218,7 +221,9 @@ class Fetcher:
         empty: list[date] = []
         for row in rows:
             if row.volume == 0:
-                empty.append(row.day)  # a halted session: no trade, so no bar
+                # A halted session: no trade, so no bar. Today's may still trade: asked again.
+                if self._over_day(row.day, now):
+                    empty.append(row.day)
                 continue
             problem = _row_problem(row)
             if problem:

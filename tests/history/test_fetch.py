@@ -223,3 +223,20 @@ def test_bad_input_is_refused_with_one_line(history: History_) -> None:
     assert set(h.requests()) <= {"-", DAILY}
     with h.store() as store:
         assert {row.code for row in store.coverage()} == {"005930"}  # its daily bar, fetched first
+
+
+def test_minute_bars_older_than_a_year_are_not_asked_for(history: History_) -> None:
+    h = history(rate=20)  # today is 2026-03-05: KIS keeps minute bars from 2025-03-05 on
+    args = ("--codes", "005930", "--from", "2025-02-27", "--to", "2025-03-06", "--kind", "minute")
+    done = h.kat("fetch", *args)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "minute bars of 2025-02-27..2025-03-04 are older than a year, which KIS no longer keeps"
+        in done.stdout
+    )
+    assert h.requests()[PAST] == 2 * PAGES_A_DAY  # 2025-03-05 and 2025-03-06 only
+    with h.store() as store:
+        assert store.minute_bars(["005930"], date(2025, 2, 1), date(2025, 3, 6)).days("005930") == [
+            date(2025, 3, 5),
+            date(2025, 3, 6),
+        ]
