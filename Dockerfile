@@ -21,8 +21,9 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
 # The code stays root-owned and read-only for the app user; PYTHONPATH makes it importable.
 # Compiled here because the containers run with a read-only root filesystem (and
 # PYTHONDONTWRITEBYTECODE): every start and every healthcheck then skips the compiler.
-# examples/ holds the demo day's picks and prices; data/ is where the ledger is exported after
-# the close (a named volume in compose, which takes this directory's owner).
+# examples/ holds the demo day's picks and prices; data/ is DATA_DIR: the ledger exported after
+# the close, the bar store and backtest reports (a named volume in compose, which takes this
+# directory's owner).
 COPY shared ./shared
 COPY services ./services
 COPY examples ./examples

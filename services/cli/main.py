@@ -16,6 +16,7 @@ import redis
 from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from services.cli import history
 from shared.backtest import command as backtest
 from shared.backtest.command import BacktestRequest
 from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS
@@ -290,6 +291,7 @@ def parser() -> argparse.ArgumentParser:
     flat = sub.add_parser("flatten", help="stop entries and sell every position, once each")
     flat.add_argument("--reason")
     flat.set_defaults(run=cmd_flatten)
+    history.register(sub)
     sub.add_parser("queues", help="queue depths and workers").set_defaults(run=cmd_queues)
     sub.add_parser("failed", help="failed jobs and their errors").set_defaults(run=cmd_failed)
     requeue = sub.add_parser("requeue", help="put a failed job back on its queue")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from services.kis_sim.faults import parse_fault
 from services.kis_sim.paths import CODE_PATTERN, PathError, parse_paths
@@ -11,6 +14,7 @@ from services.kis_sim.simulator import Simulator
 from services.kis_sim.stream_hub import MAX_SILENT_SECONDS
 from services.kis_sim.views import price_output
 from shared.broker.accounts import Holding
+from shared.history.csv_import import COLUMNS, CsvBars, CsvError, parse_bars_csv, read_bars_csv
 
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
 
@@ -73,6 +77,31 @@ def set_prices(sim: Simulator, data: object) -> dict[str, object]:
         changed = sim.market.apply(scripted)
     sim.hub.prices_changed()
     return {"ok": True, "codes": changed}
+
+
+def replay_bars(sim: Simulator, data: object) -> dict[str, object]:
+    """Replay stored bars: ``{"bars": [{"code", "date", "time", "open", "high", "low", "close",
+    "volume"}, ...]}`` (the CSV import's columns; ``time`` null or absent for a daily bar) or
+    ``{"file": "bars.csv"}`` (a file in that format, read by this process), and optionally
+    ``{"halted": {"005930": ["2026-03-04"]}}``. Each minute bar becomes the code's scripted
+    points of its day (:mod:`services.kis_sim.replay`); the chart TRs answer the same bars back.
+    Checked whole first: a bad row refuses the payload and nothing changes."""
+    if not isinstance(data, dict) or not set(data) <= {"bars", "file", "halted"}:
+        raise AdminError('body must be {"bars": [...]} or {"file": "..."}, with "halted"')
+    checked = _replay_source(sim, data)
+    halted = _halted(data.get("halted") or {})
+    for code, day in checked.no_trades:
+        halted.setdefault(code, []).append(day)
+    with sim.lock:
+        codes = sim.market.replay([*checked.minute, *checked.daily], halted)
+    sim.hub.prices_changed()
+    return {
+        "ok": True,
+        "codes": codes,
+        "minute_bars": len(checked.minute),
+        "daily_bars": len(checked.daily),
+        "halted": sum(len(days) for days in halted.values()),
+    }
 
 
 def price(sim: Simulator, code: str) -> dict[str, object]:
@@ -196,3 +225,51 @@ def _holding(sim: Simulator, item: object) -> Holding:
     # Cost is kept in whole won; qty × avg_price rounds half up.
     cost = int((average * qty).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
     return Holding(code, name, qty, cost)
+
+
+def _replay_source(sim: Simulator, data: Mapping[str, object]) -> CsvBars:
+    if ("bars" in data) == ("file" in data):
+        if "halted" in data and "bars" not in data:
+            return CsvBars("halted", (), (), ())
+        raise AdminError('give either "bars" or "file"')
+    if "file" in data:
+        name = data["file"]
+        if not isinstance(name, str) or not name:
+            raise AdminError('"file" must be the path of a bars CSV file')
+        try:
+            return read_bars_csv(Path(name), sim.calendar)
+        except OSError as e:
+            raise AdminError(f"cannot read {name}: {e.strerror}") from None
+        except CsvError as e:
+            raise AdminError(str(e)) from None
+    rows = data["bars"]
+    if not isinstance(rows, list) or not rows:
+        raise AdminError('"bars" must be a non-empty list of bar objects')
+    lines = [",".join(COLUMNS)]
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not set(row) <= set(COLUMNS):
+            raise AdminError(f"bars[{i}]: must be an object with keys among {', '.join(COLUMNS)}")
+        cells = ["" if row.get(name) is None else str(row[name]) for name in COLUMNS]
+        if any("," in cell or "\n" in cell for cell in cells):
+            raise AdminError(f"bars[{i}]: values must not hold commas or newlines")
+        lines.append(",".join(cells))
+    try:
+        return parse_bars_csv("\n".join(lines).encode(), "bars", sim.calendar)
+    except CsvError as e:
+        # The checker numbers lines; the payload's rows are bars[line - 2].
+        shown = re.sub(r"line (\d+):", lambda m: f"bars[{int(m.group(1)) - 2}]:", str(e))
+        raise AdminError(shown) from None
+
+
+def _halted(value: object) -> dict[str, list[date]]:
+    if not isinstance(value, dict):
+        raise AdminError('"halted" must map codes to lists of YYYY-MM-DD days')
+    halted: dict[str, list[date]] = {}
+    for code, days in value.items():
+        if not CODE_PATTERN.match(str(code)) or not isinstance(days, list):
+            raise AdminError(f'"halted": {code!r} must be a 6-digit code with a list of days')
+        try:
+            halted[code] = [date.fromisoformat(str(day)) for day in days]
+        except ValueError:
+            raise AdminError(f'"halted": {code}: days must be YYYY-MM-DD') from None
+    return halted

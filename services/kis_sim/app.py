@@ -73,6 +73,7 @@ def create_app(sim: Simulator) -> Flask:
     admin_route("/sim/stats", "GET", admin.stats)
     admin_route("/sim/orders", "GET", admin.orders)
     admin_route("/sim/prices", "POST", admin.set_prices, with_body=True)
+    admin_route("/sim/bars", "POST", admin.replay_bars, with_body=True)
     admin_route("/sim/price/<code>", "GET", admin.price)
     admin_route("/sim/accounts", "POST", admin.put_account, with_body=True)
     admin_route("/sim/faults", "POST", admin.arm_fault, with_body=True)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from services.kis_sim.listings import listed_level, listed_name
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
+from services.kis_sim.replay import ReplayBook, replay_points
 from services.kis_sim.walk import DayPath, day_path, session_close
 from shared.infra.clock import KST
+from shared.trading.bars import Bar
 from shared.trading.krx_ticks import lower_limit, tick_size, upper_limit
 from shared.trading.market_calendar import KrxCalendar, Session
 
@@ -52,8 +55,49 @@ class Market:
         self._listed_only = listed_only
         self._paths: dict[str, ScriptedPath] = {}
         self._names: dict[str, str] = {}
+        self.replayed = ReplayBook()
+        """Bars replayed through ``/sim/bars`` and halted days, for the chart TRs."""
         if scripted is not None:
             self.apply(scripted)
+
+    @property
+    def calendar(self) -> KrxCalendar:
+        """The KRX calendar the market trades by."""
+        return self._calendar
+
+    def replay(self, bars: Iterable[Bar], halted: Mapping[str, Iterable[date]]) -> list[str]:
+        """Replay stored bars: each minute bar becomes the scripted points of
+        :func:`replay_points` (its path at :func:`shared.trading.bars.path_moments`), replacing
+        the code's points of those days and its time-of-day points; daily bars and ``halted``
+        days are kept for the chart TRs (docs/ARCHITECTURE.md, 'History'). Returns the codes."""
+        bars = list(bars)
+        changed = self.replayed.add(bars, halted)
+        points = replay_points(bars)
+        for code, days in halted.items():
+            points.setdefault(code, [])
+            gone = set(days)
+            path = self._paths.get(code)
+            if path is not None:
+                kept = [p for p in path.absolute if p[0].astimezone(KST).date() not in gone]
+                self._paths[code] = ScriptedPath((), tuple(kept))
+        for code, new in points.items():
+            path = self._paths.get(code, ScriptedPath())
+            days = {moment.astimezone(KST).date() for moment, _ in new}
+            kept = [p for p in path.absolute if p[0].astimezone(KST).date() not in days]
+            merged = ScriptedPath((), tuple(sorted([*kept, *new])))
+            if merged.empty:
+                self._paths.pop(code, None)
+            else:
+                self._paths[code] = merged
+        return changed
+
+    def path(self, code: str) -> ScriptedPath | None:
+        """The scripted path of ``code``, if one drives it."""
+        return self._paths.get(code)
+
+    def walk_day(self, code: str, session: Session) -> DayPath:
+        """The seeded walk of ``code`` through ``session``, minute by minute."""
+        return self._day(code, session)
 
     def apply(self, scripted: ScriptedPaths) -> list[str]:
         """Set or replace the given codes' paths (an empty path drops one); returns the codes."""
@@ -75,7 +119,8 @@ class Market:
         well-known ones and those with a scripted path or name."""
         if not self._listed_only:
             return True
-        return code in self._paths or code in self._names or listed_name(code) is not None
+        known = code in self._paths or code in self._names or code in self.replayed.codes
+        return known or listed_name(code) is not None
 
     def is_scripted(self, code: str) -> bool:
         """Whether a scripted path drives ``code``."""

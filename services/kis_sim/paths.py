@@ -10,6 +10,7 @@ first point each morning. Prices are used exactly as written: no tick rounding, 
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -35,6 +36,15 @@ class ScriptedPath:
     daily: tuple[tuple[time, int], ...] = ()
     absolute: tuple[tuple[datetime, int], ...] = ()
 
+    @functools.cached_property
+    def _day_times(self) -> list[time]:
+        return [t for t, _ in self.daily]
+
+    @functools.cached_property
+    def _moments(self) -> list[datetime]:
+        # Kept sorted once, so a replayed year of points costs a bisection per look, not a scan.
+        return [m for m, _ in self.absolute]
+
     @property
     def empty(self) -> bool:
         """True when the path has no points (an admin payload uses it to drop a path)."""
@@ -44,13 +54,11 @@ class ScriptedPath:
         """The price at ``moment`` (aware)."""
         local = moment.astimezone(KST)
         reached: list[tuple[datetime, int]] = []
-        day_times = [t for t, _ in self.daily]
-        i = bisect.bisect_right(day_times, local.time().replace(tzinfo=None))
+        i = bisect.bisect_right(self._day_times, local.time().replace(tzinfo=None))
         if i:
             t, price = self.daily[i - 1]
             reached.append((datetime.combine(local.date(), t, tzinfo=KST), price))
-        moments = [m for m, _ in self.absolute]
-        j = bisect.bisect_right(moments, local)
+        j = bisect.bisect_right(self._moments, local)
         if j:
             reached.append(self.absolute[j - 1])
         if reached:
@@ -66,7 +74,8 @@ class ScriptedPath:
 
     def events(self, start: datetime, end: datetime) -> list[datetime]:
         """Moments in ``(start, end]`` at which the price may change, in order."""
-        found: list[datetime] = [m for m, _ in self.absolute if start < m <= end]
+        moments = self._moments
+        found = moments[bisect.bisect_right(moments, start) : bisect.bisect_right(moments, end)]
         day: date = start.astimezone(KST).date()
         last: date = end.astimezone(KST).date()
         while self.daily and day <= last:

@@ -1,7 +1,7 @@
 """What differs between KIS's paper and real rules: tr_id prefixes and market-hours answers.
 
 Trading TRs are written here without their first letter; paper rules want ``V``, real rules
-``T``. Quote and holiday TRs are the same under both. Real KIS answers the holiday TR
+``T``. Quote, chart and holiday TRs are the same under both. Real KIS answers the holiday TR
 (CTCA0903R) only on its real host; the simulator offers it under paper rules too, so a sim-mode
 system can use it.
 """
@@ -25,6 +25,9 @@ BUYABLE_PATH = f"{PREFIX}/trading/inquire-psbl-order"
 ORDER_PATH = f"{PREFIX}/trading/order-cash"
 CANCEL_PATH = f"{PREFIX}/trading/order-rvsecncl"
 EXECUTIONS_PATH = f"{PREFIX}/trading/inquire-daily-ccld"
+DAILY_CHART_PATH = f"{PREFIX}/quotations/inquire-daily-itemchartprice"
+MINUTE_CHART_PATH = f"{PREFIX}/quotations/inquire-time-dailychartprice"
+TODAY_MINUTE_CHART_PATH = f"{PREFIX}/quotations/inquire-time-itemchartprice"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Tr:
 FIXED_TRS: Mapping[str, Mapping[str, Tr]] = {
     PRICE_PATH: {"FHKST01010100": Tr("quote", "GET")},
     HOLIDAY_PATH: {"CTCA0903R": Tr("holiday", "GET")},
+    DAILY_CHART_PATH: {"FHKST03010100": Tr("daily_chart", "GET")},
+    MINUTE_CHART_PATH: {"FHKST03010230": Tr("minute_chart", "GET")},
+    TODAY_MINUTE_CHART_PATH: {"FHKST03010200": Tr("today_minute_chart", "GET")},
 }
 """Per path: tr_ids identical under both rule sets."""
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.kis_sim import codes, quotes, trading
+from services.kis_sim import charts, codes, quotes, trading
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
@@ -65,6 +65,9 @@ HANDLERS: dict[str, Handler] = {
     "sell": trading.order,
     "cancel": trading.cancel,
     "executions": trading.executions,
+    "daily_chart": charts.daily_chart,
+    "minute_chart": charts.minute_chart,
+    "today_minute_chart": charts.today_minute_chart,
 }
 """TR action → handler."""
 
@@ -74,6 +77,8 @@ class Stats:
     """Counters for ``/sim/stats``; app keys appear only as ``app_key_id`` digests."""
 
     requests: int = 0
+    by_tr: Counter[str] = field(default_factory=Counter)
+    """Requests by their ``tr_id`` header (every KIS request, answered or refused)."""
     orders: int = 0
     cancels: int = 0
     approvals: int = 0
@@ -87,6 +92,7 @@ class Stats:
         """The JSON shape served by ``/sim/stats``."""
         return {
             "requests": self.requests,
+            "requests_by_tr": dict(self.by_tr),
             "orders": self.orders,
             "cancels": self.cancels,
             "approvals": self.approvals,
@@ -177,6 +183,7 @@ class Simulator:
         """Answer one KIS-dialect request, applying an armed fault if one matches."""
         with self.lock:
             self.stats.requests += 1
+            self.stats.by_tr[request.header("tr_id") or "-"] += 1
             fault = self.faults.take(request.path)
             if fault is not None:
                 self.stats.faults_applied[fault.kind] += 1

@@ -16,18 +16,20 @@ from shared.backtest.bar_source import BarSource
 from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS, BacktestConfig
 from shared.backtest.driver import run_backtest
 from shared.backtest.market_data import BacktestInputError
-from shared.backtest.memory_bars import BarsFileError, MemoryBars
+from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import PicksDir, PicksSource, Universe
 from shared.backtest.results import BacktestResult
+from shared.backtest.store_bars import StoreBars
 from shared.backtest.summary import run_id, write_report
+from shared.history.csv_import import CsvError
+from shared.history.store import BarStore, StoreError, store_path
 from shared.infra.settings import Settings
 from shared.trading.bars import BarError, BarKind
+from shared.trading.market_calendar import KrxCalendar
 from shared.trading.picks import parse_session_date
 
 BACKTESTS = "backtests"
 """Reports go to ``DATA_DIR/backtests/<run id>/``."""
-HISTORY = "history"
-"""The bar store is ``DATA_DIR/history/bars.duckdb``."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,23 @@ def bar_source(request: BacktestRequest, settings: Settings) -> Iterator[BarSour
     """The bars to replay: ``--bars-csv`` read into memory, else the bar store, read only."""
     if request.bars_csv is not None:
         try:
-            bars = MemoryBars.from_csv(request.bars_csv)
-        except (BarsFileError, BarError) as e:
+            bars = MemoryBars.from_csv(request.bars_csv, KrxCalendar.from_settings(settings))
+        except (CsvError, BarError, OSError) as e:
             raise BacktestInputError(f"--bars-csv: {e}") from None
         yield bars
         return
-    store = settings.data_dir / HISTORY / "bars.duckdb"
-    # The bar store (shared/history/store.py) opens here: BarStore.open(store, read_only=True).
-    raise BacktestInputError(
-        f"no bar store in this build ({store}): give the bars with --bars-csv FILE"
-    )
+    path = store_path(settings.data_dir)
+    if not path.exists():
+        raise BacktestInputError(
+            f"no bar store at {path}: fetch bars with 'kat history fetch' or import them with "
+            "'kat history import', or give them with --bars-csv FILE"
+        )
+    try:
+        store = BarStore.open(path, read_only=True)
+    except StoreError as e:
+        raise BacktestInputError(f"the bar store at {path}: {e}") from None
+    with store:
+        yield StoreBars(store)
 
 
 def run(request: BacktestRequest, settings: Settings, now: datetime) -> tuple[BacktestResult, Path]:

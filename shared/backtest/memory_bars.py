@@ -1,30 +1,22 @@
 """Bars held in memory behind the bar store's read methods: tests, the demo and the benchmark.
 
 Built from :class:`shared.trading.bars.Bar` lists, from columns, or from a CSV file in the
-import columns (``code,date,time,open,high,low,close,volume``; ``time`` empty or absent for a
-daily bar; docs/ARCHITECTURE.md, 'Backtest'). A session is covered for a code when it has bars
-of that kind, or when it is named as halted (known, and without a trade).
+import columns, read by the importer of ``kat history import`` (docs/ARCHITECTURE.md, 'History'). A
+session is covered for a code when it has bars of that kind, or when it is named as halted (known,
+and without a trade).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, time
+from datetime import date
 from pathlib import Path
 
 from shared.backtest.bar_source import DAILY_MINUTE, BarArrays, SessionBars
+from shared.history.csv_import import read_bars_csv
 from shared.trading.bars import Bar, BarError, BarKind
-
-CSV_COLUMNS = ("code", "date", "time", "open", "high", "low", "close", "volume")
-"""The import columns, in this order (``time`` may be left out for daily bars only)."""
-
-
-class BarsFileError(ValueError):
-    """A bars file that cannot be read as a whole; the message names the line."""
+from shared.trading.market_calendar import KrxCalendar
 
 
 class MemoryBars:
@@ -72,9 +64,13 @@ class MemoryBars:
         return cls(grouped[BarKind.MINUTE], grouped[BarKind.DAY], halted)
 
     @classmethod
-    def from_csv(cls, path: Path) -> MemoryBars:
-        """The bars of a CSV file (``.csv`` or gzip ``.csv.gz``) in the import columns."""
-        return cls.from_bars(read_bars_csv(path))
+    def from_csv(cls, path: Path, calendar: KrxCalendar) -> MemoryBars:
+        """The bars of a CSV file (``.csv`` or gzip ``.csv.gz``) read and checked as
+        ``kat history import`` reads it (``shared/history/csv_import.py``: CsvError naming every
+        bad line), its days without trades among the halted."""
+        checked = read_bars_csv(path, calendar)
+        halted = [(code, day, BarKind.DAY) for code, day in checked.no_trades]
+        return cls.from_bars([*checked.minute, *checked.daily], halted)
 
     # The bar store's read methods ------------------------------------------------------------
     def sessions_covered(
@@ -96,62 +92,3 @@ class MemoryBars:
             for key, bars in self._bars[kind].items()
             if key[0] in wanted and start <= key[1] <= end
         }
-
-
-def read_bars_csv(path: Path) -> list[Bar]:
-    """Every bar of a CSV file in the import columns, or BarsFileError naming the bad line."""
-    try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz":
-            raw = gzip.decompress(raw)
-        text = raw.decode("utf-8-sig")
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise BarsFileError(f"{path}: cannot read it: {e}") from None
-    except UnicodeDecodeError as e:
-        raise BarsFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    expected = [c for c in CSV_COLUMNS if c != "time" or "time" in header]
-    if header != expected:
-        raise BarsFileError(
-            f"{path}: line 1: the header must be {','.join(CSV_COLUMNS)} (got {','.join(header)})"
-        )
-    bars = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        try:
-            if len(cells) != len(expected):
-                raise ValueError(f"{len(cells)} cells where the header has {len(expected)}")
-            bars.append(_bar(dict(zip(expected, (c.strip() for c in cells), strict=True))))
-        except (ValueError, BarError) as e:
-            raise BarsFileError(f"{path}: line {reader.line_num}: {e}") from None
-    return bars
-
-
-def _bar(row: dict[str, str]) -> Bar:
-    code = row["code"]
-    if not (len(code) == 6 and code.isascii() and code.isdigit()):
-        raise ValueError(f"code must be 6 digits, got {code!r}")
-    minute = _minute(row.get("time", ""))
-    numbers = [int(row[c]) for c in ("open", "high", "low", "close", "volume")]
-    return Bar(code, _day(row["date"]), minute, *numbers)
-
-
-def _day(text: str) -> date:
-    if len(text) == 8 and text.isdigit():
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    return date.fromisoformat(text)
-
-
-def _minute(text: str) -> time | None:
-    """``HH:MM``, ``HH:MM:SS``, ``HHMM`` or ``HHMMSS``; empty for a daily bar."""
-    if not text:
-        return None
-    digits = text.replace(":", "")
-    if not digits.isdigit() or len(digits) not in (4, 6):
-        raise ValueError(f"time must be HH:MM or HHMMSS, got {text!r}")
-    parsed = time(int(digits[:2]), int(digits[2:4]), int(digits[4:] or 0))
-    if parsed.second:
-        raise ValueError(f"a minute bar starts on a whole minute, got {text!r}")
-    return parsed

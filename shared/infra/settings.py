@@ -239,8 +239,8 @@ class Settings(BaseSettings):
     scheduler_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     export_dir: Path | None = None
     data_dir: Path = Path("data")
-    """The data directory: the bar store (history/) and backtest reports (backtests/<run id>/);
-    docs/ARCHITECTURE.md, 'Backtest'."""
+    """The data directory (docs/ARCHITECTURE.md, 'Data directory'): the bar store under
+    ``history/``, backtest reports under ``backtests/``, and today's exports by default."""
 
     # Realtime stream (docs/ARCHITECTURE.md, 'The price and fill stream'); the fill notice is
     # keyed by KIS_HTS_ID (above, with the KIS settings) --------------------------------------
@@ -480,10 +480,11 @@ class Settings(BaseSettings):
 
     @property
     def export_folder(self) -> Path:
-        """Where the ledger is exported after the close: EXPORT_DIR, else beside the picks."""
+        """Where the ledger is exported after the close: EXPORT_DIR, else beside the picks,
+        else DATA_DIR."""
         if self.export_dir is not None:
             return self.export_dir
-        return self.picks_file.parent if self.picks_file is not None else Path("data")
+        return self.picks_file.parent if self.picks_file is not None else self.data_dir
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for log redaction."""

@@ -8,26 +8,30 @@ using the same app key through Redis.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, time, timedelta
 
 import redis
 
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import Keys, app_key_id
 from shared.infra.settings import Settings
-from shared.kis.errors import KisRejected
+from shared.kis.errors import KisProtocolError, KisRejected
 from shared.kis.models import (
     AccountSummary,
     Balance,
     BuyableCash,
+    ChartHeader,
+    DailyChartRow,
     Execution,
     Holding,
     MarketDay,
+    MinuteChartRow,
     OrderAck,
     OrderRequest,
     Quote,
     Side,
+    chart_rows,
 )
 from shared.kis.rate_limit import RateLimiter, Window
 from shared.kis.token import TokenCache
@@ -43,6 +47,19 @@ CANCEL_PATH = "/uapi/domestic-stock/v1/trading/order-rvsecncl"
 EXECUTIONS_PATH = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld"
 HOLIDAY_PATH = "/uapi/domestic-stock/v1/quotations/chk-holiday"
 HASHKEY_PATH = "/uapi/hashkey"
+DAILY_CHART_PATH = "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice"
+MINUTE_CHART_PATH = "/uapi/domestic-stock/v1/quotations/inquire-time-dailychartprice"
+TODAY_MINUTE_CHART_PATH = "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice"
+
+DAILY_CHART_ROWS = 100
+"""Most sessions one daily-chart answer holds (OTA inquire_daily_itemchartprice.py: 최대 100건)."""
+MINUTE_CHART_ROWS = 120
+"""Most minutes one past-day minute answer holds (OTA inquire_time_dailychartprice.py)."""
+TODAY_MINUTE_CHART_ROWS = 30
+"""Most minutes one today's-minute answer holds (OTA inquire_time_itemchartprice.py)."""
+MAX_CHART_CALLS = 500
+"""Calls one chart walk may take before the answers are judged broken (a year is 3 daily calls;
+a session at most 4 past-minute or 14 today's-minute calls)."""
 
 APPROVAL_KEYS_PER_SECOND = 1.0
 """WebSocket approval keys KIS issues per app key per second (portal notice, 2026-04-20)."""
@@ -86,6 +103,121 @@ class KisClient:
             # KIS answers an unknown code with a zero price instead of an error.
             raise KisRejected(f"price of {code}: unknown stock code", msg_cd="UNKNOWN_CODE")
         return quote
+
+    # History (docs/ARCHITECTURE.md, 'History') -------------------------------------------------
+    def daily_bars(self, code: str, start: date, end: date) -> list[DailyChartRow]:
+        """Every session KIS has of ``code`` from ``start`` to ``end``, oldest first, in original
+        prices (``FID_ORG_ADJ_PRC=1``, the prices minute bars and live orders use).
+
+        Each answer holds the newest :data:`DAILY_CHART_ROWS` sessions of its window; the next
+        window ends the day before the oldest row, until a short answer or ``start`` (the walk of
+        OTA ``backtester/kis_backtest/providers/kis/data.py``, ``_get_daily_bars``). KisRejected
+        (``UNKNOWN_CODE``) for a code KIS does not know.
+        """
+        found: dict[date, DailyChartRow] = {}
+        window_end = end
+        for _ in range(MAX_CHART_CALLS):
+            params = {
+                "FID_COND_MRKT_DIV_CODE": "J",
+                "FID_INPUT_ISCD": code,
+                "FID_INPUT_DATE_1": start.strftime("%Y%m%d"),
+                "FID_INPUT_DATE_2": window_end.strftime("%Y%m%d"),
+                "FID_PERIOD_DIV_CODE": "D",
+                "FID_ORG_ADJ_PRC": "1",
+            }
+            body = self.transport.get(DAILY_CHART_PATH, self.ids.daily_chart, params).body
+            rows = [DailyChartRow.from_api(row) for row in chart_rows(body)]
+            _check_known(code, body, rows)
+            fresh = [r for r in rows if start <= r.day <= window_end and r.day not in found]
+            found.update((r.day, r) for r in fresh)
+            if len(rows) < DAILY_CHART_ROWS or not fresh:
+                return sorted(found.values(), key=lambda r: r.day)
+            oldest = min(r.day for r in fresh)
+            if oldest <= start:
+                return sorted(found.values(), key=lambda r: r.day)
+            window_end = oldest - timedelta(days=1)
+        raise KisProtocolError(f"daily bars of {code}: more than {MAX_CHART_CALLS} answers")
+
+    def minute_bars(self, code: str, day: date, first: time, last: time) -> list[MinuteChartRow]:
+        """The minute bars of ``code`` on a past ``day`` from ``first`` to ``last`` (the
+        session's open and close), oldest first; KIS keeps about a year of them.
+
+        Each answer holds at most :data:`MINUTE_CHART_ROWS` minutes up to ``FID_INPUT_HOUR_1``;
+        the next asks from the earliest minute of the previous answer, a minute seen twice
+        counting once, until a short answer or ``first`` (OTA ``backtester/kis_backtest/
+        providers/kis/data.py``, ``_get_minute_bars``). KisRejected (``UNKNOWN_CODE``) for a code
+        KIS does not know.
+        """
+        params = {
+            "FID_COND_MRKT_DIV_CODE": "J",
+            "FID_INPUT_ISCD": code,
+            "FID_INPUT_DATE_1": day.strftime("%Y%m%d"),
+            "FID_PW_DATA_INCU_YN": "N",
+            "FID_FAKE_TICK_INCU_YN": "",
+        }
+        return self._minute_walk(
+            code,
+            day,
+            first,
+            last,
+            MINUTE_CHART_PATH,
+            self.ids.minute_chart,
+            params,
+            MINUTE_CHART_ROWS,
+        )
+
+    def today_minute_bars(
+        self, code: str, today: date, first: time, last: time
+    ) -> list[MinuteChartRow]:
+        """Today's minute bars of ``code`` from ``first`` up to ``last`` (now, or the close),
+        oldest first, :data:`TODAY_MINUTE_CHART_ROWS` an answer, walked like
+        :meth:`minute_bars`. The minute in progress is a partial bar."""
+        params = {
+            "FID_COND_MRKT_DIV_CODE": "J",
+            "FID_INPUT_ISCD": code,
+            "FID_PW_DATA_INCU_YN": "N",
+            "FID_ETC_CLS_CODE": "",
+        }
+        return self._minute_walk(
+            code,
+            today,
+            first,
+            last,
+            TODAY_MINUTE_CHART_PATH,
+            self.ids.today_minute_chart,
+            params,
+            TODAY_MINUTE_CHART_ROWS,
+        )
+
+    def _minute_walk(
+        self,
+        code: str,
+        day: date,
+        first: time,
+        last: time,
+        path: str,
+        tr_id: str,
+        params: Mapping[str, str],
+        page_rows: int,
+    ) -> list[MinuteChartRow]:
+        found: dict[time, MinuteChartRow] = {}
+        cursor = last
+        for _ in range(MAX_CHART_CALLS):
+            query = {**params, "FID_INPUT_HOUR_1": cursor.strftime("%H%M%S")}
+            body = self.transport.get(path, tr_id, query).body
+            rows = [MinuteChartRow.from_api(row) for row in chart_rows(body)]
+            _check_known(code, body, rows)
+            own = [r for r in rows if r.day == day and first <= r.minute <= last]
+            fresh = [r for r in own if r.minute not in found]
+            found.update((r.minute, r) for r in fresh)
+            if len(rows) < page_rows or not fresh:
+                break
+            cursor = min(r.minute for r in fresh)
+            if cursor <= first:
+                break
+        else:
+            raise KisProtocolError(f"minute bars of {code} on {day}: more than {MAX_CHART_CALLS}")
+        return sorted(found.values(), key=lambda r: r.minute)
 
     # Account -----------------------------------------------------------------------------------
     def balance(self) -> Balance:
@@ -241,6 +373,16 @@ class KisClient:
 
     def _account_body(self) -> dict[str, str]:
         return self._account()
+
+
+def _check_known(code: str, body: Mapping[str, object], rows: Sequence[object]) -> None:
+    """KisRejected when a chart answer is KIS's for a code it does not list: no rows and a
+    zero price in ``output1`` (as inquire-price answers an unknown code)."""
+    header = body.get("output1")
+    if rows or not isinstance(header, Mapping):
+        return
+    if ChartHeader.from_api(header).price == 0:
+        raise KisRejected(f"chart of {code}: unknown stock code", msg_cd="UNKNOWN_CODE")
 
 
 def build_client(

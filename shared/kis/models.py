@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -67,6 +67,11 @@ def order_number(value: Any) -> str:
     if not text.isdigit():
         return text
     return text.zfill(ORDER_NO_DIGITS) if text.strip("0") else ""
+
+
+def hhmmss(value: str) -> time:
+    """KIS's ``HHMMSS`` time of day (``stck_cntg_hour``)."""
+    return datetime.strptime(value.strip(), "%H%M%S").time()
 
 
 def broker_time_kst(day: date, hhmmss: str) -> datetime | None:
@@ -342,3 +347,98 @@ class MarketDay:
             market_open=yes(row.get("opnd_yn")),
             settlement_day=yes(row.get("sttl_day_yn")),
         )
+
+
+@dataclass(frozen=True)
+class ChartHeader:
+    """``output1`` of the chart endpoints: the code's name and price as of the answer."""
+
+    name: str
+    price: int
+    previous_close: int
+
+    @classmethod
+    def from_api(cls, out: Row) -> ChartHeader:
+        return cls(
+            name=str(out.get("hts_kor_isnm", "")).strip(),
+            price=won(out.get("stck_prpr")),
+            previous_close=won(out.get("stck_prdy_clpr")),
+        )
+
+
+@dataclass(frozen=True)
+class DailyChartRow:
+    """One session of ``inquire-daily-itemchartprice`` (FHKST03010100) ``output2``, in won.
+
+    Numbers are as KIS sent them, unchecked: a halted session may carry a volume of 0 and prices
+    that are not a trade's. ``lock_code``, ``split_rate`` and ``modified`` are KIS's
+    ``flng_cls_code`` (락 구분 코드: ex-rights, ex-dividend, split, ...), ``prtt_rate`` (분할 비율)
+    and ``mod_yn`` (변경 여부), kept so a report can name a split (docs/ARCHITECTURE.md, 'History').
+    """
+
+    day: date
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    amount: int
+    lock_code: str
+    split_rate: Decimal
+    modified: bool
+
+    @classmethod
+    def from_api(cls, row: Row) -> DailyChartRow:
+        return cls(
+            day=ymd(str(row["stck_bsop_date"]).strip()),
+            open=won(row.get("stck_oprc")),
+            high=won(row.get("stck_hgpr")),
+            low=won(row.get("stck_lwpr")),
+            close=won(row.get("stck_clpr")),
+            volume=won(row.get("acml_vol")),
+            amount=won(row.get("acml_tr_pbmn")),
+            lock_code=str(row.get("flng_cls_code", "")).strip(),
+            split_rate=dec(row.get("prtt_rate")),
+            modified=yes(row.get("mod_yn")),
+        )
+
+
+@dataclass(frozen=True)
+class MinuteChartRow:
+    """One minute of ``inquire-time-dailychartprice`` / ``inquire-time-itemchartprice``
+    ``output2``: ``minute`` is ``stck_cntg_hour`` (the minute's start, KST), ``close`` is
+    ``stck_prpr`` and ``volume`` is ``cntg_vol`` (that minute's shares). Unchecked, like
+    :class:`DailyChartRow`."""
+
+    day: date
+    minute: time
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+
+    @classmethod
+    def from_api(cls, row: Row) -> MinuteChartRow:
+        return cls(
+            day=ymd(str(row["stck_bsop_date"]).strip()),
+            minute=hhmmss(str(row["stck_cntg_hour"])),
+            open=won(row.get("stck_oprc")),
+            high=won(row.get("stck_hgpr")),
+            low=won(row.get("stck_lwpr")),
+            close=won(row.get("stck_prpr")),
+            volume=won(row.get("cntg_vol")),
+        )
+
+
+def chart_rows(body: Row) -> list[Row]:
+    """``output2`` of a chart answer, rows without a date left out (a blank row is no data; the
+    client never guesses a day for it)."""
+    rows = body.get("output2") or []
+    if not isinstance(rows, list):
+        return []
+    return [
+        row
+        for row in rows
+        if isinstance(row, Mapping) and str(row.get("stck_bsop_date", "")).strip()
+    ]

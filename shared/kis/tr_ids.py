@@ -9,6 +9,14 @@ QUOTE_PRICE = "FHKST01010100"
 """Current price: the same id on the real and paper hosts."""
 HOLIDAY = "CTCA0903R"
 """Holiday check: real host only (the simulator answers it too)."""
+DAILY_CHART = "FHKST03010100"
+"""Daily bars (국내주식기간별시세, inquire-daily-itemchartprice): the same id on both hosts."""
+MINUTE_CHART = "FHKST03010230"
+"""Minute bars of a past day (주식일별분봉조회, inquire-time-dailychartprice); OTA documents it
+for real accounts (docs/ARCHITECTURE.md, 'History')."""
+TODAY_MINUTE_CHART = "FHKST03010200"
+"""Today's minute bars (주식당일분봉조회, inquire-time-itemchartprice): the same id on both
+hosts."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,9 @@ class TrIds:
     cancel: str
     daily_executions: str
     holiday: str
+    daily_chart: str = DAILY_CHART
+    minute_chart: str = MINUTE_CHART
+    today_minute_chart: str = TODAY_MINUTE_CHART
 
 
 def tr_ids(rules: Literal["paper", "real"], order_ids: Literal["current", "legacy"]) -> TrIds:

@@ -12,10 +12,12 @@ import pytest
 
 from shared.backtest.config import BacktestConfig
 from shared.backtest.market_data import BacktestInputError
-from shared.backtest.memory_bars import BarsFileError, read_bars_csv
+from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import Universe
 from shared.backtest.results import DataProblem, ProblemKind
+from shared.history.csv_import import CsvError
 from shared.trading.bars import Bar, BarKind
+from shared.trading.market_calendar import KrxCalendar
 from tests.backtest.helpers import at, daily, flat, run, write_picks
 
 TUE, WED = date(2026, 3, 3), date(2026, 3, 4)
@@ -106,15 +108,17 @@ def test_no_bars_at_all_is_refused_in_one_line(tmp_path: Path) -> None:
 
 
 def test_a_bars_file_is_refused_whole_with_its_line(tmp_path: Path) -> None:
+    """The backtest reads a bars file as ``kat history import`` does (one reader, gzip too)."""
     good = "code,date,time,open,high,low,close,volume\n000010,2026-03-03,09:00,100,110,90,105,7\n"
     path = tmp_path / "bars.csv.gz"
     path.write_bytes(gzip.compress(good.encode()))
-    (bar,) = read_bars_csv(path)
-    assert (bar.code, bar.minute, bar.high, bar.volume) == (A, at(TUE, "09:00").time(), 110, 7)
+    bars = MemoryBars.from_csv(path, KrxCalendar())
+    (arrays,) = bars.minute_bars([A], TUE, TUE).values()
+    assert (int(arrays.minute[0]), int(arrays.high[0]), int(arrays.volume[0])) == (540, 110, 7)
     bad = tmp_path / "bad.csv"
     bad.write_text(good + "000010,2026-03-03,09:01,100,90,95,100,7\n")
-    with pytest.raises(BarsFileError, match=r"bad.csv: line 3: .*high 90 and low 95"):
-        read_bars_csv(bad)
+    with pytest.raises(CsvError, match=r"bad.csv: refused, nothing stored\nline 3: .*high 90"):
+        MemoryBars.from_csv(bad, KrxCalendar())
     bad.write_text("code,date,open,high,low,close\n")
-    with pytest.raises(BarsFileError, match="line 1: the header must be"):
-        read_bars_csv(bad)
+    with pytest.raises(CsvError, match="line 1: the header has no volume column"):
+        MemoryBars.from_csv(bad, KrxCalendar())

@@ -53,6 +53,25 @@ def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProc
     )
 
 
+def history_import(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kat history import`` into the same DATA_DIR as :func:`kat`."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "history", "import", *args],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "PYTHONPATH": str(ROOT),
+            "KAT_ENV_FILE": "",
+            "DATA_DIR": str(tmp_path / "data"),
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_guard_refuses_the_network(tmp_path: Path) -> None:
     kat(tmp_path)  # writes the guard
     probe = subprocess.run(
@@ -106,8 +125,10 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_the_thresholds_and_calendar_come_from_the_live_settings(tmp_path: Path) -> None:
-    bars = str(DEMO / "bars.csv.gz")
-    args = (*RANGE, "--universe", "900010,900020", "--bars-csv", bars, "--out", "run")
+    # From the store: a bars file read with KRX_EXTRA_CLOSED set is refused for its bars of
+    # that day, as `kat history import` refuses them (one reader of bars files).
+    assert history_import(tmp_path, str(DEMO / "bars.csv.gz")).returncode == 0
+    args = (*RANGE, "--universe", "900010,900020", "--out", "run")
     default = kat(tmp_path, *args)
     wider = kat(
         tmp_path,
@@ -131,3 +152,23 @@ def test_the_thresholds_and_calendar_come_from_the_live_settings(tmp_path: Path)
     assert [t.exit_price for t in run.trades] != [t.exit_price for t in before.trades]
     gains = [t for t in run.trades if t.reason.value == "take_profit"]
     assert all((t.exit_price - t.entry_price) * 100 > 6 * t.entry_price for t in gains)
+
+
+def test_the_bar_store_replays_what_the_csv_file_replays(tmp_path: Path) -> None:
+    """``kat history import`` then ``kat backtest`` from the store (no --bars-csv): the same
+    orders, trades and problems as the same file read in memory; no store is a clear refusal."""
+    picks = ("--picks-dir", str(DEMO / "picks"))
+    missing = kat(tmp_path, *RANGE, *picks)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("kat backtest: no bar store at ")
+    imported = history_import(tmp_path, str(DEMO / "bars.csv.gz"))
+    assert imported.returncode == 0, imported.stderr
+    from_store = kat(tmp_path, *RANGE, *picks, "--out", "store")
+    from_file = kat(
+        tmp_path, *RANGE, *picks, "--bars-csv", str(DEMO / "bars.csv.gz"), "--out", "csv"
+    )
+    assert from_store.returncode == 0 and from_file.returncode == 0, from_store.stderr
+    assert from_store.stdout.splitlines()[:-1] == from_file.stdout.splitlines()[:-1]
+    store = BacktestResult.read(tmp_path / "store" / "report.json")
+    file = BacktestResult.read(tmp_path / "csv" / "report.json")
+    assert (store.orders, store.trades, store.problems) == (file.orders, file.trades, file.problems)

@@ -110,6 +110,12 @@ def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     for name, service in ours.items():
         assert service["tmpfs"] == ["/tmp"], name
     assert [v["target"] for v in services["scheduler"]["volumes"]] == ["/app/data"]
+    # One data volume (DATA_DIR): written by the scheduler (and one-off kat runs), read by the API.
+    (data,) = services["api"]["volumes"]
+    assert (data["source"], data["target"], data["read_only"]) == ("data", "/app/data", True)
+    assert services["scheduler"]["volumes"][0]["source"] == "data"
+    assert not services["scheduler"]["volumes"][0].get("read_only")
+    assert {s["environment"]["DATA_DIR"] for s in ours.values()} == {"/app/data"}
 
 
 def test_ports_move_together_for_a_second_system(project: Path) -> None:

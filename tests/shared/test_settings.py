@@ -346,3 +346,15 @@ def test_rehearsal_reads_credentials_from_the_keyring(file_keyring: Path) -> Non
     )
     assert settings.app_key == PAPER["KIS_APP_KEY"]
     assert (settings.rules, settings.rate_limit) == ("real", 18.0)
+
+
+def test_the_data_directory_and_where_exports_go() -> None:
+    default = load_settings({})
+    assert default.data_dir == Path("data") and default.export_folder == Path("data")
+    moved = load_settings({"DATA_DIR": "/srv/kat"})
+    assert moved.data_dir == Path("/srv/kat") and moved.export_folder == Path("/srv/kat")
+    # EXPORT_DIR, then the picks file's folder, still come first (as before DATA_DIR).
+    beside = load_settings({"DATA_DIR": "/srv/kat", "PICKS_FILE": "/picks/select_dict.pkl"})
+    assert beside.export_folder == Path("/picks")
+    named = load_settings({"DATA_DIR": "/srv/kat", "EXPORT_DIR": "/exports"})
+    assert named.export_folder == Path("/exports")
