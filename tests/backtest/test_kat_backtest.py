@@ -75,7 +75,9 @@ def test_the_demo_runs_offline_and_writes_its_report(tmp_path: Path) -> None:
         r"value 10,000,000 -> [0-9,]+ won \([+-][0-9.]+ %\), max drawdown .*", lines[1]
     )
     assert lines[3] == "data problems: daily_only 1, gap 1, halted 1, picks 1, split 1"
-    report = Path(lines[-1].removeprefix("report: "))
+    assert lines[-2].startswith("json: ") and lines[-1].startswith("report: ")
+    report = Path(lines[-2].removeprefix("json: "))
+    assert Path(lines[-1].removeprefix("report: ")) == report.with_name("report.html")
     assert report.parent.parent == tmp_path / "data" / "backtests"
     run = BacktestResult.read(report)
     assert run.sessions[0].isoformat() == "2025-12-17" and len(run.sessions) == 20
