@@ -7,6 +7,7 @@ rates are :class:`Decimal` percentages rounded to 0.01 (half up); a figure that 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -132,13 +133,16 @@ def exposure_pct(holdings: Sequence[int], values: Sequence[int]) -> Decimal | No
 def time_in_market_pct(
     sessions: Sequence[date], held: Sequence[tuple[date, date]]
 ) -> Decimal | None:
-    """Share of ``sessions`` on which a position was held at some moment: each ``(bought,
-    sold)`` pair covers the sessions from its buy to its sell, both included (sold: the last
-    session for a position still open). None without a session."""
+    """Share of ``sessions`` (in order) on which a position was held at some moment: each
+    ``(bought, sold)`` pair covers the sessions from its buy to its sell, both included (sold:
+    the last session for a position still open). None without a session."""
     if not sessions:
         return None
-    covered = sum(1 for day in sessions if any(start <= day <= end for start, end in held))
-    return pct(covered, len(sessions))
+    covered = [False] * len(sessions)
+    for start, end in held:
+        for i in range(bisect.bisect_left(sessions, start), bisect.bisect_right(sessions, end)):
+            covered[i] = True
+    return pct(sum(covered), len(sessions))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -125,7 +125,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(won=won, signed=signed, rate=rate, tone=tone, decimal=decimal)
+    env.filters.update(won=won, signed=signed, rate=rate, tone=tone, decimal=decimal, whole=whole)
     return env
 
 
@@ -253,6 +253,11 @@ def signed(value: int | Decimal | None) -> str:
 def rate(value: Decimal | None) -> str:
     """A percentage with its sign: ``+8.82 %``; None -> an en dash."""
     return "–" if value is None else f"{signed(value)} %"
+
+
+def whole(value: Decimal | None) -> int | None:
+    """A decimal number of won to the nearest won (half up)."""
+    return None if value is None else int(value.quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def decimal(value: Decimal | None, places: int = 2) -> str:

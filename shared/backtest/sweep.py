@@ -89,14 +89,14 @@ def run_sweep(
         )
         for p in points
     ]
-    memory = _preload(config, picks, bars)
+    memory, data = _preload(config, picks, bars)
     workers = max(1, min(workers or default_workers(), len(points)))
     if workers == 1:
-        _start_worker(memory, picks)
+        _start_worker(memory, data, picks)
         scores = [_run_point(plan) for plan in plans]
     else:
         with ProcessPoolExecutor(
-            workers, _fork(), initializer=_start_worker, initargs=(memory, picks)
+            workers, _fork(), initializer=_start_worker, initargs=(memory, data, picks)
         ) as pool:
             scores = list(pool.map(_run_point, plans))
     live = live_point(config.thresholds, axes)
@@ -127,7 +127,9 @@ _WORKER: dict[str, Any] = {}
 """A worker process's bars and picks, set once when it starts."""
 
 
-def _preload(config: BacktestConfig, picks: PicksSource, bars: BarSource) -> MemoryBars:
+def _preload(
+    config: BacktestConfig, picks: PicksSource, bars: BarSource
+) -> tuple[MemoryBars, MarketData]:
     """The bars of every run, read once: from the session before the range to its end."""
     calendar = config.calendar()
     days = [s.day for s in trading_sessions(calendar, config.start, config.end)]
@@ -138,8 +140,8 @@ def _preload(config: BacktestConfig, picks: PicksSource, bars: BarSource) -> Mem
         )
     before = calendar.previous_session(days[0]).day
     memory = MemoryBars.preloaded(bars, codes, before, config.end, config.bars)
-    MarketData.load(memory, codes, before, config.end, config.bars)  # no bars at all: refused
-    return memory
+    # No bars at all is refused here, before any worker starts.
+    return memory, MarketData.load(memory, codes, before, config.end, config.bars)
 
 
 def _fork() -> multiprocessing.context.BaseContext:
@@ -149,15 +151,18 @@ def _fork() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
-def _start_worker(bars: MemoryBars, picks: PicksSource) -> None:
+def _start_worker(bars: MemoryBars, data: MarketData, picks: PicksSource) -> None:
     _WORKER["bars"] = bars
+    _WORKER["data"] = data
     _WORKER["picks"] = picks
 
 
 def _run_point(plan: tuple[BacktestConfig, BacktestConfig]) -> tuple[RunScore, RunScore]:
+    """One grid point: its in-sample run and its out-of-sample run, each to its figures."""
     bars: MemoryBars = _WORKER["bars"]
+    data: MarketData = _WORKER["data"]
     picks: PicksSource = _WORKER["picks"]
     return (
-        RunScore.of(plan[0], figures(run_backtest(plan[0], picks, bars))),
-        RunScore.of(plan[1], figures(run_backtest(plan[1], picks, bars))),
+        RunScore.of(plan[0], figures(run_backtest(plan[0], picks, bars, data=data))),
+        RunScore.of(plan[1], figures(run_backtest(plan[1], picks, bars, data=data))),
     )

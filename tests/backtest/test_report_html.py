@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,9 @@ def test_the_page_shows_the_figures_of_report_json(demo: Path) -> None:
     assert shown("trades") == str(f.trades.trades)
     assert shown("win-rate") == f"{f.trades.win_rate_pct} %"
     assert shown("profit-factor") == f"{f.trades.profit_factor}"
+    assert f.trades.expectancy is not None
+    expectancy = int(f.trades.expectancy.quantize(Decimal(1), ROUND_HALF_UP))
+    assert shown("expectancy") == signed(expectancy)  # won a trade, to the won
     assert shown("exposure") == f"{f.exposure_pct} %"
     assert shown("average-hold") == f"{f.trades.average_hold}"
     assert shown("net") == signed(f.trades.net)
