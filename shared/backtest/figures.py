@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from shared.backtest import metrics
-from shared.backtest.buy_and_hold import buy_and_hold
+from shared.backtest.buy_and_hold import BuyAndHold, buy_and_hold
 from shared.backtest.metrics import MonthReturn
 from shared.backtest.results import BacktestResult, ClosedTrade, OrderOutcome
 from shared.messaging.typed_json import decode_object, encode_object
@@ -150,8 +150,9 @@ def trade_figures(trades: tuple[ClosedTrade, ...]) -> TradeFigures:
     )
 
 
-def figures(result: BacktestResult) -> ReportFigures:
-    """The report's figures of ``result``."""
+def figures(result: BacktestResult, hold: BuyAndHold | None = None) -> ReportFigures:
+    """The report's figures of ``result``; ``hold``: its buy-and-hold when already worked out
+    (:func:`buy_and_hold_of`; a sweep's points share it)."""
     start = result.config.cash
     days = [p.session for p in result.equity]
     values = [p.value for p in result.equity]
@@ -159,14 +160,7 @@ def figures(result: BacktestResult) -> ReportFigures:
     held = [(t.entry_session, t.exit_session) for t in result.trades]
     if result.sessions:
         held += [(p.entry_session, result.sessions[-1]) for p in result.open_positions]
-    hold = buy_and_hold(
-        start,
-        days,
-        _session_picks(result, days),
-        result.prices,
-        result.config.thresholds.expiry_sessions,
-        result.config.costs,
-    )
+    hold = hold or buy_and_hold_of(result)
     return ReportFigures(
         sessions=len(result.sessions),
         start_cash=start,
@@ -194,6 +188,23 @@ def figures(result: BacktestResult) -> ReportFigures:
         ),
         problems=dict(sorted(Counter(p.kind.value for p in result.problems).items())),
         orders={o.value: sum(1 for r in result.orders if r.status is o) for o in OrderOutcome},
+    )
+
+
+def buy_and_hold_of(result: BacktestResult) -> BuyAndHold:
+    """Buy-and-hold of ``result``'s picks over its sessions, from its cash.
+
+    It depends on the range, the cash, the picks, the prices, ``EXPIRY_SESSIONS`` and the
+    costs, not on the other thresholds.
+    """
+    days = [p.session for p in result.equity]
+    return buy_and_hold(
+        result.config.cash,
+        days,
+        _session_picks(result, days),
+        result.prices,
+        result.config.thresholds.expiry_sessions,
+        result.config.costs,
     )
 
 

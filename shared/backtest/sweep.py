@@ -16,13 +16,15 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from shared.backtest.bar_source import BarSource
+from shared.backtest.buy_and_hold import BuyAndHold
 from shared.backtest.config import BacktestConfig
 from shared.backtest.driver import run_backtest, trading_sessions
-from shared.backtest.figures import figures
+from shared.backtest.figures import buy_and_hold_of, figures
 from shared.backtest.market_data import BacktestInputError, MarketData
 from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.metrics import rank_correlation
@@ -159,10 +161,18 @@ def _start_worker(bars: MemoryBars, data: MarketData, picks: PicksSource) -> Non
 
 def _run_point(plan: tuple[BacktestConfig, BacktestConfig]) -> tuple[RunScore, RunScore]:
     """One grid point: its in-sample run and its out-of-sample run, each to its figures."""
+    inside, outside = plan
+    return _score(inside), _score(outside)
+
+
+def _score(config: BacktestConfig) -> RunScore:
     bars: MemoryBars = _WORKER["bars"]
     data: MarketData = _WORKER["data"]
     picks: PicksSource = _WORKER["picks"]
-    return (
-        RunScore.of(plan[0], figures(run_backtest(plan[0], picks, bars, data=data))),
-        RunScore.of(plan[1], figures(run_backtest(plan[1], picks, bars, data=data))),
-    )
+    holds: dict[tuple[date, date, int], BuyAndHold] = _WORKER.setdefault("holds", {})
+    result = run_backtest(config, picks, bars, data=data)
+    # Buy-and-hold is the same at every point with the same expiry: worked out once.
+    key = (config.start, config.end, config.thresholds.expiry_sessions)
+    if key not in holds:
+        holds[key] = buy_and_hold_of(result)
+    return RunScore.of(config, figures(result, holds[key]))
