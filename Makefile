@@ -29,7 +29,7 @@ bench-backtest: bootstrap
 	.venv/bin/python -m benchmarks.backtest $(ARGS)
 
 # The backtest on the synthetic demo data in examples/backtest/ (offline, a few seconds); the
-# report goes to .run/backtest-demo/report.json.
+# report goes to .run/backtest-demo/ (report.html, and report.json beside it).
 backtest-demo: bootstrap
 	.venv/bin/kat backtest --from 2025-12-17 --to 2026-01-16 \
 		--picks-dir examples/backtest/picks --bars-csv examples/backtest/bars.csv.gz \

@@ -1,14 +1,21 @@
 """Benchmark: the backtest over a year of minute bars, the sweep, and the replay's agreement.
 
     python -m benchmarks.backtest [--year 2025] [--codes 40] [--picks 20] [--seed 7] [--runs 3]
+        [--sweep-side 10] [--workers N]
 
 The year: every KRX session of ``--year`` with synthetic minute bars
 (:mod:`shared.backtest.synthetic`) of ``--codes`` codes, and a picks directory of one dated file
 per session naming ``--picks`` of them (targets near the previous close, so many buy). The time
 is the fast driver's whole run (reading the picks files, the bars from memory, every session,
 the result), the best of ``--runs``; generating the bars is not timed. Target: under 5 s on the
-project's 2-core machine. The sweep and the replay are measured by their own parts (placeholders
-until then). The last line is the one docs/benchmarks.md quotes:
+project's 2-core machine.
+
+The sweep: ``--sweep-side`` x ``--sweep-side`` values of TAKE_PROFIT_PCT (2, 3, ...) and
+STOP_LOSS_PCT (-1, -2, ...) over the same year, split 0.7 (each point runs its in-sample and its
+out-of-sample part: the year once), on every core (``--workers``), ranked and written
+(sweep.json, sweep.html); timed from the start to the written page, once. Target: 100 points
+under 2 minutes. The replay is measured by its own part (a placeholder until then). The last
+line is the one docs/benchmarks.md quotes:
 
     backtest year <s> s, sweep <n> runs <s> s, replay agrees <a>/<b> sessions
 """
@@ -16,11 +23,16 @@ until then). The last line is the one docs/benchmarks.md quotes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
+import os
+import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -32,11 +44,17 @@ from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import PicksDir
 from shared.backtest.results import BacktestResult
 from shared.backtest.summary import headline_lines
+from shared.backtest.sweep import run_sweep
+from shared.backtest.sweep_grid import parse_grid
+from shared.backtest.sweep_report import sweep_lines, write_sweep
+from shared.backtest.sweep_results import SweepResult
 from shared.backtest.synthetic import history, on_ticks
 from shared.trading.market_calendar import KrxCalendar
 
 TARGET_SECONDS = 5.0
 """The year's target, in seconds."""
+SWEEP_TARGET_SECONDS = 120.0
+"""A 100-point sweep's target, in seconds."""
 
 
 def write_picks(
@@ -60,29 +78,72 @@ def write_picks(
         (directory / f"{day.isoformat()}.json").write_text(json.dumps(picks, ensure_ascii=False))
 
 
-def year_run(
-    year: int, n_codes: int, per_day: int, seed: int, runs: int
-) -> tuple[float, BacktestResult, int]:
-    """The best time of ``runs`` runs over the year, the last run's result, the minute bars."""
+@dataclass(frozen=True)
+class Year:
+    """The benchmark's year: its config, its bars in memory and its picks directory."""
+
+    config: BacktestConfig
+    bars: MemoryBars
+    picks: Path
+    minute_rows: int
+
+
+@contextlib.contextmanager
+def year_data(year: int, n_codes: int, per_day: int, seed: int) -> Iterator[Year]:
+    """Every KRX session of ``year`` with synthetic minute bars, and a picks file a session."""
     calendar = KrxCalendar()
     sessions = trading_sessions(calendar, date(year, 1, 1), date(year, 12, 31))
     before = calendar.previous_session(sessions[0].day)
     codes = [f"{100000 + i * 7:06d}" for i in range(n_codes)]
     minute, daily = history(seed, codes, [before, *sessions])
-    bars = MemoryBars(minute, daily)
     closes = {key: int(b.close[-1]) for key, b in daily.items()}
     days = [s.day for s in sessions]
     config = BacktestConfig(days[0], days[-1], picks=f"synthetic, {per_day} of {n_codes} a day")
-    best = float("inf")
-    result: BacktestResult | None = None
     with tempfile.TemporaryDirectory() as tmp:
         write_picks(Path(tmp), seed, codes, closes, [before.day, *days], per_day)
-        for _ in range(runs):
-            started = time.perf_counter()
-            result = run_backtest(config, PicksDir(Path(tmp), calendar), bars)
-            best = min(best, time.perf_counter() - started)
+        yield Year(
+            config, MemoryBars(minute, daily), Path(tmp), sum(len(b) for b in minute.values())
+        )
+
+
+def year_run(data: Year, runs: int) -> tuple[float, BacktestResult]:
+    """The best time of ``runs`` runs over the year, and the last run's result."""
+    best = float("inf")
+    result: BacktestResult | None = None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = run_backtest(data.config, PicksDir(data.picks, data.config.calendar()), data.bars)
+        best = min(best, time.perf_counter() - started)
     assert result is not None
-    return best, result, sum(len(b) for b in minute.values())
+    return best, result
+
+
+def sweep_run(data: Year, side: int, workers: int | None) -> tuple[float, float, SweepResult]:
+    """A ``side`` x ``side`` grid of TAKE_PROFIT_PCT and STOP_LOSS_PCT over the year on
+    ``workers`` processes (every core), split 0.7, ranked by return, written: its wall time,
+    the CPU time of its processes (the workers' and this one's), and the sweep."""
+    grid = [
+        "TAKE_PROFIT_PCT=" + ",".join(str(2 + i) for i in range(side)),
+        "STOP_LOSS_PCT=" + ",".join(str(-1 - i) for i in range(side)),
+    ]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time()
+    started = time.perf_counter()
+    picks = PicksDir(data.picks, data.config.calendar())
+    result = run_sweep(data.config, picks, data.bars, parse_grid(grid), workers=workers)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_sweep(result, Path(tmp))
+    seconds = time.perf_counter() - started
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (
+        time.process_time()
+        - cpu
+        + done.ru_utime
+        - children.ru_utime
+        + done.ru_stime
+        - children.ru_stime
+    )
+    return seconds, cpu_seconds, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,17 +153,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--picks", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sweep-side", type=int, default=10, help="the grid is side x side")
+    parser.add_argument("--workers", type=int, default=None, help="default: every core")
     args = parser.parse_args(argv)
-    seconds, result, rows = year_run(args.year, args.codes, args.picks, args.seed, args.runs)
+    with year_data(args.year, args.codes, args.picks, args.seed) as data:
+        seconds, result = year_run(data, args.runs)
+        print(
+            f"year {args.year}: {len(result.sessions)} sessions, {data.minute_rows:,} minute"
+            f" bars of {args.codes} codes, {args.picks} picks a session; best of {args.runs} runs"
+        )
+        for line in headline_lines(result):
+            print(f"  {line}")
+        verdict = "met" if seconds < TARGET_SECONDS else "NOT met"
+        print(f"target (a year under {TARGET_SECONDS:.0f} s): {verdict}")
+        load = os.getloadavg()[0]
+        sweep_seconds, cpu_seconds, sweep = sweep_run(data, args.sweep_side, args.workers)
     print(
-        f"year {args.year}: {len(result.sessions)} sessions, {rows:,} minute bars of"
-        f" {args.codes} codes, {args.picks} picks a session; best of {args.runs} runs"
+        f"sweep: {len(sweep.rows)} points of {' x '.join(sweep.grid)} on {sweep.workers}"
+        f" processes, each over the year (in-sample {sweep.in_sample[0]} to"
+        f" {sweep.in_sample[1]}, out-of-sample to {sweep.out_of_sample[1]}):"
+        f" {sweep_seconds:.1f} s, {cpu_seconds:.1f} s of CPU (load average {load:.1f} before)"
     )
-    for line in headline_lines(result):
+    for line in sweep_lines(sweep)[2:6]:
         print(f"  {line}")
-    verdict = "met" if seconds < TARGET_SECONDS else "NOT met"
-    print(f"target (a year under {TARGET_SECONDS:.0f} s): {verdict}")
-    print(f"backtest year {seconds:.2f} s, sweep 0 runs 0.0 s, replay agrees 0/0 sessions")
+    verdict = "met" if sweep_seconds < SWEEP_TARGET_SECONDS else "NOT met"
+    print(f"target (a {len(sweep.rows)}-point sweep under {SWEEP_TARGET_SECONDS:.0f} s): {verdict}")
+    print(
+        f"backtest year {seconds:.2f} s, sweep {len(sweep.rows)} runs {sweep_seconds:.1f} s,"
+        " replay agrees 0/0 sessions"
+    )
     return 0
 
 

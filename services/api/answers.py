@@ -327,3 +327,54 @@ class FlattenedPosition(Answer):
 class Flatten(Answer):
     session: DateText
     positions: list[FlattenedPosition]
+
+
+# Backtests -------------------------------------------------------------------------------------
+class BacktestLinks(Answer):
+    page: str = Field(description="The page (self-contained HTML).")
+    data: str = Field(description="Every figure and row, as JSON.")
+
+
+class BacktestReport(Answer):
+    """A ``kat backtest`` run: its range and headline figures (docs/ARCHITECTURE.md,
+    'Backtest')."""
+
+    id: str
+    written_kst: DateTimeText
+    start: DateText
+    end: DateText
+    sessions: int
+    start_cash: Won
+    final_value: Won
+    return_pct: DecimalText
+    max_drawdown_pct: DecimalText
+    trades: int
+    win_rate_pct: DecimalText | None = Field(description="null: no closed trade.")
+    buy_and_hold_return_pct: DecimalText = Field(
+        description="Buy-and-hold of the same picks over the same range."
+    )
+    problems: int = Field(description="Data problems named in the report.")
+    links: BacktestLinks
+
+
+class BacktestSweep(Answer):
+    """A ``kat backtest --sweep``: its grid and its top-ranked point in-sample."""
+
+    id: str
+    written_kst: DateTimeText
+    start: DateText
+    end: DateText
+    points: int
+    metric: str = Field(description="What the grid is ranked by, in-sample.")
+    split: DecimalText = Field(description="The in-sample share of the sessions.")
+    best: dict[str, str] = Field(description="The top-ranked point's settings.")
+    best_in_sample: str = Field(description="Its figure in-sample, as the page writes it.")
+    best_out_of_sample: str = Field(description="Its figure out-of-sample.")
+    links: BacktestLinks
+
+
+class Backtests(Answer):
+    """Every readable run under ``DATA_DIR/backtests/``, the latest first."""
+
+    reports: list[BacktestReport]
+    sweeps: list[BacktestSweep]

@@ -6,7 +6,7 @@ import redis
 from flask import Flask, Response, request
 from flask_openapi3 import OpenAPI
 
-from services.api import control, docs, errors, metrics, openapi, page, views
+from services.api import backtests, control, docs, errors, metrics, openapi, page, views
 from services.api.context import ApiContext, install
 from services.api.errors import LENGTH_REQUIRED, ApiError
 from shared.infra.logs import RedactingFilter
@@ -37,6 +37,7 @@ def routed_app() -> OpenAPI:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_api(views.blueprint)
+    app.register_api(backtests.blueprint)
     app.register_api(control.blueprint)
     app.register_api(docs.blueprint)
     page.install(app)

@@ -1,13 +1,18 @@
-"""The account-value chart as SVG geometry computed on the server (no JavaScript on the page)."""
+"""The account-value chart as SVG geometry computed on the server (no JavaScript on the page).
+
+The geometry (scales, ticks, polylines) is shared with the backtest's report:
+shared/infra/svg_chart.py. This module chooses what the status page plots: the day's readings
+over the session's hours.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.api.state import EquityPoint
+from shared.infra.svg_chart import Plot, Tick, padded
 from shared.trading.market_calendar import Session
 
 WIDTH = 760
@@ -16,16 +21,6 @@ HEIGHT = 260
 """Chart height in SVG units."""
 LEFT, RIGHT, TOP, BOTTOM = 92, 20, 16, 34
 """Margins around the plot, room for the axis labels."""
-Y_TICKS = 5
-"""About how many value labels the y axis gets."""
-
-
-@dataclass(frozen=True)
-class Tick:
-    """An axis label and where it goes (x or y in SVG units)."""
-
-    position: float
-    label: str
 
 
 @dataclass(frozen=True)
@@ -66,31 +61,32 @@ def build(points: Sequence[EquityPoint], session: Session | None) -> Chart | Non
         return None
     start, end = _time_domain(points, session)
     values = [p.value for p in points]
-    low, high = _value_domain(min(values), max(values))
-    left, right, top, bottom = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM
-    span = (end - start).total_seconds()
+    plot = Plot.of(
+        (WIDTH, HEIGHT),
+        (LEFT, RIGHT, TOP, BOTTOM),
+        (0, (end - start).total_seconds()),
+        padded(min(values), max(values)),
+    )
 
-    def x(moment: datetime) -> float:
-        return left + (moment - start).total_seconds() / span * (right - left)
+    def seconds(moment: datetime) -> float:
+        return (moment - start).total_seconds()
 
-    def y(value: float) -> float:
-        return bottom - (value - low) / (high - low) * (bottom - top)
-
-    coords = [(x(p.valued_kst), y(p.value)) for p in points]
+    xs = [seconds(p.valued_kst) for p in points]
+    last_x, last_y = plot.coordinates(xs[-1:], values[-1:])[0]
     return Chart(
-        width=WIDTH,
-        height=HEIGHT,
-        left=left,
-        right=right,
-        top=top,
-        bottom=bottom,
-        points=" ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
-        point_count=len(coords),
-        x_ticks=tuple(Tick(round(x(hour), 1), f"{hour:%H:%M}") for hour in _hours(start, end)),
-        y_ticks=tuple(Tick(round(y(v), 1), f"{v:,.0f}") for v in _nice_ticks(low, high)),
-        baseline_y=round(y(values[0]), 1),
-        last_x=round(coords[-1][0], 1),
-        last_y=round(coords[-1][1], 1),
+        width=plot.width,
+        height=plot.height,
+        left=plot.left,
+        right=plot.right,
+        top=plot.top,
+        bottom=plot.bottom,
+        points=plot.points(xs, values),
+        point_count=len(xs),
+        x_ticks=tuple(plot.x_tick(seconds(hour), f"{hour:%H:%M}") for hour in _hours(start, end)),
+        y_ticks=plot.y_ticks(lambda v: f"{v:,.0f}"),
+        baseline_y=round(plot.y(values[0]), 1),
+        last_x=round(last_x, 1),
+        last_y=round(last_y, 1),
         first_value=values[0],
         last_value=values[-1],
         low=min(values),
@@ -109,28 +105,6 @@ def _time_domain(
         middle = first + (last - first) / 2
         return middle - timedelta(minutes=15), middle + timedelta(minutes=15)
     return first, last
-
-
-def _value_domain(low: int, high: int) -> tuple[float, float]:
-    if high == low:
-        # A flat day: centre the line rather than divide by a zero range.
-        pad = max(abs(low) * 0.005, 1000)
-        return low - pad, high + pad
-    pad = (high - low) * 0.08
-    return low - pad, high + pad
-
-
-def _nice_ticks(low: float, high: float) -> list[float]:
-    raw_step = (high - low) / Y_TICKS
-    magnitude = 10 ** math.floor(math.log10(raw_step))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
-    first = math.ceil(low / step) * step
-    ticks = []
-    value = first
-    while value <= high:
-        ticks.append(value)
-        value += step
-    return ticks
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:

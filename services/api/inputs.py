@@ -11,7 +11,7 @@ See docs/ARCHITECTURE.md, 'Status API'.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -23,7 +23,13 @@ from services.api.answers import (
     OrdersPerDayLimit,
 )
 from services.api.errors import ApiError
-from services.api.params import DATE_PATTERN, parse_date, parse_status
+from services.api.params import (
+    BACKTEST_ID_PATTERN,
+    DATE_PATTERN,
+    parse_backtest_id,
+    parse_date,
+    parse_status,
+)
 from shared.state.money_limits import LimitError, validated
 from shared.trading.orders import OrderStatus
 from shared.trading.picks import Pick, PicksError, parse_picks
@@ -92,6 +98,35 @@ class OrderPath(BaseModel):
 
     # Longer ids are answered 404 by the view, like any id that is not there.
     order_id: str = Field(min_length=1, json_schema_extra={"maxLength": 100})
+
+
+BacktestFile = Literal["report.html", "report.json", "sweep.html", "sweep.json"]
+"""The files a backtest's directory may hold (docs/ARCHITECTURE.md, 'Backtest')."""
+
+
+class BacktestPath(BaseModel):
+    """``/backtests/{backtest_id}/{name}``: a run's directory and one of its files."""
+
+    backtest_id: str = Field(
+        json_schema_extra={"pattern": BACKTEST_ID_PATTERN, "maxLength": 100},
+        description="The run's directory under DATA_DIR/backtests/ (as GET /backtests lists).",
+    )
+    name: BacktestFile
+
+    @field_validator("backtest_id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> str:
+        return parse_backtest_id(str(value))
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: object) -> str:
+        files = get_args(BacktestFile)
+        if value not in files:
+            raise ApiError(
+                404, f"a backtest has no file {str(value)[:40]!r} (one of {', '.join(files)})"
+            )
+        return str(value)
 
 
 class PicksPath(BaseModel):

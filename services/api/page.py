@@ -10,7 +10,7 @@ import redis
 from flask import render_template
 from flask_openapi3 import APIBlueprint, OpenAPI
 
-from services.api import chart, queues_view, state
+from services.api import backtests, chart, queues_view, state
 from services.api.context import ctx
 from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
@@ -62,6 +62,7 @@ def _page_data() -> dict[str, Any]:
         "orders": state.orders(api, now.day),
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
+        "backtests": backtests.latest(api.settings.data_dir),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,
     }

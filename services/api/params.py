@@ -35,3 +35,17 @@ def parse_status(value: str | None) -> OrderStatus | None:
     if value not in STATUSES:
         raise ApiError(400, f"status must be one of {', '.join(STATUSES)}, got {value[:40]!r}")
     return OrderStatus(value)
+
+
+BACKTEST_ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$"
+"""A backtest's directory under ``DATA_DIR/backtests/``: letters, digits, ``-`` and ``_``, so an
+id can never name a parent, a path or a hidden file."""
+
+_BACKTEST_ID = re.compile(BACKTEST_ID_PATTERN.strip("^$"))
+
+
+def parse_backtest_id(value: str) -> str:
+    """``value`` as a backtest id, or ApiError 400 (``..``, a path, anything else refused)."""
+    if not _BACKTEST_ID.fullmatch(value):
+        raise ApiError(400, f"backtest id must be letters, digits, '-' or '_' (got {value[:40]!r})")
+    return value

@@ -18,10 +18,14 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from services.cli import history
 from shared.backtest import command as backtest
-from shared.backtest.command import BacktestRequest
+from shared.backtest.command import BacktestRequest, SweepRequest
 from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS
+from shared.backtest.layout import REPORT_HTML, SWEEP_JSON
 from shared.backtest.market_data import BacktestInputError
 from shared.backtest.summary import headline_lines
+from shared.backtest.sweep import DEFAULT_SPLIT
+from shared.backtest.sweep_report import sweep_lines
+from shared.backtest.sweep_results import Metric
 from shared.infra import credentials
 from shared.infra.clock import KST, Clock, build_clock
 from shared.infra.redis_client import connect
@@ -243,7 +247,54 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
-    request = BacktestRequest(
+    request = _backtest_request(args)
+    if args.sweep is not None:
+        return _sweep(args, request)
+    only_sweep = [
+        option
+        for option, value in (("--metric", args.metric), ("--split", args.split))
+        if value is not None
+    ]
+    if args.workers is not None:
+        only_sweep.append("--workers")
+    if only_sweep:
+        print(f"kat backtest: {', '.join(only_sweep)} only with --sweep", file=sys.stderr)
+        return 2
+    try:
+        result, report = backtest.run(request, load_settings(), datetime.now(KST))
+    except BacktestInputError as e:
+        print(f"kat backtest: {e}", file=sys.stderr)
+        return 2
+    for line in headline_lines(result):
+        print(line)
+    print(f"json: {report}")
+    print(f"report: {report.with_name(REPORT_HTML)}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
+    """``kat backtest --sweep``: the grid on every core, ranked, with the overfitting warning."""
+    sweep = SweepRequest(
+        request,
+        tuple(args.sweep),
+        metric=args.metric or Metric.RETURN.value,
+        split=args.split or str(DEFAULT_SPLIT),
+        workers=args.workers,
+    )
+    try:
+        result, page, seconds = backtest.sweep(sweep, load_settings(), datetime.now(KST))
+    except BacktestInputError as e:
+        print(f"kat backtest: {e}", file=sys.stderr)
+        return 2
+    for line in sweep_lines(result, seconds):
+        print(line)
+    print(f"json: {page.with_name(SWEEP_JSON)}")
+    print(f"report: {page}")
+    return 0
+
+
+def _backtest_request(args: argparse.Namespace) -> BacktestRequest:
+    return BacktestRequest(
         start=args.date_from,
         end=args.date_to,
         picks_dir=Path(args.picks_dir) if args.picks_dir else None,
@@ -254,15 +305,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         bars_csv=Path(args.bars_csv) if args.bars_csv else None,
         slippage_ticks=args.slippage_ticks,
     )
-    try:
-        result, report = backtest.run(request, load_settings(), datetime.now(KST))
-    except BacktestInputError as e:
-        print(f"kat backtest: {e}", file=sys.stderr)
-        return 2
-    for line in headline_lines(result):
-        print(line)
-    print(f"report: {report}")
-    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -335,6 +377,25 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="ticks a market sell fills under its price (default 1)",
     )
+    test.add_argument(
+        "--sweep",
+        nargs="+",
+        metavar="NAME=V1,V2",
+        help="run every combination of these settings (TAKE_PROFIT_PCT=3,5,7 STOP_LOSS_PCT=-2,-3)"
+        " on every core and rank them",
+    )
+    test.add_argument(
+        "--metric",
+        metavar="NAME",
+        help=f"what a sweep ranks by, in-sample: {', '.join(m.value for m in Metric)}"
+        " (default return)",
+    )
+    test.add_argument(
+        "--split",
+        metavar="FRACTION",
+        help="a sweep's in-sample share of the sessions, the rest out-of-sample (default 0.7)",
+    )
+    test.add_argument("--workers", type=int, metavar="N", help="a sweep's processes (every core)")
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
     cred.add_argument(

@@ -8,6 +8,7 @@ session), so a year of minute bars is read in one query and searched with numpy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -48,9 +49,10 @@ class BarArrays:
         table = np.array(list(rows), dtype=np.int64).reshape(-1, 6)
         return cls(*(np.ascontiguousarray(table[:, i]) for i in range(6)))
 
-    @property
+    @functools.cached_property
     def traded(self) -> bool:
-        """Whether any share changed hands in these bars (a halted day's bars trade none)."""
+        """Whether any share changed hands in these bars (a halted day's bars trade none);
+        summed once (the driver asks for every code at every session of every run)."""
         return bool(len(self) and int(self.volume.sum()) > 0)
 
 

@@ -1,35 +1,41 @@
-"""``kat backtest``: from the command line's values to a written report (the CLI only parses).
+"""``kat backtest``: from the command line's values to a written report (the CLI only parses);
+``kat backtest --sweep``: to a written sweep.
 
 See docs/ARCHITECTURE.md, 'Backtest'. Bad input (dates, picks, a range without sessions, no bars
-at all) raises :class:`BacktestInputError` with one line for the user.
+at all, a bad grid, split or metric) raises :class:`BacktestInputError` with one line for the
+user.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from shared.backtest.bar_source import BarSource
 from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS, BacktestConfig
 from shared.backtest.driver import run_backtest
+from shared.backtest.layout import BACKTESTS
 from shared.backtest.market_data import BacktestInputError
 from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import PicksDir, PicksSource, Universe
 from shared.backtest.results import BacktestResult
 from shared.backtest.store_bars import StoreBars
 from shared.backtest.summary import run_id, write_report
+from shared.backtest.sweep import DEFAULT_SPLIT, run_sweep, split_range
+from shared.backtest.sweep_grid import parse_grid
+from shared.backtest.sweep_report import sweep_id, write_sweep
+from shared.backtest.sweep_results import Metric, SweepResult
 from shared.history.csv_import import CsvError
 from shared.history.store import BarStore, StoreError, store_path
 from shared.infra.settings import Settings
 from shared.trading.bars import BarError, BarKind
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.picks import parse_session_date
-
-BACKTESTS = "backtests"
-"""Reports go to ``DATA_DIR/backtests/<run id>/``."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ def run(request: BacktestRequest, settings: Settings, now: datetime) -> tuple[Ba
     with bar_source(request, settings) as bars:
         result = run_backtest(config, picks, bars)
     directory = request.out or settings.data_dir / BACKTESTS / run_id(result, now)
-    return result, write_report(result, directory)
+    return result, write_report(result, directory, now)
 
 
 def _date(text: str, option: str) -> date:
@@ -122,3 +128,50 @@ def _date(text: str, option: str) -> date:
         return parse_session_date(text)
     except ValueError as e:
         raise BacktestInputError(f"{option}: {e}") from None
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """A sweep as given on the command line: the backtest's options and the grid."""
+
+    backtest: BacktestRequest
+    grid: tuple[str, ...]
+    metric: str = Metric.RETURN.value
+    split: str = str(DEFAULT_SPLIT)
+    workers: int | None = None
+
+
+def sweep(
+    request: SweepRequest, settings: Settings, now: datetime
+) -> tuple[SweepResult, Path, float]:
+    """Run the sweep and write it; the result, its page's path and the seconds it ran."""
+    config = config_of(request.backtest, settings)
+    axes = parse_grid(request.grid)
+    try:
+        metric = Metric(request.metric)
+    except ValueError:
+        names = ", ".join(m.value for m in Metric)
+        raise BacktestInputError(f"--metric {request.metric}: one of {names}") from None
+    split = _split(request.split)
+    split_range(config, split)  # a split that leaves a part empty is refused before any run
+    if request.workers is not None and request.workers < 1:
+        raise BacktestInputError(f"--workers must be 1 or more, got {request.workers}")
+    picks = picks_of(request.backtest, config)
+    started = time.perf_counter()
+    with bar_source(request.backtest, settings) as bars:
+        result = run_sweep(config, picks, bars, axes, metric, split, request.workers)
+    seconds = time.perf_counter() - started
+    directory = request.backtest.out or settings.data_dir / BACKTESTS / sweep_id(result, now)
+    return result, write_sweep(result, directory, now), seconds
+
+
+def _split(text: str) -> Decimal:
+    try:
+        split = Decimal(text)
+    except InvalidOperation:
+        split = Decimal("NaN")
+    if not split.is_finite() or not Decimal(0) < split < Decimal(1):
+        raise BacktestInputError(
+            f"--split must be between 0 and 1 (0.7: 70 % in-sample), got {text}"
+        )
+    return split

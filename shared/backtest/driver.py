@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from shared.backtest import data_problems
 from shared.backtest.account import BacktestAccount, sendable_buy
 from shared.backtest.bar_source import BarSource
 from shared.backtest.candidates import CandidateFinder
@@ -89,8 +88,14 @@ def run_backtest(
     picks: PicksSource,
     bars: BarSource,
     finder: Finder | None = None,
+    data: MarketData | None = None,
 ) -> BacktestResult:
-    """Replay ``config``'s sessions; BacktestInputError when there is nothing to replay."""
+    """Replay ``config``'s sessions; BacktestInputError when there is nothing to replay.
+
+    ``data``: ``bars`` already loaded, from the session before ``config.start`` to
+    ``config.end`` for every code the picks name (a sweep's worker loads them once for all its
+    runs); read from ``bars`` when not given.
+    """
     calendar = config.calendar()
     sessions = trading_sessions(calendar, config.start, config.end)
     if not sessions:
@@ -102,7 +107,8 @@ def run_backtest(
             f"no picks for any session from {config.start} to {config.end}: nothing to trade"
         )
     before = calendar.previous_session(days[0]).day
-    data = MarketData.load(bars, codes, before, config.end, config.bars)
+    if data is None:
+        data = MarketData.load(bars, codes, before, config.end, config.bars)
     run = _Run(config, calendar, data, finder or CandidateFinder())
     run.last_close.update(
         {code: close for code in codes if (close := data.close(code, before)) is not None}
@@ -182,7 +188,7 @@ class _Run:
             self._note(problem)
         path = walkable.path
         if path is not None and code in self.last_close:
-            jump = data_problems.split(code, session.day, self.last_close[code], path.bars)
+            jump = self.data.split(code, path, self.last_close[code])
             if jump is not None:
                 self._note(jump)
         return path

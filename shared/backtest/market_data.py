@@ -47,6 +47,9 @@ class MarketData:
         self._daily = daily
         self._covered = covered
         self._kind = kind
+        self._paths: dict[tuple[str, date], Walkable] = {}
+        """Each minute-bar path made, kept: a sweep's worker walks the same bars run after run."""
+        self._jumps: dict[tuple[str, date, int], DataProblem | None] = {}
 
     @classmethod
     def load(
@@ -70,10 +73,11 @@ class MarketData:
         day = session.day
         minute = self._minute.get((code, day)) if self._kind is BarKind.MINUTE else None
         if minute is not None:
-            if not minute.traded:
-                return Walkable(None, (data_problems.halted(code, day, "no volume all day"),))
-            problem = data_problems.gap(code, session, minute)
-            return Walkable(SessionPath.of_minutes(code, day, minute), _some(problem))
+            found = self._paths.get((code, day))
+            if found is None:
+                found = self._minute_path(code, session, minute)
+                self._paths[(code, day)] = found
+            return found
         daily = self._daily.get((code, day))
         if daily is not None:
             if not daily.traded:
@@ -83,6 +87,20 @@ class MarketData:
         if any(day in self._covered[k].get(code, set()) for k in BarKind):
             return Walkable(None, (data_problems.halted(code, day, "known without a bar"),))
         return Walkable(None, (data_problems.no_bars(code, day, role),))
+
+    def _minute_path(self, code: str, session: Session, minute: BarArrays) -> Walkable:
+        day = session.day
+        if not minute.traded:
+            return Walkable(None, (data_problems.halted(code, day, "no volume all day"),))
+        problem = data_problems.gap(code, session, minute)
+        return Walkable(SessionPath.of_minutes(code, day, minute), _some(problem))
+
+    def split(self, code: str, path: SessionPath, previous_close: int) -> DataProblem | None:
+        """:func:`data_problems.split` of ``path`` against ``previous_close``, worked out once."""
+        key = (code, path.day, previous_close)
+        if key not in self._jumps:
+            self._jumps[key] = data_problems.split(code, path.day, previous_close, path.bars)
+        return self._jumps[key]
 
     def bars_of(self, code: str, day: date) -> BarArrays | None:
         """The bars of ``code`` on ``day`` the run walks (minute, else daily), if any traded."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
-from shared.backtest.bar_source import DAILY_MINUTE, BarArrays, SessionBars
+from shared.backtest.bar_source import DAILY_MINUTE, BarArrays, BarSource, SessionBars
 from shared.history.csv_import import read_bars_csv
 from shared.trading.bars import Bar, BarError, BarKind
 from shared.trading.market_calendar import KrxCalendar
@@ -62,6 +62,23 @@ class MemoryBars:
                 raise BarError(f"{code} {day}: the same {what} given twice")
             grouped[kind][(code, day)] = BarArrays.of_rows(group)
         return cls(grouped[BarKind.MINUTE], grouped[BarKind.DAY], halted)
+
+    @classmethod
+    def preloaded(
+        cls, source: BarSource, codes: Iterable[str], start: date, end: date, kind: BarKind
+    ) -> MemoryBars:
+        """What a run from ``start`` to ``end`` reads of ``source`` (minute bars only for a
+        minute run), read once into memory: a sweep's runs read this, never the store again."""
+        wanted = sorted(set(codes))
+        minute = source.minute_bars(wanted, start, end) if kind is BarKind.MINUTE else {}
+        daily = source.daily_bars(wanted, start, end)
+        covered = [
+            (code, day, k)
+            for k in BarKind
+            for code, days in source.sessions_covered(k, wanted, start, end).items()
+            for day in days
+        ]
+        return cls(minute, daily, covered)
 
     @classmethod
     def from_csv(cls, path: Path, calendar: KrxCalendar) -> MemoryBars:

@@ -202,7 +202,8 @@ class BacktestResult:
 
     @classmethod
     def from_json(cls, data: Any) -> BacktestResult:
-        result: BacktestResult = decode_object(data, cls, "result")
+        """The result of a ``report.json`` (its ``metrics``, computed from it, are left)."""
+        result: BacktestResult = decode_object(data, cls, "result", ignore={"metrics"})
         return result
 
     def write(self, path: Path) -> None:

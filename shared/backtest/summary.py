@@ -1,22 +1,27 @@
 """The figures a run is judged by first, and where its report is written.
 
 See docs/ARCHITECTURE.md, 'Backtest'. ``kat backtest`` prints :func:`headline_lines` and writes
-``report.json`` (the whole :class:`BacktestResult`) into ``DATA_DIR/backtests/<run id>/``.
+``report.json`` (the whole :class:`BacktestResult` and its figures) and ``report.html`` (the page,
+:mod:`shared.backtest.report_html`) into ``DATA_DIR/backtests/<run id>/``.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
+from shared.backtest.figures import ReportFigures, TradeFigures
+from shared.backtest.figures import figures as report_figures
+from shared.backtest.layout import REPORT_HTML, REPORT_JSON
+from shared.backtest.metrics import max_drawdown, return_pct
+from shared.backtest.report_html import render
 from shared.backtest.results import BacktestResult
+from shared.infra.clock import KST
 from shared.trading.bars import BarKind
-
-REPORT_JSON = "report.json"
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -42,19 +47,13 @@ class Headline:
 
 def headline(result: BacktestResult) -> Headline:
     start = result.config.cash
-    peak = start
-    drawdown = Decimal(0)
-    for point in result.equity:
-        peak = max(peak, point.value)
-        if peak > 0:
-            drawdown = max(drawdown, Decimal(peak - point.value) / peak * 100)
     trades = result.trades
     return Headline(
         sessions=len(result.sessions),
         start_cash=start,
         final_value=result.final_value,
-        return_pct=_pct(Decimal(result.final_value - start) / start * 100),
-        max_drawdown_pct=_pct(drawdown),
+        return_pct=return_pct(start, result.final_value),
+        max_drawdown_pct=max_drawdown(start, [p.value for p in result.equity]).pct,
         orders=len(result.orders),
         trades=len(trades),
         wins=sum(1 for t in trades if t.net > 0),
@@ -65,9 +64,11 @@ def headline(result: BacktestResult) -> Headline:
     )
 
 
-def headline_lines(result: BacktestResult) -> list[str]:
-    """What ``kat backtest`` prints: the range, the money, the trades, the data problems."""
+def headline_lines(result: BacktestResult, figures: ReportFigures | None = None) -> list[str]:
+    """What ``kat backtest`` prints: the range, the money, the trades, the data problems, then
+    the trades' figures and buy-and-hold of the picks beside them."""
     h = headline(result)
+    f = figures or report_figures(result)
     config = result.config
     win_rate = f"{Decimal(h.wins) / h.trades * 100:.1f} %" if h.trades else "-"
     bars = "daily" if config.bars is BarKind.DAY else "minute"
@@ -82,6 +83,9 @@ def headline_lines(result: BacktestResult) -> list[str]:
         f" net {h.net_profit:+,} won after {h.costs:,} won of fees and tax;"
         f" {h.open_positions} still open",
         f"data problems: {problems}",
+        f"profit factor {_factor(f.trades)}, expectancy {_won(f.trades.expectancy)} won a trade,"
+        f" exposure {_rate(f.exposure_pct)}, average hold {_number(f.trades.average_hold)}"
+        f" sessions; buy-and-hold of the picks {f.buy_and_hold.return_pct:+} %",
     ]
 
 
@@ -91,13 +95,37 @@ def run_id(result: BacktestResult, now: datetime) -> str:
     return f"{config.start:%Y%m%d}-{config.end:%Y%m%d}-{now:%Y%m%dT%H%M%S}"
 
 
-def write_report(result: BacktestResult, directory: Path) -> Path:
-    """Write ``report.json`` into ``directory`` (made if missing); its path."""
+def write_report(result: BacktestResult, directory: Path, written: datetime | None = None) -> Path:
+    """Write ``report.json`` (the result and its ``metrics``) and ``report.html`` into
+    ``directory`` (made if missing); the JSON's path."""
     directory.mkdir(parents=True, exist_ok=True)
+    figures = report_figures(result)
     path = directory / REPORT_JSON
-    result.write(path)
+    data = {**result.to_json(), "metrics": figures.to_json()}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    page = render(result, figures, written or datetime.now(KST))
+    (directory / REPORT_HTML).write_text(page, encoding="utf-8")
     return path
 
 
-def _pct(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
+def read_figures(path: Path) -> ReportFigures:
+    """The ``metrics`` of a ``report.json``."""
+    return ReportFigures.from_json(json.loads(path.read_text())["metrics"])
+
+
+def _factor(trades: TradeFigures) -> str:
+    if trades.profit_factor is not None:
+        return f"{trades.profit_factor}"
+    return "inf" if trades.gross_profit > 0 else "-"
+
+
+def _won(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:+,.0f}"
+
+
+def _rate(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value} %"
+
+
+def _number(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value}"

@@ -94,7 +94,9 @@ def test_the_demo_runs_offline_and_writes_its_report(tmp_path: Path) -> None:
         r"value 10,000,000 -> [0-9,]+ won \([+-][0-9.]+ %\), max drawdown .*", lines[1]
     )
     assert lines[3] == "data problems: daily_only 1, gap 1, halted 1, picks 1, split 1"
-    report = Path(lines[-1].removeprefix("report: "))
+    assert lines[-2].startswith("json: ") and lines[-1].startswith("report: ")
+    report = Path(lines[-2].removeprefix("json: "))
+    assert Path(lines[-1].removeprefix("report: ")) == report.with_name("report.html")
     assert report.parent.parent == tmp_path / "data" / "backtests"
     run = BacktestResult.read(report)
     assert run.sessions[0].isoformat() == "2025-12-17" and len(run.sessions) == 20
@@ -168,7 +170,8 @@ def test_the_bar_store_replays_what_the_csv_file_replays(tmp_path: Path) -> None
         tmp_path, *RANGE, *picks, "--bars-csv", str(DEMO / "bars.csv.gz"), "--out", "csv"
     )
     assert from_store.returncode == 0 and from_file.returncode == 0, from_store.stderr
-    assert from_store.stdout.splitlines()[:-1] == from_file.stdout.splitlines()[:-1]
+    # Everything but the paths of the two reports (the last two lines, json: and report:).
+    assert from_store.stdout.splitlines()[:-2] == from_file.stdout.splitlines()[:-2]
     store = BacktestResult.read(tmp_path / "store" / "report.json")
     file = BacktestResult.read(tmp_path / "csv" / "report.json")
     assert (store.orders, store.trades, store.problems) == (file.orders, file.trades, file.problems)
