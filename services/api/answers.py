@@ -111,6 +111,11 @@ class Service(Answer):
     instance: str | None
     role: str | None
     age: float = Field(description="Seconds since the process last beat.")
+    problem: str | None = Field(
+        description="What keeps the service from its work, in one line (the webhook not there, "
+        "...): it is unhealthy while this is set."
+    )
+    problem_since_epoch: float | None = Field(description="Since when (real Unix seconds).")
 
 
 class Pnl(Answer):

@@ -259,9 +259,15 @@ def services(api: ApiContext) -> list[dict[str, Any]]:
         {
             **{k: (str(b[k]) if b.get(k) is not None else None) for k in HEARTBEAT_FIELDS},
             "age": b["age"],
+            "problem": str(b["problem"]) if b.get("problem") else None,
+            "problem_since_epoch": _epoch(b.get("problem_since_epoch")),
         }
         for b in heartbeats(api.redis, api.keys)
     ]
+
+
+def _epoch(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def controls(api: ApiContext) -> dict[str, Any]:

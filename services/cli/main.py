@@ -140,7 +140,8 @@ def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
         if hb["service"] == args.service and (args.any_host or str(hb["instance"]).startswith(host))
     ]
     for hb in alive:
-        state = "healthy" if is_healthy(hb) else f"UNHEALTHY ({hb.get('sender', '')})"
+        why = hb.get("problem") or hb.get("sender", "")
+        state = "healthy" if is_healthy(hb) else f"UNHEALTHY ({why})"
         print(f"{hb['service']} {hb['instance']} {hb.get('role', '')} {hb['age']}s ago {state}")
     if not alive:
         print(f"no live heartbeat from {args.service}", file=sys.stderr)

@@ -25,6 +25,9 @@ READ_TIMEOUT_SECONDS = 30.0
 """Seconds to wait for Discord's answer: a slow answer (seen after 10 s) is still an answer."""
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 """Wait after a 429 that says nothing about how long."""
+WEBHOOK_GONE_STATUSES = frozenset({401, 404})
+"""Discord's answers for a webhook that is not there: 404 ``Unknown Webhook`` (code 10015, it
+was deleted) and 401 ``Invalid Webhook Token`` (code 50027)."""
 MAX_WAIT_SECONDS = 3600.0
 """Longest hold-off taken from Discord's headers, so a garbled header cannot park us for days."""
 
@@ -42,6 +45,9 @@ class Outcome(StrEnum):
     """Sent, but the answer was lost: Discord may have posted it. Never sent again."""
     REJECTED = "rejected"
     """Any other 4xx: Discord will never take this message; do not send it again."""
+    GONE = "gone"
+    """404 or 401: the webhook was deleted or its token is wrong. No message can go until the
+    user fixes it, so none is dropped: the same message goes once the webhook answers again."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,14 @@ class Webhook:
             return Answer(Outcome.LIMITED, max(retry_after(response), bucket), _detail(response))
         if status >= 500:
             return Answer(Outcome.FAILED, bucket, _detail(response))
+        if status in WEBHOOK_GONE_STATUSES:
+            return Answer(Outcome.GONE, bucket, _detail(response))
         return Answer(Outcome.REJECTED, bucket, _detail(response))
 
     def probe(self) -> Answer:
-        """``GET`` the webhook, which posts nothing: SENT when Discord answers it, else FAILED
-        (LIMITED on a 429). Asked after a lost answer, before the next message goes out."""
+        """``GET`` the webhook, which posts nothing: SENT when Discord answers it, GONE when it
+        says the webhook is not there, else FAILED (LIMITED on a 429). Asked after a lost answer
+        before the next message goes out, and while the webhook is gone."""
         try:
             response = self._session.get(
                 self._url,
@@ -103,6 +112,8 @@ class Webhook:
             return Answer(Outcome.SENT, bucket_wait(response.headers))
         if status == 429:
             return Answer(Outcome.LIMITED, retry_after(response), _detail(response))
+        if status in WEBHOOK_GONE_STATUSES:
+            return Answer(Outcome.GONE, bucket_wait(response.headers), _detail(response))
         return Answer(Outcome.FAILED, bucket_wait(response.headers), _detail(response))
 
 

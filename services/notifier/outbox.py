@@ -4,7 +4,11 @@ One sender (the holder of a Redis lock, whatever the number of notifiers) takes 
 event list into the outbox (``intake.py``) and posts the outbox head. Before each POST the head
 is marked in flight (``{prefix}notify:sending``); after Discord's answer it leaves the outbox:
 
-- accepted, or refused for good (a 4xx other than 429): removed;
+- accepted, or refused for good (a 4xx other than 429, 401 and 404): removed;
+- 404 ``Unknown Webhook`` or 401 (the webhook was deleted, or its token is wrong): kept, with
+  every later message; said once in the log and in the heartbeat (health, the status page) with
+  the count held; the webhook is looked at (a ``GET``, posting nothing) with the backoff below,
+  and delivery goes on in order when it answers again;
 - 429, 5xx, or no connection at all: kept, and posted again after the wait;
 - answer lost (read timeout, connection dropped after the request went out), or found still
   marked in flight by the next sender (the previous one died mid-POST): removed **without being
@@ -24,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -137,6 +142,15 @@ class Outbox:
         return int(self._redis.llen(self.unconfirmed_key))
 
 
+@dataclass(frozen=True)
+class WebhookGone:
+    """Discord said the webhook is not there (404 or 401): since when, and its words."""
+
+    since_epoch: float
+    """Real Unix seconds of the first such answer."""
+    detail: str
+
+
 class Sender:
     """Takes events into the outbox and delivers it in order, each message at most once."""
 
@@ -164,6 +178,8 @@ class Sender:
         self._doubtful = False
         """An answer was lost: Discord must answer a probe before the next message is posted,
         or an outage that swallows requests would cost every message of the outbox."""
+        self.gone: WebhookGone | None = None
+        """Set while Discord says the webhook is not there: messages are held, not posted."""
         self.sent = 0
         self.turned_monotonic = clock()
         """When the loop last turned (``clock``: ``time.monotonic()`` seconds): a loop stuck
@@ -230,7 +246,7 @@ class Sender:
             log.error("dropping an outbox entry that is not JSON (%d bytes)", len(raw))
             self._outbox.remove_head(raw)
             return True
-        if self._doubtful:
+        if self._doubtful or self.gone is not None:
             return self._probe(burst)
         self._outbox.mark_in_flight(raw)
         with self._lock_kept():
@@ -254,6 +270,9 @@ class Sender:
             self._give_up(raw, payload, f"no answer from Discord: {answer.detail}")
             self._doubtful = True
             return True
+        if answer.outcome is Outcome.GONE:
+            self._outbox.clear_in_flight()
+            return self._webhook_gone(answer, burst)
         if answer.outcome is Outcome.REJECTED:
             # Sending it again would fail the same way and hold up every later message.
             log.error(
@@ -270,11 +289,36 @@ class Sender:
         answer = self._webhook.probe()
         self._not_before = self._clock() + answer.wait
         if answer.outcome is Outcome.SENT:
-            log.info("Discord answers again; delivering")
+            if self.gone is not None:
+                log.info(
+                    "Discord webhook answers again; delivering the %d messages held",
+                    self._outbox.size() if self._outbox is not None else 0,
+                )
+                self.gone = None
+            else:
+                log.info("Discord answers again; delivering")
             self._doubtful = False
             self._failures = 0
             return True
+        if answer.outcome is Outcome.GONE:
+            return self._webhook_gone(answer, burst)
         return self._back_off(answer, burst)
+
+    def _webhook_gone(self, answer: Answer, burst: bool) -> bool:
+        """Hold every message and look at the webhook again later; say so once."""
+        assert self._outbox is not None
+        if self.gone is None:
+            self.gone = WebhookGone(time.time(), answer.detail)
+            log.error(
+                "Discord says the webhook is not there (%s): %d messages are held in the outbox "
+                "and go out, in order, once it answers again; set DISCORD_WEBHOOK_URL to a "
+                "working webhook and restart the notifier",
+                answer.detail,
+                self._outbox.size(),
+            )
+        self._failures += 1
+        self._not_before = self._clock() + max(discord_backoff(self._failures), answer.wait)
+        return not burst
 
     def _back_off(self, answer: Answer, burst: bool) -> bool:
         """After a 429, a 5xx or no connection: wait before the next request."""

@@ -15,7 +15,7 @@ import time
 from services.notifier.context import SERVICE, Context
 from services.notifier.delivery import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, Webhook
 from services.notifier.intake import Intake
-from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender
+from services.notifier.outbox import LOCK_SECONDS, Outbox, Sender, WebhookGone
 from shared.infra.redis_client import until_redis_answers
 from shared.state.control import HeartbeatThread, LeaderLock
 
@@ -34,13 +34,29 @@ def sender_health(sender: Sender, now: float) -> dict[str, object]:
     return {"healthy": healthy, "sender": "running" if healthy else f"stuck for {idle:.0f}s"}
 
 
+def webhook_health(gone: WebhookGone | None, held: int) -> dict[str, object]:
+    """What the heartbeat says while Discord says the webhook is not there: unhealthy, with
+    the problem in one line and since when (docs/ARCHITECTURE.md, 'Health')."""
+    if gone is None:
+        return {}
+    return {
+        "healthy": False,
+        "problem": f"Discord webhook not there ({gone.detail}): {held} messages held",
+        "problem_since_epoch": gone.since_epoch,
+    }
+
+
 def _state(ctx: Context, intake: Intake, sender: Sender) -> dict[str, object]:
     outbox = ctx.outbox
+    held = outbox.size() if outbox is not None else 0
+    health = sender_health(sender, time.monotonic())
+    gone = webhook_health(sender.gone, held) if health["healthy"] else {}
     return {
-        **sender_health(sender, time.monotonic()),
+        **health,
+        **gone,
         "webhook": outbox is not None,
         "events": intake.size(),
-        "outbox": outbox.size() if outbox is not None else 0,
+        "outbox": held,
         "unconfirmed": outbox.unconfirmed() if outbox is not None else 0,
     }
 

@@ -121,7 +121,9 @@ class HeartbeatThread:
 
     ``state()`` adds fields to every beat (queues, outbox length, ...). A ``healthy: False``
     field says the process is alive but a part of it is not working (the notifier's sender):
-    :func:`is_healthy` reads it. See docs/ARCHITECTURE.md, 'Redis outages'.
+    :func:`is_healthy` reads it. ``problem`` (one line) and ``problem_since_epoch`` say what and
+    since when, for ``kat health`` and the status page. See docs/ARCHITECTURE.md, 'Redis
+    outages' and 'Notifications'.
     """
 
     def __init__(

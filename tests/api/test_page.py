@@ -6,12 +6,15 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from services.api import chart
 from services.api.state import EquityPoint
 from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
+from shared.state.control import beat
 from shared.trading.market_calendar import KrxCalendar
 from tests.api.day import SESSION, Day
 
@@ -99,3 +102,32 @@ def test_closed_day(make_app: Callable[..., Flask]) -> None:
     assert "no session (market closed)" in html
     assert 'id="phase">closed<' in html
     assert "No data yet" in html
+
+
+def test_a_service_problem_is_a_banner_and_under_its_row(
+    client: FlaskClient, day: Day, redis_client: redis.Redis
+) -> None:
+    """A heartbeat's ``problem`` (the notifier's webhook not there, ...) is said above the
+    cards with since when, and under the service's row; ``/status`` carries it too."""
+    since = datetime(2026, 3, 3, 10, 31, 5, tzinfo=KST).timestamp()
+    problem = "Discord webhook not there (HTTP 404 Unknown Webhook code 10015): 3 messages held"
+    beat(
+        redis_client,
+        Keys(),
+        "notifier",
+        "api-test-host-103-0a0b0c",
+        healthy=False,
+        problem=problem,
+        problem_since_epoch=since,
+    )
+    html = client.get("/").get_data(as_text=True)
+    [banner] = re.findall(r'<p class="banner" role="alert" id="problem-notifier">(.*?)</p>', html)
+    assert "3 messages held" in banner and "since 2026-03-03 10:31:05 KST" in banner
+    assert html.count('<tr class="problem">') == 1
+    [notifier] = [s for s in client.get("/status").get_json()["services"] if s["problem"]]
+    assert notifier["service"] == "notifier" and notifier["problem_since_epoch"] == since
+
+
+def test_no_banner_without_a_problem(client: FlaskClient, day: Day) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="banner"' not in html and 'class="problem"' not in html

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 WEBHOOK_ID = "1234567890123"
 WEBHOOK_TOKEN = "TOKEN-abcdefghijklmnopqrstuvwxyz0123456789"
+UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
 RATE_LIMITED = {"message": "You are being rate limited.", "global": False}
 
 
@@ -66,7 +67,9 @@ class FakeDiscord:
     - :meth:`go_down` / :meth:`come_back`: nothing listens on the port (connection refused);
     - ``answer_delay``: seconds between posting a message and answering (a slow Discord);
     - ``lose_answers``: how many of the next accepted messages get no answer at all (posted,
-      then the connection is closed: the answer is lost on the way back).
+      then the connection is closed: the answer is lost on the way back);
+    - ``deleted``: the webhook was deleted in Discord: every request answers 404 ``Unknown
+      Webhook`` (code 10015), as Discord does, until it is set back.
     """
 
     def __init__(self, limit: int = 5, window: float = 1.0, rate_headers: bool = True) -> None:
@@ -76,6 +79,7 @@ class FakeDiscord:
         self.outage: str | None = None
         self.answer_delay = 0.0
         self.lose_answers = 0
+        self.deleted = False
         self.lost = 0
         self.accepted: list[dict[str, Any]] = []
         self.rejected: list[tuple[Any, list[str]]] = []
@@ -138,8 +142,8 @@ class FakeDiscord:
             if self.outage:
                 self.failed += 1
                 return 503, {}, {"message": "upstream connect error", "code": 0}
-            if urlsplit(path).path != f"/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}":
-                return 404, {}, {"message": "Unknown Webhook", "code": 10015}
+            if self._unknown(path):
+                return 404, {}, UNKNOWN_WEBHOOK
             now = time.monotonic()
             while self._times and self._times[0] <= now - self.window:
                 self._times.popleft()
@@ -171,6 +175,10 @@ class FakeDiscord:
                 return 0, {}, None
             return 200, headers, {"id": str(len(self.accepted)), **payload}
 
+    def _unknown(self, path: str) -> bool:
+        """True when Discord would not know this webhook: another token, or it was deleted."""
+        return self.deleted or urlsplit(path).path != f"/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"
+
     def _headers(self, remaining: int, reset_after: float) -> dict[str, str]:
         if not self.rate_headers:
             return {}
@@ -189,8 +197,8 @@ class FakeDiscord:
                 return 0, None
             if self.outage:
                 return 503, {"message": "upstream connect error", "code": 0}
-            if urlsplit(path).path != f"/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}":
-                return 404, {"message": "Unknown Webhook", "code": 10015}
+            if self._unknown(path):
+                return 404, UNKNOWN_WEBHOOK
             return 200, {"type": 1, "id": WEBHOOK_ID, "name": "fake", "token": WEBHOOK_TOKEN}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

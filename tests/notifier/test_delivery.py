@@ -66,10 +66,12 @@ def test_an_answer_that_never_comes_is_unconfirmed(discord: FakeDiscord, outage:
     assert len(discord.bodies) == 1
 
 
-def test_unknown_webhook_is_rejected(discord: FakeDiscord) -> None:
+def test_unknown_webhook_is_gone(discord: FakeDiscord) -> None:
+    """404 Unknown Webhook (deleted, or a wrong token): no message can go until it is fixed."""
     answer = Webhook(discord.url + "x").post({"content": "x"})
-    assert answer.outcome is Outcome.REJECTED
+    assert answer.outcome is Outcome.GONE
     assert "Unknown Webhook" in answer.detail
+    assert Webhook(discord.url + "x").probe().outcome is Outcome.GONE
 
 
 def test_a_request_that_cannot_be_built_was_never_sent() -> None:

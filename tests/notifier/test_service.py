@@ -327,3 +327,35 @@ def test_events_queued_before_the_upgrade_keep_their_time(
     assert stamps[0] == "2026-03-02T00:05:00+00:00"
     shown = datetime.fromisoformat(stamps[1]).timestamp()
     assert shown == pytest.approx(queued["queued_epoch"], abs=1e-6)
+
+
+def test_a_deleted_webhook_holds_messages_says_so_once_and_delivers_when_back(
+    discord: FakeDiscord, start_notifier: Start, send: Send, redis_client: redis.Redis
+) -> None:
+    """Discord answers 404 Unknown Webhook for a deleted webhook: nothing is dropped or waited
+    on per message; the log says it once, the heartbeat (health, the page) says it with the
+    held count, and the messages go out in order once the webhook answers again."""
+    discord.deleted = True
+    notifier = start_notifier(DISCORD_WEBHOOK_URL=discord.url)
+    for i in range(1, 4):
+        buy(send, i)
+
+    def problem() -> str:
+        beats = heartbeats(redis_client, KEYS)
+        return str(beats[0].get("problem") or "") if beats else ""
+
+    notifier.wait(lambda: "3 messages held" in problem(), "the heartbeat naming the problem")
+    [beat] = heartbeats(redis_client, KEYS)
+    assert beat["healthy"] is False
+    assert "webhook not there" in problem() and "Unknown Webhook" in problem()
+    assert isinstance(beat["problem_since_epoch"], float)
+    assert notifier.outbox() == 3 and discord.accepted == []
+    notifier.wait(lambda: discord.looks >= 3, "the webhook looked at again")
+    assert notifier.output().count("Unknown Webhook") == 1
+
+    discord.deleted = False
+    notifier.wait(lambda: len(discord.accepted) == 3, "delivery once the webhook is back", 30)
+    assert codes(discord) == expected(3)
+    notifier.wait(lambda: heartbeats(redis_client, KEYS)[0]["healthy"], "healthy again", 15)
+    assert "problem" not in heartbeats(redis_client, KEYS)[0]
+    assert "Discord webhook answers again" in notifier.output()
