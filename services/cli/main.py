@@ -31,6 +31,7 @@ from shared.infra.clock import KST, Clock, build_clock
 from shared.infra.redis_client import connect
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import ConfigError, Settings, load_settings
+from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
 from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
 from shared.state.flatten import flatten
@@ -238,12 +239,21 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
                 "clock": ctx.clock.now().isoformat(timespec="seconds"),
                 "controls": Controls(ctx.redis, ctx.keys).active(),
                 "limits": usage(ctx.redis, ctx.keys, today, store.current()),
+                "kis": kis_state(read_outage(ctx.redis, ctx.keys.kis_outage(ctx.settings.kis_env))),
             },
             ensure_ascii=False,
             indent=2,
         )
     )
     return 0
+
+
+def kis_state(outage: KisOutage | None) -> str:
+    """``answering``, or the outage in one line with since when (real time, KST)."""
+    if outage is None:
+        return "answering"
+    since = datetime.fromtimestamp(outage.since_epoch, KST)
+    return f"{outage.problem} (since {since:%Y-%m-%d %H:%M:%S} KST)"
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from services.executor.context import SERVICE, Context
 from services.executor.reconcile import Reconciler
 from shared.infra.redis_client import until_redis_answers, worker_connection
 from shared.kis.errors import KisError
+from shared.kis.reachability import outage_health, read_outage
 from shared.messaging.queues import ORDER_QUEUES, enqueue_reconcile
 from shared.messaging.rq_worker import work_steadily
 from shared.state.control import HeartbeatThread
@@ -86,8 +87,16 @@ def run(ctx: Context, instance: str, *, burst: bool) -> int:
     A Redis outage of any length is waited out a second at a time, at start and while working
     (docs/ARCHITECTURE.md, 'Redis outages').
     """
+    outage_key = ctx.keys.kis_outage(ctx.settings.kis_env)
     heartbeat = HeartbeatThread(
-        ctx.redis, ctx.keys, SERVICE, instance, lambda: {"queues": list(ORDER_QUEUES)}
+        ctx.redis,
+        ctx.keys,
+        SERVICE,
+        instance,
+        lambda: {
+            "queues": list(ORDER_QUEUES),
+            **outage_health(read_outage(ctx.redis, outage_key)),
+        },
     )
     heartbeat.start()
     try:

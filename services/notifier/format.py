@@ -17,6 +17,7 @@ from typing import Any, assert_never
 
 from services.notifier.limits import Payload
 from services.notifier.texts import MISSING, Language, Texts
+from shared.infra.clock import KST
 from shared.kis.models import Side
 from shared.messaging.events import (
     KIND_FIELD,
@@ -26,6 +27,8 @@ from shared.messaging.events import (
     EntriesStopped,
     Event,
     EventError,
+    KisBack,
+    KisOutage,
     LimitTripped,
     NoPicks,
     OrderAccepted,
@@ -328,6 +331,23 @@ def _error(event: ServiceError, texts: Texts) -> Card:
     return card
 
 
+def _kis_outage(event: KisOutage, texts: Texts) -> Card:
+    card = Card(RED, texts("kis_outage.title"), texts("kis_outage.text", since=_hms(event)))
+    card.description = event.detail
+    return card
+
+
+def _kis_back(event: KisBack, texts: Texts) -> Card:
+    minutes = max(0, round((event.until_kst - event.since_kst).total_seconds() / 60))
+    text = texts("kis_back.text", since=_hms(event), minutes=minutes)
+    return Card(GREEN, texts("kis_back.title"), text)
+
+
+def _hms(event: KisOutage | KisBack) -> str:
+    """The outage's start, KST wall time (real, not the simulated clock)."""
+    return f"{event.since_kst.astimezone(KST):%H:%M:%S}"
+
+
 def typed_card(event: Event, texts: Texts) -> Card:
     """The card of a typed event; mypy checks that every kind of the contract has one."""
     match event:
@@ -365,6 +385,10 @@ def typed_card(event: Event, texts: Texts) -> Card:
             return _daily_summary(event, texts)
         case ServiceError():
             return _error(event, texts)
+        case KisOutage():
+            return _kis_outage(event, texts)
+        case KisBack():
+            return _kis_back(event, texts)
         case _:
             assert_never(event)
 

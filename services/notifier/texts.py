@@ -83,6 +83,10 @@ KO: dict[str, str] = {
     "daily_summary.position": "• {stock} {qty} · 평균 {price} · 매수일 {since}",
     "error.title": "오류 발생",
     "error.text": "{message}",
+    "kis_outage.title": "KIS 응답 없음",
+    "kis_outage.text": "{since}부터 KIS가 응답하지 않습니다. 시세 조회와 주문이 멈춰 있습니다.",
+    "kis_back.title": "KIS 응답 재개",
+    "kis_back.text": "KIS가 다시 응답합니다 ({since}부터 {minutes}분간 응답 없음).",
     "unconfirmed.text": (
         "⚠️ Discord가 직전 메시지의 게시 여부를 알려주지 않았습니다 ({detail}). 중복을 막기 위해 "
         "다시 보내지 않았으니, 빠졌다면 이 메시지를 참고하세요: {summary}"
@@ -185,6 +189,10 @@ EN: dict[str, str] = {
     "daily_summary.position": "• {stock} {qty} · average {price} · bought {since}",
     "error.title": "Error",
     "error.text": "{message}",
+    "kis_outage.title": "KIS not answering",
+    "kis_outage.text": "KIS has not answered since {since}: no quotes are read, no order goes.",
+    "kis_back.title": "KIS answers again",
+    "kis_back.text": "KIS answers again (it did not from {since}, for {minutes} min).",
     "unconfirmed.text": (
         "⚠️ Discord did not say whether it posted the previous message ({detail}). It was not "
         "sent again, so it is never doubled; if it is missing, it read: {summary}"

@@ -23,6 +23,7 @@ from services.scheduler.closing import DayCloser
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
+from services.scheduler.kis_outage import OutageNotices
 from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
@@ -38,6 +39,7 @@ from shared.infra.redis_keys import Keys
 from shared.infra.settings import Settings
 from shared.kis.errors import KisAuthError, KisError
 from shared.kis.models import Balance
+from shared.kis.reachability import outage_health
 from shared.kis.stream import MAX_REGISTRATIONS
 from shared.messaging.events import ClosedDay, ServiceError
 from shared.messaging.queues import enqueue_reconcile
@@ -164,6 +166,10 @@ class Scheduler:
             self._entries_stopped,
         )
         self.account = AccountRecorder(client, self.keys)
+        env = settings.kis_env
+        self.kis_outage = OutageNotices(
+            client, self.keys.kis_outage(env), self.keys.kis_outage_told(env), self._notify
+        )
         self.state = StateWatch(
             client,
             self.keys,
@@ -237,6 +243,7 @@ class Scheduler:
             session = None
         phase = phase_at(now, session, self.thresholds)
         self._enter(phase, today)
+        self.kis_outage.look(in_session=session is not None)
         self.realtime.activate(phase in STREAM_PHASES)
         self._beat()
         if session is None:
@@ -438,6 +445,7 @@ class Scheduler:
         return leading
 
     def _beat(self) -> None:
+        """The heartbeat, unhealthy while KIS does not answer (any process's last request)."""
         beat(
             self.redis,
             self.keys,
@@ -451,6 +459,7 @@ class Scheduler:
             cycles=self._cycles,
             kis_requests=self._requests,
             last_cycle=self._last_cycle.as_json() if self._last_cycle else None,
+            **outage_health(self.kis_outage.current()),
         )
 
     def _standby_wait(self) -> float:

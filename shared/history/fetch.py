@@ -23,7 +23,7 @@ from typing import Protocol
 from shared.history.store import Adjustment, BarStore, Status
 from shared.infra.clock import Clock
 from shared.kis.client import KisClient
-from shared.kis.errors import KisAuthError, KisError, KisRejected
+from shared.kis.errors import KisAuthError, KisError, KisRejected, KisUnreachable
 from shared.kis.models import DailyChartRow, MinuteChartRow
 from shared.trading.bars import Bar, BarError, BarKind, bar_problem
 from shared.trading.market_calendar import KrxCalendar, Session
@@ -207,7 +207,9 @@ class Fetcher:
                     f"--codes: KIS does not list {unit.code} (nothing fetched for it)"
                 ) from None
             report.failed.append(f"{unit.describe()}: {e}")
-        except KisAuthError:
+        except (KisAuthError, KisUnreachable):
+            # Every later unit would fail the same way: stop with one line (what is stored
+            # stays; the same command fetches the rest).
             raise
         except (KisError, BarError) as e:
             report.failed.append(f"{unit.describe()}: {e}")

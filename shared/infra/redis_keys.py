@@ -77,6 +77,15 @@ class Keys:
         """Hash msg_cd -> count of KIS error answers (EGW00201 and friends)."""
         return f"{self.prefix}kis:errors:{env}"
 
+    def kis_outage(self, env: str) -> str:
+        """JSON ``{since_epoch, detail}`` while KIS does not answer (docs/ARCHITECTURE.md,
+        'When KIS does not answer'); deleted by the next process KIS answers."""
+        return f"{self.prefix}kis:outage:{env}"
+
+    def kis_outage_told(self, env: str) -> str:
+        """The ``since_epoch`` of the outage the scheduler notified, until it notifies its end."""
+        return f"{self.prefix}kis:outage-told:{env}"
+
     # Clock ------------------------------------------------------------------------------------
     def clock_epoch(self, start_iso: str, speed: float) -> str:
         """Unix seconds at which simulated time equalled ``start_iso`` at ``speed``."""

@@ -34,6 +34,7 @@ from shared.kis.models import (
     chart_rows,
 )
 from shared.kis.rate_limit import RateLimiter, Window
+from shared.kis.reachability import KisReachability
 from shared.kis.token import TokenCache
 from shared.kis.token_seal import TokenSeal
 from shared.kis.tr_ids import TrIds, tr_ids
@@ -414,6 +415,7 @@ def build_client(
         ),
         error_counter=(client, keys.kis_errors(env)),
         backoff_seconds=settings.kis_retry_backoff_seconds,
+        reachability=KisReachability(client, keys.kis_outage(env)),
     )
     transport.tokens = TokenCache(
         client,

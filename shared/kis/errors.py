@@ -4,6 +4,8 @@ Each class says what the caller should do::
 
     KisError
     ├── KisTemporaryError        retry later, with backoff (nothing happened at KIS)
+    │   ├── KisUnreachable       no answer at all (no connection, or it was lost): a read's
+    │   │                        last try and a token's make the outage every service shows
     │   ├── KisRateLimited       EGW00201: over the per-second limit
     │   ├── KisTokenThrottled    EGW00133: a token was issued less than a minute ago
     │   └── KisProtocolError     an answer to a *read* that is not KIS JSON
@@ -49,6 +51,17 @@ class KisError(Exception):
 
 class KisTemporaryError(KisError):
     """Nothing happened at KIS; the same call may succeed later."""
+
+
+class KisUnreachable(KisTemporaryError):
+    """No answer from KIS at all: no connection, or the connection lost before the answer.
+
+    ``never_sent`` when the connection failed before the request left (refused, DNS, connect
+    timeout): KIS provably did nothing."""
+
+    def __init__(self, message: str, *, never_sent: bool = False) -> None:
+        super().__init__(message)
+        self.never_sent = never_sent
 
 
 class KisRateLimited(KisTemporaryError):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import redis
 
 from shared.infra.clock import Clock
-from shared.kis.errors import KisTokenThrottled
+from shared.kis.errors import KisTokenThrottled, KisUnreachable
 from shared.kis.models import AccessToken
 from shared.kis.token_seal import TokenSeal, fingerprint
 
@@ -78,6 +78,12 @@ class TokenCache:
                 except KisTokenThrottled:
                     # Someone outside this system issued recently; keep the guard and wait it out.
                     log.warning("token issuance throttled by KIS (EGW00133); waiting")
+                except KisUnreachable as e:
+                    if e.never_sent:
+                        # KIS never saw the request, so no token was issued: the next try (ours
+                        # or another process's) may ask at once instead of a minute later.
+                        self._redis.delete(self._guard_key)
+                    raise
             if time.monotonic() > deadline:
                 raise KisTokenThrottled(
                     f"no access token within {self._wait_timeout:.0f}s", msg_cd="EGW00133"

@@ -21,17 +21,20 @@ from requests.adapters import HTTPAdapter
 
 from shared.infra.backoff import backoff_delay
 from shared.kis.errors import (
+    KisAuthError,
     KisError,
     KisOutcomeUnknown,
     KisProtocolError,
     KisRateLimited,
     KisTemporaryError,
     KisTokenExpired,
+    KisUnreachable,
     classify,
     classify_order,
 )
 from shared.kis.models import AccessToken
 from shared.kis.rate_limit import RateLimiter
+from shared.kis.reachability import KisReachability
 from shared.kis.token import TokenCache
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,7 @@ class KisTransport:
         error_counter: tuple[redis.Redis, str] | None = None,
         backoff_seconds: float = 0.25,
         session: requests.Session | None = None,
+        reachability: KisReachability | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._app_key = app_key
@@ -88,6 +92,8 @@ class KisTransport:
         share the REST limiter."""
         self._timeout = timeout
         self._error_counter = error_counter
+        self.reachability = reachability
+        """Told of each answer and of each time KIS did not answer (the shared outage key)."""
         self._retry_delays = read_retry_delays(backoff_seconds)
         self._session = session or requests.Session()
         # requests retries nothing by default; say so explicitly, an order must never be resent.
@@ -127,9 +133,13 @@ class KisTransport:
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """An order POST: sent at most once. A lost answer raises :class:`KisOutcomeUnknown`."""
-        return self._authorized(
-            "POST", path, tr_id, body=body, order_context=context, extra_headers=headers
-        )
+        try:
+            return self._authorized(
+                "POST", path, tr_id, body=body, order_context=context, extra_headers=headers
+            )
+        except KisUnreachable as e:
+            self._unreachable(e)
+            raise
 
     def hashkey(self, path: str, body: Mapping[str, str]) -> str:
         """``POST /uapi/hashkey``: app key headers only, the answer is ``{"HASH": ...}``."""
@@ -150,6 +160,8 @@ class KisTransport:
                 return call()
             except KisTemporaryError as e:
                 if attempt == READ_ATTEMPTS:
+                    if isinstance(e, KisUnreachable):
+                        self._unreachable(e)
                     raise
                 delay = self._retry_delays[attempt - 1]
                 log.warning("%s (try %d/%d), again in %.2fs", e, attempt, READ_ATTEMPTS, delay)
@@ -157,16 +169,23 @@ class KisTransport:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def issue_token(self) -> AccessToken:
-        """``POST /oauth2/tokenP``: only :class:`TokenCache` calls this, under its guard."""
-        body = self._send_unlimited(
-            "/oauth2/tokenP",
-            {
-                "grant_type": "client_credentials",
-                "appkey": self._app_key,
-                "appsecret": self._app_secret,
-            },
-            context="token issuance",
-        )
+        """``POST /oauth2/tokenP``: only :class:`TokenCache` calls this, under its guard.
+
+        A token KIS refuses for the app key (an auth error) is an outage like no answer at all:
+        nothing can be read or sent until a person acts."""
+        try:
+            body = self._send_unlimited(
+                "/oauth2/tokenP",
+                {
+                    "grant_type": "client_credentials",
+                    "appkey": self._app_key,
+                    "appsecret": self._app_secret,
+                },
+                context="token issuance",
+            )
+        except KisAuthError as e:
+            self._unreachable(e)
+            raise
         return AccessToken.from_api(body)
 
     def approval_key(self) -> str:
@@ -247,15 +266,19 @@ class KisTransport:
             )
         except (requests.ConnectTimeout, requests.ConnectionError) as e:
             if _never_sent(e):
-                raise KisTemporaryError(f"{context}: KIS unreachable ({_reason(e)})") from e
+                raise KisUnreachable(
+                    f"{context}: KIS unreachable ({_reason(e)})", never_sent=True
+                ) from e
             if is_order:
                 raise KisOutcomeUnknown(f"{context}: answer lost ({_reason(e)})") from e
-            raise KisTemporaryError(f"{context}: connection lost ({_reason(e)})") from e
+            raise KisUnreachable(f"{context}: connection lost ({_reason(e)})") from e
         except requests.RequestException as e:  # read timeout and friends: the request was sent
             if is_order:
                 raise KisOutcomeUnknown(f"{context}: answer lost ({_reason(e)})") from e
-            raise KisTemporaryError(f"{context}: {_reason(e)}") from e
+            raise KisUnreachable(f"{context}: {_reason(e)}") from e
         data = _json_body(response)
+        if data is not None and self.reachability is not None:
+            self.reachability.answered()
         if data is None:
             if is_order:
                 raise KisOutcomeUnknown(
@@ -287,10 +310,16 @@ class KisTransport:
                 timeout=self._timeout,
             )
         except requests.RequestException as e:
-            raise KisTemporaryError(f"{context}: {_reason(e)}") from e
+            if _never_sent(e):
+                raise KisUnreachable(
+                    f"{context}: KIS unreachable ({_reason(e)})", never_sent=True
+                ) from e
+            raise KisUnreachable(f"{context}: {_reason(e)}") from e
         data = _json_body(response)
         if data is None:
             raise KisProtocolError(f"{context}: unreadable answer (HTTP {response.status_code})")
+        if self.reachability is not None:
+            self.reachability.answered()
         if "error_code" in data:
             error = classify(
                 str(data["error_code"]),
@@ -314,6 +343,10 @@ class KisTransport:
         if isinstance(error, KisRateLimited):
             log.info("KIS rate limit answer (EGW00201) for %s", context)
         return error
+
+    def _unreachable(self, error: KisError) -> None:
+        if self.reachability is not None:
+            self.reachability.failed(str(error))
 
     def _count(self, error: KisError) -> None:
         if self._error_counter is not None and error.msg_cd:

@@ -19,7 +19,7 @@ import logging
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     DAILY_SUMMARY = "daily_summary"
     ENTRIES_STOPPED = "entries_stopped"
     LIMIT_TRIPPED = "limit_tripped"
+    KIS_OUTAGE = "kis_outage"
+    KIS_BACK = "kis_back"
     ERROR = "error"
 
 
@@ -94,6 +96,27 @@ class ServiceError:
     message: str
     service: str = ""
     phase: str = ""
+
+
+@dataclass(frozen=True)
+class KisOutage:
+    """KIS stopped answering during a session (docs/ARCHITECTURE.md, 'When KIS does not
+    answer'): sent once per outage."""
+
+    kind: ClassVar[EventKind] = EventKind.KIS_OUTAGE
+    since_kst: datetime
+    """The real time (not a simulated clock's) of the first request KIS did not answer."""
+    detail: str
+
+
+@dataclass(frozen=True)
+class KisBack:
+    """KIS answers again after an outage that :class:`KisOutage` announced."""
+
+    kind: ClassVar[EventKind] = EventKind.KIS_BACK
+    since_kst: datetime
+    until_kst: datetime
+    """The real time when the scheduler saw the outage over."""
 
 
 # The scheduler's day -----------------------------------------------------------------------------
@@ -350,6 +373,8 @@ Event: TypeAlias = (
     ServiceStart
     | ServiceStop
     | ServiceError
+    | KisOutage
+    | KisBack
     | PremarketPlan
     | NoPicks
     | PicksUnreadable

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
 
 import numpy as np
+import redis
 
 from shared.history.store import Status
+from shared.infra.redis_keys import Keys
+from shared.kis.reachability import read_outage
 from shared.trading.bars import BarKind
-from tests.conftest import wait_for
+from tests.conftest import ROOT, free_port, wait_for
 from tests.history.conftest import History
 
 DAILY, PAST, TODAY = "FHKST03010100", "FHKST03010230", "FHKST03010200"
@@ -240,3 +245,32 @@ def test_minute_bars_older_than_a_year_are_not_asked_for(history: History_) -> N
             date(2025, 3, 5),
             date(2025, 3, 6),
         ]
+
+
+def test_kis_unreachable_ends_the_fetch_with_one_line(
+    offline: History, redis_client: redis.Redis
+) -> None:
+    """No KIS at the address: the first read's last try ends the run (exit 1, one line), it
+    does not go on code by code and day by day in silence; the outage is recorded for the
+    services' health."""
+    env = offline.env | {
+        "KIS_SIM_URL": f"http://127.0.0.1:{free_port()}",
+        "KIS_RETRY_BACKOFF_SECONDS": "0.05",
+    }
+    fetch = ("fetch", "--codes", "005930,000660", "--from", "2026-02-02", "--to", "2026-03-04")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "history", *fetch],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    failures = [line for line in done.stderr.splitlines() if line.startswith("history fetch")]
+    assert len(failures) == 1 and "KIS unreachable" in failures[0], done.stderr
+    assert took < 30, took
+    outage = read_outage(redis_client, Keys().kis_outage("sim"))
+    assert outage is not None and "KIS unreachable (ConnectionError)" in outage.detail

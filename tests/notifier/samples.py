@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import redis
 
+from shared.infra.clock import KST
 from shared.kis.models import Side
 from shared.messaging.events import (
     BuyAttempt,
@@ -17,6 +18,8 @@ from shared.messaging.events import (
     Event,
     EventKind,
     HeldPosition,
+    KisBack,
+    KisOutage,
     LimitTripped,
     NoPicks,
     OrderAccepted,
@@ -167,6 +170,15 @@ EVENTS: dict[str, Event] = {
     "error": ServiceError(
         service="scheduler", phase="intraday", message="KisTemporaryError: EGW00201"
     ),
+    "kis_outage": KisOutage(
+        since_kst=datetime(2026, 3, 3, 10, 31, 5, tzinfo=KST),
+        detail="GET /uapi/domestic-stock/v1/quotations/inquire-price FHKST01010100: "
+        "KIS unreachable (ConnectionError)",
+    ),
+    "kis_back": KisBack(
+        since_kst=datetime(2026, 3, 3, 10, 31, 5, tzinfo=KST),
+        until_kst=datetime(2026, 3, 3, 10, 35, 50, tzinfo=KST),
+    ),
 }
 """One event of every kind, keyed by kind."""
 assert set(EVENTS) == {k.value for k in EventKind}
@@ -229,6 +241,8 @@ TITLES = {
     "closed_day": ("휴장일", "Market closed"),
     "daily_summary": ("장 마감 결산", "Daily summary"),
     "error": ("오류 발생", "Error"),
+    "kis_outage": ("KIS 응답 없음", "KIS not answering"),
+    "kis_back": ("KIS 응답 재개", "KIS answers again"),
 }
 """Expected embed title per event: (Korean, English)."""
 
