@@ -93,6 +93,13 @@ class Controls(Answer):
     flags: dict[str, Flag] = Field(description="Each flag set, with who set it, why and when.")
 
 
+class Resumed(Controls):
+    cleared: list[str] = Field(
+        description="What resume cleared, one phrase each (a flag, or a session's stop of new "
+        "buys with its reason); empty when nothing was set."
+    )
+
+
 class Limits(Answer):
     """The money limits in force and what today has used of them."""
 
@@ -179,6 +186,9 @@ class Order(Answer):
     price_seen: Won
     limit_price: Won | None = Field(description="The order's limit; null: a market order.")
     floor_price: Won | None = Field(description="An entry buy is not sent under this price.")
+    attempt: int = Field(
+        ge=1, description="1, or which try of a manual sell KIS refused before (`-2` in its id)."
+    )
     status: StatusValue
     created_kst: str = Field(description="System clock (KST, ISO 8601).")
     touched_epoch: float = Field(description="Real Unix time of the last change.")

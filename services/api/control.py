@@ -28,8 +28,8 @@ from services.api.openapi import (
     body,
     error,
 )
-from shared.state.control import HALTED, PAUSED, Controls
-from shared.state.flatten import flatten
+from shared.state.control import HALTED, PAUSED, Controls, resume_all
+from shared.state.flatten import flatten, flatten_refusal
 from shared.state.money_limits import LimitStore, MoneyLimits
 from shared.state.picks_store import store_picks
 from shared.trading.picks import PICKS_SESSIONS_AHEAD, picks_date_problem
@@ -148,13 +148,16 @@ def halt() -> Response:
     return _flags_now()
 
 
-@blueprint.post("/resume", summary="Clear pause and halt", responses={200: answers.Controls})
+@blueprint.post(
+    "/resume",
+    summary="Clear pause, halt and every stop of new buys (flatten's too), saying which",
+    responses={200: answers.Resumed},
+)
 def resume() -> Response:
-    controls = Controls(ctx().redis, ctx().keys)
-    for flag in (PAUSED, HALTED):
-        controls.clear(flag)
-    log.info("resumed through the API")
-    return _flags_now()
+    api = ctx()
+    cleared = resume_all(api.redis, api.keys)
+    log.info("resumed through the API; cleared: %s", "; ".join(cleared) or "nothing")
+    return answer(answers.Resumed, {**state.controls(api), "cleared": cleared})
 
 
 @blueprint.put(
@@ -224,16 +227,18 @@ def change_limits() -> Response:
     responses={
         200: answers.Flatten,
         **NOTE_REFUSALS,
-        409: error("Today is not a KRX session"),
+        409: error("The market is not open (or today is not a KRX session): nothing done"),
     },
     openapi_extensions=NOTE,
 )
 def flatten_positions() -> Response:
     api = ctx()
     reason = _reason()
-    today = api.clock.now().date()
-    if not api.calendar.is_session(today):
-        raise ApiError(409, f"{today} is not a KRX session: nothing can be sold today")
+    now = api.clock.now()
+    today = now.date()
+    refusal = flatten_refusal(now, api.calendar.session(today))
+    if refusal is not None:
+        raise ApiError(409, f"flatten refused: {refusal}")
     done = flatten(api.redis, api.keys, api.clock, today, by=BY)
     log.warning("flatten through the API (%s): %d positions", reason or "no reason", len(done))
     return answer(

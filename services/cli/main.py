@@ -33,8 +33,8 @@ from shared.infra.redis_keys import Keys
 from shared.infra.settings import ConfigError, Settings, load_settings
 from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
-from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy
-from shared.state.flatten import flatten
+from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy, resume_all
+from shared.state.flatten import flatten, flatten_refusal
 from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks, stored_picks
@@ -60,7 +60,7 @@ class Context:
         self.settings = settings
         self.redis = connect(settings.redis_url)
         self.keys = Keys(settings.redis_prefix)
-        self.clock: Clock = build_clock(settings, self.redis)
+        self.clock: Clock = build_clock(settings, self.redis, follow_running=True)
         self.calendar = KrxCalendar.from_settings(settings)
 
     def session_date(self, given: str | None) -> date:
@@ -117,19 +117,23 @@ def cmd_positions(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def flag_command(flag: str, on: bool) -> Callable[[Context, argparse.Namespace], int]:
+def flag_command(flag: str) -> Callable[[Context, argparse.Namespace], int]:
     def run(ctx: Context, args: argparse.Namespace) -> int:
-        controls = Controls(ctx.redis, ctx.keys)
-        if on:
-            controls.set(flag, by="cli", reason=args.reason or "")
-            print(f"{flag}: set")
-        else:
-            for name in (PAUSED, HALTED) if flag == "all" else (flag,):
-                controls.clear(name)
-            print("resumed: new orders will be sent again")
+        Controls(ctx.redis, ctx.keys).set(flag, by="cli", reason=args.reason or "")
+        print(f"{flag}: set")
         return 0
 
     return run
+
+
+def cmd_resume(ctx: Context, args: argparse.Namespace) -> int:
+    """Clear pause, halt and every stop of new buys, saying which."""
+    cleared = resume_all(ctx.redis, ctx.keys)
+    if not cleared:
+        print("nothing to clear: no pause, halt or stop of new buys")
+        return 0
+    print("resumed, cleared: " + "; ".join(cleared))
+    return 0
 
 
 def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
@@ -217,9 +221,11 @@ def cmd_limits(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_flatten(ctx: Context, args: argparse.Namespace) -> int:
     """Stop entries and queue one market sell per position the system opened (once each)."""
-    today = ctx.clock.now().date()
-    if not ctx.calendar.is_session(today):
-        print(f"{today} is not a KRX session: nothing can be sold today", file=sys.stderr)
+    now = ctx.clock.now()
+    today = now.date()
+    refusal = flatten_refusal(now, ctx.calendar.session(today))
+    if refusal is not None:
+        print(f"flatten refused: {refusal}", file=sys.stderr)
         return 2
     done = flatten(ctx.redis, ctx.keys, ctx.clock, today, by=f"cli ({args.reason or 'no reason'})")
     print(f"entries stopped for {today}; {len(done)} position(s):")
@@ -363,10 +369,10 @@ def parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("--reason")
-        cmd.set_defaults(run=flag_command(flag, on=True))
-    sub.add_parser("resume", help="clear pause and halt").set_defaults(
-        run=flag_command("all", on=False)
-    )
+        cmd.set_defaults(run=flag_command(flag))
+    sub.add_parser(
+        "resume", help="clear pause, halt and every stop of new buys (flatten's too)"
+    ).set_defaults(run=cmd_resume)
     test = sub.add_parser("backtest", help="replay past sessions with the live rules")
     test.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     test.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")

@@ -53,7 +53,7 @@ def build_context(settings: Settings, client: redis.Redis | None = None) -> Cont
     new connection to ``REDIS_URL``)."""
     connection = client or connect(settings.redis_url)
     keys = Keys(settings.redis_prefix)
-    clock = build_clock(settings, connection)
+    clock = build_clock(settings, connection, publish=True)
     stale = settings.order_stale_seconds
     longest_post = settings.kis_connect_timeout_seconds + settings.kis_read_timeout_seconds
     if stale <= longest_post:

@@ -75,7 +75,7 @@ def _serve(started: Started) -> int:
     if settings.clock_start is not None and settings.clock_epoch is None:
         redis = Redis.from_url(settings.redis_url)
     try:
-        clock = build_clock(settings, redis)
+        clock = build_clock(settings, redis, publish=True)
     except Exception as e:
         logger.error("cannot build the clock: %s", e)
         return 1

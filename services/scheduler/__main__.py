@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(started: Started) -> int:
     settings, client = started.settings, started.redis
     keys = Keys(settings.redis_prefix)
-    clock = build_clock(settings, client)
+    clock = build_clock(settings, client, publish=True)
     calendar = KrxCalendar.from_settings(settings)
     kis = build_client(settings, client, clock)
     stream = session_factory(settings, kis.approval_key, FillNotices(client))

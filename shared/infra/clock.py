@@ -5,6 +5,7 @@ See docs/ARCHITECTURE.md, 'Clock and calendar'.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -148,10 +149,28 @@ def anchor_epoch(
     return float(stored)
 
 
-def build_clock(settings: Settings, redis: Redis | None) -> Clock:
-    """The clock the settings ask for: real time, or a simulated clock anchored in Redis."""
+def build_clock(
+    settings: Settings,
+    redis: Redis | None,
+    *,
+    publish: bool = False,
+    follow_running: bool = False,
+) -> Clock:
+    """The clock the settings ask for: real time, or a simulated clock anchored in Redis.
+
+    With ``publish`` (the scheduler, the executor, the simulator) the clock is published in
+    ``clock:running`` (deleted on real time). With ``follow_running`` (``kat``) and no
+    ``CLOCK_START`` of its own, the running system's simulated clock is taken from there, so a
+    command acts on the day the services trade (docs/ARCHITECTURE.md, 'Clock and calendar')."""
+    keys = Keys(settings.redis_prefix)
     start = settings.clock_start
     if start is None:
+        if redis is None:
+            return SystemClock()
+        if follow_running:
+            return running_clock(redis, keys) or SystemClock()
+        if publish:
+            redis.delete(keys.clock_running())
         return SystemClock()
     epoch = settings.clock_epoch
     if epoch is None:
@@ -160,5 +179,22 @@ def build_clock(settings: Settings, redis: Redis | None) -> Clock:
                 "CLOCK_START is set without CLOCK_EPOCH: the simulated clock's anchor lives in "
                 "Redis, so build_clock needs a Redis connection (or set CLOCK_EPOCH)"
             )
-        epoch = anchor_epoch(redis, Keys(settings.redis_prefix), start, settings.clock_speed)
-    return SimulatedClock(start, settings.clock_speed, epoch)
+        epoch = anchor_epoch(redis, keys, start, settings.clock_speed)
+    clock = SimulatedClock(start, settings.clock_speed, epoch)
+    if redis is not None and publish:
+        running = {"start_kst": clock.start.isoformat(), "speed": clock.speed, "epoch": epoch}
+        redis.set(keys.clock_running(), json.dumps(running))
+    return clock
+
+
+def running_clock(redis: Redis, keys: Keys) -> SimulatedClock | None:
+    """The simulated clock the services published, or None (real time, or nothing ran)."""
+    raw = redis.get(keys.clock_running())
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        start = datetime.fromisoformat(str(data["start_kst"]))
+        return SimulatedClock(start, float(data["speed"]), float(data["epoch"]))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -87,6 +87,11 @@ class Keys:
         return f"{self.prefix}kis:outage-told:{env}"
 
     # Clock ------------------------------------------------------------------------------------
+    def clock_running(self) -> str:
+        """JSON ``{start_kst, speed, epoch}``: the simulated clock the services run on, for
+        ``kat``; absent while they run on real time."""
+        return f"{self.prefix}clock:running"
+
     def clock_epoch(self, start_iso: str, speed: float) -> str:
         """Unix seconds at which simulated time equalled ``start_iso`` at ``speed``."""
         return f"{self.prefix}clock:epoch:{start_iso}:{speed:g}"
@@ -132,6 +137,10 @@ class Keys:
     def entries_stopped(self, session: date) -> str:
         """Why no entry buys are made on ``session`` any more (JSON), when they are stopped."""
         return f"{self.prefix}entries-stopped:{session.isoformat()}"
+
+    def entries_stopped_all(self) -> str:
+        """SCAN pattern matching the entry stops of every session."""
+        return f"{self.prefix}entries-stopped:*"
 
     def once(self, what: str, session: date) -> str:
         """Marker that ``what`` (a notice, the post-market run) happened for a session."""

@@ -232,6 +232,26 @@ def stop_entries(client: redis.Redis, keys: Keys, session: date, reason: str) ->
     )
 
 
+def resume_all(client: redis.Redis, keys: Keys) -> list[str]:
+    """Clear pause, halt and every session's stop of new buys; what was cleared, one phrase
+    each (docs/ARCHITECTURE.md, 'Flatten'). A stop whose cause remains (the day's loss limit)
+    is set again by the next check that finds it."""
+    cleared = []
+    controls = Controls(client, keys)
+    for flag, note in sorted(controls.active().items()):
+        controls.clear(flag)
+        why = f": {note['reason']}" if note.get("reason") else ""
+        cleared.append(f"{flag} (by {note.get('by', '?')}{why})")
+    for key in sorted(client.scan_iter(match=keys.entries_stopped_all(), count=100)):
+        raw = client.getdel(key)
+        if raw is None:
+            continue
+        session = text(key).rsplit(":", 1)[-1]
+        reason = str(json.loads(raw).get("reason", "stopped"))
+        cleared.append(f"new buys stopped on {session} ({reason})")
+    return cleared
+
+
 def entries_stopped(client: redis.Redis, keys: Keys, session: date) -> str | None:
     """Why entry buys are stopped on ``session``, or None when they are not."""
     raw = client.get(keys.entries_stopped(session))

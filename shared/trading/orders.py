@@ -147,10 +147,14 @@ class OrderIntent:
     floor_price: int | None = None
     """An entry buy's target in won: no buy is sent once the price is under it (a decision
     delayed past a fall; docs/ARCHITECTURE.md, 'Chaos run'). None: no floor."""
+    attempt: int = 1
+    """A manual sell tried again after KIS refused the previous one (docs/ARCHITECTURE.md,
+    'Flatten'): the second gets its own id, ``...-sell-manual-2``. Rule orders have one."""
 
     @property
     def id(self) -> str:
-        return order_id(self.session, self.code, self.side, self.reason)
+        base = order_id(self.session, self.code, self.side, self.reason)
+        return base if self.attempt == 1 else f"{base}-{self.attempt}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -170,6 +174,7 @@ class OrderIntent:
             price_seen=int(data["price_seen"]),
             limit_price=None if data.get("limit_price") is None else int(data["limit_price"]),
             floor_price=None if data.get("floor_price") is None else int(data["floor_price"]),
+            attempt=int(data.get("attempt", 1)),
         )
 
 

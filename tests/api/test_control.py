@@ -86,7 +86,12 @@ def test_pause_halt_resume(client: FlaskClient, redis_client: redis.Redis) -> No
     assert controls.active()[HALTED]["reason"] == ""
 
     body = client.post("/control/resume", headers=AUTH).get_json()
-    assert body == {"paused": False, "halted": False, "flags": {}}
+    assert body == {
+        "paused": False,
+        "halted": False,
+        "flags": {},
+        "cleared": ["halted (by api)", "paused (by api: news at 10)"],
+    }
     assert not controls.paused
     assert not controls.halted
 

@@ -46,7 +46,9 @@ def test_control_over_http(api: RunningApi) -> None:
     halted = requests.post(f"{api.url}/control/halt", json={"reason": "t"}, headers=auth, timeout=5)
     assert halted.json()["halted"] is True
     resumed = requests.post(f"{api.url}/control/resume", headers=auth, timeout=5)
-    assert resumed.json() == {"paused": False, "halted": False, "flags": {}}
+    answer = resumed.json()
+    assert (answer["paused"], answer["halted"], answer["flags"]) == (False, False, {})
+    assert "halted (by api: t)" in answer["cleared"]
 
 
 def run_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,9 @@ import pickle
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ import redis
 
 from shared.infra.redis_keys import Keys
 from shared.state.picks_store import stored_picks
-from tests.conftest import ROOT, service_env
+from tests.conftest import ROOT, Sim, service_env
 
 SEED = {
     "002680": ["한타", 3155],
@@ -184,3 +187,24 @@ def test_limits_show_change_and_refuse(redis_url: str) -> None:
         12,
         4,
     )
+
+
+def test_kat_follows_the_running_systems_simulated_clock(
+    start_sim: Callable[..., Sim], redis_url: str
+) -> None:
+    """A simulated day runs (here the simulator, a service, on 2026-03-05 10:00 at 60x); a
+    ``kat`` without a clock of its own acts on that day, not on the machine's date."""
+    start_sim(CLOCK_START="2026-03-05T10:00:00+09:00", CLOCK_SPEED="60")
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "status"],
+        env=service_env(redis_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    clock = datetime.fromisoformat(json.loads(done.stdout)["clock"])
+    assert clock.date() == date(2026, 3, 5) and time_of_day(10) <= clock.time() < time_of_day(11)
+    # Its own CLOCK_START still wins.
+    assert json.loads(kat(redis_url, "status").stdout)["clock"].startswith("2026-03-03T08:0")

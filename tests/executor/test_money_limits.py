@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -189,3 +190,62 @@ def test_a_second_live_sell_of_a_position_is_not_sent(world: Harness) -> None:
     assert world.get(second.id).status is OrderStatus.CANCELLED
     assert world.stats()["orders"] == 2
     assert world.events(second.id) == ["order_cancelled"]
+
+
+def test_a_flatten_sell_kis_refused_is_tried_again_by_the_next_flatten(world: Harness) -> None:
+    """KIS refuses the first flatten sell (the shares are not in the account at KIS); once they
+    are, flatten sends a new sell instead of answering "already"."""
+    world.order(SAMSUNG, Side.BUY, 4)
+    world.burst()
+    world.account()  # KIS holds no share of it any more: the sell will be refused
+    first = kat(world, "flatten", "--reason", "test")
+    assert " queued " in first.communicate(timeout=60)[0]
+    world.burst()
+    assert world.get(f"20260303-{SAMSUNG}-sell-manual").status is OrderStatus.REJECTED
+
+    world.account(holdings=[{"code": SAMSUNG, "name": "삼성전자", "qty": 4, "avg_price": 70_000}])
+    again = kat(world, "flatten")
+    output = again.communicate(timeout=60)[0]
+    assert output.splitlines()[1].split() == [
+        SAMSUNG,
+        "4",
+        "retried",
+        f"20260303-{SAMSUNG}-sell-manual-2",
+    ], output
+    world.burst()
+    assert world.get(f"20260303-{SAMSUNG}-sell-manual-2").status is OrderStatus.FILLED
+    assert world.ledger.all() == {}
+    settled = kat(world, "flatten")
+    assert "0 position(s)" in settled.communicate(timeout=60)[0]
+
+
+def test_resume_clears_flattens_stop_of_new_buys_and_says_so(world: Harness) -> None:
+    stopped = kat(world, "flatten", "--reason", "lunch")
+    assert stopped.communicate(timeout=60)[0].startswith("entries stopped for 2026-03-03")
+    assert entries_stopped(world.redis, world.keys, SESSION) is not None
+    resumed = kat(world, "resume")
+    output = resumed.communicate(timeout=60)[0]
+    assert output.strip() == (
+        "resumed, cleared: new buys stopped on 2026-03-03 (flatten requested by cli (lunch))"
+    )
+    assert entries_stopped(world.redis, world.keys, SESSION) is None
+    nothing = kat(world, "resume")
+    assert nothing.communicate(timeout=60)[0].strip() == (
+        "nothing to clear: no pause, halt or stop of new buys"
+    )
+
+
+def test_flatten_out_of_market_hours_is_refused_and_changes_nothing(
+    make_harness: Callable[..., Harness],
+) -> None:
+    early = make_harness(start="2026-03-03T08:10:00+09:00")
+    early.order(SAMSUNG, Side.BUY, 4, enqueue=False)
+    refused = kat(early, "flatten")
+    output = refused.communicate(timeout=60)[0]
+    assert refused.returncode == 2
+    assert output.strip().splitlines() == [
+        "flatten refused: the market is not open (08:10 KST; 2026-03-03 trades 09:00-15:30): "
+        "flatten sells at market, so it runs only while the market is open; nothing was "
+        "stopped or sold (kat pause holds new orders meanwhile)"
+    ]
+    assert entries_stopped(early.redis, early.keys, SESSION) is None
