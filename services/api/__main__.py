@@ -25,8 +25,12 @@ DEFAULT_PORT = 8000
 """TCP port unless API_PORT says otherwise."""
 THREADS = 4
 """Requests served at once; the page polls a handful of JSON endpoints."""
-CHANNEL_TIMEOUT_SECONDS = 30
-"""An idle or stalled connection is closed after this long (Redis calls time out after 2 s)."""
+CHANNEL_TIMEOUT_SECONDS = 3
+"""A connection that has sent and been sent nothing for this long is closed: an idle keep-alive,
+or a body shorter than its ``Content-Length`` (docs/ARCHITECTURE.md, 'Input limits'). One being
+answered is never closed (waitress waits for its requests); Redis calls time out after 2 s."""
+CLEANUP_INTERVAL_SECONDS = 1
+"""How often waitress looks for such connections (its default, 30 s, would keep one a minute)."""
 
 PARSER = argparse.ArgumentParser(
     prog="python -m services.api",
@@ -51,6 +55,7 @@ def _serve(started: Started) -> int:
             port=port,
             threads=THREADS,
             channel_timeout=CHANNEL_TIMEOUT_SECONDS,
+            cleanup_interval=CLEANUP_INTERVAL_SECONDS,
             ident="kis-autotrader",
         )
     except OSError as e:
