@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import render_template
+from flask import Response, render_template
 from flask_openapi3 import APIBlueprint, OpenAPI
 
 from services.api import backtests, chart, queues_view, state
-from services.api.context import ctx
+from services.api.context import ctx, kept
 from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
 from shared.state.control import HEARTBEAT_TTL_SECONDS
@@ -31,13 +31,19 @@ blueprint = APIBlueprint("page", __name__, abp_tags=[STATUS_TAG])
     summary="The status page (HTML)",
     responses={200: text("The page", "text/html"), 503: text("Redis is unavailable", "text/html")},
 )
-def status_page() -> tuple[str, int]:
+def status_page() -> Response:
+    return kept(_render)
+
+
+def _render() -> Response:
     try:
         data = _page_data()
     except redis.RedisError as e:
         log.warning("status page: Redis unavailable: %s", e)
-        return render_template("status.html", error="Redis is unavailable", **_base()), 503
-    return render_template("status.html", error=None, **_base(), **data), 200
+        page = render_template("status.html", error="Redis is unavailable", **_base())
+        return Response(page, status=503, mimetype="text/html")
+    page = render_template("status.html", error=None, **_base(), **data)
+    return Response(page, status=200, mimetype="text/html")
 
 
 def _base() -> dict[str, Any]:

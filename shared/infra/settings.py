@@ -266,6 +266,8 @@ class Settings(BaseSettings):
     # Input limits: wrong status API tokens (docs/ARCHITECTURE.md, 'Input limits') ------------
     status_api_failure_limit: int = Field(default=20, ge=1, le=100_000)
     """Wrong tokens one client address may send per minute before control answers 429."""
+    status_api_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How long the status API serves a read-only answer again (services/api/read_cache.py)."""
 
     # Money limits (docs/ARCHITECTURE.md, 'Money limits'): first values only; once stored in
     # Redis, `kat limits` and PUT /control/limits change them.
