@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
-from services.scheduler.closing import DayCloser
+from services.scheduler.closing import DayCloser, summary_line
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
@@ -348,7 +348,7 @@ class Scheduler:
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if first_time(self.redis, marker):
-            log.info("post-market of %s done: %s", today, summary)
+            log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
 
     # Realtime ----------------------------------------------------------------------------------
