@@ -37,7 +37,7 @@ from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import Settings
 from shared.kis.errors import KisAuthError, KisError
-from shared.kis.models import Balance
+from shared.kis.models import Balance, Side
 from shared.kis.stream import MAX_REGISTRATIONS
 from shared.messaging.events import ClosedDay, ServiceError
 from shared.messaging.queues import enqueue_reconcile
@@ -55,7 +55,7 @@ from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
-from shared.trading.orders import OrderRecord
+from shared.trading.orders import FINAL, OrderRecord, Reason, order_id
 from shared.trading.rules import (
     PREMARKET_LEAD,
     DayPlan,
@@ -357,8 +357,16 @@ class Scheduler:
         band = self.thresholds.buy_band_ratio
         to_buy, ordered = [], []
         if plan is not None:
-            left = picks_to_buy(plan, {r.id for r in self.book.of_day(today)})
-            ordered = [watched_pick(p, band) for p in plan.picks if p not in left]
+            records = {r.id: r for r in self.book.of_day(today)}
+            left = picks_to_buy(plan, records)
+            # A pick whose buy is over (filled: a position now, or sold; or refused) is no longer
+            # watched as a pick; one whose buy still works is listed as ordered.
+            working = {r.id for r in records.values() if r.status not in FINAL}
+            ordered = [
+                watched_pick(p, band)
+                for p in plan.picks
+                if order_id(plan.session, p.code, Side.BUY, Reason.ENTRY) in working
+            ]
             to_buy = left if plan.buy_amount > 0 else []
         positions = self.decisions.last_positions
         on_stream = self.realtime.quotes.on_stream()
