@@ -42,7 +42,7 @@ def healthz() -> Response:
 )
 def readyz() -> Response:
     api = ctx()
-    checks = {"redis": _redis_check(api), "kis": _kis_check(api.settings.base_url)}
+    checks = {"redis": _redis_check(api), "kis": kis_check(api.settings.base_url)}
     down = sorted(name for name, result in checks.items() if result != "ok")
     if down:
         response = json_error(503, f"not ready: {', '.join(down)} unreachable", checks=checks)
@@ -59,7 +59,8 @@ def _redis_check(api: ApiContext) -> str:
     return "ok"
 
 
-def _kis_check(base_url: str) -> str:
+def kis_check(base_url: str) -> str:
+    """``ok``, or ``down: <error>`` when no TCP connection to the KIS host can be made."""
     # A TCP connect, not an HTTP request: readiness probes must not spend the KIS rate limit.
     parts = urlsplit(base_url)
     host = parts.hostname or ""
