@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Literal
 
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
-from shared.infra.settings import SIM_WS_PORT_OFFSET, ConfigError
+from shared.infra.settings import (
+    INTEGER_PATTERN,
+    NUMBER_PATTERN,
+    NUMBER_SHAPE,
+    SIM_WS_PORT_OFFSET,
+    ConfigError,
+)
 from shared.trading import costs
 
 RuleSet = Literal["paper", "real"]
@@ -172,6 +178,8 @@ def _percent(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal
     raw = environ.get(name, "").strip()
     if not raw:
         return default
+    if not NUMBER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: {NUMBER_SHAPE}, got {raw!r}")
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -185,10 +193,9 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a whole number, got {raw!r}") from None
+    if not INTEGER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: must be a whole number in ASCII digits, got {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
     return value
@@ -198,10 +205,9 @@ def _float(environ: Mapping[str, str], name: str, default: float, low: float, hi
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a number, got {raw!r}") from None
+    if not NUMBER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: {NUMBER_SHAPE}, got {raw!r}")
+    value = float(raw)
     if not low <= value <= high:  # also refuses nan
         raise ConfigError(f"{name}: must be between {low:g} and {high:g}, got {raw}")
     return value

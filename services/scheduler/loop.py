@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
-from services.scheduler.closing import DayCloser
+from services.scheduler.closing import DayCloser, summary_line
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
@@ -38,7 +38,7 @@ from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import Settings
 from shared.kis.errors import KisAuthError, KisError
-from shared.kis.models import Balance
+from shared.kis.models import Balance, Side
 from shared.kis.reachability import outage_health
 from shared.kis.stream import MAX_REGISTRATIONS
 from shared.messaging.events import ClosedDay, ServiceError
@@ -57,7 +57,7 @@ from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
-from shared.trading.orders import OrderRecord
+from shared.trading.orders import FINAL, OrderRecord, Reason, order_id
 from shared.trading.rules import (
     PREMARKET_LEAD,
     DayPlan,
@@ -355,7 +355,7 @@ class Scheduler:
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if first_time(self.redis, marker):
-            log.info("post-market of %s done: %s", today, summary)
+            log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
 
     # Realtime ----------------------------------------------------------------------------------
@@ -364,8 +364,16 @@ class Scheduler:
         band = self.thresholds.buy_band_ratio
         to_buy, ordered = [], []
         if plan is not None:
-            left = picks_to_buy(plan, {r.id for r in self.book.of_day(today)})
-            ordered = [watched_pick(p, band) for p in plan.picks if p not in left]
+            records = {r.id: r for r in self.book.of_day(today)}
+            left = picks_to_buy(plan, records)
+            # A pick whose buy is over (filled: a position now, or sold; or refused) is no longer
+            # watched as a pick; one whose buy still works is listed as ordered.
+            working = {r.id for r in records.values() if r.status not in FINAL}
+            ordered = [
+                watched_pick(p, band)
+                for p in plan.picks
+                if order_id(plan.session, p.code, Side.BUY, Reason.ENTRY) in working
+            ]
             to_buy = left if plan.buy_amount > 0 else []
         positions = self.decisions.last_positions
         on_stream = self.realtime.quotes.on_stream()
