@@ -6,7 +6,9 @@ session of that app key is refused (``OPSP8996``), and so is a registration past
 (``OPSP0008``). Prices come from the same :class:`Market` as the REST quotes: every
 ``tick_seconds`` each registered code's price moves since the last look are sent, several in one
 multi-record frame when they queued up. Fill notices come from the ledger's listener, at once.
-PINGPONG goes out every ``ping_seconds``; a session that leaves three unanswered is closed.
+PINGPONG goes out every ``ping_seconds``; a session that leaves three unanswered is closed. An
+answer is the PINGPONG echoed as text or, as KIS's official client does (``ws.pong(raw)``), a
+pong control frame carrying it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +43,20 @@ MAX_MISSED_PONGS = 3
 MAX_RECORDS_PER_FRAME = 30
 """Most records of one code in one frame (a fast simulated clock can queue many)."""
 START_TIMEOUT_SECONDS = 10.0
+
+
+class _PongAwareConnection(ServerConnection):
+    """A server connection that reports unsolicited pong control frames too: KIS's official
+    client answers PINGPONG with ``ws.pong(raw)`` (koreainvestment/open-trading-api,
+    ``examples_user/kis_auth.py``), which websockets would otherwise ignore silently."""
+
+    pong_listener: Callable[[bytes], None] | None = None
+
+    def acknowledge_pings(self, data: bytes) -> None:
+        listener = self.pong_listener
+        if listener is not None:
+            listener(data)
+        super().acknowledge_pings(data)
 
 
 @dataclass(eq=False)
@@ -129,6 +146,7 @@ class StreamServer:
             ping_interval=None,
             max_size=1024 * 1024,
             logger=wire_logger,
+            create_connection=_PongAwareConnection,
         ):
             self._ready.set()
             pump = asyncio.create_task(self._pump())
@@ -165,6 +183,8 @@ class StreamServer:
         self._conns.append(conn)
         hub.sessions += 1
         hub.stats["sessions_opened"] += 1
+        if isinstance(ws, _PongAwareConnection):
+            ws.pong_listener = lambda data: self._on_pong_frame(conn, data)
         pinger = asyncio.create_task(self._pinger(conn))
         try:
             async for raw in ws:
@@ -184,6 +204,15 @@ class StreamServer:
             hub.sessions -= 1
             hub.registrations -= conn.registrations
             self._forget_unwatched()
+
+    def _on_pong_frame(self, conn: _Conn, data: bytes) -> None:
+        """A pong control frame (the loop's thread): a PINGPONG answer when it carries one."""
+        hub = self.sim.hub
+        if hub.switches.silent() or not _is_pingpong(data.decode("utf-8", "replace")):
+            return
+        conn.missed_pongs = 0
+        hub.stats["pongs_received"] += 1
+        hub.stats["pong_frames_received"] += 1
 
     async def _pinger(self, conn: _Conn) -> None:
         hub = self.sim.hub

@@ -157,3 +157,42 @@ def test_malformed_requests_get_one_error_each_and_the_session_goes_on(sim: Sim)
         assert ask(ws, key, "H0STCNT0", "5930")["body"]["msg_cd"] == "SIM00203"
         assert ask(ws, key, "H0STASP0", "005930")["body"]["msg_cd"] == "SIM00202"
         assert ask(ws, key, "H0STCNT0", "005930")["body"]["msg_cd"] == "OPSP0000"
+
+
+def _pings_answered_with(ws: ClientConnection, answer: Callable[[str], bytes], pings: int) -> int:
+    """Answer ``pings`` PINGPONGs with pong control frames carrying ``answer(text)``; returns how
+    many came before the socket closed."""
+    seen = 0
+    try:
+        while seen < pings:
+            text = str(ws.recv(timeout=5))
+            if text.startswith("{") and json.loads(text)["header"]["tr_id"] == "PINGPONG":
+                seen += 1
+                ws.pong(answer(text))
+    except ConnectionClosed:
+        pass
+    return seen
+
+
+def test_a_pong_frame_carrying_the_pingpong_answers_it_as_kis_official_client_does(
+    sim: Sim,
+) -> None:
+    # KIS's official client (open-trading-api, examples_user/kis_auth.py) answers with
+    # ws.pong(raw), never a text echo: six PINGPONGs so answered keep the session open.
+    key = approval_key(sim)
+    with socket(sim) as ws:
+        assert ask(ws, key, "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        assert _pings_answered_with(ws, lambda text: text.encode(), 6) == 6
+        assert ask(ws, key, "H0STCNT0", "000660")["body"]["msg_cd"] == "OPSP0000"  # still open
+    counters = sim.admin("GET", "stream").json()["counters"]
+    assert counters["pong_frames_received"] >= 6
+    assert counters.get("pingpong_timeouts", 0) == 0
+
+
+def test_a_pong_frame_carrying_something_else_is_no_answer(sim: Sim) -> None:
+    with socket(sim) as ws:
+        assert ask(ws, approval_key(sim), "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        assert _pings_answered_with(ws, lambda _text: b"hello", 10) == 3
+    counters = sim.admin("GET", "stream").json()["counters"]
+    assert counters["pingpong_timeouts"] == 1
+    assert counters.get("pong_frames_received", 0) == 0
