@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
+from services.kis_sim.listings import BUNDLED_LISTINGS, Listings, ListingsError, load_listings
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
 from shared.infra.settings import SIM_WS_PORT_OFFSET, ConfigError
 from shared.trading import costs
@@ -95,6 +96,8 @@ class SimConfig:
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
+    listings: Listings = field(default_factory=load_listings)
+    """The well-known codes: names, markets, price levels (``SIM_LISTINGS``)."""
 
 
 def load_config(environ: Mapping[str, str]) -> SimConfig:
@@ -158,6 +161,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         ws_tick_seconds=_float(
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
+        listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),
     )
 
 
@@ -215,3 +219,12 @@ def _paths(file_name: str) -> ScriptedPaths:
         raise ConfigError(f"SIM_PRICE_PATHS: cannot read {file_name}: {e.strerror}") from None
     except PathError as e:
         raise ConfigError(f"SIM_PRICE_PATHS: {file_name}: {e}") from None
+
+
+def _listings(file_name: str) -> Listings:
+    try:
+        return load_listings(Path(file_name))
+    except OSError as e:
+        raise ConfigError(f"SIM_LISTINGS: cannot read {file_name}: {e.strerror}") from None
+    except ListingsError as e:
+        raise ConfigError(f"SIM_LISTINGS: {file_name}: {e}") from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from services.kis_sim.listings import listed_level, listed_name
+from services.kis_sim.listings import Listings, load_listings
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.replay import ReplayBook, replay_points
 from services.kis_sim.walk import DayPath, day_path, session_close
@@ -49,8 +49,11 @@ class Market:
         calendar: KrxCalendar,
         scripted: ScriptedPaths | None,
         listed_only: bool = False,
+        listings: Listings | None = None,
     ) -> None:
         self._seed = seed
+        self.listings = listings if listings is not None else load_listings()
+        """The well-known codes (names, markets, price levels)."""
         self._calendar = calendar
         self._listed_only = listed_only
         self._paths: dict[str, ScriptedPath] = {}
@@ -112,7 +115,7 @@ class Market:
     def name(self, code: str) -> str:
         """Display name: the scripted file's, else the real one of a listed code, else
         ``SIM<code>``."""
-        return self._names.get(code) or listed_name(code) or f"SIM{code}"
+        return self._names.get(code) or self.listings.name(code) or f"SIM{code}"
 
     def is_listed(self, code: str) -> bool:
         """Whether ``code`` trades here: every 6-digit code, or with ``listed_only`` the
@@ -120,7 +123,7 @@ class Market:
         if not self._listed_only:
             return True
         known = code in self._paths or code in self._names or code in self.replayed.codes
-        return known or listed_name(code) is not None
+        return known or code in self.listings.by_code
 
     def is_scripted(self, code: str) -> bool:
         """Whether a scripted path drives ``code``."""
@@ -192,7 +195,7 @@ class Market:
         return self._calendar.session(today) or self._calendar.previous_session(today)
 
     def _close(self, code: str, session: Session) -> int:
-        return session_close(self._seed, code, session.day.toordinal(), listed_level(code))
+        return session_close(self._seed, code, session.day.toordinal(), self.listings.level(code))
 
     def _day(self, code: str, session: Session) -> DayPath:
         previous = self._calendar.previous_session(session.day)

@@ -134,6 +134,7 @@ class Simulator:
             self.calendar,
             self.config.price_paths,
             listed_only=self.config.unlisted_codes == "unknown",
+            listings=self.config.listings,
         )
         fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,9 +12,11 @@ import pytest
 import requests
 
 from tests.conftest import (
+    ROOT,
     RedisServer,
     Sim,
     launch_sim,
+    service_env,
 )
 
 ACCOUNT = "50000000-01"
@@ -20,6 +24,20 @@ TRADING = "/uapi/domestic-stock/v1/trading"
 QUOTATIONS = "/uapi/domestic-stock/v1/quotations"
 SESSION_START = "2026-03-03T10:00:00+09:00"
 """A Tuesday, mid-session."""
+
+
+def run_to_exit(redis_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m services.kis_sim`` (with ``args``) to its exit: for starts that must fail
+    and one-off commands."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.kis_sim", *args],
+        env=service_env(redis_url, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def fast_env(**overrides: str) -> dict[str, str]:
