@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.kis_sim import charts, codes, quotes, trading
+from services.kis_sim import charts, codes, quotes, rvsecncl, trading
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
@@ -63,7 +63,8 @@ HANDLERS: dict[str, Handler] = {
     "buyable": trading.buyable,
     "buy": trading.order,
     "sell": trading.order,
-    "cancel": trading.cancel,
+    "revise_or_cancel": rvsecncl.revise_or_cancel,
+    "revisable": rvsecncl.revisable,
     "executions": trading.executions,
     "daily_chart": charts.daily_chart,
     "minute_chart": charts.minute_chart,
@@ -304,7 +305,7 @@ class Simulator:
             return kis_error(e, tr_id)
         if tr.action in ("buy", "sell"):
             self.stats.orders += 1
-        elif tr.action == "cancel":
+        elif tr.action == "revise_or_cancel":
             self.stats.cancels += 1
         return kis_ok(result.payload, tr_id, result.tr_cont)
 

@@ -140,7 +140,11 @@ def fill_record(order: Order, fill: Fill | None, hts_id: str, moment: datetime) 
         order.odno,  # ODER_NO
         order.origin,  # OODER_NO
         "01" if order.side == "sell" else "02",  # SELN_BYOV_CLS
-        "2" if order.is_cancel else "0",  # RCTF_CLS: 0 new, 2 cancel
+        "2"
+        if order.is_cancel
+        else "1"
+        if order.revision
+        else "0",  # RCTF_CLS: 0 new, 1 revise, 2 cancel
         order.division,  # ODER_KIND
         "0",  # ODER_COND
         order.code,  # STCK_SHRN_ISCD

@@ -228,6 +228,38 @@ class KisClient:
         suffix = "TTC0803U" if legacy else "TTC0013U"
         return self.post(f"{TRADING}/order-rvsecncl", self.tr(suffix), body)
 
+    def revise(
+        self, odno: str, price: int, qty: int | None = None, division: str = "00"
+    ) -> requests.Response:
+        """order-rvsecncl with RVSE_CNCL_DVSN_CD 01 (정정), as official order_rvsecncl.py."""
+        body = {
+            "CANO": self.cano,
+            "ACNT_PRDT_CD": self.product,
+            "KRX_FWDG_ORD_ORGNO": "06010",
+            "ORGN_ODNO": odno,
+            "ORD_DVSN": division,
+            "RVSE_CNCL_DVSN_CD": "01",
+            "ORD_QTY": "0" if qty is None else str(qty),
+            "ORD_UNPR": str(price),
+            "QTY_ALL_ORD_YN": "Y" if qty is None else "N",
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+        return self.post(f"{TRADING}/order-rvsecncl", self.tr("TTC0013U"), body)
+
+    def revisable(
+        self, sides: str = "0", by_code: bool = False, tr_cont: str = "", fk: str = "", nk: str = ""
+    ) -> requests.Response:
+        """inquire-psbl-rvsecncl (TTTC0084R: real only), as official inquire_psbl_rvsecncl.py."""
+        params = {
+            "CANO": self.cano,
+            "ACNT_PRDT_CD": self.product,
+            "INQR_DVSN_1": "1" if by_code else "0",
+            "INQR_DVSN_2": sides,
+            "CTX_AREA_FK100": fk,
+            "CTX_AREA_NK100": nk,
+        }
+        return self.get(f"{TRADING}/inquire-psbl-rvsecncl", "TTTC0084R", params, tr_cont)
+
     def executions(
         self, tr_cont: str = "", fk: str = "", nk: str = "", legacy: bool = False, **filters: str
     ) -> requests.Response:
