@@ -10,6 +10,7 @@ from typing import Literal
 
 from services.kis_sim.listings import BUNDLED_LISTINGS, Listings, ListingsError, load_listings
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
+from services.kis_sim.trades import MAX_TRADES_PER_MINUTE
 from shared.infra.settings import SIM_WS_PORT_OFFSET, ConfigError
 from shared.trading import costs
 
@@ -96,6 +97,8 @@ class SimConfig:
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
+    trades_per_minute: float = 0.0
+    """Simulated trades a code a clock minute on the stream (0: a record per price change)."""
     listings: Listings = field(default_factory=load_listings)
     """The well-known codes: names, markets, price levels (``SIM_LISTINGS``)."""
 
@@ -161,6 +164,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         ws_tick_seconds=_float(
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
+        trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
         listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),
     )
 

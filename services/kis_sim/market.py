@@ -10,6 +10,7 @@ from typing import Literal
 from services.kis_sim.listings import Listings, load_listings
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.replay import ReplayBook, replay_points
+from services.kis_sim.trades import trades_between
 from services.kis_sim.walk import DayPath, day_path, session_close
 from shared.infra.clock import KST
 from shared.trading.bars import Bar
@@ -187,6 +188,22 @@ class Market:
                 moments.append(moment)
             moment += minute
         return [(m, self.price(code, m)) for m in moments]
+
+    def trades(
+        self, code: str, start: datetime, end: datetime, per_minute: float
+    ) -> list[tuple[datetime, int]]:
+        """The simulated trades of ``code`` in ``(start, end]`` (:mod:`trades`): about
+        ``per_minute`` a clock minute in the session, the walk's minute volume split among them."""
+        session = self._calendar.session(end.astimezone(KST).date())
+        if session is None or per_minute <= 0:
+            return []
+        day = self._day(code, session)
+
+        def minute_volume(m: int) -> int:
+            m = max(1, min(len(day.volumes) - 1, m + 1))
+            return max(1, day.volumes[m] - day.volumes[m - 1])
+
+        return trades_between(self._seed, code, session, start, end, per_minute, minute_volume)
 
     # ----------------------------------------------------------------------------------------
     def _quote_session(self, now: datetime) -> Session:

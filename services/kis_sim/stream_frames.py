@@ -94,8 +94,9 @@ def data_frame(
     return f"{flag}|{tr_id}|{len(records):03d}|{payload}"
 
 
-def price_record(quote: Quote, moment: datetime) -> list[str]:
-    """One H0STCNT0 record (46 fields) for ``quote`` at ``moment``."""
+def price_record(quote: Quote, moment: datetime, volume: int = 1) -> list[str]:
+    """One H0STCNT0 record (46 fields) for ``quote`` at ``moment``, a trade of ``volume``
+    shares."""
     local = moment.astimezone(KST)
     change = quote.price - quote.base
     sign = "2" if change > 0 else "5" if change < 0 else "3"
@@ -114,7 +115,7 @@ def price_record(quote: Quote, moment: datetime) -> list[str]:
         str(quote.low),  # STCK_LWPR
         str(quote.price + quote.tick),  # ASKP1
         str(quote.price),  # BIDP1
-        "1",  # CNTG_VOL
+        str(volume),  # CNTG_VOL
         str(quote.volume),  # ACML_VOL
         str(quote.volume * quote.price),  # ACML_TR_PBMN
     ]

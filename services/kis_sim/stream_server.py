@@ -4,8 +4,9 @@ See services/kis_sim/README.md, 'WebSocket'. One asyncio loop on its own thread 
 socket. A session binds to the app key of the approval key in its first request; a second
 session of that app key is refused (``OPSP8996``), and so is a registration past 41
 (``OPSP0008``). Prices come from the same :class:`Market` as the REST quotes: every
-``tick_seconds`` each registered code's price moves since the last look are sent, several in one
-multi-record frame when they queued up. Fill notices come from the ledger's listener, at once.
+``tick_seconds`` each registered code's price moves (and, with ``trades_per_minute``, its
+simulated trades) since the last look are sent, several in one multi-record frame when they
+queued up. Fill notices come from the ledger's listener, at once.
 PINGPONG goes out every ``ping_seconds``; a session that leaves three unanswered is closed. An
 answer is the PINGPONG echoed as text or, as KIS's official client does (``ws.pong(raw)``), a
 pong control frame carrying it.
@@ -88,12 +89,16 @@ class StreamServer:
         *,
         ping_seconds: float = 10.0,
         tick_seconds: float = 0.05,
+        trades_per_minute: float = 0.0,
     ) -> None:
         self.sim = sim
         self.host = host
         self.port = port
         self.ping_seconds = ping_seconds
         self.tick_seconds = tick_seconds
+        self.trades_per_minute = trades_per_minute
+        """Simulated trades a code a clock minute, each one record (0: records on price
+        changes only)."""
         self._conns: list[_Conn] = []
         self._last: dict[str, tuple[datetime, int]] = {}
         """code -> (moment looked at, price then)."""
@@ -349,13 +354,20 @@ class StreamServer:
         ticks: dict[str, list[list[str]]] = {}
         for code, (since, price) in list(self._last.items()):
             records: list[list[str]] = []
-            moves = market.moves(code, since, now)
-            # A path replaced through the admin moves the price without an event: look now too.
-            moves.append((now, market.price(code, now)))
-            for moment, moved in moves:
-                if moved != price:
-                    records.append(frames.price_record(market.quote(code, moment), moment))
-                    price = moved
+            if self.trades_per_minute > 0:
+                # One record a trade, as KIS sends: a price change shows with the next trade.
+                for moment, shares in market.trades(code, since, now, self.trades_per_minute):
+                    quote = market.quote(code, moment)
+                    records.append(frames.price_record(quote, moment, shares))
+                    price = quote.price
+            else:
+                moves = market.moves(code, since, now)
+                # A path replaced through the admin moves the price without an event: look now.
+                moves.append((now, market.price(code, now)))
+                for moment, moved in moves:
+                    if moved != price:
+                        records.append(frames.price_record(market.quote(code, moment), moment))
+                        price = moved
             self._last[code] = (max(since, now), price)
             if records:
                 ticks[code] = records[-MAX_RECORDS_PER_FRAME:]
