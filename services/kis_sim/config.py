@@ -97,6 +97,8 @@ class SimConfig:
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
+    limit_lock: bool = False
+    """KRX's locked limits: no buy fills at the upper limit, no sell at the lower."""
     trades_per_minute: float = 0.0
     """Simulated trades a code a clock minute on the stream (0: a record per price change)."""
     listings: Listings = field(default_factory=load_listings)
@@ -164,6 +166,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         ws_tick_seconds=_float(
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
+        limit_lock=_choice(environ, "SIM_LIMIT_LOCK", ("off", "on"), "off") == "on",
         trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
         listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),
     )

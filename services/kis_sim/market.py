@@ -40,6 +40,21 @@ class Quote:
         """aspr_unit for the current price."""
         return tick_size(self.price)
 
+    @property
+    def sign(self) -> str:
+        """prdy_vrss_sign: 1 upper limit, 2 up, 3 unchanged, 4 lower limit, 5 down."""
+        change = self.price - self.base
+        if change > 0:
+            return "1" if self.price >= self.upper else "2"
+        if change < 0:
+            return "4" if self.price <= self.lower else "5"
+        return "3"
+
+    def locked_against(self, side: Side) -> bool:
+        """Whether ``side`` finds no counterpart at the price limit: buys at the upper limit
+        (상한가), sells at the lower (하한가); KRX's limit-locked queue."""
+        return self.price >= self.upper if side == "buy" else self.price <= self.lower
+
 
 class Market:
     """Prices by code and moment; scripted paths can be replaced at runtime."""
@@ -143,13 +158,22 @@ class Market:
         return self._walk_quote(code, session, now)
 
     def first_crossing(
-        self, code: str, side: Side, limit: int, start: datetime, end: datetime
+        self,
+        code: str,
+        side: Side,
+        limit: int,
+        start: datetime,
+        end: datetime,
+        locked_at: int | None = None,
     ) -> datetime | None:
         """The first moment in ``[start, end]`` at which a resting limit order would trade:
-        the price at or below ``limit`` for a buy, at or above it for a sell."""
+        the price at or below ``limit`` for a buy, at or above it for a sell; never at or
+        beyond ``locked_at`` (a price limit where that side finds no counterpart)."""
 
         def crosses(price: int) -> bool:
-            return price <= limit if side == "buy" else price >= limit
+            if side == "buy":
+                return price <= limit and (locked_at is None or price < locked_at)
+            return price >= limit and (locked_at is None or price > locked_at)
 
         path = self._paths.get(code)
         if path is not None:

@@ -316,7 +316,13 @@ class Simulator:
         return False
 
     def _crossing(self, order: Order, start: datetime, end: datetime) -> datetime | None:
-        return self.market.first_crossing(order.code, order.side, order.price, start, end)
+        locked_at = None
+        if self.config.limit_lock:
+            quote = self.market.quote(order.code, start)
+            locked_at = quote.upper if order.side == "buy" else quote.lower
+        return self.market.first_crossing(
+            order.code, order.side, order.price, start, end, locked_at
+        )
 
 
 def _lenient_json(body: bytes) -> dict[str, object]:

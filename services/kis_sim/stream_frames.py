@@ -99,7 +99,7 @@ def price_record(quote: Quote, moment: datetime, volume: int = 1) -> list[str]:
     shares."""
     local = moment.astimezone(KST)
     change = quote.price - quote.base
-    sign = "2" if change > 0 else "5" if change < 0 else "3"
+    sign = quote.sign
     rate = f"{change * 100 / quote.base:.2f}" if quote.base else "0.00"
     record = [""] * PRICE_FIELDS
     record[0:15] = [

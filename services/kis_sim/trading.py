@@ -215,12 +215,17 @@ def place_priced(
     revises: Order | None = None,
 ) -> Order:
     """Place ``terms`` at the quote now: a market or marketable limit order fills at once (in
-    two parts with ``split``), another rests. KisError when cash or shares fall short."""
+    two parts with ``split``), another rests; with ``SIM_LIMIT_LOCK``, a buy at the upper limit
+    (a sell at the lower) rests there. KisError when cash or shares fall short."""
     quote = desk.market.quote(terms.code, desk.now)
     side, division, qty, limit = terms.side, terms.division, terms.qty, terms.limit
-    marketable = division == MARKET or (
-        quote.price <= limit if side == "buy" else quote.price >= limit
+    locked = desk.config.limit_lock and quote.locked_against(side)
+    marketable = not locked and (
+        division == MARKET or (quote.price <= limit if side == "buy" else quote.price >= limit)
     )
+    if locked and division == MARKET:
+        # KRX: a market order meeting a locked limit queues at that limit.
+        limit = quote.upper if side == "buy" else quote.lower
     valuation = desk.config.market_buy_valuation
     try:
         return desk.ledger.place(

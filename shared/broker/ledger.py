@@ -139,7 +139,8 @@ class Ledger:
     ) -> Order:
         """Accept an order (LedgerError if cash or shares are short) and execute ``fills``.
 
-        ``fills`` is None for an order that rests; planned fills later than ``now`` wait in
+        ``fills`` is None for an order that rests (a market order too, at ``limit``: KRX queues
+        one that meets a locked price limit there); planned fills later than ``now`` wait in
         ``scheduled``. A buy needs ``qty * reserve_unit`` plus the fee in orderable cash.
         With ``revises``, this is a revise order (정정) of that order: ``qty`` of its remainder
         (and what it held back) passes to the new one; refused, nothing changes.
@@ -164,7 +165,7 @@ class Ledger:
             side,
             division,
             qty,
-            limit if division == LIMIT else 0,
+            limit if division == LIMIT or fills is None else 0,
             now,
             lapses_kst,
             checked_until_kst=now,

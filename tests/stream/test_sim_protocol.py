@@ -262,3 +262,12 @@ def test_trade_volumes_add_up_to_the_quotes_volume_minute_by_minute(
         assert traded == acml, (this, traded, acml)
         checked += 1
     assert checked >= 2
+
+
+def test_a_price_at_the_upper_limit_is_signed_1(sim: Sim) -> None:
+    now = datetime.fromisoformat(sim.admin("GET", "health").json()["now"])
+    up = (now + timedelta(seconds=0.5)).isoformat()
+    sim.admin("POST", "prices", json={"005930": [["2026-03-02T09:00", 70_000], [up, 91_000]]})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 1.5)
+    assert [(r[2], r[3], r[4]) for r in records] == [("91000", "1", "21000")]  # 상한
