@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
+from services.kis_sim.auctions import Auctions
 from services.kis_sim.listings import BUNDLED_LISTINGS, Listings, ListingsError, load_listings
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
 from services.kis_sim.trades import MAX_TRADES_PER_MINUTE
@@ -97,6 +98,8 @@ class SimConfig:
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
+    auctions: Auctions = field(default_factory=Auctions)
+    """KRX's opening and closing single-price auctions (``SIM_AUCTIONS``)."""
     limit_lock: bool = False
     """KRX's locked limits: no buy fills at the upper limit, no sell at the lower."""
     trades_per_minute: float = 0.0
@@ -166,6 +169,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         ws_tick_seconds=_float(
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
+        auctions=Auctions(_choice(environ, "SIM_AUCTIONS", ("off", "on"), "off") == "on"),
         limit_lock=_choice(environ, "SIM_LIMIT_LOCK", ("off", "on"), "off") == "on",
         trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
         listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from services.kis_sim.auctions import Auctions
 from services.kis_sim.listings import Listings, load_listings
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.replay import ReplayBook, replay_points
@@ -66,8 +67,11 @@ class Market:
         scripted: ScriptedPaths | None,
         listed_only: bool = False,
         listings: Listings | None = None,
+        auctions: Auctions | None = None,
     ) -> None:
         self._seed = seed
+        self.auctions = auctions or Auctions()
+        """The auction hours: the price stands still in the closing call."""
         self.listings = listings if listings is not None else load_listings()
         """The well-known codes (names, markets, price levels)."""
         self._calendar = calendar
@@ -152,6 +156,7 @@ class Market:
     def quote(self, code: str, now: datetime) -> Quote:
         """The full quote of ``code`` at ``now`` (aware)."""
         session = self._quote_session(now)
+        now = self.auctions.trading_moment(session, now)
         path = self._paths.get(code)
         if path is not None:
             return self._scripted_quote(code, path, session, now)
@@ -199,7 +204,7 @@ class Market:
         price from then on (the stream's ticks; consecutive equal prices are left in)."""
         path = self._paths.get(code)
         if path is not None:
-            return [(moment, path.at(moment)) for moment in path.events(start, end)]
+            return [(moment, self.price(code, moment)) for moment in path.events(start, end)]
         session = self._calendar.session(end.astimezone(KST).date())
         if session is None:
             return []
@@ -227,7 +232,8 @@ class Market:
             m = max(1, min(len(day.volumes) - 1, m + 1))
             return max(1, day.volumes[m] - day.volumes[m - 1])
 
-        return trades_between(self._seed, code, session, start, end, per_minute, minute_volume)
+        found = trades_between(self._seed, code, session, start, end, per_minute, minute_volume)
+        return [t for t in found if not self.auctions.in_call(session, t[0])]
 
     # ----------------------------------------------------------------------------------------
     def _quote_session(self, now: datetime) -> Session:

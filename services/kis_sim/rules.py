@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.kis_sim import codes
+from services.kis_sim.auctions import Auctions
 from services.kis_sim.config import RuleSet
 from services.kis_sim.protocol import KisError
 from shared.trading.market_calendar import KrxCalendar
@@ -102,10 +103,14 @@ def resolve_tr(rules: RuleSet, path: str, tr_id: str) -> Tr:
     raise KisError(codes.TR_UNKNOWN, f"없는 서비스 코드 입니다. ({shown})", 500)
 
 
-def check_market_open(rules: RuleSet, calendar: KrxCalendar, now: datetime) -> None:
-    """KisError unless orders are accepted now: ``opens <= now < closes`` on a session day."""
+def check_market_open(
+    rules: RuleSet, calendar: KrxCalendar, now: datetime, auctions: Auctions | None = None
+) -> None:
+    """KisError unless orders are accepted now: ``opens <= now < closes`` on a session day
+    (from the pre-open auction's start with ``auctions`` on)."""
     session = calendar.session(now.date())
-    if session is not None and session.opens <= now < session.closes:
+    hours = auctions or Auctions()
+    if session is not None and hours.orders_from(session) <= now < session.closes:
         return
     if rules == "paper":
         before_open = session is not None and now < session.opens

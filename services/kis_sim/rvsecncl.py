@@ -51,7 +51,7 @@ def revise_or_cancel(desk: Desk, params: Params) -> TrResult:
     if kind not in (REVISE, CANCEL):
         raise invalid("RVSE_CNCL_DVSN_CD", "01 정정 / 02 취소")
     action = "정정" if kind == REVISE else "취소"
-    check_market_open(desk.config.rules, desk.calendar, desk.now)
+    check_market_open(desk.config.rules, desk.calendar, desk.now, desk.config.auctions)
     original = desk.ledger.find(account, original_no)
     if original is None or original.is_cancel:
         raise KisError(codes.ORDER_NOT_FOUND, f"원주문번호가 존재하지 않습니다: {original_no}")

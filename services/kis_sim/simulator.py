@@ -7,6 +7,7 @@ outside the lock, so a slow request never stalls the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.kis_sim import charts, codes, quotes, rvsecncl, trading
+from services.kis_sim.auctions import EPSILON, crossed
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
@@ -43,7 +45,7 @@ from shared.broker.ledger import Ledger
 from shared.broker.money import Fees
 from shared.broker.orders import Order
 from shared.broker.settlement import settlement_day
-from shared.infra.clock import Clock
+from shared.infra.clock import KST, Clock
 from shared.infra.redis_keys import app_key_id
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
@@ -125,6 +127,8 @@ class Simulator:
         self.store: AccountStore = store or MemoryStore()
         self.lock = threading.Lock()
         self.hub = StreamHub()
+        self._matched_until = clock.now()
+        """Auctions up to this moment have been matched (none missed while stopped is run)."""
         self._fresh()
         accounts, last_odno = self.store.load()
         self.ledger.restore(accounts, last_odno)
@@ -136,6 +140,7 @@ class Simulator:
             self.config.price_paths,
             listed_only=self.config.unlisted_codes == "unknown",
             listings=self.config.listings,
+            auctions=self.config.auctions,
         )
         fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days
@@ -176,7 +181,7 @@ class Simulator:
         return now. The WebSocket calls it so fill notices come when the price does, not at the
         next REST request (call under the lock)."""
         now = self.now()
-        self.ledger.settle(now, self._crossing)
+        self._settle(now)
         self.save()
         return now
 
@@ -295,7 +300,7 @@ class Simulator:
             tr = resolve_tr(self.config.rules, request.path, tr_id)
             params = Params(request.query if request.method == "GET" else request.json_body())
             # Resting orders are matched lazily: every request first catches the book up.
-            self.ledger.settle(now, self._crossing)
+            self._settle(now)
             desk = Desk(
                 self.config, now, self.market, self.ledger, self.calendar, request, tr, order_fault
             )
@@ -315,7 +320,27 @@ class Simulator:
         self.stats.rate_limited[app_key_id(app_key)] += 1
         return False
 
+    def _settle(self, now: datetime) -> None:
+        """Catch the book up to ``now``: each auction on the way first (continuous trading up
+        to it, then its match), then continuous trading to ``now``."""
+        auctions = self.config.auctions
+        for moment in auctions.matches(self.calendar, self._matched_until, now):
+            self.ledger.settle(moment - EPSILON, self._crossing)
+            for account in self.ledger.accounts():
+                live = list(account.live_orders())
+                price_at = functools.partial(self.market.price, now=moment)
+                for order, price in crossed(live, moment, price_at):
+                    self.ledger.execute(account, order, price, moment)
+        self._matched_until = max(self._matched_until, now)
+        self.ledger.settle(now, self._crossing)
+
     def _crossing(self, order: Order, start: datetime, end: datetime) -> datetime | None:
+        session = self.calendar.session(start.astimezone(KST).date())
+        if session is not None:
+            window = self.config.auctions.continuous(session, start, end)
+            if window is None:
+                return None
+            start, end = window
         locked_at = None
         if self.config.limit_lock:
             quote = self.market.quote(order.code, start)

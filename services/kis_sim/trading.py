@@ -37,6 +37,7 @@ from shared.broker.accounts import Account
 from shared.broker.ledger import LedgerError
 from shared.broker.money import Side
 from shared.broker.orders import LIMIT, MARKET, Order
+from shared.infra.clock import KST
 from shared.trading.krx_ticks import is_on_tick
 
 ODNO_PATTERN = re.compile(r"^\d{10}$")
@@ -167,7 +168,7 @@ def order(desk: Desk, params: Params) -> TrResult:
     quote = desk.market.quote(code, desk.now)
     if division == LIMIT:
         check_limit_price(limit, quote.lower, quote.upper)
-    check_market_open(desk.config.rules, desk.calendar, desk.now)
+    check_market_open(desk.config.rules, desk.calendar, desk.now, desk.config.auctions)
     session = desk.calendar.session(desk.now.date())
     assert session is not None  # check_market_open passed
     if not desk.market.is_listed(code):
@@ -216,16 +217,20 @@ def place_priced(
 ) -> Order:
     """Place ``terms`` at the quote now: a market or marketable limit order fills at once (in
     two parts with ``split``), another rests; with ``SIM_LIMIT_LOCK``, a buy at the upper limit
-    (a sell at the lower) rests there. KisError when cash or shares fall short."""
+    (a sell at the lower) rests there; with ``SIM_AUCTIONS``, an order in an auction's order
+    period waits for its match. KisError when cash or shares fall short."""
     quote = desk.market.quote(terms.code, desk.now)
     side, division, qty, limit = terms.side, terms.division, terms.qty, terms.limit
     locked = desk.config.limit_lock and quote.locked_against(side)
-    marketable = not locked and (
+    session = desk.calendar.session(desk.now.astimezone(KST).date())
+    # In an auction's order period nothing trades: the order waits for the match.
+    calling = session is not None and desk.config.auctions.in_call(session, desk.now)
+    marketable = not (locked or calling) and (
         division == MARKET or (quote.price <= limit if side == "buy" else quote.price >= limit)
     )
-    if locked and division == MARKET:
+    if division == MARKET:
         # KRX: a market order meeting a locked limit queues at that limit.
-        limit = quote.upper if side == "buy" else quote.lower
+        limit = (quote.upper if side == "buy" else quote.lower) if locked else 0
     valuation = desk.config.market_buy_valuation
     try:
         return desk.ledger.place(

@@ -227,6 +227,12 @@ class Ledger:
         self._tell(order, None)
         return order
 
+    def execute(self, account: Account, order: Order, price: int, moment: datetime) -> None:
+        """Fill the remainder of ``order`` at ``price`` at ``moment`` (an auction's match)."""
+        if order.remaining > 0:
+            order.scheduled.clear()
+            self._fill(account, order, order.remaining, price, moment)
+
     def all_orders(self) -> list[Order]:
         """Every order of every account, in arrival order."""
         orders = [o for account in self._accounts.values() for o in account.orders]
