@@ -100,6 +100,8 @@ class SimConfig:
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
     auctions: Auctions = field(default_factory=Auctions)
     """KRX's opening and closing single-price auctions (``SIM_AUCTIONS``)."""
+    vi: bool = False
+    """KRX's static and dynamic volatility interruptions (``SIM_VI``)."""
     limit_lock: bool = False
     """KRX's locked limits: no buy fills at the upper limit, no sell at the lower."""
     trades_per_minute: float = 0.0
@@ -170,6 +172,7 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
         auctions=Auctions(_choice(environ, "SIM_AUCTIONS", ("off", "on"), "off") == "on"),
+        vi=_choice(environ, "SIM_VI", ("off", "on"), "off") == "on",
         limit_lock=_choice(environ, "SIM_LIMIT_LOCK", ("off", "on"), "off") == "on",
         trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
         listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from services.kis_sim.auctions import Auctions
+from services.kis_sim.auctions import CLOSING_CALL, EPSILON, Auctions
 from services.kis_sim.listings import Listings, load_listings
 from services.kis_sim.paths import ScriptedPath, ScriptedPaths
 from services.kis_sim.replay import ReplayBook, replay_points
 from services.kis_sim.trades import trades_between
+from services.kis_sim.vi import DYNAMIC_RATE_KOSPI200, DYNAMIC_RATE_OTHERS, ViWindow, vi_windows
 from services.kis_sim.walk import DayPath, day_path, session_close
 from shared.infra.clock import KST
 from shared.trading.bars import Bar
@@ -35,6 +36,8 @@ class Quote:
     volume: int
     upper: int
     lower: int
+    vi: bool = False
+    """A volatility interruption holds the price (``vi_cls_code`` Y)."""
 
     @property
     def tick(self) -> int:
@@ -68,8 +71,11 @@ class Market:
         listed_only: bool = False,
         listings: Listings | None = None,
         auctions: Auctions | None = None,
+        vi: bool = False,
     ) -> None:
         self._seed = seed
+        self._vi = vi
+        self._vi_cache: dict[tuple[str, date], tuple[ViWindow, ...]] = {}
         self.auctions = auctions or Auctions()
         """The auction hours: the price stands still in the closing call."""
         self.listings = listings if listings is not None else load_listings()
@@ -94,6 +100,7 @@ class Market:
         the code's points of those days and its time-of-day points; daily bars and ``halted``
         days are kept for the chart TRs (docs/ARCHITECTURE.md, 'History'). Returns the codes."""
         bars = list(bars)
+        self._vi_cache.clear()
         changed = self.replayed.add(bars, halted)
         points = replay_points(bars)
         for code, days in halted.items():
@@ -124,6 +131,7 @@ class Market:
 
     def apply(self, scripted: ScriptedPaths) -> list[str]:
         """Set or replace the given codes' paths (an empty path drops one); returns the codes."""
+        self._vi_cache.clear()
         for code, path in scripted.paths.items():
             if path.empty:
                 self._paths.pop(code, None)
@@ -157,6 +165,40 @@ class Market:
         """The full quote of ``code`` at ``now`` (aware)."""
         session = self._quote_session(now)
         now = self.auctions.trading_moment(session, now)
+        window = self.vi_window(code, session, now)
+        if window is not None:
+            return replace(self._raw_quote(code, session, window.start - EPSILON), vi=True)
+        return self._raw_quote(code, session, now)
+
+    def vi_windows(self, code: str, session: Session) -> tuple[ViWindow, ...]:
+        """The volatility interruptions of ``code`` in ``session`` (none unless ``SIM_VI``)."""
+        if not self._vi:
+            return ()
+        key = (code, session.day)
+        if key not in self._vi_cache:
+            until = session.closes - CLOSING_CALL if self.auctions.enabled else session.closes
+            path = self._paths.get(code)
+            if path is not None:
+                moments = [session.opens, *path.events(session.opens, until)]
+                events = [(m, path.at(m)) for m in moments]
+            else:
+                day = self._day(code, session)
+                minute = timedelta(minutes=1)
+                events = [(session.opens + m * minute, p) for m, p in enumerate(day.prices)]
+            rate = (
+                DYNAMIC_RATE_KOSPI200
+                if self.listings.market(code) == "KOSPI200"
+                else DYNAMIC_RATE_OTHERS
+            )
+            seed = f"{self._seed}:{code}:{session.day.isoformat()}:vi"
+            self._vi_cache[key] = vi_windows(events, rate, until, seed)
+        return self._vi_cache[key]
+
+    def vi_window(self, code: str, session: Session, moment: datetime) -> ViWindow | None:
+        """The VI of ``code`` that covers ``moment``, if any."""
+        return next((w for w in self.vi_windows(code, session) if w.covers(moment)), None)
+
+    def _raw_quote(self, code: str, session: Session, now: datetime) -> Quote:
         path = self._paths.get(code)
         if path is not None:
             return self._scripted_quote(code, path, session, now)
@@ -180,13 +222,14 @@ class Market:
                 return price <= limit and (locked_at is None or price < locked_at)
             return price >= limit and (locked_at is None or price > locked_at)
 
+        session = self._calendar.session(start.astimezone(KST).date())
         path = self._paths.get(code)
         if path is not None:
             for moment in [start, *path.events(start, end)]:
-                if crosses(path.at(moment)):
+                halted = session is not None and self.vi_window(code, session, moment)
+                if crosses(path.at(moment)) and not halted:
                     return moment
             return None
-        session = self._calendar.session(start.astimezone(KST).date())
         if session is None:
             return None
         low, high = max(start, session.opens), min(end, session.closes)
@@ -195,8 +238,9 @@ class Market:
         day = self._day(code, session)
         first, last = _minute(session, low, day), _minute(session, high, day)
         for m in range(first, last + 1):
-            if crosses(day.prices[m]):
-                return max(low, session.opens + timedelta(minutes=m))
+            moment = max(low, session.opens + timedelta(minutes=m))
+            if crosses(day.prices[m]) and not self.vi_window(code, session, moment):
+                return moment
         return None
 
     def moves(self, code: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
@@ -233,7 +277,11 @@ class Market:
             return max(1, day.volumes[m] - day.volumes[m - 1])
 
         found = trades_between(self._seed, code, session, start, end, per_minute, minute_volume)
-        return [t for t in found if not self.auctions.in_call(session, t[0])]
+        return [
+            t
+            for t in found
+            if not self.auctions.in_call(session, t[0]) and not self.vi_window(code, session, t[0])
+        ]
 
     # ----------------------------------------------------------------------------------------
     def _quote_session(self, now: datetime) -> Session:

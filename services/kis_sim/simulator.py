@@ -16,10 +16,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.kis_sim import charts, codes, quotes, rvsecncl, trading
-from services.kis_sim.auctions import EPSILON, crossed
+from services.kis_sim.auctions import CLOSING_CALL, EPSILON, crossed
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
@@ -141,6 +141,7 @@ class Simulator:
             listed_only=self.config.unlisted_codes == "unknown",
             listings=self.config.listings,
             auctions=self.config.auctions,
+            vi=self.config.vi,
         )
         fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days
@@ -324,15 +325,36 @@ class Simulator:
         """Catch the book up to ``now``: each auction on the way first (continuous trading up
         to it, then its match), then continuous trading to ``now``."""
         auctions = self.config.auctions
-        for moment in auctions.matches(self.calendar, self._matched_until, now):
+        matches: list[tuple[datetime, str]] = [
+            (moment, "") for moment in auctions.matches(self.calendar, self._matched_until, now)
+        ]
+        matches += self._vi_ends(self._matched_until, now)
+        for moment, code in sorted(matches):
             self.ledger.settle(moment - EPSILON, self._crossing)
             for account in self.ledger.accounts():
-                live = list(account.live_orders())
+                live = [o for o in account.live_orders() if not code or o.code == code]
                 price_at = functools.partial(self.market.price, now=moment)
                 for order, price in crossed(live, moment, price_at):
                     self.ledger.execute(account, order, price, moment)
         self._matched_until = max(self._matched_until, now)
         self.ledger.settle(now, self._crossing)
+
+    def _vi_ends(self, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+        """(end, code) of every VI of a code with working orders that ends in ``(start, end]``
+        before the closing call (a VI running into it ends with the closing auction)."""
+        if not self.config.vi:
+            return []
+        codes = {o.code for a in self.ledger.accounts() for o in a.live_orders()}
+        sessions = [self.calendar.session(d.astimezone(KST).date()) for d in (start, end)]
+        found: set[tuple[datetime, str]] = set()
+        for session in {s for s in sessions if s is not None}:
+            call = CLOSING_CALL if self.config.auctions.enabled else timedelta(0)
+            until = session.closes - call
+            for code in codes:
+                for window in self.market.vi_windows(code, session):
+                    if start < window.end <= end and window.end < until:
+                        found.add((window.end, code))
+        return sorted(found)
 
     def _crossing(self, order: Order, start: datetime, end: datetime) -> datetime | None:
         session = self.calendar.session(start.astimezone(KST).date())

@@ -224,7 +224,7 @@ def place_priced(
     locked = desk.config.limit_lock and quote.locked_against(side)
     session = desk.calendar.session(desk.now.astimezone(KST).date())
     # In an auction's order period nothing trades: the order waits for the match.
-    calling = session is not None and desk.config.auctions.in_call(session, desk.now)
+    calling = quote.vi or (session is not None and desk.config.auctions.in_call(session, desk.now))
     marketable = not (locked or calling) and (
         division == MARKET or (quote.price <= limit if side == "buy" else quote.price >= limit)
     )

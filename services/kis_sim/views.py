@@ -64,6 +64,7 @@ def price_output(quote: Quote, day: str = "") -> dict[str, str]:
         **extremes,
         "stck_shrn_iscd": quote.code,
         "stck_prpr": str(quote.price),
+        "vi_cls_code": "Y" if quote.vi else "N",
         "prdy_vrss": str(change),
         "prdy_vrss_sign": sign,
         "prdy_ctrt": ratio(change, quote.base),

@@ -271,3 +271,17 @@ def test_a_price_at_the_upper_limit_is_signed_1(sim: Sim) -> None:
     with socket(sim) as ws:
         records = price_records(ws, approval_key(sim), "005930", 1.5)
     assert [(r[2], r[3], r[4]) for r in records] == [("91000", "1", "21000")]  # 상한
+
+
+def test_a_vi_stops_the_trade_records(start_sim: Callable[..., Sim]) -> None:
+    sim = start_sim(**sim_env(SIM_TRADES_PER_MINUTE="600", SIM_VI="on"))
+    now = datetime.fromisoformat(sim.admin("GET", "health").json()["now"])
+    trigger = now + timedelta(seconds=2)
+    path = [["09:00", 70_000], [trigger.isoformat(), 77_000]]  # +10 %: a static VI
+    sim.admin("POST", "prices", json={"005930": path})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 4.0)
+    stamp = trigger.strftime("%H%M%S")
+    before = [r for r in records if r[1] < stamp]
+    assert len(before) >= 3 and {r[2] for r in before} == {"70000"}
+    assert [r for r in records if r[1] > stamp] == []  # no trades during the VI
