@@ -81,3 +81,19 @@ def test_the_closing_auction_shows_orders_unfilled_and_matches_them_at_1530(
     assert (after[above]["tot_ccld_qty"], after[above]["avg_prvs"]) == ("1", "71000")
     assert (after[below]["tot_ccld_qty"], after[below]["rmn_qty"]) == ("0", "0")  # lapsed
     assert client.quote("005930")["stck_prpr"] == "71000"
+
+
+def test_a_resting_order_does_not_fill_in_the_closing_call_but_joins_its_match(
+    kis: KisFactory,
+) -> None:
+    client = started(kis, "15:16:00", SIM_AUCTIONS="on")
+    # The path crosses the resting sell at 15:22, inside the call, then closes below it.
+    path = [["00:00", 70_000], ["15:22", 75_000], ["15:30", 72_000]]
+    client.sim.admin("POST", "prices", json={"005930": path})
+    client.placed("buy", "005930", 3)
+    sell = client.placed("sell", "005930", 3, division="00", price=71_000)
+    assert clock(client) < "15:20:00", "the sell must rest before the call"
+    wait_until(client, "15:25:00")
+    assert rows(client)[sell]["tot_ccld_qty"] == "0"
+    wait_until(client, "15:30:30")
+    assert (rows(client)[sell]["tot_ccld_qty"], rows(client)[sell]["avg_prvs"]) == ("3", "72000")

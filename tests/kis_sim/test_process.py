@@ -20,6 +20,12 @@ from tests.kis_sim.conftest import run_to_exit
         ("SIM_PRICE_PATHS", "/nonexistent/paths.json"),
         ("SIM_TOKEN_THROTTLE_SECONDS", "-1"),
         ("CLOCK_SPEED", "fast"),
+        ("SIM_AUCTIONS", "yes"),
+        ("SIM_VI", "1"),
+        ("SIM_LIMIT_LOCK", "true"),
+        ("SIM_TRADES_PER_MINUTE", "-1"),
+        ("SIM_TRADES_PER_MINUTE", "601"),
+        ("SIM_LISTINGS", "/nonexistent/listings.json"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, value: str) -> None:
