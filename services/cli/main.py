@@ -324,8 +324,8 @@ def _replay(args: argparse.Namespace, request: BacktestRequest) -> int:
         request,
         sample=args.sample,
         sessions=args.sessions,
-        speed=args.replay_speed or DEFAULT_REPLAY_SPEED,
-        parallel=args.parallel or 1,
+        speed=DEFAULT_REPLAY_SPEED if args.replay_speed is None else args.replay_speed,
+        parallel=1 if args.parallel is None else args.parallel,
     )
 
     def show(agreement: Agreement) -> None:

@@ -17,6 +17,7 @@ from shared.replay.compare import PlacedOrder, compare_orders
 from shared.replay.driver import play_prepared, prepare_day, sample_days
 from shared.trading.market_calendar import KrxCalendar
 from tests.backtest.helpers import at, daily, flat, minutes, write_picks
+from tests.backtest.test_kat_backtest import DEMO, RANGE, kat
 
 DAY = date(2026, 3, 4)
 BEFORE = KrxCalendar().previous_session(DAY).day
@@ -93,3 +94,24 @@ def test_sessions_are_sampled_evenly() -> None:
     assert sample_days(days, 3) == [days[0], days[4], days[9]]  # round(4.5) is 4
     assert sample_days(days, 20) == days
     assert sample_days(days, 1) == [days[5]]
+
+
+def test_bad_replay_options_get_one_line_and_exit_2(tmp_path: Path) -> None:
+    demo = ("--picks-dir", str(DEMO / "picks"), "--bars-csv", str(DEMO / "bars.csv.gz"))
+    cases = {
+        ("--sample", "3"): "kat backtest: --sample only with --replay",
+        ("--replay", "--sweep", "TAKE_PROFIT_PCT=3,5"): (
+            "kat backtest: --replay and --sweep do not go together"
+        ),
+        ("--replay", "--sample", "2", "--sessions", "2025-12-18"): (
+            "kat backtest: give --sample or --sessions, not both"
+        ),
+        ("--replay", "--sessions", "2025-12-20"): (
+            "kat backtest: --sessions: 2025-12-20 is not a session from 2025-12-17 to 2026-01-16"
+            " with picks"
+        ),
+        ("--replay", "--replay-speed", "0"): "kat backtest: --replay-speed must be above 0, got 0",
+    }
+    for args, message in cases.items():
+        result = kat(tmp_path, *RANGE, *demo, *args)
+        assert (result.returncode, result.stderr.strip(), result.stdout) == (2, message, "")
