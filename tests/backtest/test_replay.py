@@ -1,7 +1,8 @@
 """The replay driver: a short session played by the fast driver and by the whole system (Redis,
 the simulator replaying the bars, the scheduler and executor as processes, a 60x clock) places
-the same orders: three buys at the open, a take-profit and a stop-loss (docs/ARCHITECTURE.md,
-'Backtest', 'Replay'). Also: the comparison itself, on hand-made orders.
+the same orders: two buys at the open, a take-profit and a stop-loss, no buy of a pick above
+its band (docs/ARCHITECTURE.md, 'Backtest', 'Replay'). Also: the comparison itself on
+hand-made orders, the sampling, and the command's refusals.
 """
 
 from __future__ import annotations
