@@ -85,10 +85,12 @@ class Agreement:
     matched: tuple[tuple[PlacedOrder, PlacedOrder], ...]
     only_fast: tuple[PlacedOrder, ...]
     only_replay: tuple[PlacedOrder, ...]
+    problem: str = ""
+    """Why the system did not play the session as live (then it does not agree)."""
 
     @property
     def agrees(self) -> bool:
-        return not self.only_fast and not self.only_replay
+        return not self.only_fast and not self.only_replay and not self.problem
 
     def lines(self) -> list[str]:
         """The session's verdict, then every order neither driver matched."""
@@ -98,7 +100,7 @@ class Agreement:
             f", {len(self.only_fast)} fast only, {len(self.only_replay)} replay only"
         )
         return [
-            head,
+            head if not self.problem else f"{head}; not played as live: {self.problem}",
             *(f"    fast only:   {o.describe()}" for o in self.only_fast),
             *(f"    replay only: {o.describe()}" for o in self.only_replay),
         ]

@@ -30,7 +30,7 @@ from shared.replay.compare import (
     fast_orders,
     replayed_orders,
 )
-from shared.replay.system_day import DEFAULT_SPEED, DayToReplay, play_day
+from shared.replay.system_day import DEFAULT_SPEED, DayToReplay, LateStart, play_day
 
 
 def sample_days(days: Sequence[date], n: int) -> list[date]:
@@ -107,7 +107,10 @@ def prepare_day(
 
 def play_prepared(prepared: PreparedDay, folder: Path, speed: float) -> Agreement:
     """Play the prepared session with the whole system and compare the two drivers' orders."""
-    orders = play_day(prepared.to_replay, folder, speed) if prepared.to_replay else []
+    try:
+        orders = play_day(prepared.to_replay, folder, speed) if prepared.to_replay else []
+    except LateStart as e:
+        return dataclasses.replace(compare_orders(prepared.day, prepared.fast, []), problem=str(e))
     return compare_orders(prepared.day, prepared.fast, replayed_orders(orders))
 
 

@@ -18,21 +18,29 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from shared.backtest.bar_source import DAILY_MINUTE, BarArrays
 from shared.backtest.config import BacktestConfig
 from shared.backtest.results import PlannedPick
-from shared.infra.processes import SimulatedSystem
+from shared.infra.processes import SimulatedSystem, wait_until
+from shared.infra.redis_keys import Keys
 from shared.infra.settings import MONEY_LIMIT_MAX_KRW, SIM_ACCOUNT
 from shared.trading.market_calendar import Session
+from shared.trading.rules import Phase
+
+KEYS = Keys()
 
 DEFAULT_SPEED = 100.0
 """Clock speed of a replayed session: 6 h 15 min of intraday phase in under 4 minutes."""
 BEFORE_OPEN = timedelta(minutes=5)
 """The clock starts this long before the open, in the pre-market phase: the scheduler plans
 the day on its first step (the 30 minutes before would only be waited through)."""
-LEAD_SECONDS = 6.0
+LEAD_SECONDS = 20.0
 """Real seconds between starting the simulator and the clock's start: the bars are loaded and
-the services started meanwhile."""
+the services started meanwhile (a Python service takes seconds to start on a loaded machine)."""
+READY_SECONDS = 60.0
+"""Real seconds the services have to beat, the scheduler in the pre-market phase."""
 AFTER_LAST_BAR = timedelta(minutes=2)
 """The day is played to its last bar and this much after (the last orders reach KIS)."""
 SETTLE_SECONDS = 2.0
@@ -49,6 +57,25 @@ SCALED_WAITS = {
     "SCHEDULER_LOCK_SECONDS": "3",
 }
 """Settings in real seconds, shorter for a clock a hundred times faster (as the chaos run's)."""
+
+
+class LateStart(RuntimeError):
+    """The services were not ready before the open: the session was not played as live."""
+
+
+def ready(system: SimulatedSystem) -> bool:
+    """Whether the executor beats and the scheduler beats as the pre-market's leader."""
+    client = redis.Redis.from_url(system.redis.url, socket_timeout=2)
+    try:
+        beats = [client.get(key) for key in client.scan_iter(KEYS.heartbeats())]
+    finally:
+        client.close()
+    seen = [json.loads(b) for b in beats if b]
+    executor = any(b.get("service") == "executor" for b in seen)
+    planned = any(
+        b.get("service") == "scheduler" and b.get("phase") == Phase.PREMARKET.value for b in seen
+    )
+    return executor and planned
 
 
 @dataclass(frozen=True)
@@ -175,6 +202,12 @@ def play_day(day: DayToReplay, folder: Path, speed: float = DEFAULT_SPEED) -> li
             EXPORT_DIR=str(folder / "export"),
         )
         system.supervise()
+        wait_until(lambda: ready(system), READY_SECONDS, "the scheduler and the executor")
+        if time.time() >= system.real_time_of(day.session.opens):
+            raise LateStart(
+                f"the services were ready after the open ({speed:g}x): the machine is too busy"
+                " for this speed"
+            )
         system.sleep_until(last_bar_moment(day) + AFTER_LAST_BAR)
         time.sleep(SETTLE_SECONDS)
         orders: list[dict[str, Any]] = system.admin("GET", "orders").json()["orders"]
