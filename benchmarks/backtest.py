@@ -18,10 +18,10 @@ under 2 minutes.
 
 The replay: ``--replay-sample`` sessions of the demo data (examples/backtest/, the month of
 ``make backtest-demo``), spread evenly, each played by the fast driver and by the whole system
-(shared/replay/, at ``--replay-speed``, ``--replay-parallel`` at once: one by default, as two at once
-slow each other down on two cores), their orders compared;
-each disagreement is listed with its orders. Target: every sampled session agrees. The last
-line is the one docs/benchmarks.md quotes:
+(shared/replay/, at ``--replay-speed``, ``--replay-parallel`` at once: one by default, as two
+at once slow each other down on two cores), their orders compared; each disagreement is listed
+with its orders. Target: every sampled session agrees. The last line is the one
+docs/benchmarks.md quotes:
 
     backtest year <s> s, sweep <n> runs <s> s, replay agrees <a>/<b> sessions
 """
