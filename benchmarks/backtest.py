@@ -20,8 +20,8 @@ The replay: ``--replay-sample`` sessions of the demo data (examples/backtest/, t
 ``make backtest-demo``), spread evenly, each played by the fast driver and by the whole system
 (shared/replay/, at ``--replay-speed``, ``--replay-parallel`` at once: one by default, as two
 at once slow each other down on two cores), their orders compared; each disagreement is listed
-with its orders. Target: every sampled session agrees. The last line is the one
-docs/benchmarks.md quotes:
+with its orders; the logs stay in ``.run/bench-replay/<when>/<session>/``. Target: every
+sampled session agrees. The last line is the one docs/benchmarks.md quotes:
 
     backtest year <s> s, sweep <n> runs <s> s, replay agrees <a>/<b> sessions
 """
@@ -70,6 +70,8 @@ SWEEP_TARGET_SECONDS = 120.0
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "backtest"
 DEMO_FROM, DEMO_TO = "2025-12-17", "2026-01-16"
 """The demo data's range (as ``make backtest-demo``)."""
+REPLAY_LOGS = DEMO.parent.parent / ".run" / "bench-replay"
+"""Each replayed session's processes log here (its simulator's orders beside them)."""
 
 
 def write_picks(
@@ -222,19 +224,17 @@ def replay_run(sample: int, speed: float, parallel: int) -> tuple[list[Agreement
         bars_csv=DEMO / "bars.csv.gz",
     )
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        request = ReplayRequest(
-            dataclasses.replace(backtest, out=Path(tmp)),
-            sample=sample,
-            speed=speed,
-            parallel=parallel,
-        )
-        agreements, _ = run_replay(
-            request,
-            load_settings({"KAT_ENV_FILE": ""}),
-            datetime.now(KST),
-            lambda a: print("\n".join(f"  {line}" for line in a.lines()), flush=True),
-        )
+    logs = REPLAY_LOGS / time.strftime("%Y%m%d-%H%M%S")
+    request = ReplayRequest(
+        dataclasses.replace(backtest, out=logs), sample=sample, speed=speed, parallel=parallel
+    )
+    agreements, _ = run_replay(
+        request,
+        load_settings({"KAT_ENV_FILE": ""}),
+        datetime.now(KST),
+        lambda a: print("\n".join(f"  {line}" for line in a.lines()), flush=True),
+    )
+    print(f"  logs: {logs}")
     return agreements, time.perf_counter() - started
 
 
