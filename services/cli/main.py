@@ -33,6 +33,9 @@ from shared.infra.redis_keys import Keys
 from shared.infra.settings import ConfigError, Settings, load_settings
 from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
+from shared.replay.command import ReplayRequest, agreement_line, run_replay
+from shared.replay.compare import Agreement
+from shared.replay.system_day import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
 from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy, resume_all
 from shared.state.flatten import flatten, flatten_refusal
 from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
@@ -293,6 +296,24 @@ def _with_kst(flags: dict[str, dict[str, object]], clock: Clock) -> dict[str, di
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
     request = _backtest_request(args)
+    only_replay = [
+        option
+        for option, value in (
+            ("--sample", args.sample),
+            ("--sessions", args.sessions),
+            ("--replay-speed", args.replay_speed),
+            ("--parallel", args.parallel),
+        )
+        if value is not None
+    ]
+    if args.replay:
+        if args.sweep is not None:
+            print("kat backtest: --replay and --sweep do not go together", file=sys.stderr)
+            return 2
+        return _replay(args, request)
+    if only_replay:
+        print(f"kat backtest: {', '.join(only_replay)} only with --replay", file=sys.stderr)
+        return 2
     if args.sweep is not None:
         return _sweep(args, request)
     only_sweep = [
@@ -336,6 +357,33 @@ def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
     print(f"json: {page.with_name(SWEEP_JSON)}")
     print(f"report: {page}")
     return 0
+
+
+def _replay(args: argparse.Namespace, request: BacktestRequest) -> int:
+    """``kat backtest --replay``: sampled sessions by both drivers, their orders compared;
+    exit status 1 when a session differs."""
+    if args.sample is not None and args.sessions is not None:
+        print("kat backtest: give --sample or --sessions, not both", file=sys.stderr)
+        return 2
+    replay_request = ReplayRequest(
+        request,
+        sample=args.sample,
+        sessions=args.sessions,
+        speed=DEFAULT_REPLAY_SPEED if args.replay_speed is None else args.replay_speed,
+        parallel=1 if args.parallel is None else args.parallel,
+    )
+
+    def show(agreement: Agreement) -> None:
+        print("\n".join(agreement.lines()), flush=True)
+
+    try:
+        agreements, folder = run_replay(replay_request, load_settings(), datetime.now(KST), show)
+    except BacktestInputError as e:
+        print(f"kat backtest: {e}", file=sys.stderr)
+        return 2
+    print(f"logs: {folder}")
+    print(agreement_line(agreements))
+    return 0 if all(a.agrees for a in agreements) else 1
 
 
 def _backtest_request(args: argparse.Namespace) -> BacktestRequest:
@@ -441,6 +489,25 @@ def parser() -> argparse.ArgumentParser:
         help="a sweep's in-sample share of the sessions, the rest out-of-sample (default 0.7)",
     )
     test.add_argument("--workers", type=int, metavar="N", help="a sweep's processes (every core)")
+    test.add_argument(
+        "--replay",
+        action="store_true",
+        help="play sampled sessions with the whole system (Redis, simulator, services) on a fast"
+        " clock and compare its orders with the fast driver's",
+    )
+    test.add_argument("--sample", type=int, metavar="N", help="replay N sessions (default 5)")
+    test.add_argument(
+        "--sessions", metavar="D1,D2", help="replay these sessions (YYYY-MM-DD, comma-separated)"
+    )
+    test.add_argument(
+        "--replay-speed",
+        type=float,
+        metavar="X",
+        help=f"the replay's clock speed (default {DEFAULT_REPLAY_SPEED:g})",
+    )
+    test.add_argument(
+        "--parallel", type=int, metavar="N", help="sessions replayed at once (default 1)"
+    )
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
     cred.add_argument(

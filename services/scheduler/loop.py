@@ -332,7 +332,10 @@ class Scheduler:
                 self.settings.scheduler_min_cycle_seconds - (time.monotonic() - started)
             )
             if phase is Phase.INTRADAY and calls.price_calls == 0 and self.realtime.streaming:
-                self._wait_while_streaming(STREAM_UPKEEP_SECONDS - (time.monotonic() - started))
+                self._wait_while_streaming(
+                    STREAM_UPKEEP_SECONDS - (time.monotonic() - started),
+                    until=self._intraday_ends(today),
+                )
 
     def _post_market(self, today: date) -> None:
         marker = self.keys.once("postmarket", today)
@@ -388,9 +391,13 @@ class Scheduler:
         self.realtime.watch(watched, ordered)
 
     def _decide_ticks(self, prices: dict[str, int]) -> None:
-        """The tick thread's decisions: intraday only, while leading and not held back."""
-        today, phase, plan = self._session, self._phase, self._plan
-        if phase is not Phase.INTRADAY or today is None or not self._leading:
+        """The tick thread's decisions: intraday only, while leading and not held back.
+
+        The phase is the clock's now, not the loop's last cycle: the loop may be waiting
+        (upkeep while streaming) when the clock crosses the buy cut-off.
+        """
+        today, plan = self._session, self._plan
+        if today is None or not self._leading or not self._intraday_now(today):
             return
         if self.controls.halted or self.controls.paused:
             return
@@ -404,6 +411,17 @@ class Scheduler:
                 placed.sells,
                 ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
             )
+
+    def _intraday_ends(self, today: date) -> datetime | None:
+        """When the intraday phase of ``today`` ends (the buy cut-off); None on a closed day."""
+        session = self.calendar.session(today)
+        return None if session is None else session.closes - self.thresholds.buy_cutoff
+
+    def _intraday_now(self, today: date) -> bool:
+        """Whether the clock reads the intraday phase of ``today`` now."""
+        now = self.clock.now()
+        session = self.calendar.session(today)
+        return now.date() == today and phase_at(now, session, self.thresholds) is Phase.INTRADAY
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:
@@ -497,9 +515,12 @@ class Scheduler:
                 return False
         return not self._stop.is_set()
 
-    def _wait_while_streaming(self, seconds: float) -> None:
-        """Wait up to ``seconds`` real seconds, back at once when the stream fails (to poll)."""
+    def _wait_while_streaming(self, seconds: float, until: datetime | None = None) -> None:
+        """Wait up to ``seconds`` real seconds and not past the clock's ``until`` (the phase's
+        end); back at once when the stream fails (to poll)."""
         deadline = time.monotonic() + seconds
+        if until is not None:
+            deadline = min(deadline, time.monotonic() + self._real_seconds_until(until))
         refreshed = time.monotonic()
         while (left := deadline - time.monotonic()) > 0 and self.realtime.streaming:
             if self._stop.wait(min(left, STREAM_CHECK_SECONDS)):
@@ -508,6 +529,10 @@ class Scheduler:
                 if not self._keep_alive():
                     return
                 refreshed = time.monotonic()
+
+    def _real_seconds_until(self, moment: datetime) -> float:
+        """Real seconds until the clock reads ``moment`` (0 when it is past)."""
+        return max((moment - self.clock.now()).total_seconds(), 0.0) / self.clock.speed
 
     def _sleep_until(self, moment: datetime) -> bool:
         """Wait until the clock reads ``moment``, in real-time slices; False as for _wait_real."""
