@@ -20,6 +20,15 @@ import pytest
 import redis
 import requests
 
+from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

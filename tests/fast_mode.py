@@ -1,0 +1,150 @@
+"""The ``processes`` mark, ``--fast`` (``make test-fast``) and the xdist groups
+(docs/ARCHITECTURE.md, 'Tests').
+
+A test is marked ``processes`` from the fixtures it uses (:data:`PROCESS_FIXTURES`, and whatever
+depends on them), or by hand (``pytestmark = pytest.mark.processes``) when its own body starts
+one. ``pytest --fast`` leaves the marked tests out and fails any other test that starts a process
+anyway (a ``subprocess``, a fork, an exec): the mark cannot silently go stale.
+
+Tests that must not overlap with each other wherever xdist puts them share an ``xdist_group``
+(:data:`SERIAL_GROUPS`): ``--dist loadgroup`` runs a group's tests one after another on one worker.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+PROCESS_FIXTURES = frozenset(
+    {
+        "redis_server",  # the session's redis-server (tests/conftest.py)
+        "outage_redis",  # a redis-server a test stops and starts (tests/outage)
+        "start_sim",  # a KIS simulator per call (tests/conftest.py)
+        "shared_sim",  # one simulator per module (tests/kis_sim)
+        "scheduler_sim",  # one simulator per package (tests/scheduler)
+        "start_notifier",  # notifier processes (tests/notifier)
+        "image",  # docker compose build (tests/compose)
+    }
+)
+"""Fixtures that start a process; a test that uses one (directly or through another fixture) is
+marked ``processes``."""
+SERIAL_GROUPS = {
+    "tests/compose/": "docker",
+    "tests/infra/test_compose.py": "docker",
+}
+"""Node-id prefixes whose tests run on one worker, one after another, by ``xdist_group``: the
+compose tests share one Docker engine and its build cache, and each builds on one image."""
+SPAWN_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.system",
+        "os.exec",
+    }
+)
+"""Audit events (docs.python.org, 'Audit events table') that start a process."""
+
+
+class ProcessInFastMode(RuntimeError):
+    """A test left in by ``--fast`` started a process."""
+
+
+class _Guard:
+    """While ``active``, any process start is refused and remembered."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.started: list[str] = []
+        self.installed = False
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active or event not in SPAWN_EVENTS:
+            return
+        what = f"{event} {args[1] if event == 'subprocess.Popen' else args[:1]!r}"
+        self.started.append(what)
+        raise ProcessInFastMode(f"--fast: this test started a process ({what})")
+
+
+_GUARD = _Guard()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="run only the tests that start no process (not marked 'processes'); "
+        "one that starts a process anyway fails",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "processes: starts a process (set from its fixtures, tests/fast_mode.py); --fast leaves "
+        "it out",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.processes)
+        group = next((g for p, g in SERIAL_GROUPS.items() if item.nodeid.startswith(p)), None)
+        if group and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    if not config.getoption("fast"):
+        return
+    kept = [item for item in items if item.get_closest_marker("processes") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(
+            items=[item for item in items if item.get_closest_marker("processes") is not None]
+        )
+        items[:] = kept
+
+
+@contextmanager
+def _guarded(config: pytest.Config) -> Iterator[None]:
+    if not config.getoption("fast"):
+        yield
+        return
+    if not _GUARD.installed:
+        sys.addaudithook(_GUARD.audit)
+        _GUARD.installed = True
+    _GUARD.started.clear()
+    _GUARD.active = True
+    try:
+        yield
+    finally:
+        _GUARD.active = False
+    if _GUARD.started:
+        pytest.fail(
+            f"--fast: this test started a process ({'; '.join(_GUARD.started)}); "
+            "mark it 'processes' (tests/fast_mode.py)",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item.config):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item.config):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    with _guarded(item.config):
+        return (yield)
