@@ -27,6 +27,7 @@ from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
     pytest_runtest_call,
     pytest_runtest_setup,
     pytest_runtest_teardown,
+    pytest_sessionstart,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

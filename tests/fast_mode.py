@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import keyring.backend
 import pytest
 
 PROCESS_FIXTURES = frozenset(
@@ -35,9 +36,18 @@ marked ``processes``."""
 SERIAL_GROUPS = {
     "tests/compose/": "docker",
     "tests/infra/test_compose.py": "docker",
+    "tests/e2e/": "days",
+    "tests/chaos/test_chaos_smoke.py": "days",
+    "tests/api/test_schemathesis.py": "schemathesis",
 }
-"""Node-id prefixes whose tests run on one worker, one after another, by ``xdist_group``: the
-compose tests share one Docker engine and its build cache, and each builds on one image."""
+"""Node-id prefixes whose tests run on one worker, one after another, by ``xdist_group``:
+
+- ``docker``: the compose tests share one Docker engine and its build cache, and the group builds
+  the session's image once instead of once per worker;
+- ``days``: whole simulated days at hundreds of times real speed, each several processes that
+  must keep up with their clock: two of them at once on two cores fall behind it;
+- ``schemathesis``: its last test checks what the fuzzing tests before it covered, in this
+  process."""
 SPAWN_EVENTS = frozenset(
     {
         "subprocess.Popen",
@@ -90,6 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "processes: starts a process (set from its fixtures, tests/fast_mode.py); --fast leaves "
         "it out",
     )
+    # Registered by xdist too; named here for runs without it (-p no:xdist, make test-fast).
+    config.addinivalue_line("markers", "xdist_group(name): run with the group's other tests")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -108,6 +120,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items=[item for item in items if item.get_closest_marker("processes") is not None]
         )
         items[:] = kept
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.getoption("fast"):
+        load_library_probes()
+
+
+def load_library_probes() -> None:
+    """Run once, before any test, what a library does once per process by running a command:
+    ``keyring`` loads its backends on first use, and its macOS backend looks for a C library with
+    ``ldconfig``/``gcc`` (``ctypes.util.find_library``). Otherwise whichever test first reads the
+    keyring would count as starting a process."""
+    keyring.backend.get_all_keyring()
 
 
 @contextmanager

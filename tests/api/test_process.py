@@ -69,6 +69,7 @@ def run_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"API_PORT": "70000"}, "configuration error: API_PORT: must be a TCP port number"),
     ],
 )
+@pytest.mark.processes
 def test_bad_configuration_exits_2_with_one_line(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
