@@ -113,7 +113,8 @@ def test_a_silent_session_is_dropped_and_replaced(
     got.wait(dropped_for_silence, "the silent session dropped")
     got.wait(lambda: got.stream.connects > connects, "a new session after the silence timeout")
     got.wait(lambda: got.stream.healthy, "healthy once the silence ended", timeout=15)
-    assert got.stream.streamed == frozenset(CODES)
+    # Healthy is a live session; its registrations are confirmed one answer at a time after.
+    got.confirmed(CODES, "both codes registered again")
 
 
 def test_never_more_than_41_registrations(sim: Sim, start_stream: StartStream) -> None:
