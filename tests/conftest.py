@@ -24,10 +24,12 @@ from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
     pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure,
+    pytest_itemcollected,
     pytest_runtest_call,
     pytest_runtest_setup,
     pytest_runtest_teardown,
     pytest_sessionstart,
+    pytest_xdist_make_scheduler,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ depends on them), or by hand (``pytestmark = pytest.mark.processes``) when its o
 one. ``pytest --fast`` leaves the marked tests out and fails any other test that starts a process
 anyway (a ``subprocess``, a fork, an exec): the mark cannot silently go stale.
 
-Tests that must not overlap with each other wherever xdist puts them share an ``xdist_group``
-(:data:`SERIAL_GROUPS`): ``--dist loadgroup`` runs a group's tests one after another on one worker.
+Tests that must not overlap with each other share a group (:data:`SERIAL_GROUPS`): with
+``--dist loadgroup`` a group's tests run one after another on one worker.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import keyring.backend
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 PROCESS_FIXTURES = frozenset(
     {
@@ -40,7 +41,8 @@ SERIAL_GROUPS = {
     "tests/chaos/test_chaos_smoke.py": "days",
     "tests/api/test_schemathesis.py": "schemathesis",
 }
-"""Node-id prefixes whose tests run on one worker, one after another, by ``xdist_group``:
+"""Node-id prefixes whose tests run on one worker, one after another
+(:class:`SerialGroupScheduling`):
 
 - ``docker``: the compose tests share one Docker engine and its build cache, and the group builds
   the session's image once instead of once per worker;
@@ -100,18 +102,37 @@ def pytest_configure(config: pytest.Config) -> None:
         "processes: starts a process (set from its fixtures, tests/fast_mode.py); --fast leaves "
         "it out",
     )
-    # Registered by xdist too; named here for runs without it (-p no:xdist, make test-fast).
-    config.addinivalue_line("markers", "xdist_group(name): run with the group's other tests")
 
 
-@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.processes)
+
+
+def serial_group(nodeid: str) -> str | None:
+    """The :data:`SERIAL_GROUPS` group of a test, if any."""
+    return next((g for prefix, g in SERIAL_GROUPS.items() if nodeid.startswith(prefix)), None)
+
+
+class SerialGroupScheduling(LoadScopeScheduling):
+    """``--dist loadgroup`` by :data:`SERIAL_GROUPS`: a group's tests are one unit of work (one
+    worker, in order), any other test a unit of its own.
+
+    xdist's own groups (the ``xdist_group`` mark) do nothing under pytest 9: xdist 3.8 puts the
+    group into ``item._nodeid``, which pytest 9 no longer reads, so every test ran wherever."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return serial_group(nodeid) or nodeid
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return SerialGroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.processes)
-        group = next((g for p, g in SERIAL_GROUPS.items() if item.nodeid.startswith(p)), None)
-        if group and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
     if not config.getoption("fast"):
         return
     kept = [item for item in items if item.get_closest_marker("processes") is None]
