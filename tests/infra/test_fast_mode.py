@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-
-pytestmark = pytest.mark.processes
+from tests.fast_mode import SerialGroupScheduling, serial_group
 
 CASES = '''
 import os
@@ -101,6 +100,7 @@ def outcomes(output: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.processes
 def test_without_fast_every_case_runs_and_passes(tmp_path: Path) -> None:
     done = pytest_run(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -108,6 +108,7 @@ def test_without_fast_every_case_runs_and_passes(tmp_path: Path) -> None:
     assert len(outcomes(done.stdout)) == 7, done.stdout
 
 
+@pytest.mark.processes
 def test_fast_leaves_out_the_marked_and_fails_an_unmarked_process(tmp_path: Path) -> None:
     done = pytest_run(tmp_path, "--fast")
     assert outcomes(done.stdout) == {
@@ -121,6 +122,7 @@ def test_fast_leaves_out_the_marked_and_fails_an_unmarked_process(tmp_path: Path
     assert "mark it 'processes'" in done.stdout
 
 
+@pytest.mark.processes
 def test_the_suites_process_fixtures_mark_their_users() -> None:
     """A simulator test is left out, a pure one kept (collection only)."""
     files = ["tests/kis_sim/test_units.py", "tests/kis_sim/test_prices.py"]
@@ -136,3 +138,17 @@ def test_the_suites_process_fixtures_mark_their_users() -> None:
     kept = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
     assert kept == {"tests/kis_sim/test_units.py"}, done.stdout
     assert "deselected" in done.stdout
+
+
+def test_a_group_is_one_unit_of_work_and_any_other_test_its_own() -> None:
+    split = SerialGroupScheduling._split_scope
+    assert serial_group("tests/compose/test_up.py::test_up_is_healthy") == "docker"
+    assert serial_group("tests/infra/test_compose.py::test_dotenv_parsing") == "docker"
+    assert serial_group("tests/e2e/test_buying.py::test_five") == "days"
+    assert serial_group("tests/chaos/test_chaos_smoke.py::test_two") == "days"
+    assert serial_group("tests/infra/test_scripts.py::test_x") is None
+    for nodeid in ("tests/e2e/test_a.py::t", "tests/e2e/test_b.py::u[1]"):
+        assert split(None, nodeid) == "days"  # type: ignore[arg-type]
+    assert split(None, "tests/shared/test_rules.py::test_x[a@b]") == (  # type: ignore[arg-type]
+        "tests/shared/test_rules.py::test_x[a@b]"
+    )
