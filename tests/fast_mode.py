@@ -114,7 +114,7 @@ def serial_group(nodeid: str) -> str | None:
     return next((g for prefix, g in SERIAL_GROUPS.items() if nodeid.startswith(prefix)), None)
 
 
-class SerialGroupScheduling(LoadScopeScheduling):
+class SerialGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no types
     """``--dist loadgroup`` by :data:`SERIAL_GROUPS`: a group's tests are one unit of work (one
     worker, in order), any other test a unit of its own.
 
