@@ -7,7 +7,7 @@ ARGS ?=
 test:
 	bash scripts/test.sh $(ARGS)
 
-# The tests that start no process, in one pytest process (well under a minute); no lint.
+# The tests that start no process, in one pytest process (about 30 s of CPU); no lint.
 test-fast:
 	bash scripts/test-fast.sh $(ARGS)
 

@@ -13,7 +13,8 @@ Tests that must not overlap with each other share a group (:data:`SERIAL_GROUPS`
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -123,6 +124,21 @@ class SerialGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist
 
     def _split_scope(self, nodeid: str) -> str:
         return serial_group(nodeid) or nodeid
+
+    def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
+        super().add_node_collection(node, unique_nodeids(collection))
+
+
+def unique_nodeids(collection: Sequence[str]) -> list[str]:
+    """The collection with a repeated node id numbered (``id#2``, ``id#3``): schemathesis gives
+    every operation's test the same id, and the scheduler finds a test by its id, so it would run
+    the first of them once per operation (tests/api/test_schemathesis.py)."""
+    seen: Counter[str] = Counter()
+    unique = []
+    for nodeid in collection:
+        seen[nodeid] += 1
+        unique.append(nodeid if seen[nodeid] == 1 else f"{nodeid}#{seen[nodeid]}")
+    return unique
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

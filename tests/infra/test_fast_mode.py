@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.fast_mode import SerialGroupScheduling, serial_group
+from tests.fast_mode import SerialGroupScheduling, serial_group, unique_nodeids
 
 CASES = '''
 import os
@@ -152,3 +152,14 @@ def test_a_group_is_one_unit_of_work_and_any_other_test_its_own() -> None:
     assert split(None, "tests/shared/test_rules.py::test_x[a@b]") == (  # type: ignore[arg-type]
         "tests/shared/test_rules.py::test_x[a@b]"
     )
+
+
+def test_a_repeated_node_id_is_numbered_for_the_scheduler() -> None:
+    same = "tests/api/test_schemathesis.py::test_no_server_error"
+    assert unique_nodeids(["a::t", same, same, "b::u", same]) == [
+        "a::t",
+        same,
+        f"{same}#2",
+        "b::u",
+        f"{same}#3",
+    ]
