@@ -1,11 +1,15 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test run demo-day bench bench-all bench-stream bench-backtest backtest-demo chaos demo lint clean bootstrap
+.PHONY: test test-fast run demo-day bench bench-all bench-stream bench-backtest backtest-demo chaos demo lint clean bootstrap
 
 ARGS ?=
 
 test:
 	bash scripts/test.sh $(ARGS)
+
+# The tests that start no process, in one pytest process (about 30 s of CPU); no lint.
+test-fast:
+	bash scripts/test-fast.sh $(ARGS)
 
 run:
 	bash scripts/run-local.sh $(ARGS)

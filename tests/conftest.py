@@ -20,6 +20,17 @@ import redis
 import requests
 
 from shared.infra.processes import free_port, service_env
+from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_itemcollected,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+    pytest_sessionstart,
+    pytest_xdist_make_scheduler,
+)
 
 __all__ = ["free_port", "service_env"]
 """Re-exported: the tests import them from here (their home is shared/infra/processes.py)."""

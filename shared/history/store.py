@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time as wall
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -126,6 +126,15 @@ _SCHEMA = (
 )
 
 
+def interrupted(error: BaseException) -> bool:
+    """True for DuckDB's report of a SIGINT (Ctrl-C) that came while it ran a statement or a
+    commit: DuckDB takes the signal itself and raises ``RuntimeError('Query interrupted')``, so
+    Python raises no KeyboardInterrupt for it."""
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and str(error) == "Query interrupted"
+    )
+
+
 class BarStore:
     """The bar store in one DuckDB file. Use :meth:`open`, as a context manager."""
 
@@ -179,7 +188,7 @@ class BarStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction around everything inside (nested ones join the outer one): all of it
-        is stored, or none of it."""
+        is stored, or none of it. Ctrl-C while DuckDB works inside is a KeyboardInterrupt."""
         if self._depth:
             self._depth += 1
             try:
@@ -191,12 +200,21 @@ class BarStore:
         self._depth = 1
         try:
             yield
-        except BaseException:
+        except BaseException as e:
             self._depth = 0
             self._db.rollback()
+            if interrupted(e):
+                raise KeyboardInterrupt from e
             raise
         self._depth = 0
-        self._db.commit()
+        try:
+            self._db.commit()
+        except RuntimeError as e:
+            if not interrupted(e):
+                raise
+            with suppress(duckdb.Error, RuntimeError):  # nothing left to roll back
+                self._db.rollback()
+            raise KeyboardInterrupt from e
 
     def write_minute_bars(
         self,

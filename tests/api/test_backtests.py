@@ -165,6 +165,7 @@ def test_ids_that_leave_the_directory_are_refused(
     assert api_client.get(merged.location).status_code == 404
 
 
+@pytest.mark.processes
 def test_resolve_refuses_parents_absolute_paths_and_symlinks_out(data_dir: DataDir) -> None:
     for backtest_id in ("..", "../secret.json", "/etc", "/tmp/x", "a/b", ".hidden", "", "a" * 101):
         with pytest.raises(ApiError) as refused:

@@ -75,6 +75,7 @@ def run_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"API_HOST": "no-such-host.invalid"}, "configuration error: API_HOST: "),
     ],
 )
+@pytest.mark.processes
 def test_bad_configuration_exits_2_with_one_line(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:

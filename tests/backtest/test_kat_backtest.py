@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from shared.backtest.results import BacktestResult, ProblemKind
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.processes
 
 DEMO = ROOT / "examples" / "backtest"
 RANGE = ("--from", "2025-12-17", "--to", "2026-01-16")

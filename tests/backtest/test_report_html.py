@@ -16,6 +16,8 @@ from shared.backtest.results import BacktestResult
 from shared.backtest.summary import read_figures
 from tests.backtest.test_kat_backtest import DEMO, RANGE, kat
 
+pytestmark = pytest.mark.processes
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -9,6 +9,8 @@ import sys
 from datetime import date, time
 from pathlib import Path
 
+import pytest
+
 from shared.backtest.config import BacktestConfig
 from shared.backtest.results import BacktestResult
 from shared.backtest.summary import headline, write_report
@@ -76,6 +78,7 @@ def test_a_result_round_trips_through_report_json(tmp_path: Path) -> None:
     assert figures.final_value == result.equity[-1].value
 
 
+@pytest.mark.processes
 def test_the_demo_data_is_what_its_script_makes(tmp_path: Path) -> None:
     made = subprocess.run(
         [sys.executable, "scripts/make_demo_history.py", "--out", str(tmp_path)],

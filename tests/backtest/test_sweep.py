@@ -22,6 +22,8 @@ from shared.backtest.sweep_results import Metric
 from shared.trading.market_calendar import KrxCalendar
 from tests.backtest.test_kat_backtest import DEMO, RANGE, kat
 
+pytestmark = pytest.mark.processes
+
 SOURCE = ("--picks-dir", str(DEMO / "picks"), "--bars-csv", str(DEMO / "bars.csv.gz"))
 GRID = ("--sweep", "TAKE_PROFIT_PCT=3,5", "STOP_LOSS_PCT=-2,-3")
 

@@ -14,7 +14,7 @@ import pytest
 from benchmarks.chaos import chaos
 from benchmarks.chaos_plan import make_day, smoke_actions
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 SPEED = 600.0
 """As ``make chaos``: a day is about 45 s."""

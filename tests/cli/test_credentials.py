@@ -57,6 +57,7 @@ def files_holding_the_secret(folder: Path) -> list[Path]:
     ]
 
 
+@pytest.mark.processes
 def test_without_an_os_keyring_nothing_is_stored_anywhere(tmp_path: Path) -> None:
     result = credentials_command(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -67,6 +68,7 @@ def test_without_an_os_keyring_nothing_is_stored_anywhere(tmp_path: Path) -> Non
     assert APP_SECRET not in result.stdout + result.stderr
 
 
+@pytest.mark.processes
 def test_a_plaintext_backend_is_refused_unless_asked_for(tmp_path: Path) -> None:
     store = tmp_path / "test-keyring.json"
     refused = credentials_command(tmp_path, **SELECT, **{FILE_VARIABLE: str(store)})
@@ -100,6 +102,7 @@ def test_a_plaintext_backend_is_refused_unless_asked_for(tmp_path: Path) -> None
         ("keyring.backends.libsecret", "Keyring", None),
     ],
 )
+@pytest.mark.processes
 def test_which_backends_count_as_an_os_keyring(module: str, name: str, refused: str | None) -> None:
     backend_class = getattr(__import__(module, fromlist=[name]), name)
     assert backend_name(backend_class) == f"{module}.{name}"

@@ -95,6 +95,8 @@ def redis_values(client: redis.Redis) -> Iterator[tuple[str, bytes]]:
         key = text(raw_key)
         kind = text(client.type(raw_key))
         parts: list[bytes] = [raw_key]
+        if kind == "none":
+            continue  # expired between SCAN and TYPE (the rate limiter's keys are short-lived)
         if kind == "string":
             parts.append(client.get(raw_key) or b"")
         elif kind == "hash":

@@ -25,7 +25,7 @@ from shared.state.control import Controls
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.orders import OrderIntent, OrderRecord, Reason
-from tests.conftest import ROOT, ServiceProcess, Sim, service_env
+from tests.conftest import ROOT, RedisServer, ServiceProcess, Sim, launch_sim, service_env
 
 TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
 """A regular session, mid-morning."""
@@ -172,16 +172,54 @@ class Harness:
             assert secret not in text, f"a secret leaked: {secret[:3]}..."
 
 
+SHARED_SIM_REDIS_DB = 3
+"""Database named to the module's shared simulator; it never writes there (its clock has an
+epoch)."""
+SIM_ENV = {"SIM_RATE_LIMIT": "20", "SIM_TOKEN_THROTTLE_SECONDS": "0"}
+
+
+@dataclass
+class SharedSim:
+    """A simulator on the clock every default harness of a module shares."""
+
+    sim: Sim
+    clock_env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def shared_sim(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedSim]:
+    """One simulator for a module's default harnesses (10:00 on a session day at real speed,
+    from the module's start); ``make_harness`` resets it for each test."""
+    clock_env = {"CLOCK_START": TUESDAY_10AM, "CLOCK_EPOCH": f"{time.time():.3f}"}
+    folder = tmp_path_factory.mktemp("kis-sim")
+    sim = launch_sim(redis_server.url(SHARED_SIM_REDIS_DB), folder, **SIM_ENV, **clock_env)
+    yield SharedSim(sim, clock_env)
+    sim.service.stop()
+
+
 @pytest.fixture
 def make_harness(
-    start_sim: StartSim, redis_url: str, redis_client: redis.Redis, tmp_path: Path
+    start_sim: StartSim,
+    redis_url: str,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., Harness]]:
-    """Factory: ``make_harness(start=...)`` starts a simulator sharing the tests' clock."""
+    """Factory: ``make_harness(start=...)``: a simulator sharing the tests' clock. The default
+    (10:00, no simulator settings) is the module's shared simulator, reset; any other starts
+    one of its own."""
     made: list[Harness] = []
 
     def make(start: str = TUESDAY_10AM, **sim_env: str) -> Harness:
-        clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}
-        sim = start_sim(SIM_RATE_LIMIT="20", SIM_TOKEN_THROTTLE_SECONDS="0", **clock_env, **sim_env)
+        if start == TUESDAY_10AM and not sim_env:
+            shared: SharedSim = request.getfixturevalue("shared_sim")
+            shared.sim.admin("POST", "reset")
+            sim, clock_env = shared.sim, shared.clock_env
+        else:
+            clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}
+            sim = start_sim(**SIM_ENV, **clock_env, **sim_env)
         harness = Harness(sim, redis_url, redis_client, clock_env, tmp_path)
         harness.account()
         harness.price(SAMSUNG, 70_000)

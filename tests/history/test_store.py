@@ -112,6 +112,7 @@ def test_rows_out_of_order_are_grouped_anyway() -> None:
     assert len(grouped.spans) == 3
 
 
+@pytest.mark.processes
 def test_one_writer_at_a_time_and_a_missing_store_is_named(tmp_path: Path) -> None:
     path = tmp_path / "bars.duckdb"
     with pytest.raises(StoreError, match=r"no bar store at .*fetch or import bars first"):

@@ -55,18 +55,21 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.processes
 def test_compose_config_is_valid_without_env_file(project: Path) -> None:
     result = compose("config", "-q", project=project)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
 
+@pytest.mark.processes
 def test_compose_config_is_valid_with_the_example_env_file(project: Path) -> None:
     shutil.copy(ROOT / ".env.example", project / ".env")
     result = compose("config", "-q", project=project)
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.processes
 def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     result = compose("config", "--format", "json", project=project)
     assert result.returncode == 0, result.stderr
@@ -118,6 +121,7 @@ def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     assert {s["environment"]["DATA_DIR"] for s in ours.values()} == {"/app/data"}
 
 
+@pytest.mark.processes
 def test_ports_move_together_for_a_second_system(project: Path) -> None:
     ports = {"API_PORT": "8100", "SIM_PORT": "8101", "RQ_DASHBOARD_PORT": "9281"}
     result = compose(
@@ -139,6 +143,7 @@ def test_ports_move_together_for_a_second_system(project: Path) -> None:
         assert services[name]["environment"]["KIS_SIM_URL"] == "http://kis-sim:8101", name
 
 
+@pytest.mark.processes
 def test_rq_dashboard_is_an_optional_profile(project: Path) -> None:
     result = compose("--profile", "dashboard", "config", "--format", "json", project=project)
     assert result.returncode == 0, result.stderr
@@ -147,6 +152,7 @@ def test_rq_dashboard_is_an_optional_profile(project: Path) -> None:
     assert dashboard["ports"][0]["host_ip"] == "127.0.0.1"
 
 
+@pytest.mark.processes
 def test_secrets_override_gives_every_service_its_files(project: Path) -> None:
     shutil.copy(ROOT / "compose.secrets.yml", project / "compose.secrets.yml")
     (project / "secrets").mkdir()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from tests.infra.helpers import ROOT, tool
 
 
+@pytest.mark.processes
 def test_hadolint_is_silent() -> None:
     result = subprocess.run(
         [tool("hadolint"), "--no-color", "Dockerfile"],

@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.infra.helpers import ROOT
+
+pytestmark = pytest.mark.processes
 
 TWO_SERVICES = """
 x-app: &app

@@ -8,7 +8,11 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 from tests.infra.helpers import ROOT
+
+pytestmark = pytest.mark.processes
 
 BASH = shutil.which("bash") or "/bin/bash"
 REDIS_MISSING = (

@@ -172,12 +172,14 @@ def run_script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.processes
 def test_the_document_shows_the_diagram_the_map_makes() -> None:
     assert states_diagram() in states_section()
     checked = run_script("--check")
     assert checked.returncode == 0, checked.stderr
 
 
+@pytest.mark.processes
 def test_the_script_finds_and_rewrites_a_stale_diagram(tmp_path: Path) -> None:
     copy = tmp_path / "ARCHITECTURE.md"
     text = DOCUMENT.read_text(encoding="utf-8")

@@ -196,6 +196,7 @@ def test_thresholds_follow_settings() -> None:
     assert th.buy_cutoff == timedelta(minutes=20)
 
 
+@pytest.mark.processes
 def test_the_rules_import_no_redis() -> None:
     """The rules are pure: importing them must not pull in a Redis client (or any I/O)."""
     code = "import sys, shared.trading.rules; sys.exit('redis' in sys.modules)"

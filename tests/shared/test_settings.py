@@ -189,6 +189,7 @@ def run_module(
     )
 
 
+@pytest.mark.processes
 def test_a_process_with_a_bad_setting_stops_with_one_line() -> None:
     result = run_module(
         "shared.infra.settings",
@@ -201,6 +202,7 @@ def test_a_process_with_a_bad_setting_stops_with_one_line() -> None:
     ]
 
 
+@pytest.mark.processes
 def test_the_check_command_shows_settings_masked() -> None:
     result = run_module("shared.infra.settings", PAPER)
     assert result.returncode == 0, result.stderr
@@ -209,6 +211,7 @@ def test_the_check_command_shows_settings_masked() -> None:
     assert PAPER["KIS_APP_KEY"] not in result.stdout
 
 
+@pytest.mark.processes
 def test_the_store_command_writes_the_keyring(tmp_path: Path) -> None:
     env = {**SELECT, FILE_VARIABLE: str(tmp_path / "keyring.json")}
     stored = run_module(

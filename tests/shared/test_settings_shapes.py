@@ -148,6 +148,7 @@ ENTRY_POINTS = [
     ],
     ids=["epoch", "account"],
 )
+@pytest.mark.processes
 def test_every_entry_point_stops_with_one_line(
     args: list[str], env: dict[str, str], line: str
 ) -> None:

@@ -134,6 +134,7 @@ def test_subscribe_message_is_kis_shape() -> None:
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.processes
 def test_decrypts_what_openssl_encrypted() -> None:
     plain = "^".join(fill_record("0000000007", 3, 70_000))
     done = subprocess.run(
