@@ -11,6 +11,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from shared.backtest.config import BacktestConfig
 from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import PicksDir
@@ -54,6 +56,7 @@ def bars() -> MemoryBars:
     return MemoryBars.from_bars([*day_before, *today])
 
 
+@pytest.mark.processes
 def test_both_drivers_place_the_same_orders(tmp_path: Path) -> None:
     config = BacktestConfig(DAY, DAY, cash=CASH)
     picks = PicksDir(write_picks(tmp_path / "picks", {DAY: PICKS}), config.calendar())
@@ -97,6 +100,7 @@ def test_sessions_are_sampled_evenly() -> None:
     assert sample_days(days, 1) == [days[5]]
 
 
+@pytest.mark.processes
 def test_bad_replay_options_get_one_line_and_exit_2(tmp_path: Path) -> None:
     demo = ("--picks-dir", str(DEMO / "picks"), "--bars-csv", str(DEMO / "bars.csv.gz"))
     cases = {

@@ -97,6 +97,7 @@ def test_refresh_from_a_csv_sets_the_levels_the_simulator_then_walks_around(
     assert_centred_on(int(client.quote("005930")["stck_sdpr"]), 125_000)
 
 
+@pytest.mark.processes
 def test_refresh_from_the_history_store_takes_the_last_daily_close(tmp_path: Path) -> None:
     out = listings_file(
         tmp_path, {"005930": {"name": "삼성전자", "market": "KOSPI200", "level": 70_000}}
@@ -140,6 +141,7 @@ def test_a_bad_listings_file_exits_2_naming_the_entry(
     assert len(lines) == 1 and "SIM_LISTINGS" in lines[0] and named in lines[0], result.stderr
 
 
+@pytest.mark.processes
 def test_a_csv_without_the_columns_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     out = listings_file(
         tmp_path, {"005930": {"name": "삼성전자", "market": "KOSPI200", "level": 70_000}}

@@ -102,6 +102,7 @@ def test_good_values_pass(env: dict[str, str]) -> None:
     load_settings(env)
 
 
+@pytest.mark.processes
 def test_an_empty_value_in_the_dotenv_file_is_refused_too(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("REAL_TRADING_CONFIRM=\nMAX_ORDERS_PER_DAY=\n", encoding="utf-8")
