@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -130,6 +131,13 @@ class ServiceProcess:
         self._log.close()
 
 
+def scratch_data_dir() -> str:
+    """A data directory of its own (DATA_DIR: the sealed token, the day's plan) for a test's
+    process or client: never the checkout's data/, where another test's token or plan of the
+    same date would be read back."""
+    return tempfile.mkdtemp(prefix="kat-test-data-")
+
+
 def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
     """The environment a service process gets in tests: only what the test says, no .env."""
     env = {
@@ -143,6 +151,7 @@ def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
         "KAT_ENV_FILE": "",
         # Prices are polled unless a test streams them (it names its simulator's KIS_WS_URL).
         "QUOTE_SOURCE": "polling",
+        "DATA_DIR": scratch_data_dir(),
     }
     env.update(overrides)
     return env

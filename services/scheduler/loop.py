@@ -28,6 +28,7 @@ from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import PicksFiles, Planner
+from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from services.scheduler.realtime import Realtime
 from services.scheduler.streaming import STREAM_FEED, StreamFactory
@@ -151,7 +152,14 @@ class Scheduler:
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client, self.keys)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
-        self.planner = Planner(client, self.keys, self.kis, files, self._notify)
+        self.planner = Planner(
+            client,
+            self.keys,
+            self.kis,
+            files,
+            self._notify,
+            PlanFiles(settings.data_dir / "plans"),
+        )
         self.decisions = DecisionCycle(
             client,
             self.book,

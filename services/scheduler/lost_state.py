@@ -73,7 +73,11 @@ class StateWatch:
             reason = self._orders_only_at_kis(session)
         if reason is not None:
             self._handled.add(session)
-            self._react(session, reason)
+            try:
+                self._react(session, reason)
+            except Exception:
+                self._handled.discard(session)  # tried again next cycle (each step is idempotent)
+                raise
         return reason
 
     def _orders_only_at_kis(self, session: date) -> str | None:
@@ -93,7 +97,8 @@ class StateWatch:
         if stop_entries(self._redis, self._keys, session, message):
             log.error("entries stopped for %s: %s", session, message)
             self._notify(EntriesStopped(session=session, message=message))
-        restored = self._ledger.restore_from_export(self._export_folder)
+        enqueue_reconcile(self._redis, session.isoformat(), why="state lost")
+        held = {code: h.quantity for code, h in self._kis.balance().held().items()}
+        restored = self._ledger.restore_from_export(self._export_folder, held)
         if restored:
             log.warning("positions restored from the last export: %s", ", ".join(restored))
-        enqueue_reconcile(self._redis, session.isoformat(), why="state lost")
