@@ -33,6 +33,7 @@ from shared.state.control import HALTED, PAUSED, Controls, LeaderLock, entries_s
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks
 from shared.state.positions import Position
+from shared.state.reconciled import mark_reconciled
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from shared.trading.picks import Pick
@@ -459,5 +460,16 @@ def test_a_lost_ledger_gets_back_only_what_kis_still_holds(
 
     held = scheduler.ledger.all()
     assert {c: p.quantity for c, p in held.items()} == {"000040": 10, "000060": 5}
-    [stopped] = events(redis_client, "entries_stopped")
-    assert "vanished" in stopped["message"]
+    [told] = events(redis_client, "error")
+    assert "vanished" in told["message"] and "rebuilding" in told["message"]
+    assert events(redis_client, "entries_stopped") == [], "the plan goes on once rebuilt"
+
+    # New buys wait for a whole reconciliation that began after the loss (the executor's).
+    assert scheduler.state.rebuilding(DAY)
+    assert queue(redis_client, SELL_QUEUE).count >= 1, "a reconciliation asked for"
+    mark_reconciled(redis_client, KEYS, DAY, time.time() - 3600)  # one from before the loss
+    assert scheduler.state.rebuilding(DAY)
+    mark_reconciled(redis_client, KEYS, DAY, time.time())
+    assert not scheduler.state.rebuilding(DAY)
+    scheduler.step()
+    assert redis_client.exists(KEYS.session_alive(DAY)), "the plan read again, trading goes on"
