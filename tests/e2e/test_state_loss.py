@@ -46,6 +46,8 @@ DAY_WITHOUT_WIPE = Counter(
 )
 """The orders KIS receives on this day when nothing is wiped (the ``none`` case proves it)."""
 
+NEW_EACH_TIME = frozenset({"error", "service_start", "service_stop"})
+
 
 def wipe_our_state(client: redis.Redis) -> int:
     """Delete every key of this system and of RQ, as an empty Redis would have none of them."""
@@ -54,11 +56,12 @@ def wipe_our_state(client: redis.Redis) -> int:
 
 
 def told(events: list[dict[str, Any]]) -> Counter[tuple[object, ...]]:
-    """What the notifications say, without the fields that differ between two tellings."""
+    """What the notifications say, without the fields that differ between two tellings; a
+    process starting or stopping (a restarted scheduler) and errors are new facts each time."""
     return Counter(
         (e["event"], e.get("code"), e.get("order_id"), e.get("filled_quantity"), e.get("session"))
         for e in events
-        if e["event"] != "error"
+        if e["event"] not in NEW_EACH_TIME
     )
 
 
