@@ -14,8 +14,14 @@ The sweep: ``--sweep-side`` x ``--sweep-side`` values of TAKE_PROFIT_PCT (2, 3, 
 STOP_LOSS_PCT (-1, -2, ...) over the same year, split 0.7 (each point runs its in-sample and its
 out-of-sample part: the year once), on every core (``--workers``), ranked and written
 (sweep.json, sweep.html); timed from the start to the written page, once. Target: 100 points
-under 2 minutes. The replay is measured by its own part (a placeholder until then). The last
-line is the one docs/benchmarks.md quotes:
+under 2 minutes.
+
+The replay: ``--replay-sample`` sessions of the demo data (examples/backtest/, the month of
+``make backtest-demo``), spread evenly, each played by the fast driver and by the whole system
+(shared/replay/, at ``--replay-speed``, ``--replay-parallel`` at once: one by default, as two
+at once slow each other down on two cores), their orders compared; each disagreement is listed
+with its orders; the logs stay in ``.run/bench-replay/<when>/<session>/``. Target: every
+sampled session agrees. The last line is the one docs/benchmarks.md quotes:
 
     backtest year <s> s, sweep <n> runs <s> s, replay agrees <a>/<b> sessions
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -33,11 +40,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 
+from shared.backtest.command import BacktestRequest
 from shared.backtest.config import BacktestConfig
 from shared.backtest.driver import run_backtest, trading_sessions
 from shared.backtest.memory_bars import MemoryBars
@@ -49,12 +57,21 @@ from shared.backtest.sweep_grid import parse_grid
 from shared.backtest.sweep_report import sweep_lines, write_sweep
 from shared.backtest.sweep_results import SweepResult
 from shared.backtest.synthetic import history, on_ticks
+from shared.infra.clock import KST
+from shared.infra.settings import load_settings
+from shared.replay.command import ReplayRequest, agreement_line, run_replay
+from shared.replay.compare import Agreement
 from shared.trading.market_calendar import KrxCalendar
 
 TARGET_SECONDS = 5.0
 """The year's target, in seconds."""
 SWEEP_TARGET_SECONDS = 120.0
 """A 100-point sweep's target, in seconds."""
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "backtest"
+DEMO_FROM, DEMO_TO = "2025-12-17", "2026-01-16"
+"""The demo data's range (as ``make backtest-demo``)."""
+REPLAY_LOGS = DEMO.parent.parent / ".run" / "bench-replay"
+"""Each replayed session's processes log here (its simulator's orders beside them)."""
 
 
 def write_picks(
@@ -155,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sweep-side", type=int, default=10, help="the grid is side x side")
     parser.add_argument("--workers", type=int, default=None, help="default: every core")
+    parser.add_argument("--replay-sample", type=int, default=5, help="0: no replay")
+    parser.add_argument("--replay-speed", type=float, default=100.0)
+    parser.add_argument("--replay-parallel", type=int, default=1)
     args = parser.parse_args(argv)
     with year_data(args.year, args.codes, args.picks, args.seed) as data:
         seconds, result = year_run(data, args.runs)
@@ -178,11 +198,44 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     verdict = "met" if sweep_seconds < SWEEP_TARGET_SECONDS else "NOT met"
     print(f"target (a {len(sweep.rows)}-point sweep under {SWEEP_TARGET_SECONDS:.0f} s): {verdict}")
+    agreements, replay_seconds = replay_run(
+        args.replay_sample, args.replay_speed, args.replay_parallel
+    )
+    print(
+        f"replay: {len(agreements)} sessions of the demo data at {args.replay_speed:g}x,"
+        f" {args.replay_parallel} at once: {replay_seconds:.0f} s"
+    )
     print(
         f"backtest year {seconds:.2f} s, sweep {len(sweep.rows)} runs {sweep_seconds:.1f} s,"
-        " replay agrees 0/0 sessions"
+        f" {agreement_line(agreements)}"
     )
     return 0
+
+
+def replay_run(sample: int, speed: float, parallel: int) -> tuple[list[Agreement], float]:
+    """``sample`` sessions of the demo data replayed and compared; each session's verdict is
+    printed as it ends (a disagreement with its orders). The agreements and the wall time."""
+    if sample < 1:
+        return [], 0.0
+    backtest = BacktestRequest(
+        DEMO_FROM,
+        DEMO_TO,
+        picks_dir=DEMO / "picks",
+        bars_csv=DEMO / "bars.csv.gz",
+    )
+    started = time.perf_counter()
+    logs = REPLAY_LOGS / time.strftime("%Y%m%d-%H%M%S")
+    request = ReplayRequest(
+        dataclasses.replace(backtest, out=logs), sample=sample, speed=speed, parallel=parallel
+    )
+    agreements, _ = run_replay(
+        request,
+        load_settings({"KAT_ENV_FILE": ""}),
+        datetime.now(KST),
+        lambda a: print("\n".join(f"  {line}" for line in a.lines()), flush=True),
+    )
+    print(f"  logs: {logs}")
+    return agreements, time.perf_counter() - started
 
 
 if __name__ == "__main__":

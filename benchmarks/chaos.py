@@ -27,16 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,12 +49,12 @@ from benchmarks.chaos_plan import (
     make_day,
     smoke_actions,
 )
-from benchmarks.kis_rate import ROOT, free_port
+from benchmarks.kis_rate import ROOT
 from services.notifier.messages import is_notice
 from services.notifier.texts import EN
+from shared.infra.processes import SimulatedSystem, free_port
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import SIM_ACCOUNT
-from tests.conftest import service_env
 from tests.notifier.fake_discord import FakeDiscord
 
 DEFAULT_RUNS = 20
@@ -69,8 +66,6 @@ OUTAGE_EVERY = 10
 """One run in this many has the minute-long Redis outage (the seeds ending in 3)."""
 LEAD_SECONDS = 6.0
 """Real seconds between starting the processes and START on their clock."""
-RESTART_DELAY_SECONDS = 0.5
-"""How long the supervisor waits before restarting a service that exited."""
 FINISH_GRACE_SECONDS = 60.0
 """Real seconds after the post-market phase begins for the daily summary to reach Discord."""
 DRAIN_SECONDS = 30.0
@@ -90,108 +85,6 @@ RUN_DIR = ROOT / ".run" / "chaos"
 QUOTE_MARK = EN["unconfirmed.text"].rpartition("{summary}")[0].rpartition("{detail}")[2]
 """What comes right before the quoted message in the notifier's notice of an unconfirmed one."""
 KEYS = Keys()
-
-
-# Processes -----------------------------------------------------------------------------------
-class RedisProcess:
-    """A redis-server with AOF in ``folder``, restartable on the same port."""
-
-    def __init__(self, folder: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise SystemExit("redis-server not found: install the 'redis-server' package")
-        self.binary = binary
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with (self.folder / "redis.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                    *("--appendonly", "yes", "--dir", str(self.folder)),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until(lambda: redis.Redis.from_url(self.url).ping(), 20, "redis-server")
-
-    def stop(self) -> None:
-        """SIGTERM: Redis writes its AOF and exits, as on ``docker compose restart redis``."""
-        terminate(self.process)
-
-
-class Supervised:
-    """A service process, restarted when it exits (unless the run is stopping)."""
-
-    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], folder: Path) -> None:
-        self.name = name
-        self.argv = argv
-        self.env = dict(env)
-        self.log: IO[bytes] = (folder / f"{name}.log").open("ab")
-        self.process: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-        self.exits = 0
-        """Exits we did not cause (a crash, or giving up on Redis)."""
-        self._killed = False
-
-    def start(self) -> None:
-        self.log.write(f"--- chaos: start {time.strftime('%H:%M:%S')}\n".encode())
-        self.log.flush()
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._killed = False
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self._killed = True
-            self.kills += 1
-            self.log.write(b"--- chaos: SIGKILL\n")
-            self.log.flush()
-            self.process.send_signal(signal.SIGKILL)
-
-    def check(self) -> None:
-        """Restart the process if it has exited (counting an exit we did not cause)."""
-        if self.process is None or self.process.poll() is None:
-            return
-        if not self._killed:
-            self.exits += 1
-            self.log.write(f"--- chaos: exited with {self.process.returncode}\n".encode())
-        time.sleep(RESTART_DELAY_SECONDS)
-        self.start()
-
-    def stop(self) -> None:
-        terminate(self.process)
-        self.log.close()
-
-
-def terminate(process: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM, and SIGKILL what is still there 20 s later."""
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with suppress(Exception):
-            if predicate():
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not come up in {timeout:g}s")
 
 
 # One run -------------------------------------------------------------------------------------
@@ -305,55 +198,18 @@ class Run:
         self.run = run
         self.day = day
         self.folder = folder
-        self.redis = RedisProcess(folder)
+        self.system = SimulatedSystem(folder, START, day.speed)
         self.discord = FakeDiscord(limit=5, window=1.0)
-        self.sim_url = ""
-        self.sim: Supervised | None = None
-        self.services: dict[str, Supervised] = {}
-        self.epoch = 0.0
-        self._stopping = threading.Event()
-        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
-        self._held: set[str] = set()
-
-    # Clock -------------------------------------------------------------------------------------
-    def real_time_of(self, moment: datetime) -> float:
-        return self.epoch + (moment - START).total_seconds() / self.day.speed
-
-    def sleep_until(self, moment: datetime) -> None:
-        delay = self.real_time_of(moment) - time.time()
-        if delay > 0:
-            time.sleep(delay)
 
     # Start and stop ----------------------------------------------------------------------------
-    def env(self, **extra: str) -> dict[str, str]:
-        """A service's whole environment: the run's Redis and clock, no .env file."""
-        return service_env(
-            self.redis.url,
-            LOG_LEVEL="INFO",
-            CLOCK_START=START.isoformat(),
-            CLOCK_SPEED=f"{self.day.speed:g}",
-            CLOCK_EPOCH=f"{self.epoch:.6f}",
-            **extra,
-        )
-
     def start(self) -> None:
-        self.redis.start()
         self.discord.start()
-        self.epoch = time.time() + LEAD_SECONDS
-        port = free_port()
-        self.sim_url = f"http://127.0.0.1:{port}"
-        sim_env = self.env(
-            SIM_HOST="127.0.0.1",
-            SIM_PORT=str(port),
+        self.system.start_sim(
+            LEAD_SECONDS,
             SIM_STORE="memory",  # KIS keeps its books whatever happens to our Redis
             SIM_RATE_LIMIT="20",
             SIM_TOKEN_THROTTLE_SECONDS="1",  # noqa: S106 - seconds, not a secret
         )
-        self.sim = Supervised(
-            "kis-sim", [sys.executable, "-m", "services.kis_sim"], sim_env, self.folder
-        )
-        self.sim.start()
-        wait_until(lambda: requests.get(f"{self.sim_url}/sim/health", timeout=1).ok, 30, "kis-sim")
         self.admin("POST", "accounts", json={"account": SIM_ACCOUNT, "cash": CASH, "holdings": []})
         paths: dict[str, Any] = {p.code: [list(level) for level in p.path] for p in self.day.picks}
         self.admin(
@@ -364,8 +220,8 @@ class Run:
             json.dumps({p.code: [p.name, p.target] for p in self.day.picks}, ensure_ascii=False),
             encoding="utf-8",
         )
-        services_env = self.env(
-            KIS_SIM_URL=self.sim_url,
+        self.system.start_services(
+            SERVICES,
             KIS_RATE_LIMIT="20",
             KIS_RETRY_BACKOFF_SECONDS="0.05",
             KIS_TOKEN_ISSUE_INTERVAL_SECONDS="1",  # noqa: S106 - seconds, not a secret
@@ -380,45 +236,26 @@ class Run:
             API_HOST="127.0.0.1",
             API_PORT=str(free_port()),
         )
-        for name in SERVICES:
-            argv = [sys.executable, "-m", f"services.{name}"]
-            self.services[name] = Supervised(name, argv, services_env, self.folder)
-            self.services[name].start()
-        self._supervisor.start()
+        self.system.supervise()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._supervisor.join(5)
-        for service in reversed(list(self.services.values())):
-            service.stop()
-        if self.sim is not None:
-            self.sim.stop()
+        self.system.stop()
         self.discord.stop()
-        self.redis.stop()
-
-    def _supervise(self) -> None:
-        while not self._stopping.is_set():
-            for name, service in list(self.services.items()):
-                if name not in self._held and not self._stopping.is_set():
-                    service.check()
-            self._stopping.wait(0.1)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = requests.request(method, f"{self.sim_url}/sim/{path}", timeout=10, **kwargs)
-        response.raise_for_status()
-        return response
+        return self.system.admin(method, path, **kwargs)
 
     # Chaos -------------------------------------------------------------------------------------
     def act(self, action: Action) -> None:
         if action.kind == "kill":
-            self.services[action.target].kill()
+            self.system.services[action.target].kill()
         elif action.kind == "redis_restart":
-            self.redis.stop()
-            self.redis.start()
+            self.system.redis.stop()
+            self.system.redis.start()
         elif action.kind == "redis_outage":
-            self.redis.stop()
+            self.system.redis.stop()
             time.sleep(action.seconds)
-            self.redis.start()
+            self.system.redis.start()
         elif action.kind == "kis_fault":
             fault: dict[str, Any] = {"kind": action.target, "count": action.count}
             if action.path:
@@ -452,13 +289,13 @@ class Run:
         self.start()
         try:
             for action in self.day.actions:
-                self.sleep_until(action.due_kst)
+                self.system.sleep_until(action.due_kst)
                 self.act(action)
             finished = self._wait_for_summary()
             if finished:
                 self._wait_for_quiet()
             placed = self._placed()
-            exits = sum(s.exits for s in self.services.values())
+            exits = sum(s.exits for s in self.system.services.values())
         finally:
             self.stop()
         duplicates, lost, extra = compare_orders(self.day, placed)
@@ -488,7 +325,7 @@ class Run:
         )
 
     def _wait_for_summary(self) -> bool:
-        deadline = self.real_time_of(CLOSE_DONE) + FINISH_GRACE_SECONDS
+        deadline = self.system.real_time_of(CLOSE_DONE) + FINISH_GRACE_SECONDS
         while time.time() < deadline:
             if self._summaries():
                 return True
@@ -497,7 +334,7 @@ class Run:
 
     def _wait_for_quiet(self) -> None:
         """Until no event or message waits and Discord has heard nothing new for a while."""
-        client = redis.Redis.from_url(self.redis.url, socket_timeout=2)
+        client = redis.Redis.from_url(self.system.redis.url, socket_timeout=2)
         deadline = time.time() + DRAIN_SECONDS
         count, since = len(self.discord.accepted), time.time()
         while time.time() < deadline:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,14 +20,13 @@ import pytest
 import redis
 import requests
 
+from shared.infra.processes import free_port
+from shared.infra.processes import service_env as processes_service_env
+
+__all__ = ["free_port", "service_env"]
+"""Re-exported: the tests import them from here (their home is shared/infra/processes.py)."""
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate: object, timeout: float = 15.0, what: str = "condition") -> None:
@@ -139,22 +137,9 @@ def scratch_data_dir() -> str:
 
 
 def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
-    """The environment a service process gets in tests: only what the test says, no .env."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUNBUFFERED": "1",
-        "REDIS_URL": redis_url,
-        "KIS_ENV": "sim",
-        # A developer's .env must not reach the processes a test starts.
-        "KAT_ENV_FILE": "",
-        # Prices are polled unless a test streams them (it names its simulator's KIS_WS_URL).
-        "QUOTE_SOURCE": "polling",
-        "DATA_DIR": scratch_data_dir(),
-    }
-    env.update(overrides)
-    return env
+    """A test's service environment (``shared.infra.processes.service_env``) with a data
+    directory of its own unless the test names one."""
+    return processes_service_env(redis_url, **{"DATA_DIR": scratch_data_dir(), **overrides})
 
 
 @dataclass

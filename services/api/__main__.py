@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 
 from services.api.app import create_app
 from services.api.http_server import serve_app
 from shared.infra.service import Started, exit_now, run_service
-from shared.infra.settings import ConfigError
+from shared.infra.settings import INTEGER_PATTERN, ConfigError
 
 log = logging.getLogger("api")
 
@@ -24,8 +25,12 @@ DEFAULT_PORT = 8000
 """TCP port unless API_PORT says otherwise."""
 THREADS = 4
 """Requests served at once; the page polls a handful of JSON endpoints."""
-CHANNEL_TIMEOUT_SECONDS = 30
-"""An idle or stalled connection is closed after this long (Redis calls time out after 2 s)."""
+CHANNEL_TIMEOUT_SECONDS = 3
+"""A connection that has sent and been sent nothing for this long is closed: an idle keep-alive,
+or a body shorter than its ``Content-Length`` (docs/ARCHITECTURE.md, 'Input limits'). One being
+answered is never closed (waitress waits for its requests); Redis calls time out after 2 s."""
+CLEANUP_INTERVAL_SECONDS = 1
+"""How often waitress looks for such connections (its default, 30 s, would keep one a minute)."""
 
 PARSER = argparse.ArgumentParser(
     prog="python -m services.api",
@@ -40,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(started: Started) -> int:
-    host = os.environ.get("API_HOST") or DEFAULT_HOST
     port = _port(os.environ.get("API_PORT") or str(DEFAULT_PORT))
+    host = _host(os.environ.get("API_HOST") or DEFAULT_HOST, port)
     app = create_app(started.settings)
     try:
         server = serve_app(
@@ -50,6 +55,7 @@ def _serve(started: Started) -> int:
             port=port,
             threads=THREADS,
             channel_timeout=CHANNEL_TIMEOUT_SECONDS,
+            cleanup_interval=CLEANUP_INTERVAL_SECONDS,
             ident="kis-autotrader",
         )
     except OSError as e:
@@ -64,9 +70,23 @@ def _serve(started: Started) -> int:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not INTEGER_PATTERN.fullmatch(value) or not 0 < int(value) < 65536:
         raise ConfigError(f"API_PORT: must be a TCP port number (1-65535), got {value!r}")
     return int(value)
+
+
+def _host(value: str, port: int) -> str:
+    """``value`` when it is an address (or a name of one) this machine can listen on.
+
+    waitress itself turns a bad one (``999.1.1.1``) into a ValueError and a traceback.
+    """
+    try:
+        socket.getaddrinfo(value, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError):
+        raise ConfigError(
+            f"API_HOST: must be an IP address or a host name that resolves, got {value!r}"
+        ) from None
+    return value
 
 
 if __name__ == "__main__":

@@ -152,7 +152,12 @@ class Status(Answer):
     cash_d2: Won | None = Field(
         description="Cash once every trade has settled (D+2, prvs_rcdl_excc_amt)."
     )
-    total_value: Won | None
+    total_value: Won | None = Field(
+        description=(
+            "KIS's tot_evlu_amt at balance_kst: the cash at D+2 and the stocks at their last"
+            " price, gross (before the fees and tax of selling them)."
+        )
+    )
     balance_kst: str | None
     pnl: Pnl
     orders_today: OrderCounts

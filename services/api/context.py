@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from redis import Redis
 
 from services.api.auth_throttle import AuthThrottle
+from services.api.read_cache import ReadCache
 from shared.infra.clock import Clock, build_clock
 from shared.infra.redis_client import connect
 from shared.infra.redis_keys import Keys
@@ -33,6 +35,8 @@ class ApiContext:
     calendar: KrxCalendar
     thresholds: Thresholds
     auth_throttle: AuthThrottle
+    read_cache: ReadCache
+    """The read-only answers of the last second (services/api/read_cache.py)."""
     _clock: Clock | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,6 +60,7 @@ class ApiContext:
             calendar=KrxCalendar.from_settings(settings),
             thresholds=Thresholds.from_settings(settings),
             auth_throttle=AuthThrottle(limit=settings.status_api_failure_limit),
+            read_cache=ReadCache(settings.status_api_cache_seconds),
         )
 
     @property
@@ -79,3 +84,8 @@ def ctx() -> ApiContext:
     """The context of the app handling the current request."""
     found: ApiContext = current_app.extensions[EXTENSION]
     return found
+
+
+def kept(make: Callable[[], Response]) -> Response:
+    """This request's answer as :class:`ReadCache` keeps it, made by ``make`` when it has none."""
+    return ctx().read_cache.answer(make)

@@ -90,6 +90,14 @@ def require_token() -> None:
         )
 
 
+@blueprint.after_request
+def forget_kept_reads(response: Response) -> Response:
+    """A control request changes what the read-only answers show: none is served again."""
+    if request.method != "GET":
+        ctx().read_cache.clear()
+    return response
+
+
 NO_BODY = object()
 """What :func:`_json_body` returns for an absent optional body (JSON ``null`` is a value)."""
 

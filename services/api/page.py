@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
-from flask import render_template
+from flask import Response, render_template, request
 from flask_openapi3 import APIBlueprint, OpenAPI
 
-from services.api import backtests, chart, queues_view, state
-from services.api.context import ctx
+from services.api import backtests, chart, queues_view, state, views
+from services.api.context import ctx, kept
 from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
 from shared.state.control import HEARTBEAT_TTL_SECONDS
@@ -31,13 +33,19 @@ blueprint = APIBlueprint("page", __name__, abp_tags=[STATUS_TAG])
     summary="The status page (HTML)",
     responses={200: text("The page", "text/html"), 503: text("Redis is unavailable", "text/html")},
 )
-def status_page() -> tuple[str, int]:
+def status_page() -> Response:
+    return kept(_render)
+
+
+def _render() -> Response:
     try:
         data = _page_data()
     except redis.RedisError as e:
         log.warning("status page: Redis unavailable: %s", e)
-        return render_template("status.html", error="Redis is unavailable", **_base()), 503
-    return render_template("status.html", error=None, **_base(), **data), 200
+        page = render_template("status.html", error="Redis is unavailable", **_base())
+        return Response(page, status=503, mimetype="text/html")
+    page = render_template("status.html", error=None, **_base(), **data)
+    return Response(page, status=200, mimetype="text/html")
 
 
 def _base() -> dict[str, Any]:
@@ -63,9 +71,26 @@ def _page_data() -> dict[str, Any]:
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
         "backtests": backtests.latest(api.settings.data_dir),
+        "endpoints": _endpoints(api.settings.kis_env, api.settings.base_url),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,
     }
+
+
+def _endpoints(kis_env: str, base_url: str) -> list[dict[str, Any]]:
+    """The processes that send no heartbeat: this API (it answers) and the KIS endpoint (the
+    simulator in sim mode), looked at as ``/readyz`` does, with a TCP connection."""
+    kis = views.kis_check(base_url)
+    where = urlsplit(base_url).netloc
+    return [
+        {"service": "api", "where": request.host, "state": "serving this page", "up": True},
+        {
+            "service": "kis-sim" if kis_env == "sim" else f"KIS ({kis_env})",
+            "where": where,
+            "state": "reachable" if kis == "ok" else kis,
+            "up": kis == "ok",
+        },
+    ]
 
 
 def won(value: object) -> str:
@@ -73,6 +98,20 @@ def won(value: object) -> str:
     if value is None:
         return "–"
     return f"{int(str(value).split('.')[0]):,}" if isinstance(value, str) else f"{value:,}"
+
+
+def price(value: object) -> str:
+    """A price in won that may have a fraction (a band's top, a threshold), written like
+    :func:`won`: ``"210000.00"`` -> ``210,000``, ``"203700.97"`` -> ``203,700.97``."""
+    if value is None:
+        return "–"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.quantize(Decimal('0.01')):,}"
 
 
 def signed(value: object) -> str:
@@ -111,6 +150,7 @@ def kst(value: object) -> str:
 def install(app: OpenAPI) -> None:
     app.register_api(blueprint)
     app.add_template_filter(won)
+    app.add_template_filter(price)
     app.add_template_filter(signed)
     app.add_template_filter(tone)
     app.add_template_filter(kst)

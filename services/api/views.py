@@ -12,7 +12,7 @@ from flask_openapi3 import APIBlueprint
 
 from services.api import answers, metrics, queues_view, state
 from services.api.answers import answer
-from services.api.context import ApiContext, ctx
+from services.api.context import ApiContext, ctx, kept
 from services.api.errors import ApiError, json_error
 from services.api.inputs import OrderPath, OrdersQuery, PicksQuery
 from services.api.openapi import BAD_REQUEST, REDIS_DOWN, STATUS_TAG, error, text
@@ -42,7 +42,7 @@ def healthz() -> Response:
 )
 def readyz() -> Response:
     api = ctx()
-    checks = {"redis": _redis_check(api), "kis": _kis_check(api.settings.base_url)}
+    checks = {"redis": _redis_check(api), "kis": kis_check(api.settings.base_url)}
     down = sorted(name for name, result in checks.items() if result != "ok")
     if down:
         response = json_error(503, f"not ready: {', '.join(down)} unreachable", checks=checks)
@@ -59,7 +59,8 @@ def _redis_check(api: ApiContext) -> str:
     return "ok"
 
 
-def _kis_check(base_url: str) -> str:
+def kis_check(base_url: str) -> str:
+    """``ok``, or ``down: <error>`` when no TCP connection to the KIS host can be made."""
     # A TCP connect, not an HTTP request: readiness probes must not spend the KIS rate limit.
     parts = urlsplit(base_url)
     host = parts.hostname or ""
@@ -78,7 +79,7 @@ def _kis_check(base_url: str) -> str:
     responses={200: answers.Status, 503: REDIS_DOWN},
 )
 def status() -> Response:
-    return answer(answers.Status, state.status(ctx()))
+    return kept(lambda: answer(answers.Status, state.status(ctx())))
 
 
 @blueprint.get(
@@ -89,7 +90,7 @@ def status() -> Response:
 def picks(query: PicksQuery) -> Response:
     api = ctx()
     day = query.date or api.calendar.next_session(api.clock.now().date()).day
-    return answer(answers.Picks, state.picks(api, day))
+    return kept(lambda: answer(answers.Picks, state.picks(api, day)))
 
 
 @blueprint.get(
@@ -98,6 +99,10 @@ def picks(query: PicksQuery) -> Response:
     responses={200: answers.Orders, 400: BAD_REQUEST, 503: REDIS_DOWN},
 )
 def orders(query: OrdersQuery) -> Response:
+    return kept(lambda: _orders(query))
+
+
+def _orders(query: OrdersQuery) -> Response:
     api = ctx()
     day = query.date or api.clock.now().date()
     wanted = query.status
@@ -135,7 +140,7 @@ def order(path: OrderPath) -> Response:
 )
 def positions() -> Response:
     api = ctx()
-    return answer(answers.Positions, state.positions(api, state.today(api)))
+    return kept(lambda: answer(answers.Positions, state.positions(api, state.today(api))))
 
 
 @blueprint.get(
@@ -147,7 +152,7 @@ def positions() -> Response:
     responses={200: answers.Watchlist, 503: REDIS_DOWN},
 )
 def watchlist() -> Response:
-    return answer(answers.Watchlist, state.watchlist(ctx()))
+    return kept(lambda: answer(answers.Watchlist, state.watchlist(ctx())))
 
 
 @blueprint.get(
@@ -156,7 +161,7 @@ def watchlist() -> Response:
     responses={200: answers.Queues, 503: REDIS_DOWN},
 )
 def queues() -> Response:
-    return answer(answers.Queues, queues_view.overview(ctx().redis))
+    return kept(lambda: answer(answers.Queues, queues_view.overview(ctx().redis)))
 
 
 @blueprint.get(

@@ -33,6 +33,9 @@ from shared.infra.redis_keys import Keys
 from shared.infra.settings import ConfigError, Settings, load_settings
 from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
+from shared.replay.command import ReplayRequest, agreement_line, run_replay
+from shared.replay.compare import Agreement
+from shared.replay.system_day import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
 from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy, resume_all
 from shared.state.flatten import flatten, flatten_refusal
 from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
@@ -101,9 +104,14 @@ def cmd_picks_show(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_orders(ctx: Context, args: argparse.Namespace) -> int:
     day = ctx.session_date(args.date) if args.date else ctx.clock.now().date()
-    for o in OrderBook(ctx.redis, ctx.keys, ctx.clock).of_day(day):
-        if args.status and o.status.value != args.status:
-            continue
+    shown = [
+        o
+        for o in OrderBook(ctx.redis, ctx.keys, ctx.clock).of_day(day)
+        if not args.status or o.status.value == args.status
+    ]
+    if not shown:
+        print(f"no {args.status + ' ' if args.status else ''}orders on {day}")
+    for o in shown:
         fill = f"{o.filled_quantity}@{o.average_fill_price}" if o.filled_quantity else "-"
         print(
             f"{o.id:<40} {o.status.value:<16} {o.intent.quantity:>6} {fill:>16} {o.error_message}"
@@ -112,7 +120,10 @@ def cmd_orders(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_positions(ctx: Context, args: argparse.Namespace) -> int:
-    for p in PositionLedger(ctx.redis, ctx.keys, ctx.clock).all().values():
+    held = PositionLedger(ctx.redis, ctx.keys, ctx.clock).all().values()
+    if not held:
+        print("no positions")
+    for p in held:
         print(f"{p.code}  {p.quantity:>6}  {p.average_price:>12}  since {p.buy_session}  {p.name}")
     return 0
 
@@ -168,7 +179,10 @@ def cmd_queues(ctx: Context, args: argparse.Namespace) -> int:
         ctx.redis.llen(keys.notify_unconfirmed()),
     )
     print(f"notify events  {events:>4}  outbox {outbox:>4}  unconfirmed {unconfirmed:>3}")
-    for worker in Worker.all(connection=ctx.redis):
+    workers = Worker.all(connection=ctx.redis)
+    if not workers:
+        print("workers: none")
+    for worker in workers:
         job = worker.get_current_job_id() or "idle"
         print(f"worker {worker.name} on {','.join(worker.queue_names())}: {job}")
     return 0
@@ -176,12 +190,16 @@ def cmd_queues(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_failed(ctx: Context, args: argparse.Namespace) -> int:
     """Failed jobs with the last line of their error."""
+    shown = 0
     for name in ALL_QUEUES:
         registry = FailedJobRegistry(queue=queue(ctx.redis, name))
         for job_id in registry.get_job_ids():
             job = fetch_job(ctx.redis, job_id)
             error = (job.exc_info or "").strip().splitlines()[-1:] if job else ["(expired)"]
             print(f"{name:<14} {job_id:<40} {error[0] if error else ''}")
+            shown += 1
+    if not shown:
+        print("no failed jobs")
     return 0
 
 
@@ -243,7 +261,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
                 "mode": ctx.settings.kis_env,
                 "account": ctx.settings.masked_account,
                 "clock": ctx.clock.now().isoformat(timespec="seconds"),
-                "controls": Controls(ctx.redis, ctx.keys).active(),
+                "controls": _with_kst(Controls(ctx.redis, ctx.keys).active(), ctx.clock),
                 "limits": usage(ctx.redis, ctx.keys, today, store.current()),
                 "kis": kis_state(read_outage(ctx.redis, ctx.keys.kis_outage(ctx.settings.kis_env))),
             },
@@ -262,9 +280,40 @@ def kis_state(outage: KisOutage | None) -> str:
     return f"{outage.problem} (since {since:%Y-%m-%d %H:%M:%S} KST)"
 
 
+def _with_kst(flags: dict[str, dict[str, object]], clock: Clock) -> dict[str, dict[str, object]]:
+    """Each flag with ``set_kst``, when it was set on the system clock (like ``clock``), beside
+    ``set_epoch`` in real Unix seconds (docs/ARCHITECTURE.md, 'Clock and calendar')."""
+    shown = {}
+    for name, flag in flags.items():
+        epoch = flag.get("set_epoch")
+        kst = None
+        if isinstance(epoch, int | float) and not isinstance(epoch, bool):
+            kst = clock.at_real(epoch).isoformat(timespec="seconds")
+        shown[name] = {**flag, "set_kst": kst}
+    return shown
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
     request = _backtest_request(args)
+    only_replay = [
+        option
+        for option, value in (
+            ("--sample", args.sample),
+            ("--sessions", args.sessions),
+            ("--replay-speed", args.replay_speed),
+            ("--parallel", args.parallel),
+        )
+        if value is not None
+    ]
+    if args.replay:
+        if args.sweep is not None:
+            print("kat backtest: --replay and --sweep do not go together", file=sys.stderr)
+            return 2
+        return _replay(args, request)
+    if only_replay:
+        print(f"kat backtest: {', '.join(only_replay)} only with --replay", file=sys.stderr)
+        return 2
     if args.sweep is not None:
         return _sweep(args, request)
     only_sweep = [
@@ -308,6 +357,33 @@ def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
     print(f"json: {page.with_name(SWEEP_JSON)}")
     print(f"report: {page}")
     return 0
+
+
+def _replay(args: argparse.Namespace, request: BacktestRequest) -> int:
+    """``kat backtest --replay``: sampled sessions by both drivers, their orders compared;
+    exit status 1 when a session differs."""
+    if args.sample is not None and args.sessions is not None:
+        print("kat backtest: give --sample or --sessions, not both", file=sys.stderr)
+        return 2
+    replay_request = ReplayRequest(
+        request,
+        sample=args.sample,
+        sessions=args.sessions,
+        speed=DEFAULT_REPLAY_SPEED if args.replay_speed is None else args.replay_speed,
+        parallel=1 if args.parallel is None else args.parallel,
+    )
+
+    def show(agreement: Agreement) -> None:
+        print("\n".join(agreement.lines()), flush=True)
+
+    try:
+        agreements, folder = run_replay(replay_request, load_settings(), datetime.now(KST), show)
+    except BacktestInputError as e:
+        print(f"kat backtest: {e}", file=sys.stderr)
+        return 2
+    print(f"logs: {folder}")
+    print(agreement_line(agreements))
+    return 0 if all(a.agrees for a in agreements) else 1
 
 
 def _backtest_request(args: argparse.Namespace) -> BacktestRequest:
@@ -413,6 +489,25 @@ def parser() -> argparse.ArgumentParser:
         help="a sweep's in-sample share of the sessions, the rest out-of-sample (default 0.7)",
     )
     test.add_argument("--workers", type=int, metavar="N", help="a sweep's processes (every core)")
+    test.add_argument(
+        "--replay",
+        action="store_true",
+        help="play sampled sessions with the whole system (Redis, simulator, services) on a fast"
+        " clock and compare its orders with the fast driver's",
+    )
+    test.add_argument("--sample", type=int, metavar="N", help="replay N sessions (default 5)")
+    test.add_argument(
+        "--sessions", metavar="D1,D2", help="replay these sessions (YYYY-MM-DD, comma-separated)"
+    )
+    test.add_argument(
+        "--replay-speed",
+        type=float,
+        metavar="X",
+        help=f"the replay's clock speed (default {DEFAULT_REPLAY_SPEED:g})",
+    )
+    test.add_argument(
+        "--parallel", type=int, metavar="N", help="sessions replayed at once (default 1)"
+    )
     cred = sub.add_parser("credentials", help="store the app key and secret in the keyring")
     cred.add_argument("--env", choices=["paper", "real"], required=True)
     cred.add_argument(
@@ -424,7 +519,25 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+PIPE_CLOSED_EXIT = 141
+"""Exit code when the reader of our output went away (``kat status | head``): 128 + SIGPIPE,
+what a shell reports for a tool its pipe closed."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``kat``: run one command; a reader that closes the pipe early ends it quietly."""
+    try:
+        result = _run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would try to flush again at exit and print the error: point stdout elsewhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return PIPE_CLOSED_EXIT
+    return result
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command == "credentials":
         plaintext = ["--allow-plaintext"] if args.allow_plaintext else []

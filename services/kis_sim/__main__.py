@@ -101,6 +101,7 @@ def _serve(started: Started) -> int:
             config.ws_port,
             ping_seconds=config.ws_ping_seconds,
             tick_seconds=config.ws_tick_seconds,
+            trades_per_minute=config.trades_per_minute,
         )
         try:
             stream.start()

@@ -46,7 +46,8 @@ def orders(sim: Simulator) -> dict[str, object]:
                 "side": o.side,
                 "qty": o.qty,
                 "price": o.price,
-                "cancel_of": o.origin,
+                "cancel_of": "" if o.revision else o.origin,
+                "revision_of": o.origin if o.revision else "",
                 "filled": sum(f.qty for f in o.fills),
                 "fills": [
                     {

@@ -79,6 +79,7 @@ def dump_order(order: Order) -> dict[str, Any]:
         "reserve_unit": order.reserve_unit,
         "scheduled": [_dump_fill(f) for f in order.scheduled],
         "lag_seconds": order.lag_seconds,
+        "revision": order.revision,
     }
 
 
@@ -106,6 +107,7 @@ def load_order(data: dict[str, Any]) -> Order:
         reserve_unit=int(data["reserve_unit"]),
         scheduled=[_load_fill(f) for f in data["scheduled"]],
         lag_seconds=float(data["lag_seconds"]),
+        revision=bool(data.get("revision", False)),
     )
 
 

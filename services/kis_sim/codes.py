@@ -37,9 +37,8 @@ SIM00006  200  sell quantity above the orderable quantity
 SIM00007  200  real rules, cash short (paper uses 40910000)
 SIM00008  200  ``hashkey`` header does not match the body
 SIM00009  200  ORGN_ODNO unknown in this account
-SIM00010  200  nothing left to cancel (filled, cancelled or lapsed)
-SIM00011  200  revise (RVSE_CNCL_DVSN_CD 01) is not simulated: cancel and re-order
-SIM00012  200  cancel quantity above the remaining quantity
+SIM00010  200  nothing left to revise or cancel (filled, cancelled or lapsed)
+SIM00012  200  revise or cancel quantity above the remaining quantity
 SIM00013  200  SLL_TYPE other than 01
 SIM00014  200  KRX_FWDG_ORD_ORGNO differs from the original order's
 SIM00101  403  token/approval request whose grant_type is not client_credentials
@@ -86,7 +85,6 @@ CODE_INVALID = "SIM00005"
 HASHKEY_MISMATCH = "SIM00008"
 ORDER_NOT_FOUND = "SIM00009"
 NOTHING_TO_CANCEL = "SIM00010"
-REVISE_UNSUPPORTED = "SIM00011"
 CANCEL_QTY_EXCEEDED = "SIM00012"
 SELL_TYPE_UNSUPPORTED = "SIM00013"
 ORG_NO_MISMATCH = "SIM00014"

@@ -8,8 +8,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
+from services.kis_sim.auctions import Auctions
+from services.kis_sim.listings import BUNDLED_LISTINGS, Listings, ListingsError, load_listings
 from services.kis_sim.paths import PathError, ScriptedPaths, load_paths_file
-from shared.infra.settings import SIM_WS_PORT_OFFSET, ConfigError
+from services.kis_sim.trades import MAX_TRADES_PER_MINUTE
+from shared.infra.settings import (
+    INTEGER_PATTERN,
+    NUMBER_PATTERN,
+    NUMBER_SHAPE,
+    SIM_WS_PORT_OFFSET,
+    ConfigError,
+)
 from shared.trading import costs
 
 RuleSet = Literal["paper", "real"]
@@ -95,6 +104,16 @@ class SimConfig:
     """The WebSocket port (0: no WebSocket)."""
     ws_ping_seconds: float = DEFAULT_WS_PING_SECONDS
     ws_tick_seconds: float = DEFAULT_WS_TICK_SECONDS
+    auctions: Auctions = field(default_factory=Auctions)
+    """KRX's opening and closing single-price auctions (``SIM_AUCTIONS``)."""
+    vi: bool = False
+    """KRX's static and dynamic volatility interruptions (``SIM_VI``)."""
+    limit_lock: bool = False
+    """KRX's locked limits: no buy fills at the upper limit, no sell at the lower."""
+    trades_per_minute: float = 0.0
+    """Simulated trades a code a clock minute on the stream (0: a record per price change)."""
+    listings: Listings = field(default_factory=load_listings)
+    """The well-known codes: names, markets, price levels (``SIM_LISTINGS``)."""
 
 
 def load_config(environ: Mapping[str, str]) -> SimConfig:
@@ -158,6 +177,11 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         ws_tick_seconds=_float(
             environ, "SIM_WS_TICK_SECONDS", DEFAULT_WS_TICK_SECONDS, 0.005, 60.0
         ),
+        auctions=Auctions(_choice(environ, "SIM_AUCTIONS", ("off", "on"), "off") == "on"),
+        vi=_choice(environ, "SIM_VI", ("off", "on"), "off") == "on",
+        limit_lock=_choice(environ, "SIM_LIMIT_LOCK", ("off", "on"), "off") == "on",
+        trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
+        listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),
     )
 
 
@@ -172,6 +196,8 @@ def _percent(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal
     raw = environ.get(name, "").strip()
     if not raw:
         return default
+    if not NUMBER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: {NUMBER_SHAPE}, got {raw!r}")
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -185,10 +211,9 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a whole number, got {raw!r}") from None
+    if not INTEGER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: must be a whole number in ASCII digits, got {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
     return value
@@ -198,10 +223,9 @@ def _float(environ: Mapping[str, str], name: str, default: float, low: float, hi
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a number, got {raw!r}") from None
+    if not NUMBER_PATTERN.fullmatch(raw):
+        raise ConfigError(f"{name}: {NUMBER_SHAPE}, got {raw!r}")
+    value = float(raw)
     if not low <= value <= high:  # also refuses nan
         raise ConfigError(f"{name}: must be between {low:g} and {high:g}, got {raw}")
     return value
@@ -215,3 +239,12 @@ def _paths(file_name: str) -> ScriptedPaths:
         raise ConfigError(f"SIM_PRICE_PATHS: cannot read {file_name}: {e.strerror}") from None
     except PathError as e:
         raise ConfigError(f"SIM_PRICE_PATHS: {file_name}: {e}") from None
+
+
+def _listings(file_name: str) -> Listings:
+    try:
+        return load_listings(Path(file_name))
+    except OSError as e:
+        raise ConfigError(f"SIM_LISTINGS: cannot read {file_name}: {e.strerror}") from None
+    except ListingsError as e:
+        raise ConfigError(f"SIM_LISTINGS: {file_name}: {e}") from None

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from services.kis_sim.desk import Desk, TrResult, parse_day
 from services.kis_sim.holiday_flags import holiday_row
-from services.kis_sim.listings import listed_market
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.protocol import Params
 from services.kis_sim.views import UNKNOWN_CODE_OUTPUT, price_output
@@ -24,7 +23,7 @@ def quote(desk: Desk, params: Params) -> TrResult:
         return TrResult({"output": dict(UNKNOWN_CODE_OUTPUT)})
     quote = desk.market.quote(code, desk.now)
     output = price_output(quote, desk.now.strftime("%Y%m%d"))
-    output["rprs_mrkt_kor_name"] = listed_market(code)
+    output["rprs_mrkt_kor_name"] = desk.market.listings.market(code)
     return TrResult({"output": output})
 
 

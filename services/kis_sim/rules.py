@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.kis_sim import codes
+from services.kis_sim.auctions import Auctions
 from services.kis_sim.config import RuleSet
 from services.kis_sim.protocol import KisError
 from shared.trading.market_calendar import KrxCalendar
@@ -24,6 +25,7 @@ BALANCE_PATH = f"{PREFIX}/trading/inquire-balance"
 BUYABLE_PATH = f"{PREFIX}/trading/inquire-psbl-order"
 ORDER_PATH = f"{PREFIX}/trading/order-cash"
 CANCEL_PATH = f"{PREFIX}/trading/order-rvsecncl"
+REVISABLE_PATH = f"{PREFIX}/trading/inquire-psbl-rvsecncl"
 EXECUTIONS_PATH = f"{PREFIX}/trading/inquire-daily-ccld"
 DAILY_CHART_PATH = f"{PREFIX}/quotations/inquire-daily-itemchartprice"
 MINUTE_CHART_PATH = f"{PREFIX}/quotations/inquire-time-dailychartprice"
@@ -37,6 +39,9 @@ class Tr:
     action: str
     method: str
     legacy: bool = False
+    real_only: bool = False
+    """KIS serves it on its real host only: under paper rules its T id is another
+    environment's and its V id does not exist."""
 
 
 FIXED_TRS: Mapping[str, Mapping[str, Tr]] = {
@@ -58,8 +63,14 @@ TRADING_TRS: Mapping[str, Mapping[str, Tr]] = {
         "TTC0801U": Tr("sell", "POST", legacy=True),
     },
     CANCEL_PATH: {
-        "TTC0013U": Tr("cancel", "POST"),
-        "TTC0803U": Tr("cancel", "POST", legacy=True),
+        "TTC0013U": Tr("revise_or_cancel", "POST"),
+        "TTC0803U": Tr("revise_or_cancel", "POST", legacy=True),
+    },
+    # Official inquire_psbl_rvsecncl.py: TTTC0084R only (모의투자 미지원); python-kis still
+    # sends the older TTTC8036R.
+    REVISABLE_PATH: {
+        "TTC0084R": Tr("revisable", "GET", real_only=True),
+        "TTC8036R": Tr("revisable", "GET", legacy=True, real_only=True),
     },
     EXECUTIONS_PATH: {
         "TTC0081R": Tr("executions", "GET"),
@@ -79,19 +90,27 @@ def resolve_tr(rules: RuleSet, path: str, tr_id: str) -> Tr:
         return fixed[tr_id]
     trading = TRADING_TRS.get(path, {})
     own, other = ("V", "T") if rules == "paper" else ("T", "V")
-    if tr_id[:1] == own and tr_id[1:] in trading:
-        return trading[tr_id[1:]]
-    if tr_id[:1] == other and tr_id[1:] in trading:
+    tr = trading.get(tr_id[1:])
+    if tr is not None and tr.real_only and rules == "paper":
+        if tr_id[:1] == "T":
+            raise KisError(codes.TR_OTHER_ENV, codes.TR_NOT_PAPER, 500)
+    elif tr is not None and tr_id[:1] == own:
+        return tr
+    elif tr is not None and tr_id[:1] == other:
         message = codes.TR_NOT_PAPER if rules == "paper" else codes.TR_NOT_REAL
         raise KisError(codes.TR_OTHER_ENV, message, 500)
     shown = tr_id or "(tr_id 헤더 없음)"
     raise KisError(codes.TR_UNKNOWN, f"없는 서비스 코드 입니다. ({shown})", 500)
 
 
-def check_market_open(rules: RuleSet, calendar: KrxCalendar, now: datetime) -> None:
-    """KisError unless orders are accepted now: ``opens <= now < closes`` on a session day."""
+def check_market_open(
+    rules: RuleSet, calendar: KrxCalendar, now: datetime, auctions: Auctions | None = None
+) -> None:
+    """KisError unless orders are accepted now: ``opens <= now < closes`` on a session day
+    (from the pre-open auction's start with ``auctions`` on)."""
     session = calendar.session(now.date())
-    if session is not None and session.opens <= now < session.closes:
+    hours = auctions or Auctions()
+    if session is not None and hours.orders_from(session) <= now < session.closes:
         return
     if rules == "paper":
         before_open = session is not None and now < session.opens

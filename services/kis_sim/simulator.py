@@ -7,6 +7,7 @@ outside the lock, so a slow request never stalls the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -15,9 +16,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from services.kis_sim import charts, codes, quotes, trading
+from services.kis_sim import charts, codes, quotes, rvsecncl, trading
+from services.kis_sim.auctions import CLOSING_CALL, EPSILON, crossed
 from services.kis_sim.config import SimConfig
 from services.kis_sim.desk import Desk, TrResult
 from services.kis_sim.faults import GATEWAY_ERROR, GATEWAY_PAGE, ORDER_KINDS, Fault, FaultBook
@@ -43,7 +45,7 @@ from shared.broker.ledger import Ledger
 from shared.broker.money import Fees
 from shared.broker.orders import Order
 from shared.broker.settlement import settlement_day
-from shared.infra.clock import Clock
+from shared.infra.clock import KST, Clock
 from shared.infra.redis_keys import app_key_id
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
@@ -63,7 +65,8 @@ HANDLERS: dict[str, Handler] = {
     "buyable": trading.buyable,
     "buy": trading.order,
     "sell": trading.order,
-    "cancel": trading.cancel,
+    "revise_or_cancel": rvsecncl.revise_or_cancel,
+    "revisable": rvsecncl.revisable,
     "executions": trading.executions,
     "daily_chart": charts.daily_chart,
     "minute_chart": charts.minute_chart,
@@ -124,6 +127,8 @@ class Simulator:
         self.store: AccountStore = store or MemoryStore()
         self.lock = threading.Lock()
         self.hub = StreamHub()
+        self._matched_until = clock.now()
+        """Auctions up to this moment have been matched (none missed while stopped is run)."""
         self._fresh()
         accounts, last_odno = self.store.load()
         self.ledger.restore(accounts, last_odno)
@@ -134,6 +139,9 @@ class Simulator:
             self.calendar,
             self.config.price_paths,
             listed_only=self.config.unlisted_codes == "unknown",
+            listings=self.config.listings,
+            auctions=self.config.auctions,
+            vi=self.config.vi,
         )
         fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days
@@ -174,7 +182,7 @@ class Simulator:
         return now. The WebSocket calls it so fill notices come when the price does, not at the
         next REST request (call under the lock)."""
         now = self.now()
-        self.ledger.settle(now, self._crossing)
+        self._settle(now)
         self.save()
         return now
 
@@ -293,7 +301,7 @@ class Simulator:
             tr = resolve_tr(self.config.rules, request.path, tr_id)
             params = Params(request.query if request.method == "GET" else request.json_body())
             # Resting orders are matched lazily: every request first catches the book up.
-            self.ledger.settle(now, self._crossing)
+            self._settle(now)
             desk = Desk(
                 self.config, now, self.market, self.ledger, self.calendar, request, tr, order_fault
             )
@@ -303,7 +311,7 @@ class Simulator:
             return kis_error(e, tr_id)
         if tr.action in ("buy", "sell"):
             self.stats.orders += 1
-        elif tr.action == "cancel":
+        elif tr.action == "revise_or_cancel":
             self.stats.cancels += 1
         return kis_ok(result.payload, tr_id, result.tr_cont)
 
@@ -313,8 +321,55 @@ class Simulator:
         self.stats.rate_limited[app_key_id(app_key)] += 1
         return False
 
+    def _settle(self, now: datetime) -> None:
+        """Catch the book up to ``now``: each auction on the way first (continuous trading up
+        to it, then its match), then continuous trading to ``now``."""
+        auctions = self.config.auctions
+        matches: list[tuple[datetime, str]] = [
+            (moment, "") for moment in auctions.matches(self.calendar, self._matched_until, now)
+        ]
+        matches += self._vi_ends(self._matched_until, now)
+        for moment, code in sorted(matches):
+            self.ledger.settle(moment - EPSILON, self._crossing)
+            for account in self.ledger.accounts():
+                live = [o for o in account.live_orders() if not code or o.code == code]
+                price_at = functools.partial(self.market.price, now=moment)
+                for order, price in crossed(live, moment, price_at):
+                    self.ledger.execute(account, order, price, moment)
+        self._matched_until = max(self._matched_until, now)
+        self.ledger.settle(now, self._crossing)
+
+    def _vi_ends(self, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+        """(end, code) of every VI of a code with working orders that ends in ``(start, end]``
+        before the closing call (a VI running into it ends with the closing auction)."""
+        if not self.config.vi:
+            return []
+        codes = {o.code for a in self.ledger.accounts() for o in a.live_orders()}
+        sessions = [self.calendar.session(d.astimezone(KST).date()) for d in (start, end)]
+        found: set[tuple[datetime, str]] = set()
+        for session in {s for s in sessions if s is not None}:
+            call = CLOSING_CALL if self.config.auctions.enabled else timedelta(0)
+            until = session.closes - call
+            for code in codes:
+                for window in self.market.vi_windows(code, session):
+                    if start < window.end <= end and window.end < until:
+                        found.add((window.end, code))
+        return sorted(found)
+
     def _crossing(self, order: Order, start: datetime, end: datetime) -> datetime | None:
-        return self.market.first_crossing(order.code, order.side, order.price, start, end)
+        session = self.calendar.session(start.astimezone(KST).date())
+        if session is not None:
+            window = self.config.auctions.continuous(session, start, end)
+            if window is None:
+                return None
+            start, end = window
+        locked_at = None
+        if self.config.limit_lock:
+            quote = self.market.quote(order.code, start)
+            locked_at = quote.upper if order.side == "buy" else quote.lower
+        return self.market.first_crossing(
+            order.code, order.side, order.price, start, end, locked_at
+        )
 
 
 def _lenient_json(body: bytes) -> dict[str, object]:

@@ -94,11 +94,12 @@ def data_frame(
     return f"{flag}|{tr_id}|{len(records):03d}|{payload}"
 
 
-def price_record(quote: Quote, moment: datetime) -> list[str]:
-    """One H0STCNT0 record (46 fields) for ``quote`` at ``moment``."""
+def price_record(quote: Quote, moment: datetime, volume: int = 1) -> list[str]:
+    """One H0STCNT0 record (46 fields) for ``quote`` at ``moment``, a trade of ``volume``
+    shares."""
     local = moment.astimezone(KST)
     change = quote.price - quote.base
-    sign = "2" if change > 0 else "5" if change < 0 else "3"
+    sign = quote.sign
     rate = f"{change * 100 / quote.base:.2f}" if quote.base else "0.00"
     record = [""] * PRICE_FIELDS
     record[0:15] = [
@@ -114,7 +115,7 @@ def price_record(quote: Quote, moment: datetime) -> list[str]:
         str(quote.low),  # STCK_LWPR
         str(quote.price + quote.tick),  # ASKP1
         str(quote.price),  # BIDP1
-        "1",  # CNTG_VOL
+        str(volume),  # CNTG_VOL
         str(quote.volume),  # ACML_VOL
         str(quote.volume * quote.price),  # ACML_TR_PBMN
     ]
@@ -140,7 +141,11 @@ def fill_record(order: Order, fill: Fill | None, hts_id: str, moment: datetime) 
         order.odno,  # ODER_NO
         order.origin,  # OODER_NO
         "01" if order.side == "sell" else "02",  # SELN_BYOV_CLS
-        "2" if order.is_cancel else "0",  # RCTF_CLS: 0 new, 2 cancel
+        "2"
+        if order.is_cancel
+        else "1"
+        if order.revision
+        else "0",  # RCTF_CLS: 0 new, 1 revise, 2 cancel
         order.division,  # ODER_KIND
         "0",  # ODER_COND
         order.code,  # STCK_SHRN_ISCD

@@ -4,9 +4,12 @@ See services/kis_sim/README.md, 'WebSocket'. One asyncio loop on its own thread 
 socket. A session binds to the app key of the approval key in its first request; a second
 session of that app key is refused (``OPSP8996``), and so is a registration past 41
 (``OPSP0008``). Prices come from the same :class:`Market` as the REST quotes: every
-``tick_seconds`` each registered code's price moves since the last look are sent, several in one
-multi-record frame when they queued up. Fill notices come from the ledger's listener, at once.
-PINGPONG goes out every ``ping_seconds``; a session that leaves three unanswered is closed.
+``tick_seconds`` each registered code's price moves (and, with ``trades_per_minute``, its
+simulated trades) since the last look are sent, several in one multi-record frame when they
+queued up. Fill notices come from the ledger's listener, at once.
+PINGPONG goes out every ``ping_seconds``; a session that leaves three unanswered is closed. An
+answer is the PINGPONG echoed as text or, as KIS's official client does (``ws.pong(raw)``), a
+pong control frame carrying it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +44,20 @@ MAX_MISSED_PONGS = 3
 MAX_RECORDS_PER_FRAME = 30
 """Most records of one code in one frame (a fast simulated clock can queue many)."""
 START_TIMEOUT_SECONDS = 10.0
+
+
+class _PongAwareConnection(ServerConnection):
+    """A server connection that reports unsolicited pong control frames too: KIS's official
+    client answers PINGPONG with ``ws.pong(raw)`` (koreainvestment/open-trading-api,
+    ``examples_user/kis_auth.py``), which websockets would otherwise ignore silently."""
+
+    pong_listener: Callable[[bytes], None] | None = None
+
+    def acknowledge_pings(self, data: bytes) -> None:
+        listener = self.pong_listener
+        if listener is not None:
+            listener(data)
+        super().acknowledge_pings(data)
 
 
 @dataclass(eq=False)
@@ -71,12 +89,16 @@ class StreamServer:
         *,
         ping_seconds: float = 10.0,
         tick_seconds: float = 0.05,
+        trades_per_minute: float = 0.0,
     ) -> None:
         self.sim = sim
         self.host = host
         self.port = port
         self.ping_seconds = ping_seconds
         self.tick_seconds = tick_seconds
+        self.trades_per_minute = trades_per_minute
+        """Simulated trades a code a clock minute, each one record (0: records on price
+        changes only)."""
         self._conns: list[_Conn] = []
         self._last: dict[str, tuple[datetime, int]] = {}
         """code -> (moment looked at, price then)."""
@@ -129,6 +151,7 @@ class StreamServer:
             ping_interval=None,
             max_size=1024 * 1024,
             logger=wire_logger,
+            create_connection=_PongAwareConnection,
         ):
             self._ready.set()
             pump = asyncio.create_task(self._pump())
@@ -165,6 +188,8 @@ class StreamServer:
         self._conns.append(conn)
         hub.sessions += 1
         hub.stats["sessions_opened"] += 1
+        if isinstance(ws, _PongAwareConnection):
+            ws.pong_listener = lambda data: self._on_pong_frame(conn, data)
         pinger = asyncio.create_task(self._pinger(conn))
         try:
             async for raw in ws:
@@ -184,6 +209,15 @@ class StreamServer:
             hub.sessions -= 1
             hub.registrations -= conn.registrations
             self._forget_unwatched()
+
+    def _on_pong_frame(self, conn: _Conn, data: bytes) -> None:
+        """A pong control frame (the loop's thread): a PINGPONG answer when it carries one."""
+        hub = self.sim.hub
+        if hub.switches.silent() or not _is_pingpong(data.decode("utf-8", "replace")):
+            return
+        conn.missed_pongs = 0
+        hub.stats["pongs_received"] += 1
+        hub.stats["pong_frames_received"] += 1
 
     async def _pinger(self, conn: _Conn) -> None:
         hub = self.sim.hub
@@ -320,13 +354,20 @@ class StreamServer:
         ticks: dict[str, list[list[str]]] = {}
         for code, (since, price) in list(self._last.items()):
             records: list[list[str]] = []
-            moves = market.moves(code, since, now)
-            # A path replaced through the admin moves the price without an event: look now too.
-            moves.append((now, market.price(code, now)))
-            for moment, moved in moves:
-                if moved != price:
-                    records.append(frames.price_record(market.quote(code, moment), moment))
-                    price = moved
+            if self.trades_per_minute > 0:
+                # One record a trade, as KIS sends: a price change shows with the next trade.
+                for moment, shares in market.trades(code, since, now, self.trades_per_minute):
+                    quote = market.quote(code, moment)
+                    records.append(frames.price_record(quote, moment, shares))
+                    price = quote.price
+            else:
+                moves = market.moves(code, since, now)
+                # A path replaced through the admin moves the price without an event: look now.
+                moves.append((now, market.price(code, now)))
+                for moment, moved in moves:
+                    if moved != price:
+                        records.append(frames.price_record(market.quote(code, moment), moment))
+                        price = moved
             self._last[code] = (max(since, now), price)
             if records:
                 ticks[code] = records[-MAX_RECORDS_PER_FRAME:]

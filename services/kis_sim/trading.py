@@ -1,11 +1,13 @@
-"""The trading TRs: balance, buyable amount, cash orders, cancels and daily executions."""
+"""The trading TRs: balance, buyable amount, cash orders and daily executions (revise and cancel:
+:mod:`services.kis_sim.rvsecncl`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from services.kis_sim import codes
 from services.kis_sim.desk import (
@@ -35,6 +37,7 @@ from shared.broker.accounts import Account
 from shared.broker.ledger import LedgerError
 from shared.broker.money import Side
 from shared.broker.orders import LIMIT, MARKET, Order
+from shared.infra.clock import KST
 from shared.trading.krx_ticks import is_on_tick
 
 ODNO_PATTERN = re.compile(r"^\d{10}$")
@@ -141,7 +144,7 @@ def order(desk: Desk, params: Params) -> TrResult:
     legacy = desk.tr.legacy
     exchange = params.optional("EXCG_ID_DVSN_CD") if legacy else params.required("EXCG_ID_DVSN_CD")
     side: Side = "sell" if desk.tr.action == "sell" else "buy"
-    _check_hashkey(desk)
+    check_hashkey(desk)
     if not CODE_PATTERN.match(code):
         raise KisError(codes.CODE_INVALID, f"종목코드가 올바르지 않습니다: {code!r} (6자리 숫자)")
     if division not in (LIMIT, MARKET):
@@ -164,16 +167,12 @@ def order(desk: Desk, params: Params) -> TrResult:
         raise KisError(codes.PRICE_INVALID, f"주문단가가 올바르지 않습니다: {price_text!r}")
     quote = desk.market.quote(code, desk.now)
     if division == LIMIT:
-        _check_limit_price(limit, quote.lower, quote.upper)
-    check_market_open(desk.config.rules, desk.calendar, desk.now)
+        check_limit_price(limit, quote.lower, quote.upper)
+    check_market_open(desk.config.rules, desk.calendar, desk.now, desk.config.auctions)
     session = desk.calendar.session(desk.now.date())
     assert session is not None  # check_market_open passed
     if not desk.market.is_listed(code):
         raise KisError.of(codes.CODE_UNLISTED)
-    marketable = division == MARKET or (
-        quote.price <= limit if side == "buy" else quote.price >= limit
-    )
-    valuation = desk.config.market_buy_valuation
     fault = desk.fault
     lag = fault.delay_seconds if fault and fault.kind == "fill_lag" else 0.0
     split = (
@@ -181,11 +180,63 @@ def order(desk: Desk, params: Params) -> TrResult:
         if fault and fault.kind == "partial_fill" and division == MARKET
         else None
     )
+    placed = place_priced(
+        desk,
+        account,
+        NewTerms(code, desk.market.name(code), side, division, qty, limit),
+        session.closes,
+        split=split,
+        lag_seconds=lag,
+    )
+    output = {"KRX_FWDG_ORD_ORGNO": ORG_NO, "ODNO": placed.odno, "ORD_TMD": hhmmss(placed)}
+    return TrResult({"output": output})
+
+
+@dataclass(frozen=True)
+class NewTerms:
+    """What an order (or a revise order) asks for."""
+
+    code: str
+    name: str
+    side: Side
+    division: str
+    qty: int
+    limit: int
+    """Won; 0 for a market order."""
+
+
+def place_priced(
+    desk: Desk,
+    account: Account,
+    terms: NewTerms,
+    lapses_kst: datetime,
+    *,
+    split: float | None = None,
+    lag_seconds: float = 0.0,
+    revises: Order | None = None,
+) -> Order:
+    """Place ``terms`` at the quote now: a market or marketable limit order fills at once (in
+    two parts with ``split``), another rests; with ``SIM_LIMIT_LOCK``, a buy at the upper limit
+    (a sell at the lower) rests there; with ``SIM_AUCTIONS``, an order in an auction's order
+    period waits for its match. KisError when cash or shares fall short."""
+    quote = desk.market.quote(terms.code, desk.now)
+    side, division, qty, limit = terms.side, terms.division, terms.qty, terms.limit
+    locked = desk.config.limit_lock and quote.locked_against(side)
+    session = desk.calendar.session(desk.now.astimezone(KST).date())
+    # In an auction's order period nothing trades: the order waits for the match.
+    calling = quote.vi or (session is not None and desk.config.auctions.in_call(session, desk.now))
+    marketable = not (locked or calling) and (
+        division == MARKET or (quote.price <= limit if side == "buy" else quote.price >= limit)
+    )
+    if division == MARKET:
+        # KRX: a market order meeting a locked limit queues at that limit.
+        limit = (quote.upper if side == "buy" else quote.lower) if locked else 0
+    valuation = desk.config.market_buy_valuation
     try:
-        placed = desk.ledger.place(
+        return desk.ledger.place(
             account,
-            code=code,
-            name=desk.market.name(code),
+            code=terms.code,
+            name=terms.name,
             side=side,
             division=division,
             qty=qty,
@@ -193,58 +244,12 @@ def order(desk: Desk, params: Params) -> TrResult:
             reserve_unit=limit if division == LIMIT else market_unit(valuation, quote, side),
             fills=planned_fills(quote, side, qty, desk.now, split) if marketable else None,
             now=desk.now,
-            lapses_kst=session.closes,
-            lag_seconds=lag or desk.config.execution_lag_seconds,
+            lapses_kst=lapses_kst,
+            lag_seconds=lag_seconds or desk.config.execution_lag_seconds,
+            revises=revises,
         )
     except LedgerError as e:
         raise KisError.of(_shortage(desk, e)) from None
-    output = {"KRX_FWDG_ORD_ORGNO": ORG_NO, "ODNO": placed.odno, "ORD_TMD": _hhmmss(placed)}
-    return TrResult({"output": output})
-
-
-def cancel(desk: Desk, params: Params) -> TrResult:
-    """order-rvsecncl: cancel all (QTY_ALL_ORD_YN=Y) or part of a resting order's remainder."""
-    account = account_of(desk, params)
-    org_no = params.required("KRX_FWDG_ORD_ORGNO")
-    original_no = params.required("ORGN_ODNO")
-    params.required("ORD_DVSN")
-    kind = params.required("RVSE_CNCL_DVSN_CD")
-    qty_text = params.required("ORD_QTY")
-    params.required("ORD_UNPR")
-    everything = one_of(params, "QTY_ALL_ORD_YN", ("Y", "N")) == "Y"
-    if not desk.tr.legacy:
-        params.required("EXCG_ID_DVSN_CD")
-    _check_hashkey(desk)
-    if kind == "01":
-        raise KisError(
-            codes.REVISE_UNSUPPORTED,
-            "시뮬레이터는 정정(01)을 지원하지 않습니다. 취소(02) 후 새로 주문하세요.",
-        )
-    if kind != "02":
-        raise invalid("RVSE_CNCL_DVSN_CD", "01 정정 / 02 취소")
-    check_market_open(desk.config.rules, desk.calendar, desk.now)
-    original = desk.ledger.find(account, original_no)
-    if original is None or original.is_cancel:
-        raise KisError(codes.ORDER_NOT_FOUND, f"원주문번호가 존재하지 않습니다: {original_no}")
-    if org_no.lstrip("0") != ORG_NO.lstrip("0"):
-        raise KisError(codes.ORG_NO_MISMATCH, f"주문조직번호가 원주문과 다릅니다: {org_no}")
-    if original.remaining == 0:
-        raise KisError(codes.NOTHING_TO_CANCEL, "취소 가능한 수량이 없습니다 (체결/취소/장종료).")
-    if everything:
-        qty = original.remaining
-    else:
-        parsed = whole_number(qty_text)
-        if parsed is None or parsed <= 0:
-            raise KisError(codes.QTY_INVALID, f"취소수량이 올바르지 않습니다: {qty_text!r}")
-        if parsed > original.remaining:
-            raise KisError(
-                codes.CANCEL_QTY_EXCEEDED,
-                f"취소수량({parsed})이 잔량({original.remaining})을 초과했습니다.",
-            )
-        qty = parsed
-    placed = desk.ledger.cancel(account, original, qty, desk.now)
-    output = {"krx_fwdg_ord_orgno": ORG_NO, "odno": placed.odno, "ord_tmd": _hhmmss(placed)}
-    return TrResult({"output": output})
 
 
 def executions(desk: Desk, params: Params) -> TrResult:
@@ -302,13 +307,13 @@ def _day_money(account: Account, day: date) -> DayMoney:
     )
 
 
-def _check_hashkey(desk: Desk) -> None:
+def check_hashkey(desk: Desk) -> None:
     sent = desk.request.header("hashkey")
     if sent and sent.lower() != hashlib.sha256(desk.request.body).hexdigest():
         raise KisError(codes.HASHKEY_MISMATCH, "hashkey 가 주문 내용과 일치하지 않습니다.")
 
 
-def _check_limit_price(limit: int, lower: int, upper: int) -> None:
+def check_limit_price(limit: int, lower: int, upper: int) -> None:
     if limit <= 0:
         raise KisError(codes.PRICE_INVALID, "지정가 주문에는 0보다 큰 주문단가가 필요합니다.")
     if not is_on_tick(limit):
@@ -326,5 +331,5 @@ def _shortage(desk: Desk, error: LedgerError) -> tuple[str, str]:
     return codes.PAPER_QTY_SHORT if paper else codes.REAL_QTY_SHORT
 
 
-def _hhmmss(order: Order) -> str:
+def hhmmss(order: Order) -> str:
     return order.placed_kst.strftime("%H%M%S")

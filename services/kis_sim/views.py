@@ -33,13 +33,7 @@ def ratio(numerator: int, denominator: int, places: Decimal = CENT, scale: int =
 
 def price_output(quote: Quote, day: str = "") -> dict[str, str]:
     """``output`` of inquire-price: every documented field (``day`` is YYYYMMDD for dates)."""
-    change = quote.price - quote.base
-    if change > 0:
-        sign = "1" if quote.price >= quote.upper else "2"
-    elif change < 0:
-        sign = "4" if quote.price <= quote.lower else "5"
-    else:
-        sign = "3"
+    change, sign = quote.price - quote.base, quote.sign
     # Without history, the 250-day / yearly / 52-week extremes are today's and the base's.
     high, low = max(quote.high, quote.base), min(quote.low, quote.base)
     to_high = ratio(quote.price - high, high)
@@ -70,6 +64,7 @@ def price_output(quote: Quote, day: str = "") -> dict[str, str]:
         **extremes,
         "stck_shrn_iscd": quote.code,
         "stck_prpr": str(quote.price),
+        "vi_cls_code": "Y" if quote.vi else "N",
         "prdy_vrss": str(change),
         "prdy_vrss_sign": sign,
         "prdy_ctrt": ratio(change, quote.base),

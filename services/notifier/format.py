@@ -148,11 +148,15 @@ def _limit_tripped(event: LimitTripped, texts: Texts) -> Card:
 
 
 def _buy_attempt(event: BuyAttempt, texts: Texts) -> Card:
-    text = texts(
-        "buy_attempt.text", stock=texts.stock(event.code, event.name), price=texts.won(event.price)
-    )
+    stock, price = texts.stock(event.code, event.name), texts.won(event.price)
+    if event.target is None:
+        text = texts("buy_attempt.untargeted", stock=stock, price=price)
+    else:
+        target = texts.won(event.target)
+        text = texts("buy_attempt.text", stock=stock, target=target, price=price)
     card = Card(BLUE, texts("buy_attempt.title"), text)
-    card.fields = [
+    card.fields = [(texts("f.target"), texts.won(event.target))] if event.target else []
+    card.fields += [
         (texts("f.price"), texts.won(event.price)),
         (texts("f.qty"), texts.shares(event.quantity)),
         (texts("f.estimate"), texts.won(event.price * event.quantity)),

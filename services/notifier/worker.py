@@ -87,7 +87,7 @@ def _greet(ctx: Context, intake: Intake) -> None:
     """Say what waits from before, and adopt what the old RQ queue still holds."""
     intake.adopt_queued_jobs()
     if ctx.outbox is None:
-        log.info("no DISCORD_WEBHOOK_URL: notifications go to this log")
+        log.info("DISCORD_WEBHOOK_URL is not set: notifications go to this log")
         left = Outbox(ctx.redis, ctx.keys).size()
         if left:
             log.warning("%d messages wait in the outbox for a webhook to be configured", left)

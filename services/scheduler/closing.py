@@ -114,6 +114,20 @@ def daily_summary(
     )
 
 
+def summary_line(summary: DailySummary) -> str:
+    """The summary in one line for the log: counts and won, no repr of the event."""
+    sells = len(summary.realized)
+    held = len(summary.positions)
+    orders = ", ".join(f"{n} {status.value}" for status, n in summary.orders.items()) or "none"
+    return (
+        f"{sells} sell{'' if sells == 1 else 's'}, realised profit {summary.realized_profit:,} won"
+        f" ({summary.realized_profit_net:,} won net of costs),"
+        f" {held} position{'' if held == 1 else 's'} held, orders {orders},"
+        f" orderable cash {summary.orderable_cash:,} won, cash D+2 {summary.cash_d2:,} won,"
+        f" total value {summary.total_value:,} won, reconciliation {summary.reconciliation}"
+    )
+
+
 class DayCloser:
     """The post-market run of one session; safe to run again after a crash halfway."""
 

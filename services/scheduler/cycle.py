@@ -237,6 +237,7 @@ def attempt(intent: OrderIntent) -> BuyAttempt | SellAttempt:
             name=intent.name,
             price=intent.price_seen,
             quantity=intent.quantity,
+            target=intent.floor_price,
         )
     return SellAttempt(
         session=intent.session,

@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
-from services.scheduler.closing import DayCloser
+from services.scheduler.closing import DayCloser, summary_line
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
@@ -39,7 +39,7 @@ from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import Settings
 from shared.kis.errors import KisAuthError, KisError
-from shared.kis.models import Balance
+from shared.kis.models import Balance, Side
 from shared.kis.reachability import outage_health
 from shared.kis.stream import MAX_REGISTRATIONS
 from shared.messaging.events import ClosedDay, ServiceError
@@ -58,7 +58,7 @@ from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
-from shared.trading.orders import OrderRecord
+from shared.trading.orders import FINAL, OrderRecord, Reason, order_id
 from shared.trading.rules import (
     PREMARKET_LEAD,
     DayPlan,
@@ -342,7 +342,10 @@ class Scheduler:
                 self.settings.scheduler_min_cycle_seconds - (time.monotonic() - started)
             )
             if phase is Phase.INTRADAY and calls.price_calls == 0 and self.realtime.streaming:
-                self._wait_while_streaming(STREAM_UPKEEP_SECONDS - (time.monotonic() - started))
+                self._wait_while_streaming(
+                    STREAM_UPKEEP_SECONDS - (time.monotonic() - started),
+                    until=self._intraday_ends(today),
+                )
 
     def _post_market(self, today: date) -> None:
         marker = self.keys.once("postmarket", today)
@@ -365,7 +368,7 @@ class Scheduler:
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if first_time(self.redis, marker):
-            log.info("post-market of %s done: %s", today, summary)
+            log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
 
     # Realtime ----------------------------------------------------------------------------------
@@ -374,8 +377,16 @@ class Scheduler:
         band = self.thresholds.buy_band_ratio
         to_buy, ordered = [], []
         if plan is not None:
-            left = picks_to_buy(plan, {r.id for r in self.book.of_day(today)})
-            ordered = [watched_pick(p, band) for p in plan.picks if p not in left]
+            records = {r.id: r for r in self.book.of_day(today)}
+            left = picks_to_buy(plan, records)
+            # A pick whose buy is over (filled: a position now, or sold; or refused) is no longer
+            # watched as a pick; one whose buy still works is listed as ordered.
+            working = {r.id for r in records.values() if r.status not in FINAL}
+            ordered = [
+                watched_pick(p, band)
+                for p in plan.picks
+                if order_id(plan.session, p.code, Side.BUY, Reason.ENTRY) in working
+            ]
             to_buy = left if plan.buy_amount > 0 else []
         positions = self.decisions.last_positions
         on_stream = self.realtime.quotes.on_stream()
@@ -390,9 +401,13 @@ class Scheduler:
         self.realtime.watch(watched, ordered)
 
     def _decide_ticks(self, prices: dict[str, int]) -> None:
-        """The tick thread's decisions: intraday only, while leading and not held back."""
-        today, phase, plan = self._session, self._phase, self._plan
-        if phase is not Phase.INTRADAY or today is None or not self._leading:
+        """The tick thread's decisions: intraday only, while leading and not held back.
+
+        The phase is the clock's now, not the loop's last cycle: the loop may be waiting
+        (upkeep while streaming) when the clock crosses the buy cut-off.
+        """
+        today, plan = self._session, self._plan
+        if today is None or not self._leading or not self._intraday_now(today):
             return
         if self.controls.halted or self.controls.paused:
             return
@@ -406,6 +421,17 @@ class Scheduler:
                 placed.sells,
                 ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
             )
+
+    def _intraday_ends(self, today: date) -> datetime | None:
+        """When the intraday phase of ``today`` ends (the buy cut-off); None on a closed day."""
+        session = self.calendar.session(today)
+        return None if session is None else session.closes - self.thresholds.buy_cutoff
+
+    def _intraday_now(self, today: date) -> bool:
+        """Whether the clock reads the intraday phase of ``today`` now."""
+        now = self.clock.now()
+        session = self.calendar.session(today)
+        return now.date() == today and phase_at(now, session, self.thresholds) is Phase.INTRADAY
 
     # Upkeep ------------------------------------------------------------------------------------
     def _reconcile_if_due(self, today: date, records: list[OrderRecord]) -> None:
@@ -502,9 +528,12 @@ class Scheduler:
                 return False
         return not self._stop.is_set()
 
-    def _wait_while_streaming(self, seconds: float) -> None:
-        """Wait up to ``seconds`` real seconds, back at once when the stream fails (to poll)."""
+    def _wait_while_streaming(self, seconds: float, until: datetime | None = None) -> None:
+        """Wait up to ``seconds`` real seconds and not past the clock's ``until`` (the phase's
+        end); back at once when the stream fails (to poll)."""
         deadline = time.monotonic() + seconds
+        if until is not None:
+            deadline = min(deadline, time.monotonic() + self._real_seconds_until(until))
         refreshed = time.monotonic()
         while (left := deadline - time.monotonic()) > 0 and self.realtime.streaming:
             if self._stop.wait(min(left, STREAM_CHECK_SECONDS)):
@@ -513,6 +542,10 @@ class Scheduler:
                 if not self._keep_alive():
                     return
                 refreshed = time.monotonic()
+
+    def _real_seconds_until(self, moment: datetime) -> float:
+        """Real seconds until the clock reads ``moment`` (0 when it is past)."""
+        return max((moment - self.clock.now()).total_seconds(), 0.0) / self.clock.speed
 
     def _sleep_until(self, moment: datetime) -> bool:
         """Wait until the clock reads ``moment``, in real-time slices; False as for _wait_real."""

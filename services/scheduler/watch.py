@@ -4,7 +4,8 @@ the stream. Pure functions.
 See docs/ARCHITECTURE.md, 'Realtime prices on the stream'. A pick's next decision is its buy
 band (``target <= price < target * band``), a position's is take profit or stop loss; the
 distance is relative to the price, 0 when the rule would act now, None when the price is unknown
-(the most urgent: nothing can be decided without it).
+(the most urgent: nothing can be decided without it). A bound the rule excludes (the band's top,
+the thresholds) is a tick away: a price sitting on it is not 0 away.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.trading.krx_ticks import first_tick_above, last_tick_below
 from shared.trading.picks import Pick
 from shared.trading.rules import Thresholds, exit_reason, in_buy_band
 
@@ -66,6 +68,8 @@ def distance(watched: Watched, price: int | None, thresholds: Thresholds) -> flo
     """How far ``price`` must move, relative to itself, before the code's rule acts.
 
     0 when it would act at this price (the same rules the decisions use), None when unknown.
+    Otherwise the move to the nearest valid price at which it acts: under the band's top, above
+    the take-profit price, under the stop-loss price (each excluded by its rule).
     """
     if price is None or price <= 0:
         return None
@@ -73,12 +77,12 @@ def distance(watched: Watched, price: int | None, thresholds: Thresholds) -> flo
     if watched.kind is Watch.PICK:
         if in_buy_band(price, int(watched.low), thresholds.buy_band_ratio):
             return 0.0
-        gap = watched.low - here if here < watched.low else here - watched.high
+        gap = watched.low - here if here < watched.low else here - last_tick_below(watched.high)
     else:
         assert watched.average_price is not None
         if exit_reason(watched.average_price, price, thresholds) is not None:
             return 0.0
-        gap = min(watched.high - here, here - watched.low)
+        gap = min(first_tick_above(watched.high) - here, here - last_tick_below(watched.low))
     return float(max(gap, Decimal(0)) / here)
 
 

@@ -135,19 +135,28 @@ class Ledger:
         now: datetime,
         lapses_kst: datetime,
         lag_seconds: float = 0.0,
+        revises: Order | None = None,
     ) -> Order:
         """Accept an order (LedgerError if cash or shares are short) and execute ``fills``.
 
-        ``fills`` is None for an order that rests; planned fills later than ``now`` wait in
+        ``fills`` is None for an order that rests (a market order too, at ``limit``: KRX queues
+        one that meets a locked price limit there); planned fills later than ``now`` wait in
         ``scheduled``. A buy needs ``qty * reserve_unit`` plus the fee in orderable cash.
+        With ``revises``, this is a revise order (정정) of that order: ``qty`` of its remainder
+        (and what it held back) passes to the new one; refused, nothing changes.
         """
-        if side == "buy":
-            unit = max([reserve_unit, *(price for _, price, _ in fills or [])])
-            if self._fees.buy_cost(qty * unit) > account.orderable_cash:
-                raise LedgerError("cash")
-            reserve_unit = unit
-        elif qty > account.orderable_qty(code):
-            raise LedgerError("qty")
+        if revises is not None:
+            revises.cancelled += qty
+        try:
+            reserve_unit = self._checked_unit(account, code, side, qty, reserve_unit, fills)
+        except LedgerError:
+            if revises is not None:
+                revises.cancelled -= qty
+            raise
+        if revises is not None:
+            if revises.remaining == 0:
+                revises.scheduled.clear()
+            self.changes.order(revises)
         order = Order(
             self._next_odno(),
             account.number,
@@ -156,12 +165,14 @@ class Ledger:
             side,
             division,
             qty,
-            limit if division == LIMIT else 0,
+            limit if division == LIMIT or fills is None else 0,
             now,
             lapses_kst,
             checked_until_kst=now,
             reserve_unit=reserve_unit if side == "buy" else 0,
             lag_seconds=lag_seconds,
+            origin=revises.odno if revises is not None else "",
+            revision=revises is not None,
         )
         account.orders.append(order)
         self.changes.order(order)
@@ -172,6 +183,25 @@ class Ledger:
             else:
                 order.scheduled.append(Fill(part_qty, price, filled_kst))
         return order
+
+    def _checked_unit(
+        self,
+        account: Account,
+        code: str,
+        side: Side,
+        qty: int,
+        reserve_unit: int,
+        fills: list[PlannedFill] | None,
+    ) -> int:
+        """The won per share a buy holds back (LedgerError when cash or shares fall short)."""
+        if side == "buy":
+            unit = max([reserve_unit, *(price for _, price, _ in fills or [])])
+            if self._fees.buy_cost(qty * unit) > account.orderable_cash:
+                raise LedgerError("cash")
+            return unit
+        if qty > account.orderable_qty(code):
+            raise LedgerError("qty")
+        return reserve_unit
 
     def cancel(self, account: Account, original: Order, qty: int, now: datetime) -> Order:
         """Withdraw ``qty`` (≤ remaining) of ``original``; returns the cancel order."""
@@ -196,6 +226,12 @@ class Ledger:
         self.changes.order(order)
         self._tell(order, None)
         return order
+
+    def execute(self, account: Account, order: Order, price: int, moment: datetime) -> None:
+        """Fill the remainder of ``order`` at ``price`` at ``moment`` (an auction's match)."""
+        if order.remaining > 0:
+            order.scheduled.clear()
+            self._fill(account, order, order.remaining, price, moment)
 
     def all_orders(self) -> list[Order]:
         """Every order of every account, in arrival order."""

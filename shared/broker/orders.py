@@ -34,7 +34,8 @@ PlannedFill = tuple[int, int, datetime]
 
 @dataclass
 class Order:
-    """A cash order, or (with ``origin`` set) the cancel order that withdrew part of one."""
+    """A cash order; with ``origin`` set, the cancel order that withdrew part of one, or (with
+    ``revision``) the revise order (정정) that replaced part of one on new terms and works on."""
 
     odno: str
     account: str
@@ -62,11 +63,13 @@ class Order:
     """Planned later parts of a split fill, applied when the clock reaches them."""
     lag_seconds: float = 0.0
     """Real seconds a fill of this order stays out of the daily executions."""
+    revision: bool = False
+    """A revise order (정정): ``origin`` is the order whose quantity it took over."""
 
     @property
     def is_cancel(self) -> bool:
         """Whether this is a cancel order."""
-        return bool(self.origin)
+        return bool(self.origin) and not self.revision
 
     @property
     def filled_qty(self) -> int:

@@ -17,11 +17,19 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, SettingsConfigDict
 
 from shared.infra import credentials
 
@@ -68,6 +76,13 @@ HTS_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 """KIS_HTS_ID: the HTS user id, letters, digits and ``_.-`` only."""
 REDIS_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_:.-]{1,64}")
 """REDIS_PREFIX: what a Redis key pattern can carry without escaping."""
+NUMBER_PATTERN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number setting as written: ASCII digits, a point, an exponent. Python's own parsing also
+takes ``1_000`` and full-width digits (``１２``), which no one means in a configuration file."""
+INTEGER_PATTERN = re.compile(r"[+-]?[0-9]+")
+"""A whole-number setting as written: ASCII digits with an optional sign."""
+NUMBER_SHAPE = "must be a number written in ASCII digits, like 1000 or 0.5 (no '_' or full-width)"
+"""The refusal of a number that does not match :data:`NUMBER_PATTERN`."""
 CREDENTIAL_PATTERN = re.compile(r"[!-~]{1,512}")
 """App key and secret: visible ASCII only (no space, newline or control character)."""
 STATUS_TOKEN_MIN_LENGTH = 32
@@ -251,6 +266,8 @@ class Settings(BaseSettings):
     # Input limits: wrong status API tokens (docs/ARCHITECTURE.md, 'Input limits') ------------
     status_api_failure_limit: int = Field(default=20, ge=1, le=100_000)
     """Wrong tokens one client address may send per minute before control answers 429."""
+    status_api_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How long the status API serves a read-only answer again (services/api/read_cache.py)."""
 
     # Money limits (docs/ARCHITECTURE.md, 'Money limits'): first values only; once stored in
     # Redis, `kat limits` and PUT /control/limits change them.
@@ -260,6 +277,14 @@ class Settings(BaseSettings):
     daily_loss_limit_krw: int = Field(default=10_000_000, gt=0, le=MONEY_LIMIT_MAX_KRW)
 
     # Validation ------------------------------------------------------------------------------
+    @field_validator("*", mode="before")
+    @classmethod
+    def _ascii_number(cls, v: Any, info: ValidationInfo) -> Any:
+        number = _is_number(cls.model_fields[info.field_name or ""])
+        if number and isinstance(v, str) and not NUMBER_PATTERN.fullmatch(v):
+            raise ValueError(NUMBER_SHAPE)
+        return v
+
     @field_validator("kis_account")
     @classmethod
     def _account_shape(cls, v: str | None) -> str | None:
@@ -507,6 +532,27 @@ class Settings(BaseSettings):
         return [v for v in values if len(v) >= 4]
 
 
+def _is_number(field: FieldInfo) -> bool:
+    kinds = set(get_args(field.annotation) or (field.annotation,)) - {type(None)}
+    return bool(kinds) and kinds <= {int, float, Decimal}
+
+
+def _empty_means_unset(field: FieldInfo) -> bool:
+    """An empty value is the same as none for a setting whose default is nothing (no URL, no
+    webhook, no extra closed days); anywhere else it would silently become the default."""
+    return field.default_factory is not None or field.default in (None, "", ())
+
+
+def empty_refusal(values: Mapping[str, str]) -> str | None:
+    """``NAME: is empty ...`` for the first setting in ``values`` set to "" that has a default
+    of its own, or None (docs/ARCHITECTURE.md, 'Configuration')."""
+    for name, value in values.items():
+        field = Settings.model_fields.get(name.lower())
+        if value == "" and field is not None and not _empty_means_unset(field):
+            return f"{name.upper()}: is empty; leave it out for its default ({field.default})"
+    return None
+
+
 def _printable_ascii(text: str) -> bool:
     return all(" " < c <= "~" for c in text)
 
@@ -588,20 +634,31 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         missing = [n for n in credentials.KEYRING_VARIABLES if not env.get(n) and n not in extra]
         extra.update(credentials.from_keyring(kis_env, missing))
     fields = Settings.model_fields
-    # An empty variable counts as unset: compose passes ``${VAR:-}`` through as "".
+    given = {**env, **extra}
+    env_file = None if environ is not None else env.get(ENV_FILE_VARIABLE, ".env") or None
+    refusal = empty_refusal(given) or empty_refusal(_dotenv_values(env_file, given))
+    if refusal:
+        raise ConfigError(refusal)
+    # Empty is left out: it is refused above where a default would take its place.
     values: dict[str, Any] = {
-        k.lower(): v for k, v in {**env, **extra}.items() if k.lower() in fields and v != ""
+        k.lower(): v for k, v in given.items() if k.lower() in fields and v != ""
     }
-    if environ is not None:
-        values["_env_file"] = None
-    else:
-        values["_env_file"] = env.get(ENV_FILE_VARIABLE, ".env") or None
+    values["_env_file"] = env_file
     try:
         return Settings(**values)
     except ValidationError as e:
         raise ConfigError(_one_line(e)) from None
     except _FieldError as e:
         raise ConfigError(f"{e.field.upper()}: {e.message}") from None
+
+
+def _dotenv_values(env_file: str | None, given: Mapping[str, str]) -> dict[str, str]:
+    """The dotenv file's values, raw (empty ones kept), for the names the environment leaves."""
+    if env_file is None:
+        return {}
+    source = DotEnvSettingsSource(Settings, env_file=env_file, env_ignore_empty=False)
+    taken = {name.lower() for name in given}
+    return {k: v or "" for k, v in source.env_vars.items() if k not in taken}
 
 
 def _one_line(error: ValidationError) -> str:

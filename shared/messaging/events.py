@@ -193,7 +193,10 @@ class BuyAttempt:
     code: str
     name: str
     price: int
+    """The price the decision was made on, in won."""
     quantity: int
+    target: int | None = None
+    """The pick's target in won (None in an event queued before it was sent along)."""
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,14 @@ def last_tick_below(bound: Decimal) -> int:
     if below <= 0:
         return 0
     return below - below % tick_size(below)
+
+
+def first_tick_above(bound: Decimal) -> int:
+    """The lowest valid order price strictly above ``bound`` won.
+
+    Rounding up inside its own tick bracket is enough: each bracket starts on a multiple of its
+    tick, so a price rounded up past a bracket's end lands on the next bracket's first price.
+    """
+    above = max(math.floor(bound) + 1, 1)
+    tick = tick_size(above)
+    return -(-above // tick) * tick

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest picks file read, in bytes (a day's picks take a few hundred)."""
 
+MAX_NAME_CHARS = 100
+"""Longest stock name kept, in characters (KRX's longest, ETNs' among them, take under 60): a
+name is shown on the page, in every message and in the CLI, so a runaway one is refused."""
+
 FORMATS = {".pkl": "pickle", ".pickle": "pickle", ".json": "json", ".csv": "csv"}
 """File suffix (lower case) -> format; nothing else is guessed."""
 
@@ -317,6 +321,8 @@ def _name_problem(name: object) -> str | None:
         return "name is missing"
     if not isinstance(name, str):
         return f"name must be text, got {_kind(name)}"
+    if len(name.strip()) > MAX_NAME_CHARS:
+        return f"name is {len(name.strip()):,} characters, over the {MAX_NAME_CHARS} limit"
     return None if name.strip() else "name is empty"
 
 

@@ -80,7 +80,9 @@ def make_app(redis_url: str) -> Iterator[Callable[..., Flask]]:
     clients: list[redis.Redis] = []
 
     def make(**overrides: str) -> Flask:
-        settings = settings_for(redis_url, **overrides)
+        # Tests write Redis and read it back at once: answers kept a second would hide that
+        # (the keeping itself is tested over HTTP, tests/api/test_read_cache.py).
+        settings = settings_for(redis_url, **{"STATUS_API_CACHE_SECONDS": "0", **overrides})
         # The app's own client (with its timeouts) when a test points it at another Redis.
         client = redis.Redis.from_url(settings.redis_url)
         clients.append(client)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -17,6 +19,7 @@ import redis
 import requests
 from flask import Flask
 
+from services.api.__main__ import CHANNEL_TIMEOUT_SECONDS, CLEANUP_INTERVAL_SECONDS
 from services.api.app import MAX_BODY_BYTES
 from shared.infra.redis_keys import Keys
 from tests.api.conftest import TOKEN, RunningApi, start_api, stop_api
@@ -94,6 +97,23 @@ def test_a_body_over_the_limit_is_refused_with_413_and_nothing_stored(api: Runni
     assert answer.status_code == 413, answer.text
     assert f"{MAX_BODY_BYTES:,}" in answer.json()["error"]
     assert {k: api.redis.get(k) for k in api.redis.keys(picks_key)} == before
+
+
+@pytest.mark.slow
+def test_a_body_shorter_than_its_length_is_dropped_at_the_channel_timeout(api: RunningApi) -> None:
+    # Issue 20: a client declaring 100 bytes and sending 10 held its connection for 30 s and more.
+    parts = urlsplit(api.url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=20) as sock:
+        sock.sendall(
+            b"POST /control/pause HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Authorization: " + AUTH["Authorization"].encode() + b"\r\n"
+            b"Content-Length: 100\r\n\r\n" + b'{"reason":'
+        )
+        assert sock.recv(1024) == b""  # closed by the server, nothing answered
+    waited = time.monotonic() - started
+    assert waited < CHANNEL_TIMEOUT_SECONDS + CLEANUP_INTERVAL_SECONDS + 2, waited
+    assert b"paused" not in controls(api)
 
 
 @pytest.mark.slow

@@ -211,3 +211,24 @@ def test_api_docs_render_every_operation_offline(
     shot = tmp_path / "api-docs.png"
     assert browser.save_screenshot(str(shot))
     assert shot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_narrow_window_clips_no_table(api: RunningApi, browser: webdriver.Chrome) -> None:
+    # Issue 20: the queue table ran past its card (and the page past the window) on a phone.
+    browser.set_window_size(420, WINDOW[1])
+    try:
+        browser.get(f"{api.url}/")
+        overflow = browser.execute_script(
+            """
+            const page = document.documentElement;
+            // A table in a .table-scroll box scrolls inside it; any other must fit its card.
+            const past = [...document.querySelectorAll('.card table')].filter(t => {
+              const card = t.closest('.card').getBoundingClientRect();
+              return !t.closest('.table-scroll') && t.getBoundingClientRect().right > card.right;
+            }).map(t => t.closest('.card').id);
+            return [page.scrollWidth - page.clientWidth, past];
+            """
+        )
+    finally:
+        browser.set_window_size(*WINDOW)
+    assert overflow == [0, []], overflow

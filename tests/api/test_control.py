@@ -164,6 +164,7 @@ def test_bad_picks_get_422_with_every_problem(
         ("/control/picks/tomorrow", {"json": {"005930": ["삼성전자", 1]}}, 400, "YYYY-MM-DD"),
         ("/control/picks/2026-03-04", {}, 400, "JSON body is required"),
         ("/control/picks/2026-03-04", {"json": [1, 2]}, 422, "picks refused"),
+        ("/control/picks/2026-03-04", {"json": {"005930": ["x" * 500_000, 1]}}, 422, "refused"),
         (
             "/control/picks/2026-03-04",
             {"data": "x" * (1024 * 1024 + 1)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,9 +15,10 @@ from services.api import chart
 from services.api.state import EquityPoint
 from shared.infra.clock import KST
 from shared.infra.redis_keys import Keys
+from shared.state.account_cash import remember_orderable_cash
 from shared.state.control import beat
 from shared.trading.market_calendar import KrxCalendar
-from tests.api.day import SESSION, Day
+from tests.api.day import NOW, SESSION, Day
 
 
 def test_page_shows_the_day(client: FlaskClient, day: Day) -> None:
@@ -131,3 +133,97 @@ def test_a_service_problem_is_a_banner_and_under_its_row(
 def test_no_banner_without_a_problem(client: FlaskClient, day: Day) -> None:
     html = client.get("/").get_data(as_text=True)
     assert 'class="banner"' not in html and 'class="problem"' not in html
+
+
+def figure(html: str, element_id: str) -> str:
+    """The text of one element of the page, its tags dropped and its spaces collapsed."""
+    [inner] = re.findall(rf'id="{element_id}"[^>]*>(.*?)</(?:dd|td|p|span)>', html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", inner).split())
+
+
+def test_each_account_figure_shows_when_it_was_read(
+    client: FlaskClient, day: Day, redis_client: redis.Redis
+) -> None:
+    # Issue 20: orderable cash read before a buy was shown under the later balance's time.
+    remember_orderable_cash(redis_client, Keys(), 10_041_000, NOW - timedelta(minutes=10))
+    html = client.get("/").get_data(as_text=True)
+    assert figure(html, "orderable-cash") == "10,041,000 read 11:20:00"
+    assert figure(html, "total-value") == "10,125,500 read 11:30:00"
+    assert figure(html, "cash-d2") == "6,300,000 read 11:30:00"
+
+
+def test_total_value_says_it_is_gross(client: FlaskClient, day: Day) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "Total value (gross)" in html
+    assert "before the fees and tax of selling" in html
+
+
+WATCHED = {
+    "written_kst": "2026-03-03T11:30:00+09:00",
+    "quote_source": "polling",
+    "stream_healthy": None,
+    "stream_capacity": 40,
+    "rows": [
+        {
+            "code": "000100",
+            "name": "pick",
+            "kind": "pick",
+            "target": 200_000,
+            "band_top": "210000.00",
+            "average_price": None,
+            "take_profit_above": None,
+            "stop_loss_below": None,
+            "price": 199_000,
+            "price_epoch": None,
+            "price_feed": "polling",
+            "distance_pct": 0.503,
+            "next_decision": "buy",
+            "on_stream": False,
+        },
+        {
+            "code": "000200",
+            "name": "held",
+            "kind": "position",
+            "target": None,
+            "band_top": None,
+            "average_price": "210001.00",
+            "take_profit_above": "220501.05",
+            "stop_loss_below": "203700.97",
+            "price": 210_000,
+            "price_epoch": None,
+            "price_feed": "balance",
+            "distance_pct": 3.0,
+            "next_decision": "stop_loss",
+            "on_stream": False,
+        },
+    ],
+}
+
+
+def test_the_watchlist_writes_every_price_one_way(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    # Issue 20: "< 210000.00" beside "210,000".
+    redis_client.set(Keys().watchlist(), json.dumps(WATCHED))
+    html = client.get("/").get_data(as_text=True)
+    bands = re.findall(r'<td class="num band">(.*?)</td>', html)
+    assert bands == [
+        "200,000 ≤ p &lt; 210,000",
+        "&lt; 203,700.97 or &gt; 220,501.05",
+    ]
+
+
+def test_an_idle_page_says_what_it_has_not_got(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "None" not in html  # "Prices by None."
+    assert "No watchlist yet" in html
+    # The API answers this page; the simulator is at the address it is configured with.
+    endpoints = dict(
+        re.findall(
+            r'<tr class="endpoint" data-service="([^"]+)">.*?<td class="state">(.*?)</td>',
+            html,
+            re.S,
+        )
+    )
+    assert endpoints["api"] == "serving this page"
+    assert endpoints["kis-sim"].startswith("down") or endpoints["kis-sim"] == "reachable"

@@ -69,6 +69,10 @@ def run_main(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"KIS_ENV": "bogus"}, "configuration error: KIS_ENV:"),
         ({"API_PORT": "eighty"}, "configuration error: API_PORT: must be a TCP port number"),
         ({"API_PORT": "70000"}, "configuration error: API_PORT: must be a TCP port number"),
+        ({"API_PORT": "８０００"}, "configuration error: API_PORT: must be a TCP port number"),
+        ({"API_HOST": "999.1.1.1"}, "configuration error: API_HOST: "),
+        ({"API_HOST": "local host"}, "configuration error: API_HOST: "),
+        ({"API_HOST": "no-such-host.invalid"}, "configuration error: API_HOST: "),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(

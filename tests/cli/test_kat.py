@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
 
@@ -208,3 +208,58 @@ def test_kat_follows_the_running_systems_simulated_clock(
     assert clock.date() == date(2026, 3, 5) and time_of_day(10) <= clock.time() < time_of_day(11)
     # Its own CLOCK_START still wins.
     assert json.loads(kat(redis_url, "status").stdout)["clock"].startswith("2026-03-03T08:0")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("orders",), "no orders on 2026-03-03"),
+        (("orders", "--status", "filled"), "no filled orders on 2026-03-03"),
+        (("positions",), "no positions"),
+        (("failed",), "no failed jobs"),
+        (("picks", "show"), "no picks stored for 2026-03-03"),
+    ],
+)
+def test_an_empty_listing_says_none(redis_url: str, args: tuple[str, ...], said: str) -> None:
+    # Issue 20: an empty listing printed nothing at all, like a command that did not run.
+    shown = kat(redis_url, *args)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == said
+
+
+def test_queues_say_when_no_worker_runs(redis_url: str) -> None:
+    shown = kat(redis_url, "queues")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "workers: none"
+
+
+def test_a_closed_pipe_ends_quietly(redis_url: str) -> None:
+    # Issue 20: `kat status | head` ended in a BrokenPipeError traceback.
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before kat writes a byte: every write fails
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", "status"],
+            env=service_env(redis_url, **CLOCK, CLOCK_EPOCH=f"{time.time():.3f}"),
+            cwd=ROOT,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert result.stderr == ""
+    assert result.returncode == 141  # 128 + SIGPIPE, as a shell reports a tool its pipe closed
+
+
+def test_status_shows_when_a_flag_was_set_in_kst(redis_url: str) -> None:
+    # Issue 20: the time a flag was set was printed as a raw Unix epoch.
+    assert kat(redis_url, "pause", "--reason", "lunch").returncode == 0
+    status = json.loads(kat(redis_url, "status").stdout)
+    set_kst = datetime.fromisoformat(status["controls"]["paused"]["set_kst"])
+    assert set_kst.utcoffset() == timedelta(hours=9)
+    # On the system clock, as "clock" is (CLOCK_START, real speed): not today's real date.
+    clock = datetime.fromisoformat(status["clock"])
+    assert timedelta(0) <= clock - set_kst < timedelta(seconds=30), (clock, set_kst)

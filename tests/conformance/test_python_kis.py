@@ -241,13 +241,15 @@ def test_what_python_kis_cannot_do_against_the_simulator(venue: Venue) -> None:
     with pytest.raises(KisHTTPError) as caught:
         repr(domestic_quote(venue.kis, CODE))
     assert "search-info" in str(caught.value)
-    # Revise (정정) is refused by the simulator (SIM00011); in paper python-kis refuses first.
+    # Revise (정정): in paper python-kis refuses on its own (KIS's paper host has no
+    # revisable-orders list); in real it reads that list (TTTC8036R), which the simulator
+    # serves, then needs product info for the revise itself.
     order = domestic_order(venue.kis, ACCOUNT, CODE, "buy", 60_000, 1)
     if venue.rules == "paper":
         with pytest.raises(NotImplementedError):
             order.modify(price=61_000)
     else:
-        # python-kis looks the order up in the revisable-orders list (TTTC8036R) first.
         with pytest.raises(KisHTTPError) as caught:
             order.modify(price=61_000)
-        assert "inquire-psbl-rvsecncl" in str(caught.value)
+        assert "search-info" in str(caught.value)
+        assert venue.stats()["requests_by_tr"]["TTTC8036R"] >= 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,9 +12,11 @@ import pytest
 import requests
 
 from tests.conftest import (
+    ROOT,
     RedisServer,
     Sim,
     launch_sim,
+    service_env,
 )
 
 ACCOUNT = "50000000-01"
@@ -20,6 +24,20 @@ TRADING = "/uapi/domestic-stock/v1/trading"
 QUOTATIONS = "/uapi/domestic-stock/v1/quotations"
 SESSION_START = "2026-03-03T10:00:00+09:00"
 """A Tuesday, mid-session."""
+
+
+def run_to_exit(redis_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m services.kis_sim`` (with ``args``) to its exit: for starts that must fail
+    and one-off commands."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.kis_sim", *args],
+        env=service_env(redis_url, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def fast_env(**overrides: str) -> dict[str, str]:
@@ -209,6 +227,38 @@ class KisClient:
             body["EXCG_ID_DVSN_CD"] = "KRX"
         suffix = "TTC0803U" if legacy else "TTC0013U"
         return self.post(f"{TRADING}/order-rvsecncl", self.tr(suffix), body)
+
+    def revise(
+        self, odno: str, price: int, qty: int | None = None, division: str = "00"
+    ) -> requests.Response:
+        """order-rvsecncl with RVSE_CNCL_DVSN_CD 01 (정정), as official order_rvsecncl.py."""
+        body = {
+            "CANO": self.cano,
+            "ACNT_PRDT_CD": self.product,
+            "KRX_FWDG_ORD_ORGNO": "06010",
+            "ORGN_ODNO": odno,
+            "ORD_DVSN": division,
+            "RVSE_CNCL_DVSN_CD": "01",
+            "ORD_QTY": "0" if qty is None else str(qty),
+            "ORD_UNPR": str(price),
+            "QTY_ALL_ORD_YN": "Y" if qty is None else "N",
+            "EXCG_ID_DVSN_CD": "KRX",
+        }
+        return self.post(f"{TRADING}/order-rvsecncl", self.tr("TTC0013U"), body)
+
+    def revisable(
+        self, sides: str = "0", by_code: bool = False, tr_cont: str = "", fk: str = "", nk: str = ""
+    ) -> requests.Response:
+        """inquire-psbl-rvsecncl (TTTC0084R: real only), as official inquire_psbl_rvsecncl.py."""
+        params = {
+            "CANO": self.cano,
+            "ACNT_PRDT_CD": self.product,
+            "INQR_DVSN_1": "1" if by_code else "0",
+            "INQR_DVSN_2": sides,
+            "CTX_AREA_FK100": fk,
+            "CTX_AREA_NK100": nk,
+        }
+        return self.get(f"{TRADING}/inquire-psbl-rvsecncl", "TTTC0084R", params, tr_cont)
 
     def executions(
         self, tr_cont: str = "", fk: str = "", nk: str = "", legacy: bool = False, **filters: str

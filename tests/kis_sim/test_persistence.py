@@ -9,7 +9,7 @@ from collections.abc import Callable
 import redis
 
 from tests.conftest import ROOT, Sim, free_port, service_env
-from tests.kis_sim.conftest import ACCOUNT, KisClient, KisFactory, fast_env
+from tests.kis_sim.conftest import ACCOUNT, KisClient, KisFactory, fast_env, run_to_exit
 
 
 def test_restart_keeps_cash_holdings_orders_and_executions(
@@ -76,15 +76,7 @@ def test_unreachable_redis_refuses_to_start_unless_memory_is_chosen(
     start_sim: Callable[..., Sim], redis_url: str
 ) -> None:
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    result = subprocess.run(
-        [sys.executable, "-m", "services.kis_sim"],
-        env=service_env(dead, SIM_PORT=str(free_port()), **fast_env()),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_to_exit(dead, SIM_PORT=str(free_port()), **fast_env())
     assert result.returncode == 1
     assert "SIM_STORE=memory" in result.stdout + result.stderr
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Sim, service_env
+from tests.conftest import Sim
+from tests.kis_sim.conftest import run_to_exit
 
 
 @pytest.mark.parametrize(
@@ -18,22 +17,23 @@ from tests.conftest import ROOT, Sim, service_env
         ("SIM_PORT", "eighty"),
         ("SIM_RATE_LIMIT", "0"),
         ("SIM_SEED", "1.5"),
+        ("SIM_SEED", "１２"),
+        ("SIM_INITIAL_CASH", "1_000_000"),
+        ("SIM_FEE_PCT", "０.０１"),
+        ("SIM_WS_TICK_SECONDS", "0.0_5"),
         ("SIM_PRICE_PATHS", "/nonexistent/paths.json"),
         ("SIM_TOKEN_THROTTLE_SECONDS", "-1"),
         ("CLOCK_SPEED", "fast"),
+        ("SIM_AUCTIONS", "yes"),
+        ("SIM_VI", "1"),
+        ("SIM_LIMIT_LOCK", "true"),
+        ("SIM_TRADES_PER_MINUTE", "-1"),
+        ("SIM_TRADES_PER_MINUTE", "601"),
+        ("SIM_LISTINGS", "/nonexistent/listings.json"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, value: str) -> None:
-    env = service_env(redis_url, **{variable: value})
-    result = subprocess.run(
-        [sys.executable, "-m", "services.kis_sim"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_to_exit(redis_url, **{variable: value})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -43,16 +43,7 @@ def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, 
 def test_bad_price_path_file_names_the_code(redis_url: str, tmp_path: Path) -> None:
     file = tmp_path / "paths.json"
     file.write_text('{"005930": [["9 o\'clock", 70000]]}', encoding="utf-8")
-    env = service_env(redis_url, SIM_PRICE_PATHS=str(file))
-    result = subprocess.run(
-        [sys.executable, "-m", "services.kis_sim"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_to_exit(redis_url, SIM_PRICE_PATHS=str(file))
     assert result.returncode == 2
     assert "SIM_PRICE_PATHS" in result.stderr and "005930" in result.stderr
 

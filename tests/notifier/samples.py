@@ -106,7 +106,12 @@ EVENTS: dict[str, Event] = {
         message="the limit max_orders_per_day=2 is reached: buy 20260303-005930-buy-entry not sent",
     ),
     "buy_attempt": BuyAttempt(
-        session=date(2026, 3, 2), code="005930", name="삼성전자", price=70_500, quantity=14
+        session=date(2026, 3, 2),
+        code="005930",
+        name="삼성전자",
+        price=70_500,
+        quantity=14,
+        target=70_000,
     ),
     "sell_attempt": SellAttempt(
         session=date(2026, 3, 9),

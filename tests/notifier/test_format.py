@@ -59,17 +59,40 @@ def filled() -> OrderFilled:
 
 
 def test_korean_buy_attempt_keeps_the_seeds_tone() -> None:
+    # Issue 20: "목표가 달성 (70,500원)" named the price seen as if it were the target.
     content = one(EVENTS["buy_attempt"])["content"]
-    assert content == "[매수 시도] 삼성전자(005930) 목표가 달성 (70,500원) 매수를 시도합니다."
+    assert content == (
+        "[매수 시도] 삼성전자(005930) 목표가 70,000원 달성 (현재가 70,500원) 매수를 시도합니다."
+    )
     fields = {f["name"]: f["value"] for f in embed(EVENTS["buy_attempt"])["fields"]}
-    assert fields == {"현재가": "70,500원", "수량": "14주", "예상 금액": "987,000원"}
+    assert fields == {
+        "목표가": "70,000원",
+        "현재가": "70,500원",
+        "수량": "14주",
+        "예상 금액": "987,000원",
+    }
 
 
 def test_english_uses_won() -> None:
     content = one(EVENTS["buy_attempt"], "en")["content"]
-    assert (
-        content == "[Buy attempt] 삼성전자 (005930) reached its target (70,500 won); trying to buy."
+    assert content == (
+        "[Buy attempt] 삼성전자 (005930) reached its target of 70,000 won (price 70,500 won);"
+        " trying to buy."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "content"),
+    [
+        ("ko", "[매수 시도] 삼성전자(005930) 현재가 70,500원, 매수를 시도합니다."),
+        ("en", "[Buy attempt] 삼성전자 (005930) at 70,500 won; trying to buy."),
+    ],
+)
+def test_a_buy_attempt_queued_before_targets_were_sent_names_no_target(
+    language: str, content: str
+) -> None:
+    event = replace(EVENTS["buy_attempt"], target=None)
+    assert one(event, language)["content"] == content
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,8 @@ def kis(scheduler_sim: Sim, redis_url: str, redis_client: redis.Redis) -> Kis:
 @pytest.fixture
 def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
     """Factory: a scheduler at ``at`` on the manual clock, reading KIS through ``kis.client``
-    (or ``client``), with prices on ``stream`` when given."""
+    (or ``client``), with prices on ``stream`` when given; its real-time waits are skipped
+    unless ``waits``."""
     made: list[Scheduler] = []
 
     def build(
@@ -167,12 +168,14 @@ def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
         instance: str = "one",
         stream: StreamFactory | None = None,
         client: KisClient | None = None,
+        waits: bool = False,
         **env: str,
     ) -> Scheduler:
         data = {"DATA_DIR": scratch_data_dir()}
         settings = load_settings({"REDIS_URL": redis_url, **data, **env})
         stop = threading.Event()
-        stop.set()
+        if not waits:
+            stop.set()
         scheduler = Scheduler(
             settings,
             redis_client,

@@ -163,9 +163,9 @@ def test_a_late_start_plans_then_buys_each_pick_once(
         "20260303-000020-buy-entry",
     ]
     attempts = events(redis_client, "buy_attempt")
-    assert [(e["code"], e["price"], e["quantity"]) for e in attempts] == [
-        ("000010", 10000, 333),
-        ("000020", 10000, 333),
+    assert [(e["code"], e["price"], e["quantity"], e["target"]) for e in attempts] == [
+        ("000010", 10000, 333, 10000),
+        ("000020", 10000, 333, 10000),
     ]
     # A late start compares KIS's orders of the day with our records once, before any buy.
     assert kis.wire.calls() == {"balance": 2, "cash": 1, "price": 3, "executions": 1}
@@ -273,8 +273,13 @@ def test_preclose_sells_at_the_fifth_session_across_the_holidays(
 
 
 def test_post_market_sends_one_daily_summary(
-    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+    make: Any,
+    redis_client: redis.Redis,
+    kis: Kis,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="services.scheduler.loop")
     ledger(redis_client, Position("000010", "kept", 100, Decimal(10000), date(2026, 3, 2)))
     kis.prices({"000010": 10000})
     kis.account(9_000_000, {"000010": (100, 10000)})
@@ -291,6 +296,13 @@ def test_post_market_sends_one_daily_summary(
     )
     assert summary["orderable_cash"] == 9_000_000
     assert [(p["code"], p["quantity"]) for p in summary["positions"]] == [("000010", 100)]
+    # Issue 20: the log line was the summary dataclass's repr.
+    [done] = [r.getMessage() for r in caplog.records if "post-market of" in r.getMessage()]
+    assert done == (
+        "post-market of 2026-03-03 done: 0 sells, realised profit 0 won (0 won net of costs),"
+        " 1 position held, orders none, orderable cash 9,000,000 won, cash D+2 9,000,000 won,"
+        " total value 10,000,000 won, reconciliation stopped"
+    )
 
 
 def test_a_standby_waits_while_the_leader_holds_the_lock(

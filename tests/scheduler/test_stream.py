@@ -128,3 +128,48 @@ def test_ticks_decide_at_once_and_polling_covers_a_stream_outage(
     scheduler.step()
     assert kis.wire.codes("price") == []
     assert len(book.of_day(DAY)) == 2
+
+
+def test_the_buy_cutoff_ends_the_streaming_wait_and_tick_decisions(
+    make: Any, start_sim: Callable[..., Sim], redis_url: str, redis_client: redis.Redis
+) -> None:
+    """A fast clock (the replay's) crosses the buy cut-off while a streaming cycle waits: the
+    wait ends there, and a tick in the band after it buys nothing (the pre-close does not buy)."""
+    sim = stream_sim(start_sim)
+    kis = connect(sim, redis_url, redis_client)
+    store_picks(redis_client, KEYS, DAY, (Pick("000010", "ticked", 10000),))
+    kis.prices({"000010": 9500})
+    kis.account(9_000_000)
+    before_cutoff = datetime(2026, 3, 3, 15, 14, 59, tzinfo=KST)  # the cut-off is at 15:15
+    scheduler = make(
+        before_cutoff,
+        stream=stream_to(sim, kis, redis_client),
+        client=kis.client,
+        waits=True,
+        SCHEDULER_MIN_CYCLE_SECONDS="0.1",
+    )
+    book = OrderBook(redis_client, KEYS, scheduler.clock)
+    scheduler.step()
+    stream = scheduler.realtime.stream
+    assert stream is not None
+    wait_for(lambda: stream.healthy and stream.streamed == {"000010"}, what="the pick streamed")
+    scheduler.step()  # polls the newly streamed code once
+    kis.wire.clear()
+
+    # A cycle without a quote waits for upkeep (5 real s) while streaming, but not past 15:15.
+    started = time.monotonic()
+    scheduler.step()
+    assert kis.wire.codes("price") == []
+    assert time.monotonic() - started < 2.5
+
+    # The clock is past the cut-off before the next cycle: a tick in the band is not decided.
+    scheduler.clock.current = datetime(2026, 3, 3, 15, 15, 1, tzinfo=KST)
+    kis.prices({"000010": 10000})
+    wait_for(
+        lambda: (
+            (seen := scheduler.realtime.board.get("000010")) is not None and seen.price == 10000
+        ),
+        what="the tick on the board",
+    )
+    time.sleep(0.5)  # the tick thread decides within a wake-up (TICK_WAIT_SECONDS)
+    assert book.of_day(DAY) == []

@@ -41,17 +41,19 @@ def test_distances_follow_the_rules_exactly() -> None:
     pick = watched_pick(Pick("000100", "p", 10000), Decimal("1.05"))
     assert distance(pick, 10000, RULES) == 0.0  # at the target: buy now
     assert distance(pick, 10499, RULES) == 0.0
-    assert distance(pick, 10500, RULES) == 0.0  # the band's top is out, but nothing is nearer
+    # Issue 20: on the band's top (excluded) it said "0.0 % buy"; the price must fall a tick.
+    assert distance(pick, 10500, RULES) == 10 / 10500
     assert distance(pick, 9500, RULES) == 500 / 9500
-    assert distance(pick, 11000, RULES) == 500 / 11000
+    assert distance(pick, 11000, RULES) == 510 / 11000
     assert distance(pick, None, RULES) is None
     held = watched_position("000200", "h", Decimal(10000), RULES)
     assert (held.low, held.high) == (Decimal(9700), Decimal(10500))
-    assert distance(held, 10500, RULES) == 0.0  # +5.00 % exactly: not sold, nothing between
+    assert distance(held, 10500, RULES) == 10 / 10500  # +5.00 % exactly: not sold, a tick more
+    assert distance(held, 9700, RULES) == 10 / 9700  # -3.00 % exactly: not sold, a tick less
     assert distance(held, 10501, RULES) == 0.0  # sold
     assert distance(held, 9699, RULES) == 0.0
-    assert distance(held, 10400, RULES) == 100 / 10400
-    assert distance(held, 9800, RULES) == 100 / 9800
+    assert distance(held, 10400, RULES) == 110 / 10400
+    assert distance(held, 9800, RULES) == 110 / 9800
     assert next_decision(held, 10400) == "take_profit"
     assert next_decision(held, 9800) == "stop_loss"
     assert next_decision(pick, 9000) == "buy"

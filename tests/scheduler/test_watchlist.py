@@ -13,8 +13,11 @@ from services.api.app import create_app
 from shared.infra.clock import KST
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import load_settings
+from shared.kis.models import Side
+from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks
 from shared.state.positions import Position
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from shared.trading.picks import Pick
 from tests.scheduler.conftest import Kis
 
@@ -57,7 +60,8 @@ def test_the_watchlist_shows_why_nothing_was_bought(
     assert (position["kind"], position["average_price"]) == ("position", "10000.00")
     assert (position["take_profit_above"], position["stop_loss_below"]) == ("10500.00", "9700.00")
     assert (position["price"], position["price_feed"]) == (10300, "balance")
-    assert (position["distance_pct"], position["next_decision"]) == (1.942, "take_profit")
+    # To 10,510, the first valid price above +5 % (10,500 itself does not sell).
+    assert (position["distance_pct"], position["next_decision"]) == (2.039, "take_profit")
     assert rows["000010"]["next_decision"] == "ordered"
     assert rows["000010"]["distance_pct"] is None
 
@@ -82,3 +86,32 @@ def test_no_or_an_unreadable_watchlist_is_an_empty_one(
     redis_client.set(KEYS.watchlist(), '{"rows": [{"code": "000010"}]}')
     assert api.get("/watchlist").get_json() == empty
     assert "Nothing watched" in api.get("/").get_data(as_text=True)
+
+
+def test_a_pick_bought_and_sold_today_leaves_the_watchlist(
+    make: Any, redis_url: str, redis_client: redis.Redis, kis: Kis
+) -> None:
+    # Issue 20: a pick bought and sold the same day stayed listed as "ordered" until the close.
+    store_picks(
+        redis_client, KEYS, DAY, (Pick("000010", "sold", 10000), Pick("000030", "w", 10000))
+    )
+    kis.prices({"000010": 10600, "000030": 9500})
+    kis.account(10_000_000)
+    scheduler = make(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
+    book = OrderBook(redis_client, KEYS, scheduler.clock)
+    bought = book.create(OrderIntent(DAY, "000010", "sold", Side.BUY, Reason.ENTRY, 10, 10000))
+    assert bought is not None
+    book.transition(bought.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, attempts=1)
+    book.transition(bought.id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED, broker_order_no="1")
+    book.transition(
+        bought.id,
+        OrderStatus.ACCEPTED,
+        OrderStatus.FILLED,
+        filled_quantity=10,
+        average_fill_price=Decimal(10000),
+    )
+    scheduler.step()  # the ledger holds nothing of 000010 any more: it was sold
+
+    api = create_app(load_settings({"REDIS_URL": redis_url}), redis_client).test_client()
+    rows = api.get("/watchlist").get_json()["rows"]
+    assert [r["code"] for r in rows] == ["000030"]

@@ -56,6 +56,12 @@ def test_every_kind_round_trips_through_json(kind: str) -> None:
     assert type(from_payload(wire)) is type(event)
 
 
+def test_a_buy_attempt_queued_before_its_target_was_sent_still_reads() -> None:
+    old = {k: v for k, v in payload("buy_attempt").items() if k != "target"}
+    read = from_payload(old)
+    assert isinstance(read, BuyAttempt) and read.target is None
+
+
 def test_payload_field_names_and_shapes() -> None:
     assert payload("buy_attempt") == {
         "event": "buy_attempt",
@@ -64,6 +70,7 @@ def test_payload_field_names_and_shapes() -> None:
         "name": "삼성전자",
         "price": 70_500,
         "quantity": 14,
+        "target": 70_000,
     }
     filled = payload("order_filled")
     assert (filled["side"], filled["reason"], filled["status"]) == ("sell", "take_profit", "filled")

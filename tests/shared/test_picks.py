@@ -18,6 +18,7 @@ from shared.state.picks_store import store_picks, stored_picks
 from shared.trading import picks as picks_module
 from shared.trading.picks import (
     MAX_FILE_BYTES,
+    MAX_NAME_CHARS,
     Pick,
     PicksError,
     load_picks,
@@ -209,6 +210,18 @@ def test_every_bad_entry_is_reported_at_once() -> None:
         "row 15 (code '000150'): target is missing",
     ]
     assert str(error.value).startswith("upload: 12 problems\n  row 2 (code '000020')")
+
+
+def test_a_name_over_the_length_limit_is_refused() -> None:
+    # Issue 20: a 5 MB name was stored, and shown on every page and message after.
+    longest = "가" * MAX_NAME_CHARS
+    assert parse_picks({"005930": [longest, 70000]}, "upload")[0].name == longest
+    with pytest.raises(PicksError) as error:
+        parse_picks({"005930": [longest + "가", 70000]}, "upload")
+    assert problems_of(error) == [
+        f"row 1 (code '005930'): name is {MAX_NAME_CHARS + 1:,} characters,"
+        f" over the {MAX_NAME_CHARS} limit"
+    ]
 
 
 def test_one_row_with_several_problems_is_one_line() -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from shared.infra.clock import KST
+from shared.trading.krx_ticks import first_tick_above, is_on_tick, last_tick_below
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import Reason
 from shared.trading.picks import Pick
@@ -214,3 +215,20 @@ def test_the_rules_import_no_redis() -> None:
 def test_the_buy_limit_is_the_bands_last_tick(target: int, limit: int) -> None:
     assert buy_limit_price(target, TH.buy_band_ratio) == limit
     assert in_buy_band(limit, target, TH.buy_band_ratio)
+
+
+@pytest.mark.parametrize(
+    ("bound", "first"),
+    [
+        (Decimal("10500"), 10_510),  # a take-profit price on a tick: the next one
+        (Decimal("10500.01"), 10_510),
+        (Decimal("4999.5"), 5_000),  # into the next bracket, whose first price is on its tick
+        (Decimal("19995"), 20_000),
+        (Decimal("220501.05"), 221_000),  # ticks of 500 won
+        (Decimal("0.5"), 1),
+    ],
+)
+def test_the_first_tick_above_a_bound(bound: Decimal, first: int) -> None:
+    assert first_tick_above(bound) == first
+    assert is_on_tick(first) and first > bound
+    assert last_tick_below(Decimal(first)) <= bound  # no valid price in between

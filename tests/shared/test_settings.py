@@ -61,7 +61,7 @@ def test_paper_and_real_defaults() -> None:
         ({**PAPER, "KIS_ACCOUNT": "7300123401"}, "KIS_ACCOUNT: must look like 12345678-01"),
         ({**PAPER, "KIS_ENV": "real"}, "REAL_TRADING_CONFIRM: must be 'yes'"),
         ({**PAPER, "KIS_ENV": "real", "REAL_TRADING_CONFIRM": "y"}, "REAL_TRADING_CONFIRM"),
-        ({"KIS_RATE_LIMIT": "fast"}, "KIS_RATE_LIMIT: Input should be a valid number"),
+        ({"KIS_RATE_LIMIT": "fast"}, "KIS_RATE_LIMIT: must be a number"),
         ({"KIS_RATE_LIMIT": "0"}, "KIS_RATE_LIMIT: Input should be greater than 0"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: must start with redis://"),
         ({"REDIS_PREFIX": "rq:"}, "REDIS_PREFIX: must be non-empty and must not start with 'rq:'"),

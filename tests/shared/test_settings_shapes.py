@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,15 @@ def error_of(env: dict[str, str]) -> str:
         ({"REDIS_URL": "redis://"}, "REDIS_URL:"),
         ({"REDIS_PREFIX": "kat :"}, "REDIS_PREFIX: must be"),
         ({"REDIS_PREFIX": "kat:\n"}, "REDIS_PREFIX: must be"),
+        # Issue 20: Python's own number parsing takes underscores and full-width digits.
+        ({"CLOCK_START": "2026-03-03T09:00:00+09:00", "CLOCK_SPEED": "1_000"}, "CLOCK_SPEED:"),
+        ({"MAX_ORDERS_PER_DAY": "１２"}, "MAX_ORDERS_PER_DAY: must be a number"),
+        ({"MAX_ORDER_KRW": "1_000_000"}, "MAX_ORDER_KRW: must be a number"),
+        ({"TAKE_PROFIT_PCT": "５"}, "TAKE_PROFIT_PCT: must be a number"),
+        # Issue 20: an empty value silently became the default.
+        ({"REDIS_URL": ""}, "REDIS_URL: is empty"),
+        ({"MAX_ORDERS_PER_DAY": ""}, "MAX_ORDERS_PER_DAY: is empty"),
+        ({"KIS_ENV": ""}, "KIS_ENV: is empty"),
     ],
 )
 def test_bad_shapes_and_ranges_name_the_variable(env: dict[str, str], expected: str) -> None:
@@ -81,10 +91,31 @@ def test_bad_shapes_and_ranges_name_the_variable(env: dict[str, str], expected: 
         {"CLOCK_START": "2026-03-03T09:00:00+09:00", "CLOCK_EPOCH": "1772495400.5"},
         {"KIS_HTS_ID": "hts_user01"},
         {"REDIS_URL": "unix:///run/redis.sock"},
+        {"CLOCK_START": "2026-03-03T09:00:00+09:00", "CLOCK_SPEED": "1000"},
+        {"TAKE_PROFIT_PCT": "5.5", "STOP_LOSS_PCT": "-3", "MAX_ORDER_KRW": "+1000000"},
+        {"TAKE_PROFIT_PCT": "1e1", "FEE_PCT": ".015"},
+        # Empty where there is no default to fall back to: the same as leaving it out.
+        {"KIS_RATE_LIMIT": "", "DISCORD_WEBHOOK_URL": "", "REAL_TRADING_CONFIRM": ""},
     ],
 )
 def test_good_values_pass(env: dict[str, str]) -> None:
     load_settings(env)
+
+
+def test_an_empty_value_in_the_dotenv_file_is_refused_too(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("REAL_TRADING_CONFIRM=\nMAX_ORDERS_PER_DAY=\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.infra.settings"],
+        cwd=ROOT,
+        env=service_env("redis://127.0.0.1:1/0", KAT_ENV_FILE=str(dotenv)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith("configuration error: MAX_ORDERS_PER_DAY: is empty")
 
 
 def test_the_error_never_echoes_a_secret() -> None:

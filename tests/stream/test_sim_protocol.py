@@ -3,6 +3,7 @@ answers, the 41-registration limit, one session per app key, multi-record frames
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -157,3 +158,130 @@ def test_malformed_requests_get_one_error_each_and_the_session_goes_on(sim: Sim)
         assert ask(ws, key, "H0STCNT0", "5930")["body"]["msg_cd"] == "SIM00203"
         assert ask(ws, key, "H0STASP0", "005930")["body"]["msg_cd"] == "SIM00202"
         assert ask(ws, key, "H0STCNT0", "005930")["body"]["msg_cd"] == "OPSP0000"
+
+
+def _pings_answered_with(ws: ClientConnection, answer: Callable[[str], bytes], pings: int) -> int:
+    """Answer ``pings`` PINGPONGs with pong control frames carrying ``answer(text)``; returns how
+    many came before the socket closed."""
+    seen = 0
+    try:
+        while seen < pings:
+            text = str(ws.recv(timeout=5))
+            if text.startswith("{") and json.loads(text)["header"]["tr_id"] == "PINGPONG":
+                seen += 1
+                ws.pong(answer(text))
+    except ConnectionClosed:
+        pass
+    return seen
+
+
+def test_a_pong_frame_carrying_the_pingpong_answers_it_as_kis_official_client_does(
+    sim: Sim,
+) -> None:
+    # KIS's official client (open-trading-api, examples_user/kis_auth.py) answers with
+    # ws.pong(raw), never a text echo: six PINGPONGs so answered keep the session open.
+    key = approval_key(sim)
+    with socket(sim) as ws:
+        assert ask(ws, key, "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        assert _pings_answered_with(ws, lambda text: text.encode(), 6) == 6
+        assert ask(ws, key, "H0STCNT0", "000660")["body"]["msg_cd"] == "OPSP0000"  # still open
+    counters = sim.admin("GET", "stream").json()["counters"]
+    assert counters["pong_frames_received"] >= 6
+    assert counters.get("pingpong_timeouts", 0) == 0
+
+
+def test_a_pong_frame_carrying_something_else_is_no_answer(sim: Sim) -> None:
+    with socket(sim) as ws:
+        assert ask(ws, approval_key(sim), "H0STCNT0", "005930")["body"]["rt_cd"] == "0"
+        assert _pings_answered_with(ws, lambda _text: b"hello", 10) == 3
+    counters = sim.admin("GET", "stream").json()["counters"]
+    assert counters["pingpong_timeouts"] == 1
+    assert counters.get("pong_frames_received", 0) == 0
+
+
+def price_records(ws: ClientConnection, key: str, code: str, seconds: float) -> list[list[str]]:
+    """Every H0STCNT0 record of ``code`` for ``seconds`` real seconds."""
+    assert ask(ws, key, "H0STCNT0", code)["body"]["rt_cd"] == "0"
+    records: list[list[str]] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            text = str(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        except TimeoutError:
+            continue
+        if text.startswith("{") and json.loads(text)["header"]["tr_id"] == "PINGPONG":
+            ws.send(text)
+        elif text.startswith("0|H0STCNT0|"):
+            _, _, count, payload = text.split("|", 3)
+            fields = payload.split("^")
+            records += [fields[i * 46 : (i + 1) * 46] for i in range(int(count))]
+    return records
+
+
+def test_without_trades_a_still_price_sends_nothing(sim: Sim) -> None:
+    sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
+    with socket(sim) as ws:
+        assert price_records(ws, approval_key(sim), "005930", 1.5) == []
+
+
+def test_with_trades_a_still_price_sends_a_record_per_trade(
+    start_sim: Callable[..., Sim],
+) -> None:
+    sim = start_sim(**sim_env(SIM_TRADES_PER_MINUTE="240"))  # four a second
+    sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 4.0)
+    # A Poisson count of mean 16: below 4 or above 40 has a chance under 1e-4.
+    assert 4 <= len(records) <= 40, len(records)
+    assert {r[2] for r in records} == {"70000"}
+    volumes = [int(r[12]) for r in records]  # CNTG_VOL
+    assert min(volumes) >= 1 and len(set(volumes)) > 1
+    times = [r[1] for r in records]
+    assert times == sorted(times)
+
+
+def test_trade_volumes_add_up_to_the_quotes_volume_minute_by_minute(
+    start_sim: Callable[..., Sim],
+) -> None:
+    # A clock minute a real second, 30 trades a minute of the walk's 000660.
+    sim = start_sim(**sim_env(SIM_TRADES_PER_MINUTE="30", CLOCK_SPEED="60"))
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "000660", 5.0)
+    by_minute: dict[str, list[list[str]]] = {}
+    for r in records:
+        by_minute.setdefault(r[1][:4], []).append(r)
+    minutes = sorted(by_minute)
+    assert len(minutes) >= 4, minutes
+    checked = 0
+    # The first minute seen may have started before the registration: skip it.
+    for this, following in itertools.pairwise(minutes[1:]):
+        if int(following) - int(this) != 1:
+            continue
+        traded = sum(int(r[12]) for r in by_minute[this])
+        acml = int(by_minute[following][0][13]) - int(by_minute[this][0][13])  # ACML_VOL
+        assert traded == acml, (this, traded, acml)
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_price_at_the_upper_limit_is_signed_1(sim: Sim) -> None:
+    now = datetime.fromisoformat(sim.admin("GET", "health").json()["now"])
+    up = (now + timedelta(seconds=0.5)).isoformat()
+    sim.admin("POST", "prices", json={"005930": [["2026-03-02T09:00", 70_000], [up, 91_000]]})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 1.5)
+    assert [(r[2], r[3], r[4]) for r in records] == [("91000", "1", "21000")]  # 상한
+
+
+def test_a_vi_stops_the_trade_records(start_sim: Callable[..., Sim]) -> None:
+    sim = start_sim(**sim_env(SIM_TRADES_PER_MINUTE="600", SIM_VI="on"))
+    now = datetime.fromisoformat(sim.admin("GET", "health").json()["now"])
+    trigger = now + timedelta(seconds=2)
+    path = [["09:00", 70_000], [trigger.isoformat(), 77_000]]  # +10 %: a static VI
+    sim.admin("POST", "prices", json={"005930": path})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 4.0)
+    stamp = trigger.strftime("%H%M%S")
+    before = [r for r in records if r[1] < stamp]
+    assert len(before) >= 3 and {r[2] for r in before} == {"70000"}
+    assert [r for r in records if r[1] > stamp] == []  # no trades during the VI

@@ -63,6 +63,25 @@ def test_fill_notices_arrive_decrypted(sim: Sim, start_stream: StartStream) -> N
     assert fill.order_quantity == 3
 
 
+def test_a_revise_is_acknowledged_with_its_original_and_its_fill_follows(
+    sim: Sim, start_stream: StartStream
+) -> None:
+    got = start_stream()
+    got.wait(lambda: got.stream.healthy, "the fill notice registered")
+    sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
+    trader = RawKis(sim).login()
+    original = trader.placed("buy", "005930", 2, division="00", price=60_000)
+    answer = trader.revise(original, 70_000).json()
+    assert answer["rt_cd"] == "0", answer
+    revised = answer["output"]["odno"]
+
+    got.wait(lambda: any(n.filled for n in got.fills), "the revised order's fill")
+    first, ack, fill = got.fills
+    assert (first.order_no, first.filled, first.price) == (original, False, 60_000)
+    assert (ack.order_no, ack.original_order_no, ack.filled) == (revised, original, False)
+    assert (fill.order_no, fill.quantity, fill.price) == (revised, 2, 70_000)
+
+
 def test_pingpong_is_answered_and_keeps_the_session(sim: Sim, start_stream: StartStream) -> None:
     got = start_stream()
     got.wait(lambda: got.stream.healthy, "a healthy stream")
