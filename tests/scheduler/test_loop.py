@@ -37,7 +37,7 @@ from shared.state.reconciled import mark_reconciled
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from shared.trading.picks import Pick
-from tests.conftest import wait_for
+from tests.conftest import scratch_data_dir, wait_for
 from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock
 from tests.scheduler.conftest import Kis
@@ -349,6 +349,7 @@ def test_errors_never_end_the_loop(
             "REDIS_URL": redis_url,
             "SCHEDULER_MIN_CYCLE_SECONDS": "0",
             "SCHEDULER_LOCK_SECONDS": "1.5",
+            "DATA_DIR": scratch_data_dir(),
         }
     )
     clock = ManualClock(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
