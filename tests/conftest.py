@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ import pytest
 import redis
 import requests
 
-from shared.infra.processes import free_port, service_env
+from shared.infra.processes import free_port
+from shared.infra.processes import service_env as processes_service_env
 from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
     pytest_addoption,
     pytest_collection_modifyitems,
@@ -136,6 +138,19 @@ class ServiceProcess:
                 self.process.kill()
                 self.process.wait(10)
         self._log.close()
+
+
+def scratch_data_dir() -> str:
+    """A data directory of its own (DATA_DIR: the sealed token, the day's plan) for a test's
+    process or client: never the checkout's data/, where another test's token or plan of the
+    same date would be read back."""
+    return tempfile.mkdtemp(prefix="kat-test-data-")
+
+
+def service_env(redis_url: str, **overrides: str) -> dict[str, str]:
+    """A test's service environment (``shared.infra.processes.service_env``) with a data
+    directory of its own unless the test names one."""
+    return processes_service_env(redis_url, **{"DATA_DIR": scratch_data_dir(), **overrides})
 
 
 @dataclass

@@ -96,8 +96,8 @@ class Fills:
             self.apply(current)
         return updated
 
-    def apply(self, record: OrderRecord) -> FillApplied | None:
-        """Write the order's new fills to the ledger (once) and say so."""
+    def apply(self, record: OrderRecord, *, tell: bool = True) -> FillApplied | None:
+        """Write the order's new fills to the ledger (once) and say so (unless not ``tell``)."""
         applied = self.ctx.ledger.apply_fills(record.id)
         if applied is None:
             return None
@@ -111,7 +111,8 @@ class Fills:
             order.average_fill_price,
             order.id,
         )
-        notify(self.ctx.redis, order_filled(order, applied.realized), self.ctx.keys)
+        if tell:
+            notify(self.ctx.redis, order_filled(order, applied.realized), self.ctx.keys)
         return applied
 
     # Cancels ---------------------------------------------------------------------------------
@@ -213,8 +214,10 @@ class Fills:
             )
             return None
         log.warning("KIS order %s had no record: adopted as %s", row.order_no, adopted.id)
-        notify(self.ctx.redis, order_accepted(adopted, reconciled=True), self.ctx.keys)
-        self.apply(adopted)
+        # Not told again: its acceptance and the fills KIS had were told when they happened
+        # (a Redis wiped since took the marks that would drop a second copy, so telling them
+        # now would post them twice). Fills from now on are told as usual.
+        self.apply(adopted, tell=False)
         return self.book.get(adopted.id) or adopted
 
     # Orders whose POST answer was lost -------------------------------------------------------

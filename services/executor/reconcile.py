@@ -22,9 +22,9 @@ from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
 from shared.kis.models import Execution, Side
-from shared.messaging.events import EntriesStopped, notify
 from shared.messaging.queues import enqueue_order, fetch_job
-from shared.state.control import died_here, stop_entries
+from shared.state.control import died_here
+from shared.state.reconciled import mark_reconciled
 from shared.trading.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class Reconciler:
             if record.unapplied_quantity > 0:
                 self.fills.apply(record)
         summary.fills = self.fills.applied - applied_before
+        mark_reconciled(self.ctx.redis, self.ctx.keys, session, read_at_epoch)
         if summary != Summary():
             log.info("reconciled %s: %s", session, summary.as_dict())
         return summary
@@ -135,26 +136,25 @@ class Reconciler:
 
     # Orders only KIS knows --------------------------------------------------------------------
     def _adopt_orphans(self, session: date, rows: Sequence[Execution], summary: Summary) -> None:
-        """Record KIS's orders that match no record of ours, and stop the session's entries.
+        """Record KIS's orders that match no record of ours, with their fills.
 
         KIS is the source of truth (docs/ARCHITECTURE.md, 'When our state is lost'): an order
-        at KIS with no record means our state was lost, so its decision must never be placed
-        again and the day's plan can no longer be trusted for new buys.
+        at KIS with no record means our state was lost (or someone ordered outside this system).
+        Adopted, its decision is never placed again (a buy takes the day's entry id of its
+        code) and its position exits by the rules; the day's plan goes on for the rest.
         """
         found = orphans(rows, self.book.of_day(session))
         if not found:
             return
         adopted = [r for row in found if (r := self.fills.adopt_orphan(row)) is not None]
         summary.adopted += len(adopted)
-        if not adopted:
-            return
-        reason = (
-            f"KIS has {len(adopted)} order(s) of {session} that our records lacked: our state "
-            "was lost, so no new buys today; sells go on from the adopted fills"
-        )
-        if stop_entries(self.ctx.redis, self.ctx.keys, session, reason):
-            log.error("entries stopped for %s: %s", session, reason)
-            notify(self.ctx.redis, EntriesStopped(session=session, message=reason), self.ctx.keys)
+        if adopted:
+            log.warning(
+                "KIS has %d order(s) of %s that our records lacked: adopted (%s)",
+                len(adopted),
+                session,
+                ", ".join(r.id for r in adopted),
+            )
 
     # The queue -------------------------------------------------------------------------------
     def requeue(self, record: OrderRecord) -> bool:

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 BalanceSink = Callable[[date, Balance], None]
 """Told of every balance read (the status API's account snapshot, the day's loss)."""
 EntriesStopped = Callable[[date], bool]
-"""Whether new entries are stopped for the session (state lost, the day's loss limit)."""
+"""Whether new entries are stopped for the session (flatten, the day's loss limit) or wait for
+the day's orders to be rebuilt after our state was lost."""
 
 
 @dataclass(frozen=True)

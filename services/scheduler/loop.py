@@ -28,6 +28,7 @@ from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier, first_time
 from services.scheduler.plan import PicksFiles, Planner
+from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from services.scheduler.realtime import Realtime
 from services.scheduler.streaming import STREAM_FEED, StreamFactory
@@ -151,7 +152,14 @@ class Scheduler:
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client, self.keys)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
-        self.planner = Planner(client, self.keys, self.kis, files, self._notify)
+        self.planner = Planner(
+            client,
+            self.keys,
+            self.kis,
+            files,
+            self._notify,
+            PlanFiles(settings.data_dir / "plans"),
+        )
         self.decisions = DecisionCycle(
             client,
             self.book,
@@ -304,6 +312,8 @@ class Scheduler:
             self.state.check(today)
             buying = phase is Phase.INTRADAY and not self._entries_stopped(today)
             plan = self.planner.plan_for(today) if buying else None
+            if plan is not None:
+                self.state.saw(today)  # the plan's sentinel is there: its absence is a loss
             self._plan = plan
             records = self.book.of_day(today)
             held_back = self._check_controls()
@@ -433,7 +443,10 @@ class Scheduler:
             enqueue_reconcile(self.redis, today.isoformat())
 
     def _entries_stopped(self, today: date) -> bool:
-        """Whether entry buys are stopped today (state lost); logged once per session."""
+        """Whether entry buys are stopped today (flatten, the day's loss limit; logged once per
+        session) or wait for the day's orders to be rebuilt after our state was lost."""
+        if self.state.rebuilding(today):
+            return True
         reason = entries_stopped(self.redis, self.keys, today)
         if reason is not None and today not in self._stopped_entries:
             self._stopped_entries.add(today)

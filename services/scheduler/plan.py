@@ -13,6 +13,7 @@ import redis
 
 from services.scheduler.metering import KisReader
 from services.scheduler.notices import Notifier, first_time
+from services.scheduler.plan_file import PlanFiles
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.messaging.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
@@ -119,16 +120,19 @@ class Planner:
         kis: KisReader,
         files: PicksFiles,
         notify: Notifier,
+        plan_files: PlanFiles | None = None,
     ) -> None:
         self._redis = client
         self._keys = keys
         self._kis = kis
         self._files = files
         self._notify = notify
+        self._plan_files = plan_files
+        """The plans' copies on the data volume; None: Redis only."""
         self._current: DayPlan | None = None
 
     def plan_for(self, session: date) -> DayPlan:
-        """The session's plan: from memory, from Redis, or made now.
+        """The session's plan: from memory, from Redis, from its file, or made now.
 
         Reading or making it writes the session's sentinel (docs/ARCHITECTURE.md, 'When our
         state is lost'), which :mod:`services.scheduler.lost_state` watches.
@@ -136,8 +140,10 @@ class Planner:
         if self._current is not None and self._current.session == session:
             return self._current
         plan = stored_plan(self._redis, self._keys, session)
-        if plan is None:
-            plan = self._make(session)
+        if plan is not None:
+            self._keep_file(plan, missing_only=True)
+        else:
+            plan = self._from_file(session) or self._make(session)
         self._redis.set(self._keys.session_alive(session), "1", ex=SESSION_RETENTION_SECONDS)
         self._current = plan
         return plan
@@ -151,6 +157,7 @@ class Planner:
         plan, new = store_plan(self._redis, self._keys, plan_day(session, picks, held, cash))
         if not new:
             return plan
+        self._keep_file(plan, missing_only=False)
         log.info(
             "plan for %s: cash %d, %d picks to buy at %d each, held picks dropped %s",
             session,
@@ -175,6 +182,30 @@ class Planner:
                 NoPicks(session=session, picks_given=len(picks), held_picks=plan.held_picks)
             )
         return plan
+
+    def _from_file(self, session: date) -> DayPlan | None:
+        """The plan kept on the data volume, put back into Redis (a Redis that came back
+        empty: the morning's split goes on, docs/ARCHITECTURE.md, 'When our state is lost')."""
+        raw = self._plan_files.read(session) if self._plan_files is not None else None
+        if raw is None:
+            return None
+        try:
+            kept = plan_from_json(raw)
+        except (ValueError, KeyError, TypeError) as e:
+            log.error("the plan file of %s is unreadable (%s): making a new plan", session, e)
+            return None
+        if kept.session != session:
+            return None
+        plan, _ = store_plan(self._redis, self._keys, kept)
+        log.warning("plan of %s read back from its file: Redis had none", session)
+        return plan
+
+    def _keep_file(self, plan: DayPlan, *, missing_only: bool) -> None:
+        if self._plan_files is None:
+            return
+        if missing_only and self._plan_files.path(plan.session).exists():
+            return
+        self._plan_files.write(plan.session, plan_to_json(plan))
 
     def picks(self, session: date) -> list[Pick]:
         """The session's stored picks, else its file's (then stored); none when bad or stale.

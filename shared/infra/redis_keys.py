@@ -134,6 +134,11 @@ class Keys:
         """Sentinel written with the session's plan; gone while trading means our state was lost."""
         return f"{self.prefix}session-alive:{session.isoformat()}"
 
+    def reconciled(self, session: date) -> str:
+        """Sorted set, one member ``read``: the real epoch at which the latest whole
+        reconciliation pass of the session began reading KIS's executions."""
+        return f"{self.prefix}reconciled:{session.isoformat()}"
+
     def entries_stopped(self, session: date) -> str:
         """Why no entry buys are made on ``session`` any more (JSON), when they are stopped."""
         return f"{self.prefix}entries-stopped:{session.isoformat()}"

@@ -35,7 +35,7 @@ from shared.kis.models import (
 )
 from shared.kis.rate_limit import RateLimiter, Window
 from shared.kis.reachability import KisReachability
-from shared.kis.token import TokenCache
+from shared.kis.token import TokenCache, token_file
 from shared.kis.token_seal import TokenSeal
 from shared.kis.tr_ids import TrIds, tr_ids
 from shared.kis.transport import KisTransport
@@ -428,6 +428,7 @@ def build_client(
         refresh_before=timedelta(minutes=settings.kis_token_refresh_minutes),
         issue_interval_seconds=settings.kis_token_issue_interval_seconds,
         wait_timeout_seconds=wait_timeout_seconds,
+        file=token_file(settings.data_dir, env, key_id),
     )
     return KisClient(
         transport,

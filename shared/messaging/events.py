@@ -162,8 +162,10 @@ class PicksUnreadable:
 
 @dataclass(frozen=True)
 class EntriesStopped:
-    """No more entry buys this session: our state was lost (docs/ARCHITECTURE.md, 'When our
-    state is lost'); sells go on."""
+    """No more entry buys this session: our state was lost; sells go on. Sent by versions that
+    stopped a day's buys after a loss; kept so such an event still queued reads and shows (a
+    loss now waits for the rebuild and goes on, docs/ARCHITECTURE.md, 'When our state is
+    lost')."""
 
     kind: ClassVar[EventKind] = EventKind.ENTRIES_STOPPED
     session: date

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from typing import Any
 import redis
 
 from shared.infra.clock import Clock
+from shared.infra.files import write_atomically
 from shared.infra.redis_keys import Keys, text
 from shared.kis.models import Side
 from shared.trading.orders import OrderRecord, Reason
@@ -116,12 +118,15 @@ class PositionLedger:
         self._redis.transaction(apply, order_key, positions_key)
         return outcome[0]
 
-    def restore_from_export(self, folder: Path) -> list[str]:
-        """Put back the positions of the last export that the ledger lacks; their codes.
+    def restore_from_export(self, folder: Path, held: Mapping[str, int]) -> list[str]:
+        """Put back the positions of the last export that the ledger lacks and KIS holds.
 
         For a ledger lost with Redis (docs/ARCHITECTURE.md, 'When our state is lost'): the
-        export written after each close says which positions the system opened and when. A code
-        already in the ledger is left as it is; the balance caps what is ever sold.
+        export written after each close says which positions the system opened and when.
+        ``held`` is KIS's balance, code to quantity: a code it does not hold (sold since the
+        export, by hand or by a sell adopted after the loss) is not ours any more, and a
+        position is restored with at most the quantity KIS holds. A code already in the
+        ledger is left as it is. The codes restored.
         """
         try:
             raw = json.loads((folder / "positions.json").read_text(encoding="utf-8"))
@@ -130,7 +135,11 @@ class PositionLedger:
             return []
         restored = []
         for position in positions:
-            if self._redis.hsetnx(self._keys.positions(), position.code, position.to_json()):
+            quantity = min(position.quantity, held.get(position.code, 0))
+            if quantity <= 0:
+                continue
+            kept = replace(position, quantity=quantity)
+            if self._redis.hsetnx(self._keys.positions(), position.code, kept.to_json()):
                 restored.append(position.code)
         return restored
 
@@ -147,12 +156,12 @@ class PositionLedger:
             "session": session.isoformat(),
             "positions": [json.loads(p.to_json()) for p in positions.values()],
         }
-        _write_atomically(as_json, json.dumps(payload, ensure_ascii=False, indent=2).encode())
+        write_atomically(as_json, json.dumps(payload, ensure_ascii=False, indent=2).encode())
         as_pickle = folder / "bought_dict.pkl"
         seed_shape = {
             p.code: [p.name, p.buy_session.strftime("%Y%m%d")] for p in positions.values()
         }
-        _write_atomically(as_pickle, pickle.dumps(seed_shape, protocol=4))
+        write_atomically(as_pickle, pickle.dumps(seed_shape, protocol=4))
         return as_json, as_pickle
 
 
@@ -202,9 +211,3 @@ def _realized_from_json(raw: str | bytes) -> Realized:
     data["sell_price"] = Decimal(data["sell_price"])
     data["reason"] = Reason(data["reason"])
     return Realized(**data)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)

@@ -116,8 +116,11 @@ def test_resolved_compose_file_keeps_the_promises(project: Path) -> None:
     # One data volume (DATA_DIR): written by the scheduler (and one-off kat runs), read by the API.
     (data,) = services["api"]["volumes"]
     assert (data["source"], data["target"], data["read_only"]) == ("data", "/app/data", True)
-    assert services["scheduler"]["volumes"][0]["source"] == "data"
-    assert not services["scheduler"]["volumes"][0].get("read_only")
+    # The executor shares it for the sealed access token (DATA_DIR/kis/).
+    for writer in ("scheduler", "executor"):
+        assert services[writer]["volumes"][0]["source"] == "data"
+        assert services[writer]["volumes"][0]["target"] == "/app/data"
+        assert not services[writer]["volumes"][0].get("read_only")
     assert {s["environment"]["DATA_DIR"] for s in ours.values()} == {"/app/data"}
 
 

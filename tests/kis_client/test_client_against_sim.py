@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from shared.kis import (
     Side,
 )
 from shared.kis.client import KisClient, build_client
-from tests.conftest import ROOT, Sim, service_env
+from tests.conftest import ROOT, Sim, scratch_data_dir, service_env
 
 TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
 """A regular session, mid-morning."""
@@ -49,6 +50,7 @@ def client_for(sim: Sim, redis_url: str, **env: str) -> KisClient:
             "REDIS_URL": redis_url,
             "KIS_RATE_LIMIT": "50",
             "KIS_RETRY_BACKOFF_SECONDS": "0.05",
+            "DATA_DIR": scratch_data_dir(),
             **env,
         }
     )
@@ -179,6 +181,7 @@ def test_paper_refuses_the_holiday_check_without_asking(redis_url: str) -> None:
             "KIS_ACCOUNT": "73000001-01",
             "KIS_BASE_URL": "http://127.0.0.1:9",
             "REDIS_URL": redis_url,
+            "DATA_DIR": scratch_data_dir(),
         }
     )
     connection = redis.Redis.from_url(redis_url)
@@ -237,6 +240,28 @@ def test_expired_token_is_reissued_once(
     sim.admin("POST", "tokens/expire")
     client.current_price("005930")
     assert sim.admin("GET", "stats").json()["token_issuances"]["total"] == 2
+
+
+def test_a_redis_wiped_costs_no_token_issuance(
+    start_sim: StartSim, redis_url: str, sim_clock: dict[str, str], tmp_path: Path
+) -> None:
+    """The sealed token is kept on the data volume too (docs/ARCHITECTURE.md, 'When our state
+    is lost'): after a FLUSHALL the next client reads it back instead of asking KIS, which
+    would refuse a second issuance within the minute (EGW00133, the simulator's real rule)."""
+    sim = start_sim(SIM_RATE_LIMIT="50", **sim_clock)
+    data = {"DATA_DIR": str(tmp_path / "data"), **sim_clock}
+    client_for(sim, redis_url, **data).current_price("005930")
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushall()
+
+    after = client_for(sim, redis_url, **data)
+    after.current_price("005930")
+    assert sim.admin("GET", "stats").json()["token_issuances"]["total"] == 1
+    [kept] = (tmp_path / "data" / "kis").iterdir()
+    assert kept.stat().st_mode & 0o777 == 0o600
+    token = after.transport.tokens.get() if after.transport.tokens else ""
+    assert token and token not in kept.read_text(), "sealed on disk, never in the clear"
+    assert connection.exists(Keys().token("sim", app_key_id(SIM_APP_KEY))), "back in Redis"
 
 
 def run_workers(sim: Sim, redis_url: str, count: int, seconds: float, **env: str) -> list[dict]:

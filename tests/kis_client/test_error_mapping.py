@@ -24,7 +24,7 @@ from shared.kis import (
     KisTokenThrottled,
 )
 from shared.kis.client import KisClient, build_client
-from tests.conftest import free_port
+from tests.conftest import free_port, scratch_data_dir
 from tests.kis_client.scripted_kis import Reply, ScriptedKis, kis_error, kis_ok
 
 PRICE = "/uapi/domestic-stock/v1/quotations/inquire-price"
@@ -50,6 +50,7 @@ def make_client(kis_url: str, redis_url: str, token_wait: float = 90.0, **env: s
             "KIS_READ_TIMEOUT_SECONDS": "1",
             "KIS_TOKEN_ISSUE_INTERVAL_SECONDS": "0",
             "KIS_RETRY_BACKOFF_SECONDS": "0.01",
+            "DATA_DIR": scratch_data_dir(),
             **env,
         }
     )

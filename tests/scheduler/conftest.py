@@ -36,6 +36,7 @@ from tests.conftest import (
     RedisServer,
     Sim,
     launch_sim,
+    scratch_data_dir,
 )
 from tests.scheduler.clock import ManualClock
 
@@ -123,6 +124,7 @@ def connect(sim: Sim, redis_url: str, connection: redis.Redis) -> Kis:
             "KIS_RATE_LIMIT": "100",
             "KIS_RETRY_BACKOFF_SECONDS": "0.01",
             "KIS_TOKEN_ISSUE_INTERVAL_SECONDS": "0",
+            "DATA_DIR": scratch_data_dir(),
         }
     )
     # The token's expiry is the simulator's, so the client's clock is the simulator's: real time.
@@ -169,7 +171,8 @@ def make(redis_url: str, redis_client: redis.Redis, kis: Kis) -> Iterator[Any]:
         waits: bool = False,
         **env: str,
     ) -> Scheduler:
-        settings = load_settings({"REDIS_URL": redis_url, **env})
+        data = {"DATA_DIR": scratch_data_dir()}
+        settings = load_settings({"REDIS_URL": redis_url, **data, **env})
         stop = threading.Event()
         if not waits:
             stop.set()

@@ -19,7 +19,7 @@ from shared.kis.client import build_client
 from shared.state.picks_store import store_picks
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.picks import Pick
-from tests.conftest import Sim
+from tests.conftest import Sim, scratch_data_dir
 from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock
 
@@ -42,7 +42,10 @@ def real_scheduler(redis_url: str, redis_client: redis.Redis) -> Iterator[Callab
     made: list[Scheduler] = []
 
     def build(sim: Sim) -> Scheduler:
-        settings = load_settings({**REAL, "KIS_BASE_URL": sim.url, "REDIS_URL": redis_url})
+        data = scratch_data_dir()
+        settings = load_settings(
+            {**REAL, "KIS_BASE_URL": sim.url, "REDIS_URL": redis_url, "DATA_DIR": data}
+        )
         client = build_client(settings, redis_client, SystemClock())
         stop = threading.Event()
         stop.set()

@@ -22,6 +22,7 @@ import redis
 
 from services.scheduler.loop import ROLE, Scheduler
 from services.scheduler.plan import stored_plan
+from services.scheduler.plan_file import PlanFiles
 from shared.infra.clock import KST
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import load_settings
@@ -32,10 +33,11 @@ from shared.state.control import HALTED, PAUSED, Controls, LeaderLock, entries_s
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks
 from shared.state.positions import Position
+from shared.state.reconciled import mark_reconciled
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from shared.trading.picks import Pick
-from tests.conftest import wait_for
+from tests.conftest import scratch_data_dir, wait_for
 from tests.notifier.samples import queued_payloads
 from tests.scheduler.clock import ManualClock
 from tests.scheduler.conftest import Kis
@@ -99,6 +101,48 @@ def test_premarket_plans_once_drops_held_picks_and_splits_the_cash(
     assert stored_plan(redis_client, KEYS, DAY) == plan
     assert kis.wire.sent == []
     assert len(events(redis_client, "premarket_plan")) == 1
+
+
+def test_a_redis_wiped_after_the_plan_keeps_the_mornings_plan_from_its_file(
+    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+) -> None:
+    """docs/ARCHITECTURE.md, 'When our state is lost': the plan is kept on the data volume too,
+    so a Redis that comes back empty neither splits what is left of the cash anew nor tells the
+    user of a second plan."""
+    data = str(tmp_path / "data")
+    store_picks(redis_client, KEYS, DAY, PICKS)
+    kis.account(9_000_000)
+    first = make(datetime(2026, 3, 3, 8, 40, tzinfo=KST), DATA_DIR=data)
+    first.step()
+    plan = stored_plan(redis_client, KEYS, DAY)
+    assert plan is not None and plan.buy_amount == 3_000_000
+    kept = tmp_path / "data" / "plans" / "2026-03-03.json"
+    assert json.loads(kept.read_text())["buy_amount"] == 3_000_000
+    first.close()
+
+    redis_client.flushdb()
+    kis.account(1_000_000)  # cash spent on the morning's buys
+    kis.wire.clear()
+    make(datetime(2026, 3, 3, 10, 30, tzinfo=KST), instance="two", DATA_DIR=data).step()
+    assert stored_plan(redis_client, KEYS, DAY) == plan, "the morning's plan, back in Redis"
+    assert kis.wire.calls().get("cash", 0) == 0, "no cash read for a new plan"
+    assert events(redis_client, "premarket_plan") == [], "no second plan told"
+    assert redis_client.exists(KEYS.session_alive(DAY))
+
+
+def test_plan_files_older_than_the_retention_are_deleted(tmp_path: Path) -> None:
+    files = PlanFiles(tmp_path)
+    for day in ("2026-02-20", "2026-02-23", "2026-02-24", "2026-03-02"):
+        (tmp_path / f"{day}.json").write_text("{}")
+    (tmp_path / "notes.json").write_text("{}")
+    files.write(DAY, '{"session": "2026-03-03"}')
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "2026-02-23.json",
+        "2026-02-24.json",
+        "2026-03-02.json",
+        "2026-03-03.json",
+        "notes.json",
+    ]
 
 
 def test_a_late_start_plans_then_buys_each_pick_once(
@@ -305,6 +349,7 @@ def test_errors_never_end_the_loop(
             "REDIS_URL": redis_url,
             "SCHEDULER_MIN_CYCLE_SECONDS": "0",
             "SCHEDULER_LOCK_SECONDS": "1.5",
+            "DATA_DIR": scratch_data_dir(),
         }
     )
     clock = ManualClock(datetime(2026, 3, 3, 10, 0, tzinfo=KST))
@@ -392,3 +437,52 @@ def test_the_days_loss_seen_on_a_balance_stops_entries_before_any_buy_is_decided
     assert events(redis_client, "buy_attempt") == []
     [tripped] = events(redis_client, "limit_tripped")
     assert (tripped["limit"], tripped["value"]) == ("daily_loss_limit_krw", 300_000)
+
+
+def test_a_lost_ledger_gets_back_only_what_kis_still_holds(
+    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+) -> None:
+    """docs/ARCHITECTURE.md, 'When our state is lost': the last export's positions come back
+    only for codes KIS's balance holds, and with no more shares than it holds."""
+    export = tmp_path / "export"
+    export.mkdir()
+    earlier = date(2026, 2, 27)
+    exported = [
+        Position("000040", "kept", 10, Decimal(9000), earlier),
+        Position("000050", "sold by hand since", 7, Decimal(8000), earlier),
+        Position("000060", "partly sold since", 20, Decimal(7000), earlier),
+    ]
+    (export / "positions.json").write_text(
+        json.dumps(
+            {"session": "2026-02-27", "positions": [json.loads(p.to_json()) for p in exported]}
+        ),
+        encoding="utf-8",
+    )
+    kis.prices({"000040": 9000, "000060": 7000})
+    kis.account(5_000_000, {"000040": (10, 9000), "000060": (5, 7000)})
+    scheduler = make(
+        datetime(2026, 3, 3, 10, 0, tzinfo=KST),
+        EXPORT_DIR=str(export),
+        DATA_DIR=str(tmp_path / "data"),
+    )
+    scheduler.step()  # plans (late start)
+    scheduler.step()  # sees the session's sentinel
+    assert redis_client.exists(KEYS.session_alive(DAY))
+    redis_client.flushdb()
+    scheduler.step()
+
+    held = scheduler.ledger.all()
+    assert {c: p.quantity for c, p in held.items()} == {"000040": 10, "000060": 5}
+    [told] = events(redis_client, "error")
+    assert "vanished" in told["message"] and "rebuilding" in told["message"]
+    assert events(redis_client, "entries_stopped") == [], "the plan goes on once rebuilt"
+
+    # New buys wait for a whole reconciliation that began after the loss (the executor's).
+    assert scheduler.state.rebuilding(DAY)
+    assert queue(redis_client, SELL_QUEUE).count >= 1, "a reconciliation asked for"
+    mark_reconciled(redis_client, KEYS, DAY, time.time() - 3600)  # one from before the loss
+    assert scheduler.state.rebuilding(DAY)
+    mark_reconciled(redis_client, KEYS, DAY, time.time())
+    assert not scheduler.state.rebuilding(DAY)
+    scheduler.step()
+    assert redis_client.exists(KEYS.session_alive(DAY)), "the plan read again, trading goes on"
