@@ -1,7 +1,8 @@
 """A simulated market for end-to-end runs: KIS simulator, executor and schedulers as processes.
 
-Every process gets the same ``CLOCK_START``/``CLOCK_SPEED``/``CLOCK_EPOCH``. The epoch lies a
-few real seconds ahead, so the processes are up before the simulated day reaches its
+Every process gets the same ``CLOCK_START``/``CLOCK_SPEED``/``CLOCK_EPOCH``. The epoch lies ten
+real seconds ahead (a process takes seconds to start on a loaded machine, and the tests run
+beside other workers' tests), so the processes are up before the simulated day reaches its
 interesting moments however slowly they start (before the epoch the clock reads earlier).
 """
 
@@ -131,7 +132,7 @@ def open_market(
         start: datetime,
         speed: float,
         *,
-        lead_seconds: float = 3.0,
+        lead_seconds: float = 10.0,
         prices: Mapping[str, Sequence[tuple[str, int]]] | None = None,
         names: Mapping[str, str] | None = None,
         picks: Mapping[str, tuple[str, int]] | None = None,

@@ -30,7 +30,6 @@ def run_preclose(open_market: Any, day: date) -> Market:
     market: Market = open_market(
         datetime(day.year, day.month, day.day, 15, 13, tzinfo=KST),
         120,
-        lead_seconds=2.0,
         # Flat at the cost: no take-profit or stop-loss can interfere.
         prices={CODE: [("09:00", 10000)]},
         names={CODE: BOUGHT.name},

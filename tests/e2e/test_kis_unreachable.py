@@ -34,7 +34,6 @@ def test_kis_unreachable_is_said_by_every_service_and_told_once_each_way(
     market: Market = open_market(
         datetime(2026, 3, 3, 9, 0, tzinfo=KST),
         30,
-        lead_seconds=2.0,
         picks={},
         prices={"005930": [("09:00", 70000)]},
         KIS_SIM_URL=kis.url,

@@ -16,9 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_closed_day_is_one_notice_then_sleep_to_the_next_premarket(open_market: Any) -> None:
     # 22:00 on election day at 3000x: the next pre-market (06-04 08:30) is 12.6 s away.
-    market: Market = open_market(
-        datetime(2026, 6, 3, 22, 0, tzinfo=KST), 3000, lead_seconds=1.0, picks={}
-    )
+    market: Market = open_market(datetime(2026, 6, 3, 22, 0, tzinfo=KST), 3000, picks={})
     market.executor()
     scheduler = market.scheduler()
     market.wait(lambda: market.events("closed_day"), timeout=20, what="the closed-day notice")
@@ -45,7 +43,6 @@ def test_zero_picks_is_one_notice_no_buys_and_no_crash(open_market: Any) -> None
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 55, tzinfo=KST),
         600,
-        lead_seconds=2.0,
         picks={},  # the file exists and holds no pick: {} (the seed would divide by zero)
         prices={"005930": [("09:00", 70000)]},
     )

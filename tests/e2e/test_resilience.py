@@ -42,7 +42,6 @@ def open_day(open_market: Any) -> Market:
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 50, tzinfo=KST),
         600,
-        lead_seconds=2.0,
         prices=PRICES,
         picks=PICKS,
         SCHEDULER_LOCK_SECONDS=str(LOCK_SECONDS),
