@@ -198,14 +198,16 @@ class SimulatedSystem:
             time.sleep(delay)
 
     def env(self, **extra: str) -> dict[str, str]:
-        """A process's whole environment: this system's Redis and clock, no .env file."""
+        """A process's whole environment: this system's Redis, clock and data directory (its
+        folder's ``data/``: another run's plan or token of the same date is never read), no .env
+        file."""
         return service_env(
             self.redis.url,
             LOG_LEVEL="INFO",
             CLOCK_START=self.clock_start.isoformat(),
             CLOCK_SPEED=f"{self.speed:g}",
             CLOCK_EPOCH=f"{self.epoch:.6f}",
-            **extra,
+            **{"DATA_DIR": str(self.folder / "data"), **extra},
         )
 
     # Start and stop ----------------------------------------------------------------------------
