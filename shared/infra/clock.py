@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from redis.exceptions import RedisError
-
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import Settings
 
@@ -192,6 +190,9 @@ def build_clock(
 def running_clock(redis: Redis, keys: Keys) -> SimulatedClock | None:
     """The simulated clock the services published, or None (real time, nothing ran, or no
     Redis to ask: a command that needs none, such as ``kat history import``, still runs)."""
+    # Imported here: the trading rules import this module and must not load the Redis client.
+    from redis.exceptions import RedisError
+
     try:
         raw = redis.get(keys.clock_running())
     except RedisError:
