@@ -31,7 +31,11 @@ def health(sim: Simulator) -> dict[str, object]:
 def stats(sim: Simulator) -> dict[str, object]:
     """Counters, plus the armed faults."""
     with sim.lock:
-        return {**sim.stats.as_json(), "faults_armed": sim.faults.armed()}
+        feed = sim.feed
+        upstream = (
+            {"upstream_reads": feed.reads, "upstream_failures": feed.failures} if feed else {}
+        )
+        return {**sim.stats.as_json(), "faults_armed": sim.faults.armed(), **upstream}
 
 
 def orders(sim: Simulator) -> dict[str, object]:
