@@ -10,6 +10,7 @@ from flask import Flask
 from services.api.app import MODE_HEADER
 from tests.api.conftest import TOKEN, kis_host
 from tests.api.day import Day
+from tests.conftest import free_port
 
 APP_KEY = "PSapidryrunkey0123456789abcdefghijklm"
 
@@ -40,6 +41,22 @@ def test_every_answer_of_a_dry_run_says_so(make_app: Callable[..., Flask], day: 
         assert "<title>DRY RUN · " in page
         assert "KIS (real, quotes)" in page and "kis-sim (orders, the account)" in page
         assert APP_KEY not in page
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
+        assert ready.get_json()["checks"] == {"redis": "ok", "kis": "ok", "ledger": "ok"}
+    # The ledger gone: not ready, and it says which.
+    with kis_host() as quote_host:
+        app = make_app(
+            KIS_ENV="dryrun",
+            KIS_APP_KEY=APP_KEY,
+            KIS_APP_SECRET="api-dryrun-secret-" + "U" * 40,
+            KIS_BASE_URL=quote_host,
+            KIS_SIM_URL=f"http://127.0.0.1:{free_port()}",
+        )
+        gone = app.test_client().get("/readyz")
+        assert gone.status_code == 503
+        assert gone.get_json()["checks"]["ledger"].startswith("down")
+        assert gone.headers[MODE_HEADER] == "DRY RUN"
 
 
 def test_other_modes_name_themselves_and_show_no_banner(

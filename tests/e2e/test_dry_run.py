@@ -33,9 +33,9 @@ APP_SECRET = "DryRunSecret/" + "y" * 167
 QUOTE_KEYS = {"KIS_APP_KEY": APP_KEY, "KIS_APP_SECRET": APP_SECRET}
 
 
-def dry_run(open_market: Any, start_sim: Callable[..., Sim]) -> tuple[Market, Sim]:
+def dry_run(open_market: Any, start_sim: Callable[..., Sim], **env: str) -> tuple[Market, Sim]:
     """The day of test_trading_day with its prices on the quote host, run as a dry run: the
-    market (whose ``sim`` is the quote host) and the ledger."""
+    market (whose ``sim`` is the quote host) and the ledger; ``env`` for the services."""
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 50, tzinfo=KST),
         1200,
@@ -75,14 +75,18 @@ def dry_run(open_market: Any, start_sim: Callable[..., Sim]) -> tuple[Market, Si
             ],
         },
     )
-    market.env.update(dry, KIS_SIM_URL=ledger.url)
+    market.env.update(dry, KIS_SIM_URL=ledger.url, **env)
     return market, ledger
 
 
+@pytest.mark.parametrize("quote_source", ["polling", "stream"])
 def test_a_dry_run_day_places_the_sim_days_orders_and_none_at_kis(
-    open_market: Any, start_sim: Callable[..., Sim]
+    open_market: Any, start_sim: Callable[..., Sim], quote_source: str
 ) -> None:
-    market, ledger = dry_run(open_market, start_sim)
+    stream = {"KIS_HTS_ID": "simhts01", "STREAM_SILENCE_SECONDS": "5"}
+    market, ledger = dry_run(open_market, start_sim, QUOTE_SOURCE=quote_source, **stream)
+    if quote_source == "stream":
+        market.env["KIS_WS_URL"] = market.sim.ws_url
     checked = subprocess.run(
         [sys.executable, "-m", "shared.infra.settings"],
         env=market.env,
@@ -108,6 +112,13 @@ def test_a_dry_run_day_places_the_sim_days_orders_and_none_at_kis(
     sent = set(stats["requests_by_tr"]) - {"-"}  # "-": no tr_id (the token endpoint)
     assert QUOTE_HOST_TR_IDS >= sent >= {"FHKST01010100", "CTCA0903R"}, stats
     assert stats["rejections"] == {}, stats
+    # The quote host's stream carried prices only: no fill notice was registered there, though
+    # KIS_HTS_ID is set (KIS's would be the real account's trades).
+    counters = market.sim.admin("GET", "stream").json()["counters"]
+    assert counters.get("fill_registrations", 0) == 0, counters
+    if quote_source == "stream":
+        assert counters["price_frames"] > 0, counters
+        assert "stream session opened" in scheduler.output()
     # The sim-mode day's orders, kept by the ledger.
     assert_the_days_orders(dataclasses.replace(market, sim=ledger))
     [summary] = market.events("daily_summary")
