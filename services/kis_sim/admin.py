@@ -24,8 +24,14 @@ class AdminError(ValueError):
 
 
 def health(sim: Simulator) -> dict[str, object]:
-    """Liveness, the rule set and the clock."""
-    return {"ok": True, "rules": sim.config.rules, "now": sim.now().isoformat()}
+    """Liveness, the rule set, the clock and where prices come from (``upstream``: a dry
+    run's ledger)."""
+    return {
+        "ok": True,
+        "rules": sim.config.rules,
+        "now": sim.now().isoformat(),
+        "price_feed": sim.config.price_feed,
+    }
 
 
 def stats(sim: Simulator) -> dict[str, object]:

@@ -64,6 +64,8 @@ def dry_run(open_market: Any, start_sim: Callable[..., Sim], **env: str) -> tupl
         **clock,
         **dry,
     )
+    assert ledger.admin("GET", "health").json()["price_feed"] == "upstream"
+    assert quote_host.admin("GET", "health").json()["price_feed"] == "walk"
     ledger.admin(
         "POST",
         "accounts",
@@ -135,4 +137,6 @@ def test_a_dry_run_day_places_the_sim_days_orders_and_none_at_kis(
     # with every process of that app key (the scheduler's, the executor's and the ledger's).
     assert market.redis.keys(f"{KEYS.prefix}kis:rate:real:*")
     assert text(market.redis.get(KEYS.once("kis-calendar", DAY)) or b"") == "open"
+    started = f"DRY RUN: quotes from {market.sim.url}, orders and the account at the local ledger"
+    assert f"{started} {ledger.url}" in scheduler.output()
     assert scheduler.process.poll() is None
