@@ -26,7 +26,7 @@ from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.kis_outage import OutageNotices
 from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
-from services.scheduler.notices import QueueNotifier, first_time
+from services.scheduler.notices import QueueNotifier
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
@@ -54,6 +54,7 @@ from shared.state.control import (
     instance_id,
 )
 from shared.state.money_limits import LimitStore, MoneyLimits, check_daily_loss
+from shared.state.once import ONCE_FOLDER, OnceMarks
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.costs import TradeCosts
@@ -151,6 +152,7 @@ class Scheduler:
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client, self.keys)
+        self.once = OnceMarks(client, self.keys, settings.data_dir / ONCE_FOLDER)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
         self.planner = Planner(
             client,
@@ -158,6 +160,7 @@ class Scheduler:
             self.kis,
             files,
             self._notify,
+            self.once,
             PlanFiles(settings.data_dir / "plans"),
         )
         self.decisions = DecisionCycle(
@@ -287,7 +290,7 @@ class Scheduler:
             return False
         if kis_opens(self.kis, self.redis, self.keys, today) is not False:
             return False
-        if first_time(self.redis, self.keys.once("calendar-mismatch", today)):
+        if self.once.first("calendar-mismatch", today):
             message = (
                 f"KIS says KRX does not open on {today}, the calendar says it does: no trading"
             )
@@ -297,7 +300,7 @@ class Scheduler:
 
     def _closed_day(self, today: date) -> None:
         upcoming = self.calendar.next_session(today)
-        if first_time(self.redis, self.keys.once("closed", today)):
+        if self.once.first("closed", today):
             log.info("KRX is closed on %s; next session %s", today, upcoming.day)
             self._notify(ClosedDay(day=today, next_session=upcoming.day))
         self._sleep_until(upcoming.opens - PREMARKET_LEAD)
@@ -348,8 +351,7 @@ class Scheduler:
                 )
 
     def _post_market(self, today: date) -> None:
-        marker = self.keys.once("postmarket", today)
-        if self.redis.exists(marker):
+        if self.once.done("postmarket", today):
             return
         closer = DayCloser(
             self.redis,
@@ -367,7 +369,7 @@ class Scheduler:
         summary = closer.close(today)
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
-        if first_time(self.redis, marker):
+        if self.once.first("postmarket", today):
             log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
 
@@ -463,7 +465,7 @@ class Scheduler:
         try:
             # The day's loss is weighed on every balance, so it stops entries with no buy sent.
             limits = LimitStore(self.redis, self.keys, MoneyLimits.from_settings(self.settings))
-            check_daily_loss(self.redis, self.keys, session, limits.current())
+            check_daily_loss(self.redis, self.keys, session, limits.current(), self.once)
         except redis.RedisError as e:
             log.warning("daily loss limit not checked: %s", e)
 

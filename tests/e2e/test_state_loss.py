@@ -9,6 +9,7 @@ and no notification is queued twice. See docs/ARCHITECTURE.md, 'When our state i
 
 from __future__ import annotations
 
+import time as time_module
 from collections import Counter
 from datetime import date, datetime, time
 from typing import Any
@@ -129,3 +130,31 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     if wiped_at is not None:
         [lost] = [e for e in after if e["event"] == "error" and "rebuilding" in e["message"]]
         assert "vanished" in lost["message"] or "lack" in lost["message"]
+
+
+def test_a_redis_wiped_after_the_close_posts_no_second_summary(open_market: Any) -> None:
+    """The day's summary is marked on the data volume as well as in Redis: a scheduler restarted
+    after the close on an empty Redis finds the mark there and neither closes the day again nor
+    tells it twice (docs/ARCHITECTURE.md, 'Once a session')."""
+    market: Market = open_market(
+        datetime(2026, 3, 3, 15, 25, tzinfo=KST),
+        600,
+        prices={"000910": [("09:00", 10000)]},
+        holdings=[{"code": "000910", "name": "보유", "qty": 10, "avg_price": 10000}],
+    )
+    market.executor()
+    scheduler = market.scheduler()
+    market.wait(lambda: market.events("daily_summary"), timeout=60, what="the daily summary")
+    kill(scheduler)
+    assert wipe_our_state(market.redis) > 0
+
+    market.scheduler("scheduler-2")
+    market.wait(
+        lambda: any(h.get("phase") == "postmarket" for h in market.schedulers()),
+        timeout=60,
+        what="the restarted scheduler in its post-market",
+    )
+    deadline = time_module.monotonic() + 15
+    while time_module.monotonic() < deadline:
+        assert not market.events("daily_summary"), "the day's summary was told again"
+        time_module.sleep(0.5)
