@@ -82,6 +82,10 @@ STREAM_CAPACITY = MAX_REGISTRATIONS - 1
 """Price registrations on the stream: KIS's 41 per session less the fill notice's."""
 STREAM_PHASES = frozenset({Phase.INTRADAY, Phase.PRECLOSE})
 """The phases in which the leader keeps the stream session open."""
+STREAM_BEFORE_OPEN = timedelta(minutes=2)
+"""How long before the open the leader opens the stream and subscribes the day's picks, so the
+open's first trades reach it as ticks and are decided on at once, not after a polling round
+(docs/ARCHITECTURE.md, 'Realtime prices on the stream')."""
 STREAM_UPKEEP_SECONDS = 5.0
 """Real seconds between cycles while the stream carries every code a cycle would quote: the
 cycle is upkeep then (balance, reconciliation), and the rate limit is left to the orders."""
@@ -255,15 +259,25 @@ class Scheduler:
         phase = phase_at(now, session, self.thresholds)
         self._enter(phase, today)
         self.kis_outage.look(in_session=session is not None)
-        self.realtime.activate(phase in STREAM_PHASES)
+        before_open = (
+            phase is Phase.PREMARKET
+            and session is not None
+            and now >= session.opens - STREAM_BEFORE_OPEN
+        )
+        self.realtime.activate(phase in STREAM_PHASES or before_open)
         self._beat()
         if session is None:
             self._closed_day(today)
         elif phase is Phase.OVERNIGHT:
             self._sleep_until(session.opens - PREMARKET_LEAD)
+        elif phase is Phase.PREMARKET and before_open:
+            # The plan the tick thread buys by from the first trade on; the picks subscribed.
+            self._plan = self.planner.plan_for(today)
+            self._watch(today, self._plan)
+            self._sleep_until(session.opens)
         elif phase is Phase.PREMARKET:
             self.planner.plan_for(today)
-            self._sleep_until(session.opens)
+            self._sleep_until(session.opens - STREAM_BEFORE_OPEN)
         elif phase in (Phase.INTRADAY, Phase.PRECLOSE):
             self._cycle(today, phase)
         else:
