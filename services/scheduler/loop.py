@@ -183,7 +183,11 @@ class Scheduler:
         self.account = AccountRecorder(client, self.keys)
         env = settings.kis_env
         self.kis_outage = OutageNotices(
-            client, self.keys.kis_outage(env), self.keys.kis_outage_told(env), self._notify
+            client,
+            self.keys.kis_outage(env),
+            self.keys.kis_outage_told(env),
+            self._notify,
+            told_file=settings.data_dir / "kis" / f"outage-told-{env}",
         )
         self.state = StateWatch(
             client,
