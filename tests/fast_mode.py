@@ -38,6 +38,8 @@ marked ``processes``."""
 SERIAL_GROUPS = {
     "tests/compose/": "docker",
     "tests/infra/test_compose.py": "docker",
+    "tests/e2e/test_state_loss.py": "days-b",
+    "tests/e2e/test_kis_unreachable.py": "days-b",
     "tests/e2e/": "days",
     "tests/chaos/test_chaos_smoke.py": "days",
     "tests/api/test_schemathesis.py": "schemathesis",
@@ -47,8 +49,9 @@ SERIAL_GROUPS = {
 
 - ``docker``: the compose tests share one Docker engine and its build cache, and the group builds
   the session's image once instead of once per worker;
-- ``days``: whole simulated days at hundreds of times real speed, each several processes that
-  must keep up with their clock: two of them at once on two cores fall behind it;
+- ``days``, ``days-b``: whole simulated days at hundreds of times real speed, each several
+  processes that must keep up with their clock: a day at a time in each group, so at most two
+  at once (each day's clock starts 10 s after its processes, tests/e2e/conftest.py);
 - ``schemathesis``: its last test checks what the fuzzing tests before it covered, in this
   process."""
 SPAWN_EVENTS = frozenset(

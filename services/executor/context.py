@@ -15,6 +15,7 @@ from shared.infra.settings import Settings, load_settings
 from shared.kis.client import KisClient, build_client
 from shared.state.control import Controls
 from shared.state.money_limits import LimitGuard, LimitStore, MoneyLimits
+from shared.state.once import ONCE_FOLDER, OnceMarks
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.market_calendar import KrxCalendar
@@ -76,7 +77,10 @@ def build_context(settings: Settings, client: redis.Redis | None = None) -> Cont
         ledger=PositionLedger(connection, keys, clock),
         controls=Controls(connection, keys),
         limits=LimitGuard(
-            connection, keys, LimitStore(connection, keys, MoneyLimits.from_settings(settings))
+            connection,
+            keys,
+            LimitStore(connection, keys, MoneyLimits.from_settings(settings)),
+            OnceMarks(connection, keys, settings.data_dir / ONCE_FOLDER),
         ),
         stale_seconds=stale,
         absence_grace_seconds=settings.order_absence_grace_seconds,

@@ -30,6 +30,8 @@ from services.kis_sim import stream_frames as frames
 from services.kis_sim.paths import CODE_PATTERN
 from services.kis_sim.simulator import Simulator
 from shared.broker.orders import Fill, Order
+from shared.infra.clock import KST
+from shared.trading.market_calendar import KrxCalendar
 
 logger = logging.getLogger("kis_sim.stream")
 wire_logger = logging.getLogger("kis_sim.stream.websockets")
@@ -365,14 +367,25 @@ class StreamServer:
                 moves = market.moves(code, since, now)
                 # A path replaced through the admin moves the price without an event: look now.
                 moves.append((now, market.price(code, now)))
+                opening = opening_trade(market.calendar, since, now)
                 for moment, moved in moves:
-                    if moved != price:
+                    if moved != price or (opening is not None and moment >= opening):
                         records.append(frames.price_record(market.quote(code, moment), moment))
                         price = moved
+                        opening = None
             self._last[code] = (max(since, now), price)
             if records:
                 ticks[code] = records[-MAX_RECORDS_PER_FRAME:]
         return ticks
+
+
+def opening_trade(calendar: KrxCalendar, since: datetime, now: datetime) -> datetime | None:
+    """The open in ``(since, now]``, if any: its first trade (the opening match) is sent even
+    at an unchanged price, as KIS sends every trade, so a subscriber hears of the open at once."""
+    session = calendar.session(now.astimezone(KST).date())
+    if session is None or not since < session.opens <= now:
+        return None
+    return session.opens
 
 
 async def _send(conn: _Conn, text: str) -> None:

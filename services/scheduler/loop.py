@@ -26,7 +26,7 @@ from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.kis_outage import OutageNotices
 from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
-from services.scheduler.notices import QueueNotifier, first_time
+from services.scheduler.notices import QueueNotifier
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
@@ -54,6 +54,7 @@ from shared.state.control import (
     instance_id,
 )
 from shared.state.money_limits import LimitStore, MoneyLimits, check_daily_loss
+from shared.state.once import ONCE_FOLDER, OnceMarks
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.costs import TradeCosts
@@ -81,6 +82,10 @@ STREAM_CAPACITY = MAX_REGISTRATIONS - 1
 """Price registrations on the stream: KIS's 41 per session less the fill notice's."""
 STREAM_PHASES = frozenset({Phase.INTRADAY, Phase.PRECLOSE})
 """The phases in which the leader keeps the stream session open."""
+STREAM_BEFORE_OPEN = timedelta(minutes=2)
+"""How long before the open the leader opens the stream and subscribes the day's picks, so the
+open's first trades reach it as ticks and are decided on at once, not after a polling round
+(docs/ARCHITECTURE.md, 'Realtime prices on the stream')."""
 STREAM_UPKEEP_SECONDS = 5.0
 """Real seconds between cycles while the stream carries every code a cycle would quote: the
 cycle is upkeep then (balance, reconciliation), and the rate limit is left to the orders."""
@@ -151,6 +156,7 @@ class Scheduler:
         self.book = OrderBook(client, self.keys, clock)
         self.ledger = PositionLedger(client, self.keys, clock)
         self._notify = QueueNotifier(client, self.keys)
+        self.once = OnceMarks(client, self.keys, settings.data_dir / ONCE_FOLDER)
         files = PicksFiles(settings.picks_file, settings.picks_dir, calendar, clock)
         self.planner = Planner(
             client,
@@ -158,6 +164,7 @@ class Scheduler:
             self.kis,
             files,
             self._notify,
+            self.once,
             PlanFiles(settings.data_dir / "plans"),
         )
         self.decisions = DecisionCycle(
@@ -176,7 +183,11 @@ class Scheduler:
         self.account = AccountRecorder(client, self.keys)
         env = settings.kis_env
         self.kis_outage = OutageNotices(
-            client, self.keys.kis_outage(env), self.keys.kis_outage_told(env), self._notify
+            client,
+            self.keys.kis_outage(env),
+            self.keys.kis_outage_told(env),
+            self._notify,
+            told_file=settings.data_dir / "kis" / f"outage-told-{env}",
         )
         self.state = StateWatch(
             client,
@@ -252,15 +263,25 @@ class Scheduler:
         phase = phase_at(now, session, self.thresholds)
         self._enter(phase, today)
         self.kis_outage.look(in_session=session is not None)
-        self.realtime.activate(phase in STREAM_PHASES)
+        before_open = (
+            phase is Phase.PREMARKET
+            and session is not None
+            and now >= session.opens - STREAM_BEFORE_OPEN
+        )
+        self.realtime.activate(phase in STREAM_PHASES or before_open)
         self._beat()
         if session is None:
             self._closed_day(today)
         elif phase is Phase.OVERNIGHT:
             self._sleep_until(session.opens - PREMARKET_LEAD)
+        elif phase is Phase.PREMARKET and before_open:
+            # The plan the tick thread buys by from the first trade on; the picks subscribed.
+            self._plan = self.planner.plan_for(today)
+            self._watch(today, self._plan)
+            self._sleep_until(session.opens)
         elif phase is Phase.PREMARKET:
             self.planner.plan_for(today)
-            self._sleep_until(session.opens)
+            self._sleep_until(session.opens - STREAM_BEFORE_OPEN)
         elif phase in (Phase.INTRADAY, Phase.PRECLOSE):
             self._cycle(today, phase)
         else:
@@ -288,7 +309,7 @@ class Scheduler:
             return False
         if kis_opens(self.kis, self.redis, self.keys, today) is not False:
             return False
-        if first_time(self.redis, self.keys.once("calendar-mismatch", today)):
+        if self.once.first("calendar-mismatch", today):
             message = (
                 f"KIS says KRX does not open on {today}, the calendar says it does: no trading"
             )
@@ -298,7 +319,7 @@ class Scheduler:
 
     def _closed_day(self, today: date) -> None:
         upcoming = self.calendar.next_session(today)
-        if first_time(self.redis, self.keys.once("closed", today)):
+        if self.once.first("closed", today):
             log.info("KRX is closed on %s; next session %s", today, upcoming.day)
             self._notify(ClosedDay(day=today, next_session=upcoming.day))
         self._sleep_until(upcoming.opens - PREMARKET_LEAD)
@@ -349,8 +370,7 @@ class Scheduler:
                 )
 
     def _post_market(self, today: date) -> None:
-        marker = self.keys.once("postmarket", today)
-        if self.redis.exists(marker):
+        if self.once.done("postmarket", today):
             return
         closer = DayCloser(
             self.redis,
@@ -368,7 +388,7 @@ class Scheduler:
         summary = closer.close(today)
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
-        if first_time(self.redis, marker):
+        if self.once.first("postmarket", today):
             log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
 
@@ -464,7 +484,7 @@ class Scheduler:
         try:
             # The day's loss is weighed on every balance, so it stops entries with no buy sent.
             limits = LimitStore(self.redis, self.keys, MoneyLimits.from_settings(self.settings))
-            check_daily_loss(self.redis, self.keys, session, limits.current())
+            check_daily_loss(self.redis, self.keys, session, limits.current(), self.once)
         except redis.RedisError as e:
             log.warning("daily loss limit not checked: %s", e)
 

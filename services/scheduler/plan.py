@@ -12,12 +12,13 @@ from typing import Any
 import redis
 
 from services.scheduler.metering import KisReader
-from services.scheduler.notices import Notifier, first_time
+from services.scheduler.notices import Notifier
 from services.scheduler.plan_file import PlanFiles
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.messaging.events import NoPicks, PicksUnreadable, PlannedPick, PremarketPlan
 from shared.state.account_cash import remember_orderable_cash
+from shared.state.once import OnceMarks
 from shared.state.picks_store import store_picks, stored_picks
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.picks import Pick, PicksError, load_picks
@@ -120,6 +121,7 @@ class Planner:
         kis: KisReader,
         files: PicksFiles,
         notify: Notifier,
+        once: OnceMarks,
         plan_files: PlanFiles | None = None,
     ) -> None:
         self._redis = client
@@ -127,6 +129,7 @@ class Planner:
         self._kis = kis
         self._files = files
         self._notify = notify
+        self._once = once
         self._plan_files = plan_files
         """The plans' copies on the data volume; None: Redis only."""
         self._current: DayPlan | None = None
@@ -226,7 +229,7 @@ class Planner:
         except PicksError as e:
             # A bad file is a day without buying, said once; never a crash of the loop.
             log.error("picks for %s unusable: %s", session, e)
-            if first_time(self._redis, self._keys.once("picks_error", session)):
+            if self._once.first("picks_error", session):
                 self._notify(PicksUnreadable(session=session, message=str(e)))
             return []
         store_picks(self._redis, self._keys, session, picks)

@@ -32,6 +32,7 @@ from shared.infra.settings import MONEY_LIMIT_MAX_KRW, Settings
 from shared.kis.models import Side
 from shared.messaging.events import LimitTripped, notify
 from shared.state.control import entries_stopped, stop_entries
+from shared.state.once import OnceMarks
 from shared.trading.orders import OrderRecord
 
 log = logging.getLogger(__name__)
@@ -240,12 +241,17 @@ def day_values(client: redis.Redis, keys: Keys, session: date) -> tuple[int | No
 
 
 def trip_once(
-    client: redis.Redis, keys: Keys, session: date, limit: str, value: int, why: str
+    marks: OnceMarks,
+    client: redis.Redis,
+    keys: Keys,
+    session: date,
+    limit: str,
+    value: int,
+    why: str,
 ) -> bool:
-    """Notify that ``limit`` tripped, the first time on ``session`` only; True when notified."""
-    if not client.set(
-        keys.once(f"limit-{limit}", session), "1", nx=True, ex=SESSION_RETENTION_SECONDS
-    ):
+    """Notify that ``limit`` tripped, the first time on ``session`` only (a wiped Redis
+    included: :mod:`shared.state.once`); True when notified."""
+    if not marks.first(f"limit-{limit}", session):
         return False
     log.warning("money limit %s=%d tripped on %s: %s", limit, value, session, why)
     notify(client, LimitTripped(session=session, limit=limit, value=value, message=why), keys)
@@ -253,7 +259,7 @@ def trip_once(
 
 
 def check_daily_loss(
-    client: redis.Redis, keys: Keys, session: date, limits: MoneyLimits
+    client: redis.Redis, keys: Keys, session: date, limits: MoneyLimits, marks: OnceMarks
 ) -> str | None:
     """Stop entries when the day's loss reached its limit; why they are stopped, or None."""
     first, latest = day_values(client, keys, session)
@@ -265,7 +271,7 @@ def check_daily_loss(
         f"{limits.daily_loss_limit_krw:,} won: no new entries today"
     )
     stop_entries(client, keys, session, why)
-    trip_once(client, keys, session, DAILY_LOSS_LIMIT_KRW, limits.daily_loss_limit_krw, why)
+    trip_once(marks, client, keys, session, DAILY_LOSS_LIMIT_KRW, limits.daily_loss_limit_krw, why)
     return why
 
 
@@ -293,10 +299,13 @@ class Decision:
 class LimitGuard:
     """The money limits as the executor applies them to one order right before its POST."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, store: LimitStore) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, store: LimitStore, marks: OnceMarks
+    ) -> None:
         self._redis = client
         self._keys = keys
         self._store = store
+        self._marks = marks
         self._reserve = client.register_script(RESERVE)
         self._release = client.register_script(RELEASE)
 
@@ -307,7 +316,9 @@ class LimitGuard:
             return Decision(intent.quantity)
         stopped = entries_stopped(self._redis, self._keys, intent.session)
         limits = self._store.current()
-        stopped = stopped or check_daily_loss(self._redis, self._keys, intent.session, limits)
+        stopped = stopped or check_daily_loss(
+            self._redis, self._keys, intent.session, limits, self._marks
+        )
         if stopped is not None:
             return Decision(0, f"new entries are stopped: {stopped}")
         price = order_price(record)
@@ -319,7 +330,13 @@ class LimitGuard:
             )
             log.warning("order %s: %s", record.id, why)
             trip_once(
-                self._redis, self._keys, intent.session, MAX_ORDER_KRW, limits.max_order_krw, why
+                self._marks,
+                self._redis,
+                self._keys,
+                intent.session,
+                MAX_ORDER_KRW,
+                limits.max_order_krw,
+                why,
             )
             if quantity <= 0:
                 return Decision(0, why)
@@ -349,7 +366,7 @@ class LimitGuard:
             return f"another sell of {intent.code} is already being sent today"
         value = getattr(limits, verdict)
         why = f"the limit {verdict}={value} is reached: buy {record.id} not sent"
-        trip_once(self._redis, self._keys, intent.session, verdict, value, why)
+        trip_once(self._marks, self._redis, self._keys, intent.session, verdict, value, why)
         return why
 
     def release(self, record: OrderRecord) -> None:

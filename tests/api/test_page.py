@@ -13,11 +13,14 @@ from flask.testing import FlaskClient
 
 from services.api import chart
 from services.api.state import EquityPoint
-from shared.infra.clock import KST
+from shared.infra.clock import KST, SystemClock
 from shared.infra.redis_keys import Keys
+from shared.kis import Side
 from shared.state.account_cash import remember_orderable_cash
 from shared.state.control import beat
+from shared.state.order_book import OrderBook
 from shared.trading.market_calendar import KrxCalendar
+from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from tests.api.day import NOW, SESSION, Day
 
 
@@ -227,3 +230,22 @@ def test_an_idle_page_says_what_it_has_not_got(client: FlaskClient) -> None:
     )
     assert endpoints["api"] == "serving this page"
     assert endpoints["kis-sim"].startswith("down") or endpoints["kis-sim"] == "reachable"
+
+
+def test_an_order_sent_for_fewer_shares_shows_both_counts(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    """A buy decided for 71 shares that KIS was asked for 68 (its buyable cash) is not shown as
+    71 filled 68 'filled' without a word: the page says 68 of 71."""
+    book = OrderBook(redis_client, Keys(), SystemClock())
+    record = book.create(
+        OrderIntent(SESSION, "005930", "삼성전자", Side.BUY, Reason.ENTRY, 71, 70_000)
+    )
+    assert record is not None
+    book.transition(
+        record.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, attempts=1, sent_quantity=68
+    )
+    html = client.get("/").get_data(as_text=True)
+    [row] = re.findall(rf'<tr class="order" data-id="{record.id}">.*?</tr>', html, re.S)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+    assert re.sub(r"<[^>]+>", "", cells[0]) == "68 of 71"

@@ -9,6 +9,7 @@ and no notification is queued twice. See docs/ARCHITECTURE.md, 'When our state i
 
 from __future__ import annotations
 
+import time as time_module
 from collections import Counter
 from datetime import date, datetime, time
 from typing import Any
@@ -99,12 +100,31 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
         if restarted:
             market.scheduler("scheduler-2")
 
-    market.wait(lambda: market.events("daily_summary"), timeout=150, what="the daily summary")
+    # The day's decisions are all made by 11:00; the test ends once KIS and our records show
+    # them settled (or after the timeout, when the assertions below say what differs) rather
+    # than at the close, hours of simulated time later.
+    settled_by = time_module.monotonic() + 150
+    while time_module.monotonic() < settled_by and not settled(market, expected_records(wiped_at)):
+        time_module.sleep(0.5)
+    market.wait_clock(datetime.combine(DAY, time(12, 0), KST))  # an hour for a late duplicate
 
     at_kis = Counter((o["code"], o["side"], int(o["qty"])) for o in market.sim_orders())
     assert at_kis == DAY_WITHOUT_WIPE, "the orders of the day without the wipe"
     records = {r.id: r.status for r in market.records(DAY)}
-    assert records == {
+    assert records == expected_records(wiped_at)
+    assert set(market.positions()) == {"000930"}
+    after = market.events()
+    twice = told(before) & told(after)
+    assert not twice, f"told again after the wipe: {sorted(twice)}"
+    assert not market.events("entries_stopped"), "new buys went on"
+    if wiped_at is not None:
+        [lost] = [e for e in after if e["event"] == "error" and "rebuilding" in e["message"]]
+        assert "vanished" in lost["message"] or "lack" in lost["message"]
+
+
+def expected_records(wiped_at: time | None) -> dict[str, OrderStatus]:
+    """Our records at the end of the day's trading."""
+    return {
         "20260303-000910-buy-entry": OrderStatus.FILLED,
         "20260303-000920-buy-entry": OrderStatus.FILLED,
         "20260303-000930-buy-entry": OrderStatus.FILLED,
@@ -121,11 +141,41 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
             }
         ),
     }
-    assert set(market.positions()) == {"000930"}
-    after = market.events()
-    twice = told(before) & told(after)
-    assert not twice, f"told again after the wipe: {sorted(twice)}"
-    assert not market.events("entries_stopped"), "new buys went on"
-    if wiped_at is not None:
-        [lost] = [e for e in after if e["event"] == "error" and "rebuilding" in e["message"]]
-        assert "vanished" in lost["message"] or "lack" in lost["message"]
+
+
+def settled(market: Market, records: dict[str, OrderStatus]) -> bool:
+    """KIS has the day's orders and our records are those expected, the position left too."""
+    at_kis = Counter((o["code"], o["side"], int(o["qty"])) for o in market.sim_orders())
+    return (
+        at_kis == DAY_WITHOUT_WIPE
+        and {r.id: r.status for r in market.records(DAY)} == records
+        and set(market.positions()) == {"000930"}
+    )
+
+
+def test_a_redis_wiped_after_the_close_posts_no_second_summary(open_market: Any) -> None:
+    """The day's summary is marked on the data volume as well as in Redis: a scheduler restarted
+    after the close on an empty Redis finds the mark there and neither closes the day again nor
+    tells it twice (docs/ARCHITECTURE.md, 'Once a session')."""
+    market: Market = open_market(
+        datetime(2026, 3, 3, 15, 25, tzinfo=KST),
+        600,
+        prices={"000910": [("09:00", 10000)]},
+        holdings=[{"code": "000910", "name": "보유", "qty": 10, "avg_price": 10000}],
+    )
+    market.executor()
+    scheduler = market.scheduler()
+    market.wait(lambda: market.events("daily_summary"), timeout=60, what="the daily summary")
+    kill(scheduler)
+    assert wipe_our_state(market.redis) > 0
+
+    market.scheduler("scheduler-2")
+    market.wait(
+        lambda: any(h.get("phase") == "postmarket" for h in market.schedulers()),
+        timeout=60,
+        what="the restarted scheduler in its post-market",
+    )
+    deadline = time_module.monotonic() + 15
+    while time_module.monotonic() < deadline:
+        assert not market.events("daily_summary"), "the day's summary was told again"
+        time_module.sleep(0.5)

@@ -16,7 +16,7 @@ import pytest
 from shared.infra.clock import KST
 from tests.conftest import free_port
 from tests.e2e.conftest import KEYS, Market
-from tests.e2e.test_trading_day import assert_the_days_orders, open_the_day
+from tests.e2e.test_trading_day import DAY, assert_the_days_orders, open_the_day
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +71,30 @@ def test_the_full_day_on_the_stream_survives_a_dropped_socket(open_market: Any) 
         and "decided on the stream: 0 buys, 1 sells (000200 at 9699)" in log
     ), market.logs()
     assert scheduler.process.poll() is None, "the scheduler must not exit on its own"
+
+
+def test_the_stream_opens_before_the_open_and_the_open_is_bought_at_its_price(
+    open_market: Any,
+) -> None:
+    """The leader subscribes the day's picks two minutes before the open, so the open's first
+    trade reaches it as a tick: the buy is decided at the open's price, not at whatever a
+    polling round after the open finds (docs/ARCHITECTURE.md, 'Realtime prices on the stream')."""
+    ws_port = free_port()
+    market: Market = open_market(
+        datetime(2026, 3, 3, 8, 57, tzinfo=KST),
+        60,
+        prices={"000100": [("09:00", 10000), ("09:00:30", 10040)]},
+        picks={"000100": ("오픈매수", 10000)},
+        sim_env={"SIM_WS_PORT": str(ws_port), "SIM_WS_TICK_SECONDS": "0.02"},
+        QUOTE_SOURCE="stream",
+        KIS_WS_URL=f"ws://127.0.0.1:{ws_port}",
+        KIS_HTS_ID="simhts01",
+    )
+    market.executor()
+    market.scheduler()
+
+    market.wait_clock(datetime(2026, 3, 3, 8, 59, 40, tzinfo=KST))
+    assert market.sim.admin("GET", "stream").json()["registrations"] >= 1, market.logs()
+    market.wait(lambda: market.records(DAY), timeout=30, what="the open's buy")
+    [buy] = market.records(DAY)
+    assert buy.intent.price_seen == 10000

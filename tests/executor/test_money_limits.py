@@ -128,7 +128,8 @@ def test_the_daily_loss_limit_stops_entries_and_notifies_once(world: Harness) ->
 
     buys = [world.order(SAMSUNG, Side.BUY, 1), world.order(KAKAO, Side.BUY, 1)]
     sell = world.order(HYNIX, Side.SELL, 10, Reason.STOP_LOSS)
-    world.burst(DAILY_LOSS_LIMIT_KRW="300000")
+    volume = str(world.tmp_path / "data")
+    world.burst(DAILY_LOSS_LIMIT_KRW="300000", DATA_DIR=volume)
 
     for buy in buys:
         assert world.get(buy.id).status is OrderStatus.CANCELLED
@@ -136,6 +137,16 @@ def test_the_daily_loss_limit_stops_entries_and_notifies_once(world: Harness) ->
     assert "500,000 won" in (entries_stopped(world.redis, world.keys, SESSION) or "")
     [event] = limit_events(world)
     assert (event["limit"], event["value"]) == ("daily_loss_limit_krw", 300_000)
+
+    # Redis loses its marks and the stop (a restart without persistence): the loss stops the
+    # next buy again, and the volume's mark keeps it from being told twice.
+    for key in world.redis.scan_iter(match="kat:once:*"):
+        world.redis.delete(key)
+    world.redis.delete(world.keys.entries_stopped(SESSION))
+    late = world.order(LG_CHEM, Side.BUY, 1)
+    world.burst(DAILY_LOSS_LIMIT_KRW="300000", DATA_DIR=volume)
+    assert world.get(late.id).status is OrderStatus.CANCELLED
+    assert len(limit_events(world)) == 1, "the limit was told once a session"
 
 
 def kat(world: Harness, *args: str) -> subprocess.Popen[str]:

@@ -14,6 +14,7 @@ import requests
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from shared.infra.clock import KST
 from shared.kis.stream_frames import subscribe_message
 from tests.conftest import Sim
 from tests.stream.conftest import sim_env
@@ -285,3 +286,15 @@ def test_a_vi_stops_the_trade_records(start_sim: Callable[..., Sim]) -> None:
     before = [r for r in records if r[1] < stamp]
     assert len(before) >= 3 and {r[2] for r in before} == {"70000"}
     assert [r for r in records if r[1] > stamp] == []  # no trades during the VI
+
+
+def test_the_opening_trade_is_sent_at_an_unchanged_price(start_sim: Callable[..., Sim]) -> None:
+    """A code subscribed before the open hears of its first trade at the open even when the
+    price does not move (KIS sends every trade; the opening match is one), and nothing before."""
+    start = datetime(2026, 3, 3, 8, 59, 58, tzinfo=KST)
+    sim = start_sim(**sim_env(CLOCK_START=start.isoformat(), CLOCK_EPOCH=repr(time.time() + 1)))
+    sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
+    with socket(sim) as ws:
+        records = price_records(ws, approval_key(sim), "005930", 5.0)
+    assert len(records) == 1, records
+    assert records[0][1] >= "090000" and records[0][2] == "70000"
