@@ -152,4 +152,7 @@ def test_a_dry_run_day_places_the_sim_days_orders_and_none_at_kis(
     assert text(market.redis.get(KEYS.once("kis-calendar", DAY)) or b"") == "open"
     started = f"DRY RUN: quotes from {market.sim.url}, orders and the account at the local ledger"
     assert f"{started} {ledger.url}" in scheduler.output()
+    # The quote host's keys are in every process's environment and in none of their logs.
+    logs = "".join(p.output() for p in [*market.processes, ledger.service])
+    assert APP_KEY not in logs and APP_SECRET not in logs
     assert scheduler.process.poll() is None
