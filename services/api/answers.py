@@ -137,7 +137,13 @@ OrderCounts = Annotated[dict[StatusValue, int], Field(description="Orders by eac
 
 
 class Status(Answer):
-    mode: Literal["sim", "paper", "real"]
+    mode: Literal["sim", "paper", "real", "dryrun"]
+    dry_run: bool = Field(
+        description=(
+            "True in a dry run (KIS_ENV=dryrun): live prices, a simulated wallet; no order"
+            " reaches KIS. Every answer also carries the header X-Trading-Mode: DRY RUN."
+        )
+    )
     account: str = Field(description="Masked: only the last digits show.")
     clock: DateTimeText
     clock_speed: float

@@ -28,7 +28,22 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
     app.extensions[views.REGISTRY] = metrics.build_registry(context)
     app.before_request(_require_declared_length)
     _redact_responses(app, settings.secret_values())
+    _label_responses(app, settings.mode_label)
     return app
+
+
+MODE_HEADER = "X-Trading-Mode"
+"""Every answer's header naming the mode: ``DRY RUN`` in a dry run, else sim, paper or real."""
+
+
+def _label_responses(app: Flask, label: str) -> None:
+    """Every answer, JSON, page, error or file, says which mode it comes from (a dry run's
+    ``DRY RUN`` above all: docs/ARCHITECTURE.md, 'Dry run')."""
+
+    @app.after_request
+    def label_mode(response: Response) -> Response:
+        response.headers[MODE_HEADER] = label
+        return response
 
 
 def routed_app() -> OpenAPI:

@@ -55,6 +55,7 @@ class RedisCollector(Collector):
         api = self._ctx
         settings = api.settings
         env = settings.kis_env
+        quote_env = settings.quote_env  # the token and limiter of the host quotes are read from
         key_id = app_key_id(settings.app_key)
         today = api.clock.now().date()
 
@@ -79,12 +80,12 @@ class RedisCollector(Collector):
         yield CounterMetricFamily(
             "kat_kis_token_issuances",
             "KIS access tokens issued for this app key.",
-            value=int(api.redis.get(api.keys.token_issuances(env, key_id)) or 0),
+            value=int(api.redis.get(api.keys.token_issuances(quote_env, key_id)) or 0),
         )
         yield CounterMetricFamily(
             "kat_kis_rate_limit_waits",
             "Times a caller waited for a KIS rate-limit slot.",
-            value=int(api.redis.get(api.keys.rate_waits(env, key_id)) or 0),
+            value=int(api.redis.get(api.keys.rate_waits(quote_env, key_id)) or 0),
         )
 
         depth = GaugeMetricFamily(

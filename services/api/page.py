@@ -16,6 +16,7 @@ from services.api import backtests, chart, queues_view, state, views
 from services.api.context import ctx, kept
 from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
+from shared.infra.settings import Settings
 from shared.state.control import HEARTBEAT_TTL_SECONDS
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def _base() -> dict[str, Any]:
     settings = ctx().settings
     return {
         "mode": settings.kis_env,
+        "mode_label": settings.mode_label,
+        "dry_run": settings.dry_run,
+        "quote_host": settings.dryrun_quote_host,
         "account": settings.masked_account,
         "refresh_seconds": REFRESH_SECONDS,
     }
@@ -71,26 +75,36 @@ def _page_data() -> dict[str, Any]:
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
         "backtests": backtests.latest(api.settings.data_dir),
-        "endpoints": _endpoints(api.settings.kis_env, api.settings.base_url),
+        "endpoints": _endpoints(api.settings),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,
     }
 
 
-def _endpoints(kis_env: str, base_url: str) -> list[dict[str, Any]]:
+def _endpoints(settings: Settings) -> list[dict[str, Any]]:
     """The processes that send no heartbeat: this API (it answers) and the KIS endpoint (the
-    simulator in sim mode), looked at as ``/readyz`` does, with a TCP connection."""
-    kis = views.kis_check(base_url)
-    where = urlsplit(base_url).netloc
-    return [
-        {"service": "api", "where": request.host, "state": "serving this page", "up": True},
-        {
-            "service": "kis-sim" if kis_env == "sim" else f"KIS ({kis_env})",
-            "where": where,
-            "state": "reachable" if kis == "ok" else kis,
-            "up": kis == "ok",
-        },
-    ]
+    simulator in sim mode; in a dry run the quote host and the local ledger), looked at as
+    ``/readyz`` does, with a TCP connection."""
+    kis_env = settings.kis_env
+    rows = [{"service": "api", "where": request.host, "state": "serving this page", "up": True}]
+    if settings.dry_run:
+        hosts = [
+            (f"KIS ({settings.dryrun_quote_host}, quotes)", settings.base_url),
+            ("kis-sim (orders, the account)", settings.order_base_url),
+        ]
+    else:
+        hosts = [("kis-sim" if kis_env == "sim" else f"KIS ({kis_env})", settings.base_url)]
+    for service, url in hosts:
+        kis = views.kis_check(url)
+        rows.append(
+            {
+                "service": service,
+                "where": urlsplit(url).netloc,
+                "state": "reachable" if kis == "ok" else kis,
+                "up": kis == "ok",
+            }
+        )
+    return rows
 
 
 def won(value: object) -> str:

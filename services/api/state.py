@@ -290,6 +290,7 @@ def status(api: ApiContext) -> dict[str, Any]:
     orderable = orderable_cash(api.redis, api.keys)
     return {
         "mode": api.settings.kis_env,
+        "dry_run": api.settings.dry_run,
         "account": api.settings.masked_account,
         "clock": now.now.isoformat(timespec="seconds"),
         "clock_speed": api.clock.speed,

@@ -43,6 +43,9 @@ def healthz() -> Response:
 def readyz() -> Response:
     api = ctx()
     checks = {"redis": _redis_check(api), "kis": kis_check(api.settings.base_url)}
+    if api.settings.dry_run:
+        # A dry run's orders and account are at the local ledger: it must answer too.
+        checks["ledger"] = kis_check(api.settings.order_base_url)
     down = sorted(name for name, result in checks.items() if result != "ok")
     if down:
         response = json_error(503, f"not ready: {', '.join(down)} unreachable", checks=checks)

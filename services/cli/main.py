@@ -30,7 +30,7 @@ from shared.infra import credentials
 from shared.infra.clock import KST, Clock, build_clock
 from shared.infra.redis_client import connect
 from shared.infra.redis_keys import Keys
-from shared.infra.settings import ConfigError, Settings, load_settings
+from shared.infra.settings import DRY_RUN_LABEL, ConfigError, Settings, load_settings
 from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
 from shared.replay.command import ReplayRequest, agreement_line, run_replay
@@ -259,6 +259,8 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "mode": ctx.settings.kis_env,
+                "dry_run": ctx.settings.dry_run,
+                **({"notice": dry_run_notice(ctx.settings)} if ctx.settings.dry_run else {}),
                 "account": ctx.settings.masked_account,
                 "clock": ctx.clock.now().isoformat(timespec="seconds"),
                 "controls": _with_kst(Controls(ctx.redis, ctx.keys).active(), ctx.clock),
@@ -270,6 +272,14 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def dry_run_notice(settings: Settings) -> str:
+    """What a dry run's commands say first (docs/ARCHITECTURE.md, 'Dry run')."""
+    return (
+        f"{DRY_RUN_LABEL}: live prices from the KIS {settings.dryrun_quote_host} host; orders and"
+        " the account are simulated locally, no order reaches KIS"
+    )
 
 
 def kis_state(outage: KisOutage | None) -> str:
@@ -552,6 +562,9 @@ def _run(argv: Sequence[str] | None) -> int:
             return 2
     try:
         ctx = Context(load_settings())
+        if ctx.settings.dry_run:
+            # On stderr, so every command says it and none's output stops being what it was.
+            print(dry_run_notice(ctx.settings), file=sys.stderr)
         result: int = args.run(ctx, args)
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)

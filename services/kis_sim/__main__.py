@@ -22,8 +22,10 @@ from services.kis_sim.server import build_server
 from services.kis_sim.simulator import Simulator
 from services.kis_sim.store import AccountStore, MemoryStore, RedisStore, StoreError
 from services.kis_sim.stream_server import StreamServer
-from shared.infra.clock import build_clock
+from shared.infra.clock import Clock, build_clock
 from shared.infra.service import Started, run_service
+from shared.infra.settings import DRY_RUN_LABEL, ConfigError, Settings
+from shared.kis.client import KisQuotes, build_quote_client
 from shared.trading.market_calendar import KrxCalendar
 
 logger = logging.getLogger("kis_sim")
@@ -82,8 +84,11 @@ def _serve(started: Started) -> int:
     finally:
         if redis is not None:
             redis.close()
+    upstream = None
+    if config.price_feed == "upstream":
+        upstream = upstream_quotes(settings, clock)
     try:
-        sim = Simulator(config, clock, KrxCalendar.from_settings(settings), store)
+        sim = Simulator(config, clock, KrxCalendar.from_settings(settings), store, upstream)
     except StoreError as e:
         logger.error("%s", e)
         return 1
@@ -115,6 +120,13 @@ def _serve(started: Started) -> int:
     started.stop.on_request(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
     if stream is not None:
         logger.info("KIS simulator WebSocket on ws://%s:%d", config.host, config.ws_port)
+    if upstream is not None:
+        logger.info(
+            "%s: prices read from the KIS %s host %s (quotes only)",
+            DRY_RUN_LABEL,
+            settings.dryrun_quote_host,
+            settings.base_url,
+        )
     logger.info(
         "KIS simulator on http://%s:%d rules=%s profile=%s rate_limit=%d/s store=%s "
         "accounts=%d clock=%r now=%s",
@@ -133,6 +145,17 @@ def _serve(started: Started) -> int:
         stream.stop()
     logger.info("stopped")
     return 0
+
+
+def upstream_quotes(settings: Settings, clock: Clock) -> KisQuotes:
+    """The quote host of a dry run (KIS_ENV=dryrun), read-only, sharing the token and rate
+    limiter of its app key through Redis with the services (docs/ARCHITECTURE.md, 'Dry run')."""
+    if not settings.dry_run:
+        raise ConfigError(
+            "SIM_PRICE_FEED: upstream reads a dry run's quote host and needs KIS_ENV=dryrun"
+            f" (with its app key and secret), not KIS_ENV={settings.kis_env}"
+        )
+    return build_quote_client(settings, Redis.from_url(settings.redis_url), clock)
 
 
 def reset_store(redis_url: str, prefix: str) -> int:

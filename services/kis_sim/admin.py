@@ -24,14 +24,24 @@ class AdminError(ValueError):
 
 
 def health(sim: Simulator) -> dict[str, object]:
-    """Liveness, the rule set and the clock."""
-    return {"ok": True, "rules": sim.config.rules, "now": sim.now().isoformat()}
+    """Liveness, the rule set, the clock and where prices come from (``upstream``: a dry
+    run's ledger)."""
+    return {
+        "ok": True,
+        "rules": sim.config.rules,
+        "now": sim.now().isoformat(),
+        "price_feed": sim.config.price_feed,
+    }
 
 
 def stats(sim: Simulator) -> dict[str, object]:
     """Counters, plus the armed faults."""
     with sim.lock:
-        return {**sim.stats.as_json(), "faults_armed": sim.faults.armed()}
+        feed = sim.feed
+        upstream = (
+            {"upstream_reads": feed.reads, "upstream_failures": feed.failures} if feed else {}
+        )
+        return {**sim.stats.as_json(), "faults_armed": sim.faults.armed(), **upstream}
 
 
 def orders(sim: Simulator) -> dict[str, object]:

@@ -26,6 +26,10 @@ Profile = Literal["simple", "kis"]
 Valuation = Literal["current", "upper_limit"]
 Unlisted = Literal["walk", "unknown"]
 StoreKind = Literal["redis", "memory"]
+PriceFeed = Literal["walk", "upstream"]
+
+DEFAULT_FEED_MAX_AGE_SECONDS = 1.0
+"""SIM_FEED_MAX_AGE_SECONDS: see :attr:`SimConfig.feed_max_age_seconds`."""
 
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
 """Interface the simulator listens on."""
@@ -114,6 +118,12 @@ class SimConfig:
     """Simulated trades a code a clock minute on the stream (0: a record per price change)."""
     listings: Listings = field(default_factory=load_listings)
     """The well-known codes: names, markets, price levels (``SIM_LISTINGS``)."""
+    price_feed: PriceFeed = "walk"
+    """``walk``: the seeded walk and scripted paths; ``upstream``: the quotes of the KIS host a
+    dry run reads (docs/ARCHITECTURE.md, 'Dry run'), recorded as they are read."""
+    feed_max_age_seconds: float = DEFAULT_FEED_MAX_AGE_SECONDS
+    """Upstream feed: how old (real seconds) a code's last read may be when a request does not
+    name that code (holdings, working orders); a code a request names is always read afresh."""
 
 
 def load_config(environ: Mapping[str, str]) -> SimConfig:
@@ -182,6 +192,14 @@ def load_config(environ: Mapping[str, str]) -> SimConfig:
         limit_lock=_choice(environ, "SIM_LIMIT_LOCK", ("off", "on"), "off") == "on",
         trades_per_minute=_float(environ, "SIM_TRADES_PER_MINUTE", 0.0, 0.0, MAX_TRADES_PER_MINUTE),
         listings=_listings(environ.get("SIM_LISTINGS", "").strip() or str(BUNDLED_LISTINGS)),
+        price_feed=(
+            "upstream"
+            if _choice(environ, "SIM_PRICE_FEED", ("walk", "upstream"), "walk") == "upstream"
+            else "walk"
+        ),
+        feed_max_age_seconds=_float(
+            environ, "SIM_FEED_MAX_AGE_SECONDS", DEFAULT_FEED_MAX_AGE_SECONDS, 0.0, 60.0
+        ),
     )
 
 

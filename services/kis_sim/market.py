@@ -72,8 +72,12 @@ class Market:
         listings: Listings | None = None,
         auctions: Auctions | None = None,
         vi: bool = False,
+        live: bool = False,
     ) -> None:
         self._seed = seed
+        self.live = live
+        """Prices only as read from an upstream KIS host (:meth:`record`), never the walk: a
+        code not read yet is unknown, as KIS answers a code it does not list."""
         self._vi = vi
         self._vi_cache: dict[tuple[str, date], tuple[ViWindow, ...]] = {}
         self.auctions = auctions or Auctions()
@@ -140,6 +144,19 @@ class Market:
         self._names.update(scripted.names)
         return sorted(scripted.paths)
 
+    def record(self, code: str, moment: datetime, price: int, base: int) -> None:
+        """Record an upstream quote of ``code`` read at ``moment``: its price holds from then
+        on (a scripted point); ``base`` (the previous close, 기준가) becomes the price at the
+        previous session's close, so the day's limits are KIS's. Points of earlier days go."""
+        session = self._quote_session(moment)
+        previous_close = self._calendar.previous_session(session.day).closes
+        path = self._paths.get(code)
+        points = sorted(p for p in (path.absolute if path else ()) if p[0] > previous_close)
+        if not points or points[-1][1] != price:
+            points.append((moment, price))
+        self._vi_cache.clear()
+        self._paths[code] = ScriptedPath((), ((previous_close, base), *sorted(points)))
+
     def name(self, code: str) -> str:
         """Display name: the scripted file's, else the real one of a listed code, else
         ``SIM<code>``."""
@@ -148,6 +165,8 @@ class Market:
     def is_listed(self, code: str) -> bool:
         """Whether ``code`` trades here: every 6-digit code, or with ``listed_only`` the
         well-known ones and those with a scripted path or name."""
+        if self.live:
+            return code in self._paths
         if not self._listed_only:
             return True
         known = code in self._paths or code in self._names or code in self.replayed.codes
@@ -202,6 +221,8 @@ class Market:
         path = self._paths.get(code)
         if path is not None:
             return self._scripted_quote(code, path, session, now)
+        if self.live:
+            return _quote(code, 0, 0, 0, 0, 0, 0)  # never read upstream: unknown, as at KIS
         return self._walk_quote(code, session, now)
 
     def first_crossing(
@@ -325,7 +346,7 @@ class Market:
         until = min(now, session.closes)
         seen = [path.at(m) for m in [session.opens, *path.events(session.opens, until)]]
         seen.append(price)
-        volume = self._walk_quote(code, session, now).volume
+        volume = 0 if self.live else self._walk_quote(code, session, now).volume
         return _quote(code, price, base, seen[0], max(seen), min(seen), volume)
 
 

@@ -41,12 +41,14 @@ from services.kis_sim.protocol import (
 from services.kis_sim.rules import resolve_tr
 from services.kis_sim.store import AccountStore, MemoryStore
 from services.kis_sim.stream_hub import StreamHub
+from services.kis_sim.upstream import UpstreamFeed, named_codes
 from shared.broker.ledger import Ledger
 from shared.broker.money import Fees
 from shared.broker.orders import Order
 from shared.broker.settlement import settlement_day
 from shared.infra.clock import KST, Clock
 from shared.infra.redis_keys import app_key_id
+from shared.kis.client import KisQuotes
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
 
@@ -120,7 +122,12 @@ class Simulator:
         clock: Clock,
         calendar: KrxCalendar,
         store: AccountStore | None = None,
+        upstream: KisQuotes | None = None,
     ) -> None:
+        if (upstream is not None) != (config.price_feed == "upstream"):
+            raise ValueError("an upstream quote client goes with SIM_PRICE_FEED=upstream only")
+        self.upstream = upstream
+        """The quote host a dry run's prices are read from (``SIM_PRICE_FEED=upstream``)."""
         self.config = config
         self.clock = clock
         self.calendar = calendar
@@ -142,6 +149,12 @@ class Simulator:
             listings=self.config.listings,
             auctions=self.config.auctions,
             vi=self.config.vi,
+            live=self.upstream is not None,
+        )
+        self.feed = (
+            UpstreamFeed(self.upstream, self.market, self.config.feed_max_age_seconds)
+            if self.upstream is not None
+            else None
         )
         fees = Fees(TradeCosts(self.config.fee_pct, self.config.sell_tax_pct))
         days = self.config.settlement_days
@@ -300,6 +313,9 @@ class Simulator:
             )
             tr = resolve_tr(self.config.rules, request.path, tr_id)
             params = Params(request.query if request.method == "GET" else request.json_body())
+            if self.feed is not None:
+                # A dry run: the live prices of this request's code and of the book's first.
+                self.feed.refresh(named_codes(params), self._watched_codes(), now)
             # Resting orders are matched lazily: every request first catches the book up.
             self._settle(now)
             desk = Desk(
@@ -314,6 +330,14 @@ class Simulator:
         elif tr.action == "revise_or_cancel":
             self.stats.cancels += 1
         return kis_ok(result.payload, tr_id, result.tr_cont)
+
+    def _watched_codes(self) -> set[str]:
+        """Codes the book holds or works: their prices value holdings and fill resting orders."""
+        codes: set[str] = set()
+        for account in self.ledger.accounts():
+            codes.update(code for code, h in account.holdings.items() if h.qty > 0)
+            codes.update(o.code for o in account.live_orders())
+        return codes
 
     def _admit(self, app_key: str, arrival: float) -> bool:
         if self.limiter.admit(app_key, arrival):

@@ -294,6 +294,7 @@ class StreamServer:
                     self._last[tr_key] = (now, self.sim.market.price(tr_key, now))
         else:
             conn.fills[tr_id] = tr_key
+            hub.stats["fill_registrations"] += 1
         hub.registrations += 1
         return frames.answer(
             tr_id,

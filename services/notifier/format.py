@@ -440,13 +440,17 @@ def card(event: Event | Mapping[str, Any], language: Language) -> Card:
 
 
 def render(
-    event: Event | Mapping[str, Any], language: Language, queued_epoch: float | None = None
+    event: Event | Mapping[str, Any],
+    language: Language,
+    queued_epoch: float | None = None,
+    label: str | None = None,
 ) -> list[Payload]:
     """The Discord payloads for ``event`` (before :func:`limits.fit`); ``queued_epoch``: when it
     was queued, in real Unix seconds (the embed's timestamp, which Discord shows in the reader's
-    time zone)."""
+    time zone); ``label`` (a dry run's ``DRY RUN``) opens the message and its title."""
     made = card(event, language)
-    embed: Payload = {"title": made.title, "color": made.colour}
+    opening = f"[{label}] " if label else ""
+    embed: Payload = {"title": f"{opening}{made.title}", "color": made.colour}
     if made.description:
         embed["description"] = made.description
     if made.fields:
@@ -458,7 +462,7 @@ def render(
         embed["footer"] = {"text": made.footer}
     if queued_epoch is not None:
         embed["timestamp"] = datetime.fromtimestamp(queued_epoch, UTC).isoformat()
-    content = f"[{made.title}] {made.text}".strip()
+    content = f"{opening}[{made.title}] {made.text}".strip()
     # Texts from KIS or an exception could contain "@everyone": never let a message ping anyone.
     return [{"content": content, "embeds": [embed], "allowed_mentions": {"parse": []}}]
 

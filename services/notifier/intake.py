@@ -56,7 +56,10 @@ class Intake:
         language: Language,
         scrubber: Scrubber,
         outbox: Outbox | None,
+        label: str | None = None,
     ) -> None:
+        self._label = label
+        """Opens every message: ``DRY RUN`` in a dry run (docs/ARCHITECTURE.md, 'Dry run')."""
         self._redis = client
         self._keys = keys
         self.key = keys.notify_events()
@@ -87,10 +90,10 @@ class Intake:
         if self._outbox is None:
             # No webhook: the log is the channel (scrubbed like a message, one entry per event).
             if self._move_head(keys=keys, args=[raw, SEEN_SECONDS]) == 1:
-                for payload in render(event, self._language, queued_epoch):
+                for payload in render(event, self._language, queued_epoch, self._label):
                     log.info("notification:\n%s", as_text(self._scrubber.payload(payload)))
             return
-        parts = messages(event, self._language, self._scrubber, queued_epoch)
+        parts = messages(event, self._language, self._scrubber, queued_epoch, self._label)
         encoded = [json.dumps(p, ensure_ascii=False) for p in parts]
         if self._move_head(keys=keys, args=[raw, SEEN_SECONDS, *encoded]) == 2:
             log.warning("dropped a second copy of event %s", event_id)

@@ -24,15 +24,17 @@ def messages(
     language: Language,
     scrubber: Scrubber,
     queued_epoch: float | None = None,
+    label: str | None = None,
 ) -> list[Payload]:
-    """The sendable messages of ``event``: scrubbed, split within Discord's limits, in order.
+    """The sendable messages of ``event``: scrubbed, split within Discord's limits, in order;
+    each opens with ``label`` when given (``DRY RUN`` in a dry run).
 
     Scrubbed before splitting, so no secret is cut in two where the scrubber cannot see it,
     and again after, because a cut inside a long number can leave an account-shaped piece.
     """
     return [
         scrubber.payload(part)
-        for payload in render(event, language, queued_epoch)
+        for payload in render(event, language, queued_epoch, label)
         for part in fit(scrubber.payload(payload))
     ]
 

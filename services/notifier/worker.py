@@ -64,7 +64,8 @@ def _state(ctx: Context, intake: Intake, sender: Sender) -> dict[str, object]:
 def run(ctx: Context, instance: str, stop: threading.Event, *, burst: bool) -> int:
     """Take events in and post them until ``stop`` is set (SIGTERM), or until everything is
     out in burst."""
-    intake = Intake(ctx.redis, ctx.keys, ctx.language, ctx.scrubber, ctx.outbox)
+    label = ctx.settings.mode_label if ctx.settings.dry_run else None
+    intake = Intake(ctx.redis, ctx.keys, ctx.language, ctx.scrubber, ctx.outbox, label)
     url = ctx.webhook_url
     webhook = Webhook(url) if url is not None and ctx.outbox is not None else None
     lock = LeaderLock(ctx.redis, ctx.keys.leader(SENDER_LOCK_ROLE), instance, LOCK_SECONDS)

@@ -36,6 +36,13 @@ def _run(started: Started) -> int:
     kis = build_client(settings, client, clock)
     stream = session_factory(settings, kis.approval_key, FillNotices(client))
     scheduler = Scheduler(settings, client, kis, clock, calendar, stream=stream)
+    if settings.dry_run:
+        log.info(
+            "%s: quotes from %s, orders and the account at the local ledger %s",
+            settings.mode_label,
+            settings.base_url,
+            settings.order_base_url,
+        )
     log.info(
         "mode %s, endpoint %s, account %s, clock %r, prices by %s",
         settings.kis_env,

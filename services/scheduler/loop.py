@@ -303,8 +303,9 @@ class Scheduler:
 
     # Phases ------------------------------------------------------------------------------------
     def _kis_says_closed(self, today: date) -> bool:
-        """Real mode: KIS's own calendar overrides ours when it says the market stays shut."""
-        if self.settings.kis_env != "real":
+        """Real mode (and a dry run on the real host's quotes): KIS's own calendar overrides
+        ours when it says the market stays shut."""
+        if self.settings.quote_env != "real":
             return False
         if kis_opens(self.kis, self.redis, self.keys, today) is not False:
             return False

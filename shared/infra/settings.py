@@ -33,7 +33,8 @@ from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, Sett
 
 from shared.infra import credentials
 
-KisEnv = Literal["sim", "paper", "real"]
+KisEnv = Literal["sim", "paper", "real", "dryrun"]
+QuoteHost = Literal["paper", "real"]
 
 SIM_BASE_URL = "http://127.0.0.1:8001"
 """Where the simulator listens by default in a local run."""
@@ -54,6 +55,9 @@ DEFAULT_RATE_LIMITS: dict[str, float] = {"paper": 1.0, "real": 18.0}
 
 MONEY_LIMIT_MAX_KRW = 10**12
 """Largest amount a money limit in won may be set to (a trillion won)."""
+
+DRY_RUN_LABEL = "DRY RUN"
+"""What every page, answer, command and message says in KIS_ENV=dryrun."""
 
 SIM_ACCOUNT = "50000000-01"
 """Account used in sim mode when none is configured."""
@@ -211,6 +215,9 @@ class Settings(BaseSettings):
     kis_retry_backoff_seconds: float = Field(default=0.25, gt=0, le=60)
     kis_token_issue_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
     sim_rules: Literal["paper", "real"] = "paper"
+    dryrun_quote_host: QuoteHost = "real"
+    """KIS_ENV=dryrun: the KIS host quotes and the stream are read from (docs/ARCHITECTURE.md,
+    'Dry run'); orders and the account stay with the local ledger at KIS_SIM_URL."""
 
     # Infrastructure --------------------------------------------------------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -403,7 +410,7 @@ class Settings(BaseSettings):
             problem = status_token_problem(self.status_api_token.get_secret_value())
             if problem:
                 raise _field_error("status_api_token", problem)
-        if self.kis_env != "sim":
+        if self.kis_env in ("paper", "real"):
             for name in ("kis_app_key", "kis_app_secret", "kis_account"):
                 if getattr(self, name) is None:
                     raise _field_error(
@@ -411,8 +418,10 @@ class Settings(BaseSettings):
                         f"is required when KIS_ENV={self.kis_env} (environment, {name.upper()}_FILE"
                         " or the keyring)",
                     )
-            if self.clock_start is not None:
-                self._check_rehearsal()
+        if self.kis_env == "dryrun":
+            self._check_dryrun()
+        if self.kis_env != "sim" and self.clock_start is not None:
+            self._check_rehearsal()
         if self.kis_env == "real" and self.real_trading_confirm != "yes":
             raise _field_error(
                 "real_trading_confirm", "must be 'yes' to trade real money with KIS_ENV=real"
@@ -425,6 +434,27 @@ class Settings(BaseSettings):
             if opens >= closes:
                 raise _field_error("krx_special_sessions", f"{day}: opens after it closes")
         return self
+
+    def _check_dryrun(self) -> None:
+        """A dry run reads quotes from KIS with the quote host's keys and keeps orders at a
+        local ledger only (docs/ARCHITECTURE.md, 'Dry run')."""
+        host = self.dryrun_quote_host
+        for name in ("kis_app_key", "kis_app_secret"):
+            if getattr(self, name) is None:
+                raise _field_error(
+                    name,
+                    f"is required when KIS_ENV=dryrun: quotes are read from the KIS {host} host"
+                    f" with its app key and secret (environment, {name.upper()}_FILE or the"
+                    f" keyring's {host} entries)",
+                )
+        refusal = rehearsal_refusal(self.kis_sim_url)
+        if refusal is not None:
+            raise _field_error(
+                "kis_sim_url",
+                "must be the local ledger (the simulator) when KIS_ENV=dryrun, on a loopback or"
+                f" private address ({REHEARSAL_TARGETS}, or a single-label name resolving to"
+                f" one): {refusal}",
+            )
 
     def _check_rehearsal(self) -> None:
         """A simulated clock in paper or real mode only against a simulator (rehearsal)."""
@@ -446,13 +476,39 @@ class Settings(BaseSettings):
 
     # Derived values --------------------------------------------------------------------------
     @property
+    def dry_run(self) -> bool:
+        """True with KIS_ENV=dryrun: live quotes, a simulated wallet (every label says DRY RUN)."""
+        return self.kis_env == "dryrun"
+
+    @property
+    def mode_label(self) -> str:
+        """The mode as people read it: ``DRY RUN`` in a dry run, else the KIS_ENV value."""
+        return DRY_RUN_LABEL if self.dry_run else self.kis_env
+
+    @property
+    def quote_env(self) -> Literal["sim", "paper", "real"]:
+        """The KIS environment quotes are read from: the dry run's quote host, else KIS_ENV.
+        Names the shared token and rate limiter of the quote host's app key in Redis."""
+        return self.dryrun_quote_host if self.kis_env == "dryrun" else self.kis_env
+
+    @property
     def base_url(self) -> str:
-        """The KIS REST endpoint in use."""
+        """The KIS REST endpoint quotes are read from (in every mode but a dry run, orders go
+        there too: :attr:`order_base_url`)."""
         if self.kis_base_url:
             return self.kis_base_url
         return {"sim": self.kis_sim_url, "paper": PAPER_BASE_URL, "real": REAL_BASE_URL}[
-            self.kis_env
+            self.quote_env
         ]
+
+    @property
+    def order_base_url(self) -> str:
+        """Where orders and account reads go: in a dry run the local ledger (KIS_SIM_URL, checked
+        to be loopback or private) and nothing else, whatever KIS_BASE_URL says; otherwise the
+        same endpoint as the quotes."""
+        if self.kis_env == "dryrun":
+            return self.kis_sim_url
+        return self.base_url
 
     @property
     def ws_url(self) -> str:
@@ -460,11 +516,11 @@ class Settings(BaseSettings):
         simulator's host on its REST port + 1, where it listens by default)."""
         if self.kis_ws_url:
             return self.kis_ws_url
-        if self.kis_env == "sim":
+        if self.quote_env == "sim":
             sim = urlsplit(self.kis_sim_url)
             port = (sim.port or (443 if sim.scheme == "https" else 80)) + SIM_WS_PORT_OFFSET
             return f"ws://{sim.hostname or '127.0.0.1'}:{port}"
-        return PAPER_WS_URL if self.kis_env == "paper" else REAL_WS_URL
+        return PAPER_WS_URL if self.quote_env == "paper" else REAL_WS_URL
 
     @property
     def fill_tr_id(self) -> str:
@@ -474,8 +530,11 @@ class Settings(BaseSettings):
 
     @property
     def rules(self) -> Literal["paper", "real"]:
-        """Whose rules apply: tr_id prefix, limits, page sizes (sim follows ``SIM_RULES``)."""
-        return self.sim_rules if self.kis_env == "sim" else self.kis_env
+        """Whose rules apply: tr_id prefix, limits, page sizes (sim follows ``SIM_RULES``, a dry
+        run its quote host's, whose limit its quotes share; its ledger runs the same rules)."""
+        if self.kis_env == "sim":
+            return self.sim_rules
+        return self.dryrun_quote_host if self.kis_env == "dryrun" else self.kis_env
 
     @property
     def rate_limit(self) -> float:
@@ -633,6 +692,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if kis_env in ("paper", "real"):
         missing = [n for n in credentials.KEYRING_VARIABLES if not env.get(n) and n not in extra]
         extra.update(credentials.from_keyring(kis_env, missing))
+    elif kis_env == "dryrun":
+        # The quote host's app key and secret; the account is the local ledger's, never KIS's.
+        host = env.get("DRYRUN_QUOTE_HOST", "real")
+        if host in ("paper", "real"):
+            names = ("KIS_APP_KEY", "KIS_APP_SECRET")
+            missing = [n for n in names if not env.get(n) and n not in extra]
+            extra.update(credentials.from_keyring(host, missing))
     fields = Settings.model_fields
     given = {**env, **extra}
     env_file = None if environ is not None else env.get(ENV_FILE_VARIABLE, ".env") or None
@@ -682,6 +748,11 @@ def main() -> int:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
     print(f"KIS_ENV={settings.kis_env} rules={settings.rules} endpoint={settings.base_url}")
+    if settings.dry_run:
+        print(
+            f"{DRY_RUN_LABEL}: quotes from the KIS {settings.dryrun_quote_host} host,"
+            f" orders and the account at the local ledger {settings.order_base_url}"
+        )
     print(f"account={settings.masked_account} rate_limit={settings.rate_limit:g}/s")
     print(repr(settings))
     return 0

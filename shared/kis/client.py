@@ -15,7 +15,7 @@ import redis
 
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import Keys, app_key_id
-from shared.infra.settings import Settings
+from shared.infra.settings import SIM_APP_KEY, SIM_APP_SECRET, Settings
 from shared.kis.errors import KisProtocolError, KisRejected
 from shared.kis.models import (
     AccountSummary,
@@ -37,7 +37,7 @@ from shared.kis.rate_limit import RateLimiter, Window
 from shared.kis.reachability import KisReachability
 from shared.kis.token import TokenCache, token_file
 from shared.kis.token_seal import TokenSeal
-from shared.kis.tr_ids import TrIds, tr_ids
+from shared.kis.tr_ids import QUOTE_HOST_TR_IDS, TrIds, tr_ids
 from shared.kis.transport import KisTransport
 
 PRICE_PATH = "/uapi/domestic-stock/v1/quotations/inquire-price"
@@ -73,24 +73,17 @@ EXCHANGE = "KRX"
 """EXCG_ID_DVSN_CD sent with the current order ids: this system trades on KRX only."""
 
 
-class KisClient:
-    """Typed access to the KIS endpoints this system uses."""
+class KisQuotes:
+    """Typed access to KIS's market data: prices, charts, the calendar, the stream's key.
 
-    def __init__(
-        self,
-        transport: KisTransport,
-        *,
-        account: str,
-        ids: TrIds,
-        legacy_orders: bool,
-        use_hashkey: bool,
-        holiday_allowed: bool,
-    ) -> None:
+    Nothing here touches an account or an order: this is all a dry run's ledger (the simulator
+    reading live prices, docs/ARCHITECTURE.md, 'Dry run') is given of the KIS host.
+    """
+
+    def __init__(self, transport: KisTransport, *, ids: TrIds, holiday_allowed: bool) -> None:
         self.transport = transport
-        self._cano, self._product = account.split("-")
+        """The quote host's transport."""
         self.ids = ids
-        self._legacy = legacy_orders
-        self._use_hashkey = use_hashkey
         self._holiday_allowed = holiday_allowed
 
     # Quotes ------------------------------------------------------------------------------------
@@ -220,6 +213,48 @@ class KisClient:
             raise KisProtocolError(f"minute bars of {code} on {day}: more than {MAX_CHART_CALLS}")
         return sorted(found.values(), key=lambda r: r.minute)
 
+    # Calendar and keys -------------------------------------------------------------------------
+    def market_days(self, start: date) -> list[MarketDay]:
+        """KIS's calendar from ``start`` on; real host and simulator only, about 1 call a day."""
+        if not self._holiday_allowed:
+            raise KisRejected("the holiday check (CTCA0903R) is not available on the paper host")
+        params = {"BASS_DT": start.strftime("%Y%m%d"), "CTX_AREA_NK": "", "CTX_AREA_FK": ""}
+        days: list[MarketDay] = []
+        for answer in self.transport.get_pages(HOLIDAY_PATH, self.ids.holiday, params):
+            days.extend(MarketDay.from_api(row) for row in answer.body.get("output") or [])
+        return days
+
+    def approval_key(self) -> str:
+        """The WebSocket approval key (of the quote host, whose stream the prices come on)."""
+        return self.transport.approval_key()
+
+
+class KisClient(KisQuotes):
+    """Typed access to every KIS endpoint this system uses: the quotes of :class:`KisQuotes`
+    and the account and its orders, sent through :attr:`orders`.
+
+    In every mode but a dry run both are one transport to one host. In a dry run
+    :func:`build_client` gives :attr:`orders` the local ledger's URL and nothing else.
+    """
+
+    def __init__(
+        self,
+        transport: KisTransport,
+        *,
+        account: str,
+        ids: TrIds,
+        legacy_orders: bool,
+        use_hashkey: bool,
+        holiday_allowed: bool,
+        orders: KisTransport | None = None,
+    ) -> None:
+        super().__init__(transport, ids=ids, holiday_allowed=holiday_allowed)
+        self.orders = orders or transport
+        """The transport of account reads and orders (the quotes' own unless given)."""
+        self._cano, self._product = account.split("-")
+        self._legacy = legacy_orders
+        self._use_hashkey = use_hashkey
+
     # Account -----------------------------------------------------------------------------------
     def balance(self) -> Balance:
         """Every holding over every page, and the account summary."""
@@ -238,7 +273,7 @@ class KisClient:
         holdings: list[Holding] = []
         summary_row: Mapping[str, object] = {}
         pages = 0
-        for answer in self.transport.get_pages(BALANCE_PATH, self.ids.balance, params):
+        for answer in self.orders.get_pages(BALANCE_PATH, self.ids.balance, params):
             pages += 1
             holdings.extend(Holding.from_api(row) for row in answer.body.get("output1") or [])
             summaries = answer.body.get("output2") or []
@@ -258,7 +293,7 @@ class KisClient:
             "OVRS_ICLD_YN": "N",
         }
         return BuyableCash.from_api(
-            self.transport.get(BUYABLE_PATH, self.ids.buyable, params).body["output"]
+            self.orders.get(BUYABLE_PATH, self.ids.buyable, params).body["output"]
         )
 
     # Orders ------------------------------------------------------------------------------------
@@ -337,35 +372,22 @@ class KisClient:
         if not self._legacy:
             params["EXCG_ID_DVSN_CD"] = EXCHANGE
         rows: list[Execution] = []
-        for answer in self.transport.get_pages(EXECUTIONS_PATH, self.ids.daily_executions, params):
+        for answer in self.orders.get_pages(EXECUTIONS_PATH, self.ids.daily_executions, params):
             rows.extend(Execution.from_api(row) for row in answer.body.get("output1") or [])
         return rows
 
-    # Calendar and keys -------------------------------------------------------------------------
-    def market_days(self, start: date) -> list[MarketDay]:
-        """KIS's calendar from ``start`` on; real host and simulator only, about 1 call a day."""
-        if not self._holiday_allowed:
-            raise KisRejected("the holiday check (CTCA0903R) is not available on the paper host")
-        params = {"BASS_DT": start.strftime("%Y%m%d"), "CTX_AREA_NK": "", "CTX_AREA_FK": ""}
-        days: list[MarketDay] = []
-        for answer in self.transport.get_pages(HOLIDAY_PATH, self.ids.holiday, params):
-            days.extend(MarketDay.from_api(row) for row in answer.body.get("output") or [])
-        return days
-
-    def approval_key(self) -> str:
-        """The WebSocket approval key."""
-        return self.transport.approval_key()
-
+    # Order keys --------------------------------------------------------------------------------
     def hashkey(self, body: Mapping[str, str]) -> str:
-        """KIS's hash of an order body (optional since 2025; off unless KIS_USE_HASHKEY)."""
-        return self.transport.hashkey(HASHKEY_PATH, body)
+        """KIS's hash of an order body (optional since 2025; off unless KIS_USE_HASHKEY), from
+        the host the order goes to."""
+        return self.orders.hashkey(HASHKEY_PATH, body)
 
     # Helpers -----------------------------------------------------------------------------------
     def _post_order(
         self, path: str, tr_id: str, body: dict[str, str], context: str
     ) -> Mapping[str, object]:
         headers = {"hashkey": self.hashkey(body)} if self._use_hashkey else {}
-        answer = self.transport.post_order(path, tr_id, body, context, headers=headers)
+        answer = self.orders.post_order(path, tr_id, body, context, headers=headers)
         output = answer.body.get("output") or {}
         return output if isinstance(output, Mapping) else {}
 
@@ -389,10 +411,88 @@ def _check_known(code: str, body: Mapping[str, object], rows: Sequence[object]) 
 def build_client(
     settings: Settings, client: redis.Redis, clock: Clock, *, wait_timeout_seconds: float = 90.0
 ) -> KisClient:
-    """A client for ``settings`` whose token and limiter are shared through ``client``."""
+    """A client for ``settings`` whose token and limiter are shared through ``client``.
+
+    In a dry run (docs/ARCHITECTURE.md, 'Dry run') the quotes' transport is read-only (it
+    refuses every tr_id but the quote host's, before sending) and the orders' transport is built
+    from :attr:`Settings.order_base_url`, the local ledger, with the simulator's demo keys: no
+    order, cancel, buyable-cash, balance or executions request has a way to the KIS host.
+    """
+    ids = tr_ids(settings.rules, settings.kis_order_tr_ids)
+    quotes = _transport(
+        settings,
+        client,
+        clock,
+        env=settings.quote_env,
+        base_url=settings.base_url,
+        app_key=settings.app_key,
+        app_secret=settings.app_secret,
+        wait_timeout_seconds=wait_timeout_seconds,
+        read_only=settings.dry_run,
+    )
+    orders = None
+    if settings.dry_run:
+        orders = _transport(
+            settings,
+            client,
+            clock,
+            env=settings.kis_env,
+            base_url=settings.order_base_url,
+            app_key=SIM_APP_KEY,
+            app_secret=SIM_APP_SECRET,
+            wait_timeout_seconds=wait_timeout_seconds,
+            read_only=False,
+        )
+    return KisClient(
+        quotes,
+        account=settings.account,
+        ids=ids,
+        legacy_orders=settings.kis_order_tr_ids == "legacy",
+        use_hashkey=settings.kis_use_hashkey,
+        holiday_allowed=settings.quote_env != "paper",
+        orders=orders,
+    )
+
+
+def build_quote_client(
+    settings: Settings, client: redis.Redis, clock: Clock, *, wait_timeout_seconds: float = 90.0
+) -> KisQuotes:
+    """Quotes only, from the quote host of ``settings``, read-only, sharing the token and
+    limiter of its app key: what a dry run's ledger reads its prices with."""
+    transport = _transport(
+        settings,
+        client,
+        clock,
+        env=settings.quote_env,
+        base_url=settings.base_url,
+        app_key=settings.app_key,
+        app_secret=settings.app_secret,
+        wait_timeout_seconds=wait_timeout_seconds,
+        read_only=True,
+    )
+    return KisQuotes(
+        transport,
+        ids=tr_ids(settings.rules, settings.kis_order_tr_ids),
+        holiday_allowed=settings.quote_env != "paper",
+    )
+
+
+def _transport(
+    settings: Settings,
+    client: redis.Redis,
+    clock: Clock,
+    *,
+    env: str,
+    base_url: str,
+    app_key: str,
+    app_secret: str,
+    wait_timeout_seconds: float,
+    read_only: bool,
+) -> KisTransport:
+    """One host's transport: its limiter, approval limiter, token and outage key in Redis under
+    ``env`` and the app key's id, shared with every process using the same key there."""
     keys = Keys(settings.redis_prefix)
-    env = settings.kis_env
-    key_id = app_key_id(settings.app_key)
+    key_id = app_key_id(app_key)
     limiter = RateLimiter(
         client,
         keys.rate_window(env, key_id),
@@ -401,9 +501,9 @@ def build_client(
         answer_key=keys.rate_answer(env, key_id),
     )
     transport = KisTransport(
-        base_url=settings.base_url,
-        app_key=settings.app_key,
-        app_secret=settings.app_secret,
+        base_url=base_url,
+        app_key=app_key,
+        app_secret=app_secret,
         tokens=None,
         limiter=limiter,
         timeout=(settings.kis_connect_timeout_seconds, settings.kis_read_timeout_seconds),
@@ -413,9 +513,11 @@ def build_client(
             keys.approval_waits(env, key_id),
             Window.for_rate(APPROVAL_KEYS_PER_SECOND, settings.kis_rate_margin_seconds),
         ),
-        error_counter=(client, keys.kis_errors(env)),
+        # Errors and outages under KIS_ENV: what this system's readers look at, whichever host.
+        error_counter=(client, keys.kis_errors(settings.kis_env)),
         backoff_seconds=settings.kis_retry_backoff_seconds,
-        reachability=KisReachability(client, keys.kis_outage(env)),
+        reachability=KisReachability(client, keys.kis_outage(settings.kis_env)),
+        allowed_tr_ids=QUOTE_HOST_TR_IDS if read_only else None,
     )
     transport.tokens = TokenCache(
         client,
@@ -424,17 +526,10 @@ def build_client(
         issued_key=keys.token_issuances(env, key_id),
         clock=clock,
         issue=transport.issue_token,
-        seal=TokenSeal(settings.app_secret),
+        seal=TokenSeal(app_secret),
         refresh_before=timedelta(minutes=settings.kis_token_refresh_minutes),
         issue_interval_seconds=settings.kis_token_issue_interval_seconds,
         wait_timeout_seconds=wait_timeout_seconds,
         file=token_file(settings.data_dir, env, key_id),
     )
-    return KisClient(
-        transport,
-        account=settings.account,
-        ids=tr_ids(settings.rules, settings.kis_order_tr_ids),
-        legacy_orders=settings.kis_order_tr_ids == "legacy",
-        use_hashkey=settings.kis_use_hashkey,
-        holiday_allowed=settings.kis_env != "paper",
-    )
+    return transport

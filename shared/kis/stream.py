@@ -411,11 +411,13 @@ def stream_from_settings(
 ) -> KisStream:
     """The stream the settings describe: ``KIS_WS_URL`` (or the mode's host), the fill notice
     keyed by ``KIS_HTS_ID`` with the rules' tr_id, ``STREAM_SILENCE_SECONDS``. Pass
-    ``KisClient.approval_key`` as ``approval_key``."""
+    ``KisClient.approval_key`` as ``approval_key``. A dry run's stream is the KIS host's and
+    carries prices only: the account's fill notices there would be real trades, not the local
+    ledger's (docs/ARCHITECTURE.md, 'Dry run')."""
     return KisStream(
         settings.ws_url,
         approval_key,
-        hts_id=settings.kis_hts_id,
+        hts_id=None if settings.dry_run else settings.kis_hts_id,
         fill_tr_id=settings.fill_tr_id,
         on_tick=on_tick,
         on_fill=on_fill,

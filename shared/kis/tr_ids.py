@@ -18,6 +18,11 @@ TODAY_MINUTE_CHART = "FHKST03010200"
 """Today's minute bars (주식당일분봉조회, inquire-time-itemchartprice): the same id on both
 hosts."""
 
+QUOTE_HOST_TR_IDS = frozenset({QUOTE_PRICE, HOLIDAY, DAILY_CHART, MINUTE_CHART, TODAY_MINUTE_CHART})
+"""Every tr_id a dry run may send to KIS (docs/ARCHITECTURE.md, 'Dry run'): market data only.
+The token, approval-key and hashkey endpoints carry no tr_id; orders, cancels, the buyable cash,
+the balance and the executions are not here and go to the local ledger."""
+
 
 @dataclass(frozen=True)
 class TrIds:

@@ -81,8 +81,13 @@ class KisTransport:
         backoff_seconds: float = 0.25,
         session: requests.Session | None = None,
         reachability: KisReachability | None = None,
+        allowed_tr_ids: frozenset[str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.allowed_tr_ids = allowed_tr_ids
+        """When given, the only tr_ids this transport sends; anything else (an order POST
+        above all) is refused before a byte leaves (a dry run's quote host: docs/ARCHITECTURE.md,
+        'Dry run'). The hashkey endpoint is refused too: it exists only for orders."""
         self._app_key = app_key
         self._app_secret = app_secret
         self.tokens = tokens
@@ -143,6 +148,8 @@ class KisTransport:
 
     def hashkey(self, path: str, body: Mapping[str, str]) -> str:
         """``POST /uapi/hashkey``: app key headers only, the answer is ``{"HASH": ...}``."""
+
+        self._check_allowed("", "hashkey", order=True)
 
         def once() -> str:
             with self.limiter.slot():
@@ -217,6 +224,7 @@ class KisTransport:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Answer:
         context = order_context or f"{method} {path} {tr_id}"
+        self._check_allowed(tr_id, context, order=order_context is not None)
         reissued = False
         while True:
             token = self.tokens.get() if self.tokens else ""
@@ -343,6 +351,15 @@ class KisTransport:
         if isinstance(error, KisRateLimited):
             log.info("KIS rate limit answer (EGW00201) for %s", context)
         return error
+
+    def _check_allowed(self, tr_id: str, context: str, *, order: bool) -> None:
+        """KisProtocolError, before anything is sent, for what this transport may not send."""
+        if self.allowed_tr_ids is None:
+            return
+        if order or tr_id not in self.allowed_tr_ids:
+            raise KisProtocolError(
+                f"{context}: not sent: this transport reads quotes only (a dry run's KIS host)"
+            )
 
     def _unreachable(self, error: KisError) -> None:
         if self.reachability is not None:

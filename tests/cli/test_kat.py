@@ -263,3 +263,31 @@ def test_status_shows_when_a_flag_was_set_in_kst(redis_url: str) -> None:
     # On the system clock, as "clock" is (CLOCK_START, real speed): not today's real date.
     clock = datetime.fromisoformat(status["clock"])
     assert timedelta(0) <= clock - set_kst < timedelta(seconds=30), (clock, set_kst)
+
+
+def test_a_dry_run_says_so_in_every_command(redis_url: str) -> None:
+    # docs/ARCHITECTURE.md, 'Dry run': `kat status` carries it, every command says it first.
+    env = service_env(
+        redis_url,
+        **CLOCK,
+        CLOCK_EPOCH=f"{time.time():.3f}",
+        KIS_ENV="dryrun",
+        KIS_APP_KEY="PSclidryrunkey0123456789abcdefghijklm",
+        KIS_APP_SECRET="cli-dryrun-secret-" + "T" * 40,
+        KIS_BASE_URL="http://127.0.0.1:9",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "status"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["mode"] == "dryrun" and status["dry_run"] is True
+    assert status["notice"].startswith("DRY RUN: live prices from the KIS real host")
+    assert done.stderr.startswith("DRY RUN: ")
+    assert "cli-dryrun-secret" not in done.stdout + done.stderr
+    assert json.loads(kat(redis_url, "status").stdout)["dry_run"] is False

@@ -321,3 +321,45 @@ def test_dotenv_parsing(tmp_path: Path) -> None:
         "E": "",
     }
     assert run_local.read_dotenv(tmp_path / "missing") == {}
+
+
+@pytest.mark.processes
+def test_the_dry_run_override_switches_every_service_and_the_ledger(project: Path) -> None:
+    shutil.copy(ROOT / "compose.dryrun.yml", project / "compose.dryrun.yml")
+    result = compose(
+        "-f",
+        "docker-compose.yml",
+        "-f",
+        "compose.dryrun.yml",
+        "config",
+        "--format",
+        "json",
+        project=project,
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in ("kis-sim", "scheduler", "executor", "notifier", "api"):
+        env = services[name]["environment"]
+        assert env["KIS_ENV"] == "dryrun", name
+        assert env["DRYRUN_QUOTE_HOST"] == "real", name
+        # Orders go to the ledger: the simulator, by its compose name.
+        assert env["KIS_SIM_URL"] == "http://kis-sim:8001", name
+        assert env["REDIS_URL"] == "redis://redis:6379/0", name  # merged, not replaced
+    ledger = services["kis-sim"]["environment"]
+    assert ledger["SIM_PRICE_FEED"] == "upstream"
+    assert ledger["SIM_PROFILE"] == "kis"
+    assert ledger["SIM_RULES"] == "real"
+    assert ledger["SIM_REDIS_PREFIX"] == "kis_sim_dryrun:"
+    assert any(v["target"] == "/app/data" for v in services["kis-sim"]["volumes"])
+    paper = compose(
+        "-f",
+        "docker-compose.yml",
+        "-f",
+        "compose.dryrun.yml",
+        "config",
+        "--format",
+        "json",
+        project=project,
+        DRYRUN_QUOTE_HOST="paper",
+    )
+    assert json.loads(paper.stdout)["services"]["kis-sim"]["environment"]["SIM_RULES"] == "paper"

@@ -30,6 +30,10 @@ from tests.kis_sim.conftest import run_to_exit
         ("SIM_TRADES_PER_MINUTE", "-1"),
         ("SIM_TRADES_PER_MINUTE", "601"),
         ("SIM_LISTINGS", "/nonexistent/listings.json"),
+        ("SIM_PRICE_FEED", "live"),
+        ("SIM_FEED_MAX_AGE_SECONDS", "61"),
+        # A dry run's ledger reads KIS and needs KIS_ENV=dryrun with the quote host's keys.
+        ("SIM_PRICE_FEED", "upstream"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, value: str) -> None:

@@ -55,7 +55,7 @@ def test_paper_and_real_defaults() -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"KIS_ENV": "live"}, "KIS_ENV: Input should be 'sim', 'paper' or 'real'"),
+        ({"KIS_ENV": "live"}, "KIS_ENV: Input should be 'sim', 'paper', 'real' or 'dryrun'"),
         ({**PAPER, "KIS_APP_KEY": ""}, "KIS_APP_KEY: is required when KIS_ENV=paper"),
         ({"KIS_ENV": "paper"}, "KIS_APP_KEY: is required when KIS_ENV=paper"),
         ({**PAPER, "KIS_ACCOUNT": "7300123401"}, "KIS_ACCOUNT: must look like 12345678-01"),
