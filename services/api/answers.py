@@ -215,6 +215,10 @@ class Order(Answer):
     attempts: int
     error_code: str
     error_message: str
+    waiting_for: Literal["", "opening", "closing", "volatility_interruption"] = Field(
+        description="The auction KIS holds the accepted order for, unfilled until it ends; "
+        "empty for none."
+    )
     history: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
         description="[status, system-clock time (KST)] pairs, oldest first."
     )

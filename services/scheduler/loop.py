@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
-from services.scheduler.closing import DayCloser, summary_line
+from services.scheduler.closing import CLOSING_MATCH_MARGIN, DayCloser, summary_line
 from services.scheduler.cycle import DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
@@ -384,13 +384,23 @@ class Scheduler:
                 self.redis, self.keys, won, self.clock.now()
             ),
             costs=TradeCosts(self.settings.fee_pct, self.settings.sell_tax_pct),
+            until_close=lambda: self._until_closing_match(today),
         )
         summary = closer.close(today)
+        if summary is None:
+            return  # stopped or no longer leading: whoever leads next runs post-market
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if self.once.first("postmarket", today):
             log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
+
+    def _until_closing_match(self, today: date) -> bool:
+        """Wait until the closing auction of ``today`` is matched; False as for _wait_real."""
+        session = self.calendar.session(today)
+        if session is None:
+            return True
+        return self._sleep_until(session.closes + CLOSING_MATCH_MARGIN)
 
     # Realtime ----------------------------------------------------------------------------------
     def _watch(self, today: date, plan: DayPlan | None) -> None:
