@@ -160,3 +160,39 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
         (STOP, "stop_loss"),
         (TAKE, "take_profit"),
     ]
+
+
+def test_expiry_sells_reach_kis_before_the_closing_call(open_market: Any) -> None:
+    """The five-session rule's sells go in the pre-close window (15:15-15:20), in continuous
+    trading: KIS has them before the closing call, they fill at once, and post-market has
+    nothing to follow to the close."""
+    code = "000700"
+    expiring = Position(code, "만기매도", 100, Decimal(10000), date(2026, 2, 23), "bot")
+    market: Market = open_market(
+        datetime(2026, 3, 3, 15, 13, tzinfo=KST),
+        120,
+        prices={code: [("09:00", 10000), ("15:25", 10300)]},
+        names={code: expiring.name},
+        holdings=[{"code": code, "name": expiring.name, "qty": 100, "avg_price": 10000}],
+        sim_env={"SIM_AUCTIONS": "on", "SIM_VI": "on"},
+    )
+    market.redis.hset(KEYS.positions(), code, expiring.to_json())
+    market.executor()
+    market.scheduler()
+    market.wait(lambda: market.events("daily_summary"), timeout=60, what="the daily summary")
+
+    [order] = market.sim_orders()
+    [fill] = order["fills"]
+    assert (order["code"], order["side"], fill["qty"], fill["price"]) == (code, "sell", 100, 10000)
+    assert "15:15:00" <= fill["filled_kst"][11:19] < "15:20:00"
+    [record] = market.records(DAY)
+    assert (record.id, record.status, record.waiting_for) == (
+        f"20260303-{code}-sell-expiry",
+        OrderStatus.FILLED,
+        "",
+    )
+    accepted = record.broker_accepted_kst
+    assert accepted is not None and accepted.strftime("%H:%M:%S") < "15:20:00"
+    assert not market.events("order_waiting")
+    [summary] = market.events("daily_summary")
+    assert [(t["code"], t["reason"]) for t in summary["realized"]] == [(code, "expiry")]
