@@ -196,3 +196,45 @@ def test_expiry_sells_reach_kis_before_the_closing_call(open_market: Any) -> Non
     assert not market.events("order_waiting")
     [summary] = market.events("daily_summary")
     assert [(t["code"], t["reason"]) for t in summary["realized"]] == [(code, "expiry")]
+
+
+def test_expiry_sells_in_the_closing_auction_when_set(open_market: Any) -> None:
+    """``EXPIRY_SELLS_IN=closing_auction``: nothing is sold in the pre-close window; post-market
+    sends the expiry sell into the closing call as a limit order at the day's lower limit
+    (KIS takes only limit orders there), and it fills at the closing price, 10,300."""
+    code = "000700"
+    expiring = Position(code, "만기매도", 100, Decimal(10000), date(2026, 2, 23), "bot")
+    market: Market = open_market(
+        datetime(2026, 3, 3, 15, 13, tzinfo=KST),
+        120,
+        prices={code: [("09:00", 10000), ("15:25", 10300)]},
+        names={code: expiring.name},
+        holdings=[{"code": code, "name": expiring.name, "qty": 100, "avg_price": 10000}],
+        sim_env={"SIM_AUCTIONS": "on", "SIM_VI": "on"},
+        EXPIRY_SELLS_IN="closing_auction",
+    )
+    market.redis.hset(KEYS.positions(), code, expiring.to_json())
+    market.executor()
+    market.scheduler()
+    market.wait(lambda: market.events("daily_summary"), timeout=60, what="the daily summary")
+
+    [order] = market.sim_orders()
+    [fill] = order["fills"]
+    # The lower limit: the previous close (the path's 15:25 point, 10,300, held to yesterday's
+    # close as well) less 30 %, to the tick.
+    assert (order["code"], order["side"], order["qty"], order["price"]) == (code, "sell", 100, 7210)
+    assert (fill["qty"], fill["price"], fill["filled_kst"][11:19]) == (100, 10300, "15:30:00")
+    [record] = market.records(DAY)
+    assert (record.id, record.status, record.intent.limit_price) == (
+        f"20260303-{code}-sell-expiry",
+        OrderStatus.FILLED,
+        7210,
+    )
+    accepted = record.broker_accepted_kst
+    assert accepted is not None and "15:20:00" <= accepted.strftime("%H:%M:%S") < "15:30:00"
+    assert [e["auction"] for e in market.events("order_waiting")] == ["closing"]
+    assert market.positions() == {}
+    [summary] = market.events("daily_summary")
+    assert [(t["code"], t["profit"], t["reason"]) for t in summary["realized"]] == [
+        (code, 30_000, "expiry")
+    ]
