@@ -6,7 +6,7 @@ The simulator runs with ``SIM_AUCTIONS=on`` and ``SIM_VI=on``; the scheduler and
 run as processes at 60x from 14:50. KIS's slowness, not the rules, puts each sell in its
 auction: the simulator holds each sell's POST a few real seconds (its ``slow`` fault), as a
 loaded KIS would, so the stop-loss decided at 15:00 on 9,650 reaches KIS during the VI that
-9,050 triggers at 15:00:30, and the take-profit decided at 15:14 on 10,550 reaches it after
+9,050 triggers at 15:00:30, and the take-profit decided from 15:12 on 10,550 reaches it after
 15:20, in the closing call.
 
 Run on its own (``pytest tests/e2e/test_auctions_day.py -s``) it prints the day's orders.
@@ -36,8 +36,8 @@ PRICES = {
     # -3.5 % at 15:00: a stop-loss; 9,050 at 15:00:30 is -6.2 % on the last trade, a dynamic VI
     # (6 % for a code outside KOSPI 200): 9,650 stands for 2 minutes or more, then one auction.
     STOP: [("09:00", 10000), ("15:00", 9650), ("15:00:30", 9050)],
-    # +5.5 % at 15:14: a take-profit; the closing call matches at the path's close, 10,600.
-    TAKE: [("09:00", 10000), ("15:14", 10550), ("15:25", 10600)],
+    # +5.5 % at 15:12: a take-profit; the closing call matches at the path's close, 10,600.
+    TAKE: [("09:00", 10000), ("15:12", 10550), ("15:25", 10600)],
 }
 
 
@@ -81,6 +81,8 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
             for code, name in NAMES.items()
         ],
         sim_env={"SIM_AUCTIONS": "on", "SIM_VI": "on"},
+        # The take-profit's POST is held 9 s: an answer that slow is still an answer.
+        KIS_READ_TIMEOUT_SECONDS="30",
     )
     for code in NAMES:
         market.redis.hset(KEYS.positions(), code, held(code).to_json())
@@ -95,8 +97,8 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
         return None if record is None else record.status
 
     market.wait(lambda: status(stop_id) is not None, timeout=60, what="the stop-loss")
-    # The take-profit's POST: 7 clock minutes late, past 15:20.
-    slow_next_order(market, 7.0)
+    # The take-profit's POST: 9 clock minutes late, past 15:20 (decided 15:12 to 15:15).
+    slow_next_order(market, 9.0)
     market.wait(
         lambda: any(e["order_id"] == stop_id for e in market.events("order_waiting")),
         timeout=30,
