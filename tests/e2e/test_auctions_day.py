@@ -3,7 +3,7 @@ take-profit that reaches KIS in the closing call, each placed once, followed to 
 fill and reported as waiting (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions').
 
 The simulator runs with ``SIM_AUCTIONS=on`` and ``SIM_VI=on``; the scheduler and the executor
-run as processes at 60x from 14:50. KIS's slowness, not the rules, puts each sell in its
+run as processes at 60x from 14:57. KIS's slowness, not the rules, puts each sell in its
 auction: the simulator holds each sell's POST a few real seconds (its ``slow`` fault), as a
 loaded KIS would, so the stop-loss decided at 15:00 on 9,650 reaches KIS during the VI that
 9,050 triggers at 15:00:30, and the take-profit decided from 15:12 on 10,550 reaches it after
@@ -72,7 +72,7 @@ def print_the_days_orders(market: Market) -> None:
 
 def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_market: Any) -> None:
     market: Market = open_market(
-        datetime(2026, 3, 3, 14, 50, tzinfo=KST),
+        datetime(2026, 3, 3, 14, 57, tzinfo=KST),
         60,
         prices=PRICES,
         names=NAMES,
