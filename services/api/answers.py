@@ -209,6 +209,10 @@ class Order(Answer):
     broker_accepted_kst: str | None = Field(description="KIS's order time (KST, ISO 8601).")
     submitted_epoch: float = Field(description="Real Unix time the last POST began.")
     sent_quantity: int = Field(description="Shares the last POST asked for, when fewer.")
+    sent_price: int = Field(
+        description="The limit the last POST carried for a market sell sent in the closing "
+        "call (the day's lower limit); 0: as decided."
+    )
     filled_quantity: int
     average_fill_price: DecimalText
     applied_quantity: int

@@ -121,6 +121,7 @@ class Placer:
         try:
             fallen = self._under_floor(record)
             quantity = self._affordable(record, allowed.quantity)
+            price = self._closing_call_limit(record)
         except KisError as e:
             log.warning("order %s not sent, price or buyable quantity unreadable: %s", record.id, e)
             return self.book.get(record.id) or record, True
@@ -144,6 +145,7 @@ class Placer:
             submitted_epoch=time.time(),
             attempts=record.attempts + 1,
             sent_quantity=quantity if quantity < record.intent.quantity else 0,
+            sent_price=price,
             error_code="",
             error_message="",
         )
@@ -223,6 +225,28 @@ class Placer:
                 buyable.orderable_cash,
             )
         return min(allowed, buyable.buy_quantity)
+
+    def _closing_call_limit(self, record: OrderRecord) -> int:
+        """The limit a market order must carry when it is sent in the closing call, else 0.
+
+        KIS takes only limit orders in the closing call (its ``APBK3013`` text). A sell limited
+        at the day's lower limit is crossed by any closing price, so it fills in full at the
+        closing auction's one price, as the market sell would have (one price read). A market
+        buy is never sent (entry buys are limit orders).
+        """
+        intent = record.intent
+        if intent.limit_price is not None or intent.side is not Side.SELL:
+            return 0
+        session = self.ctx.calendar.session(intent.session)
+        if auction_at(self.ctx.clock.now(), session, vi=False) is not Auction.CLOSING:
+            return 0
+        lowest = self.ctx.client.current_price(intent.code).lower_limit
+        log.info(
+            "order %s: in the closing call, sent as a limit at the lower limit %d",
+            record.id,
+            lowest,
+        )
+        return lowest
 
     def _rejected(self, taken: OrderRecord, error: KisRejected) -> OrderRecord:
         message = error.msg1 or str(error)
@@ -366,6 +390,8 @@ class Placer:
 
 
 def order_request(record: OrderRecord) -> OrderRequest:
-    """The KIS order that carries out ``record``: its quantity, at its limit (None: market)."""
+    """The KIS order that carries out ``record``: its quantity, at its limit (None: market),
+    or at the limit a market sell in the closing call was given (``sent_price``)."""
     intent = record.intent
-    return OrderRequest(intent.code, intent.side, record.order_quantity, intent.limit_price)
+    limit = intent.limit_price if intent.limit_price is not None else record.sent_price or None
+    return OrderRequest(intent.code, intent.side, record.order_quantity, limit)

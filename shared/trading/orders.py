@@ -198,6 +198,10 @@ class OrderRecord:
     """Real time the last POST began."""
     sent_quantity: int = 0
     """Shares the last POST asked for, when fewer than the intent's (cash checked at KIS)."""
+    sent_price: int = 0
+    """The limit in won the last POST carried when the intent has none: a market sell sent in
+    the closing call goes as a limit at the day's lower limit, the only kind KIS takes there
+    (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions'); 0: as the intent says."""
     filled_quantity: int = 0
     average_fill_price: Decimal = Decimal(0)
     applied_quantity: int = 0

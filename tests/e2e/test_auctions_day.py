@@ -3,11 +3,11 @@ take-profit that reaches KIS in the closing call, each placed once, followed to 
 fill and reported as waiting (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions').
 
 The simulator runs with ``SIM_AUCTIONS=on`` and ``SIM_VI=on``; the scheduler and the executor
-run as processes at 60x from 14:57. KIS's slowness, not the rules, puts each sell in its
-auction: the simulator holds each sell's POST a few real seconds (its ``slow`` fault), as a
-loaded KIS would, so the stop-loss decided at 15:00 on 9,650 reaches KIS during the VI that
-9,050 triggers at 15:00:30, and the take-profit decided from 15:12 on 10,550 reaches it after
-15:20, in the closing call.
+run as processes at 60x from 14:57. Delays, not the rules, put each sell in its auction: the
+simulator holds the stop-loss's POST a real second (its ``slow`` fault), as a loaded KIS would,
+so the stop-loss decided at 15:00 on 9,650 reaches KIS during the VI that 9,050 triggers at
+15:00:30; and the executor is down from 15:04 to 15:20 (a restart), so the take-profit decided
+from 15:12 on 10,550 is sent in the closing call, as a limit at the day's lower limit.
 
 Run on its own (``pytest tests/e2e/test_auctions_day.py -s``) it prints the day's orders.
 """
@@ -60,7 +60,8 @@ def print_the_days_orders(market: Market) -> None:
         fills = ", ".join(
             f"{f['qty']} at {f['price']:,} {f['filled_kst'][11:19]}" for f in o["fills"]
         )
-        print(f"  {o['odno']} {o['side']} {o['code']} x{o['qty']}: {fills or 'no fill'}")
+        kind = f"limit {o['price']:,}" if o["price"] else "market"
+        print(f"  {o['odno']} {o['side']} {o['code']} x{o['qty']} {kind}: {fills or 'no fill'}")
     print("our records:")
     for r in market.records(DAY):
         accepted = r.broker_accepted_kst.strftime("%H:%M:%S") if r.broker_accepted_kst else "-"
@@ -81,13 +82,11 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
             for code, name in NAMES.items()
         ],
         sim_env={"SIM_AUCTIONS": "on", "SIM_VI": "on"},
-        # The take-profit's POST is held 9 s: an answer that slow is still an answer.
-        KIS_READ_TIMEOUT_SECONDS="30",
     )
     for code in NAMES:
         market.redis.hset(KEYS.positions(), code, held(code).to_json())
     slow_next_order(market, 1.0)  # the stop-loss: 60 clock seconds late, into the VI
-    market.executor()
+    executor = market.executor()
     market.scheduler()
 
     stop_id, take_id = f"20260303-{STOP}-sell-stop_loss", f"20260303-{TAKE}-sell-take_profit"
@@ -96,12 +95,9 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
         record = next((r for r in market.records(DAY) if r.id == order_id), None)
         return None if record is None else record.status
 
-    market.wait(lambda: status(stop_id) is not None, timeout=60, what="the stop-loss")
-    # The take-profit's POST: 9 clock minutes late, past 15:20 (decided 15:12 to 15:15).
-    slow_next_order(market, 9.0)
     market.wait(
         lambda: any(e["order_id"] == stop_id for e in market.events("order_waiting")),
-        timeout=30,
+        timeout=60,
         what="the stop-loss waiting for the VI's auction",
     )
     # While the VI lasts the stop-loss works at KIS, unfilled, and is not sent again.
@@ -109,6 +105,13 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
     assert waiting.status is OrderStatus.ACCEPTED
     assert "volatility interruption" in waiting.error_message
     market.wait(lambda: status(stop_id) is OrderStatus.FILLED, timeout=30, what="the VI auction")
+
+    # The executor restarts: down before the take-profit is decided, back in the closing call.
+    assert market.clock.now().strftime("%H:%M") < "15:11"
+    executor.stop()
+    market.wait(lambda: status(take_id) is OrderStatus.PENDING, timeout=30, what="the take-profit")
+    market.wait_clock(datetime(2026, 3, 3, 15, 20, 5, tzinfo=KST))
+    market.start("services.executor", "executor-again")
 
     market.wait(
         lambda: any(e["order_id"] == take_id for e in market.events("order_waiting")),
@@ -127,6 +130,11 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
         (TAKE, "sell", 100, [(100, 10600)]),  # the closing auction's price
         (STOP, "sell", 100, [(100, 9050)]),  # the VI auction's price
     ]
+    # KIS takes only limit orders in the closing call: the take-profit, a market sell, went as a
+    # limit at the day's lower limit (yesterday's close on the path, 10,600, less 30 %), which
+    # any closing price crosses. The stop-loss went as decided, a market order.
+    prices = {o["code"]: o["price"] for o in market.sim_orders()}
+    assert prices[TAKE] == 7420
     fills = {o["code"]: o["fills"][0]["filled_kst"][11:19] for o in market.sim_orders()}
     assert fills[TAKE] == "15:30:00"
     assert "15:02:30" <= fills[STOP] < "15:03:01"  # 2 minutes and 0-30 s after 15:00:30
@@ -135,6 +143,8 @@ def test_a_stop_loss_in_a_vi_and_a_take_profit_in_the_closing_auction(open_marke
         stop_id: (OrderStatus.FILLED, 100, 1),
         take_id: (OrderStatus.FILLED, 100, 1),
     }
+    assert (records[take_id].sent_price, records[stop_id].sent_price) == (7420, 0)
+    assert records[take_id].intent.limit_price is None  # the decision stays a market sell
     accepted_take = records[take_id].broker_accepted_kst
     assert accepted_take is not None and accepted_take.strftime("%H:%M") >= "15:20"
 
