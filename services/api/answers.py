@@ -209,12 +209,20 @@ class Order(Answer):
     broker_accepted_kst: str | None = Field(description="KIS's order time (KST, ISO 8601).")
     submitted_epoch: float = Field(description="Real Unix time the last POST began.")
     sent_quantity: int = Field(description="Shares the last POST asked for, when fewer.")
+    sent_price: int = Field(
+        description="The limit the last POST carried for a market sell sent in the closing "
+        "call (the day's lower limit); 0: as decided."
+    )
     filled_quantity: int
     average_fill_price: DecimalText
     applied_quantity: int
     attempts: int
     error_code: str
     error_message: str
+    waiting_for: Literal["", "opening", "closing", "volatility_interruption"] = Field(
+        description="The auction KIS holds the accepted order for, unfilled until it ends; "
+        "empty for none."
+    )
     history: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
         description="[status, system-clock time (KST)] pairs, oldest first."
     )

@@ -10,6 +10,8 @@ order's outcome through this module, so each step has one home:
 - :meth:`Fills.apply`: those fills -> the position ledger, exactly once, and the notification;
 - :meth:`Fills.settle` / :meth:`Fills.settle_one`: an order whose POST answer was lost is found at
   KIS (adopted with its fills) or proven absent (back to ``pending``, or cancelled too late);
+- :meth:`Fills.waiting`: an accepted order KIS holds for an auction (the closing call, a
+  volatility interruption) is marked as waiting, and the user told once;
 - :meth:`Fills.cancel`: an order that must not be sent is cancelled, and the user told;
   :meth:`Fills.cancel_remainder`: the unfilled rest of a limit buy is cancelled at KIS;
 - :meth:`Fills.adopt_orphan`: an order KIS has and we have no record of (our state was lost) is
@@ -40,9 +42,16 @@ from services.executor.matching import (
 )
 from shared.kis.errors import KisError, KisRejected
 from shared.kis.models import Execution, OrderAck, Side
-from shared.messaging.events import notify, order_accepted, order_cancelled, order_filled
+from shared.messaging.events import (
+    notify,
+    order_accepted,
+    order_cancelled,
+    order_filled,
+    order_waiting,
+)
 from shared.state.order_book import BrokerOrderTaken, Change
 from shared.state.positions import FillApplied
+from shared.trading.auctions import Auction, filled_note, waiting_note
 from shared.trading.orders import (
     AT_BROKER,
     UNSETTLED,
@@ -114,6 +123,28 @@ class Fills:
         if tell:
             notify(self.ctx.redis, order_filled(order, applied.realized), self.ctx.keys)
         return applied
+
+    # Auctions --------------------------------------------------------------------------------
+    def waiting(self, record: OrderRecord, auction: Auction) -> OrderRecord:
+        """Mark an order KIS has as waiting for ``auction`` and say so, once; the record.
+
+        Nothing else changes: the order stays at KIS, is neither cancelled nor sent again, and
+        its fills arrive as any order's do (docs/ARCHITECTURE.md, 'Auctions and volatility
+        interruptions').
+        """
+
+        def change(current: OrderRecord) -> Change | None:
+            if current.status not in AT_BROKER or current.waiting_for == auction.value:
+                return None
+            note = waiting_note(auction)
+            return current.status, {"waiting_for": auction.value, "error_message": note}
+
+        marked = self.book.update(record.id, change)
+        if marked is None:
+            return self.book.get(record.id) or record
+        log.info("order %s %s", record.id, marked.error_message)
+        notify(self.ctx.redis, order_waiting(marked, auction), self.ctx.keys)
+        return marked
 
     # Cancels ---------------------------------------------------------------------------------
     def cancel(
@@ -346,6 +377,11 @@ def _fills_change(
             "average_fill_price": found.average_fill_price,
             **more,
         }
+        if current.waiting_for and found.filled_quantity > current.filled_quantity:
+            # The auction it waited for filled it: the note says so instead of the wait.
+            fields["error_message"] = filled_note(Auction(current.waiting_for))
+            if found.status is OrderStatus.FILLED:
+                fields["waiting_for"] = ""
         return found.status, fields
 
     return change

@@ -39,6 +39,7 @@ from shared.messaging.events import (
 )
 from shared.state.account_cash import remember_orderable_cash
 from shared.state.order_book import BrokerOrderTaken
+from shared.trading.auctions import Auction, auction_at
 from shared.trading.orders import AT_BROKER, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class Placer:
         try:
             fallen = self._under_floor(record)
             quantity = self._affordable(record, allowed.quantity)
+            price = self._closing_call_limit(record)
         except KisError as e:
             log.warning("order %s not sent, price or buyable quantity unreadable: %s", record.id, e)
             return self.book.get(record.id) or record, True
@@ -143,6 +145,7 @@ class Placer:
             submitted_epoch=time.time(),
             attempts=record.attempts + 1,
             sent_quantity=quantity if quantity < record.intent.quantity else 0,
+            sent_price=price,
             error_code="",
             error_message="",
         )
@@ -223,6 +226,28 @@ class Placer:
             )
         return min(allowed, buyable.buy_quantity)
 
+    def _closing_call_limit(self, record: OrderRecord) -> int:
+        """The limit a market order must carry when it is sent in the closing call, else 0.
+
+        KIS takes only limit orders in the closing call (its ``APBK3013`` text). A sell limited
+        at the day's lower limit is crossed by any closing price, so it fills in full at the
+        closing auction's one price, as the market sell would have (one price read). A market
+        buy is never sent (entry buys are limit orders).
+        """
+        intent = record.intent
+        if intent.limit_price is not None or intent.side is not Side.SELL:
+            return 0
+        session = self.ctx.calendar.session(intent.session)
+        if auction_at(self.ctx.clock.now(), session, vi=False) is not Auction.CLOSING:
+            return 0
+        lowest = self.ctx.client.current_price(intent.code).lower_limit
+        log.info(
+            "order %s: in the closing call, sent as a limit at the lower limit %d",
+            record.id,
+            lowest,
+        )
+        return lowest
+
     def _rejected(self, taken: OrderRecord, error: KisRejected) -> OrderRecord:
         message = error.msg1 or str(error)
         rejected = self.book.transition(
@@ -300,12 +325,17 @@ class Placer:
 
         A market order usually fills at once; what it has not shown yet, reconciliation reads.
         A limit buy waits at most BUY_LIMIT_WAIT_SECONDS: past that, the price has left the band
-        and the rest is cancelled (docs/ARCHITECTURE.md, 'Market orders and cash').
+        and the rest is cancelled (docs/ARCHITECTURE.md, 'Market orders and cash'). An order
+        still unfilled after the first reads because KIS holds it for an auction (the closing
+        call, a volatility interruption) is marked as waiting and left working, a limit buy
+        too: its auction may fill it, and reconciliation follows it from there
+        (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions').
         """
         limit_buy = record.intent.side is Side.BUY and record.intent.limit_price is not None
         wait = self.ctx.buy_limit_wait_seconds if limit_buy else 0.0
         deadline = time.monotonic() + wait
         poll = 0
+        looked_for_auction = False
         while True:
             if poll:
                 self._sleep(FILL_POLL_SECONDS)
@@ -325,12 +355,32 @@ class Placer:
                 record = self.fills.record_progress(record, row)
             if record.status not in AT_BROKER:
                 return record
+            if poll >= FILL_POLLS and not looked_for_auction:
+                looked_for_auction = True
+                auction = self._auction(record)
+                if auction is not None:
+                    return self.fills.waiting(record, auction)
             if poll >= FILL_POLLS and time.monotonic() >= deadline:
                 break
         if limit_buy:
             why = f"the price stayed above {record.intent.limit_price} won for {wait:g}s"
             record = self.fills.cancel_remainder(record, why)
         return record
+
+    def _auction(self, record: OrderRecord) -> Auction | None:
+        """The auction KIS holds ``record`` for now, if any: the clock tells the opening and
+        closing calls, the code's quote a volatility interruption (one price read)."""
+        session = self.ctx.calendar.session(record.intent.session)
+        now = self.ctx.clock.now()
+        auction = auction_at(now, session, vi=False)
+        if auction is not None:
+            return auction
+        try:
+            quote = self.ctx.client.current_price(record.intent.code)
+        except KisError as e:
+            log.warning("order %s: its quote is unreadable now: %s", record.id, e)
+            return None
+        return auction_at(now, session, vi=quote.vi)
 
     def _status_after(self, record: OrderRecord, changed: OrderRecord | None) -> OrderStatus:
         if changed is not None:
@@ -340,6 +390,8 @@ class Placer:
 
 
 def order_request(record: OrderRecord) -> OrderRequest:
-    """The KIS order that carries out ``record``: its quantity, at its limit (None: market)."""
+    """The KIS order that carries out ``record``: its quantity, at its limit (None: market),
+    or at the limit a market sell in the closing call was given (``sent_price``)."""
     intent = record.intent
-    return OrderRequest(intent.code, intent.side, record.order_quantity, intent.limit_price)
+    limit = intent.limit_price if intent.limit_price is not None else record.sent_price or None
+    return OrderRequest(intent.code, intent.side, record.order_quantity, limit)

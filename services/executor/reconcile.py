@@ -21,10 +21,12 @@ from rq.job import Job, JobStatus
 from services.executor.context import SERVICE, Context
 from services.executor.fills import HALTED, SESSION_OVER, Fills
 from services.executor.matching import NEEDS_OPERATOR, needs_matching, orphans, row_for
+from shared.kis.errors import KisError
 from shared.kis.models import Execution, Side
 from shared.messaging.queues import enqueue_order, fetch_job
 from shared.state.control import died_here
 from shared.state.reconciled import mark_reconciled
+from shared.trading.auctions import Auction, auction_at
 from shared.trading.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,12 @@ class Reconciler:
                 continue
             record = self.fills.record_progress(record, row)
             if self._limit_buy_left_working(record, now_epoch):
-                # Its job died before cancelling the rest (placing does it after a short wait).
-                self.fills.cancel_remainder(record, "its job ended before the rest filled")
+                if record.waiting_for:
+                    self._after_its_auction(record)
+                else:
+                    # Its job died before cancelling the rest (placing does it after a short
+                    # wait).
+                    self.fills.cancel_remainder(record, "its job ended before the rest filled")
         self._adopt_orphans(session, rows, summary)
         for record in records:
             quiet = now_epoch - record.touched_epoch
@@ -133,6 +139,28 @@ class Reconciler:
             and intent.limit_price is not None
             and now_epoch - record.touched_epoch >= self._stale
         )
+
+    def _after_its_auction(self, record: OrderRecord) -> None:
+        """A limit buy left working for an auction: its rest is cancelled once the auction is
+        over (it did not fill it at its limit), as placing cancels a rest the price left; left
+        alone while the auction lasts (docs/ARCHITECTURE.md, 'Auctions and volatility
+        interruptions'). The closing auction's rest lapses with the session."""
+        session = self.ctx.calendar.session(record.intent.session)
+        now = self.ctx.clock.now()
+        if session is not None and now >= session.closes:
+            return
+        vi = False
+        if record.waiting_for == Auction.VI.value:
+            try:
+                vi = self.ctx.client.current_price(record.intent.code).vi
+            except KisError as e:
+                log.warning("order %s: its quote is unreadable now: %s", record.id, e)
+                return
+        if auction_at(now, session, vi=vi) is not None:
+            return
+        auction = Auction(record.waiting_for)
+        why = f"{auction.label} did not fill it at {record.intent.limit_price} won"
+        self.fills.cancel_remainder(record, why)
 
     # Orders only KIS knows --------------------------------------------------------------------
     def _adopt_orphans(self, session: date, rows: Sequence[Execution], summary: Summary) -> None:

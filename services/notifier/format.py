@@ -39,6 +39,7 @@ from shared.messaging.events import (
     OrderProblem,
     OrderRejected,
     OrderUnknown,
+    OrderWaiting,
     PicksUnreadable,
     PremarketPlan,
     SellAttempt,
@@ -194,7 +195,7 @@ def _order_card(
     """The common shape of the executor's order events."""
     side = texts.word("side", event.side.label)
     qty = qty or texts.shares(event.quantity)
-    title = _title(texts(f"{kind}.title", side=side))
+    title = _title(texts(f"{kind}.title", side=side, **values))
     text = texts(
         f"{kind}.text",
         stock=texts.stock(event.code, event.name),
@@ -218,6 +219,11 @@ def _order_accepted(event: OrderAccepted, texts: Texts) -> Card:
     if event.reconciled:
         card.description = texts("order_accepted.reconciled")
     return card
+
+
+def _order_waiting(event: OrderWaiting, texts: Texts) -> Card:
+    auction = texts.word("auction", event.auction)
+    return _order_card(event, texts, BLUE, "order_waiting", auction=auction)
 
 
 def _order_filled(event: OrderFilled, texts: Texts) -> Card:
@@ -375,6 +381,8 @@ def typed_card(event: Event, texts: Texts) -> Card:
             return _sell_attempt(event, texts)
         case OrderAccepted():
             return _order_accepted(event, texts)
+        case OrderWaiting():
+            return _order_waiting(event, texts)
         case OrderFilled():
             return _order_filled(event, texts)
         case OrderRejected() | OrderError():

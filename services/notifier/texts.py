@@ -63,6 +63,14 @@ KO: dict[str, str] = {
     "order_accepted.title": "{side} 주문 접수",
     "order_accepted.text": "{stock} {qty} {side} 주문이 접수되었습니다.",
     "order_accepted.reconciled": "체결 내역 대조로 확인된 주문입니다.",
+    "order_waiting.title": "{side} 주문 접수 · {auction} 대기",
+    "order_waiting.text": (
+        "{stock} {qty} {side} 주문이 접수되었고 {auction}을 기다립니다: 그동안 체결되지 않고, "
+        "끝날 때 단일가로 체결됩니다."
+    ),
+    "auction.opening": "시가 단일가 매매",
+    "auction.closing": "종가 단일가 매매",
+    "auction.volatility_interruption": "변동성 완화장치(VI) 단일가 매매",
     "order_filled.title": "{side} 체결",
     "order_filled.partial_title": "{side} 부분 체결",
     "order_filled.sell_title": "매도 체결 · {reason}",
@@ -171,6 +179,14 @@ EN: dict[str, str] = {
     "order_accepted.title": "{side} order accepted",
     "order_accepted.text": "{stock}: {side} order for {qty} accepted.",
     "order_accepted.reconciled": "Found by matching KIS's executions.",
+    "order_waiting.title": "{side} order accepted · waiting for {auction}",
+    "order_waiting.text": (
+        "{stock}: {side} order for {qty} accepted, waiting for {auction}: nothing fills "
+        "until it ends, then it fills at the auction's one price."
+    ),
+    "auction.opening": "the opening auction",
+    "auction.closing": "the closing auction",
+    "auction.volatility_interruption": "the volatility interruption's auction",
     "order_filled.title": "{side} filled",
     "order_filled.partial_title": "{side} partially filled",
     "order_filled.sell_title": "Sell filled · {reason}",

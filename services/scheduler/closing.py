@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import redis
@@ -20,7 +20,7 @@ from shared.messaging.queues import enqueue_reconcile, fetch_job
 from shared.state.order_book import OrderBook
 from shared.state.positions import Position, PositionLedger
 from shared.trading.costs import TradeCosts
-from shared.trading.orders import OrderRecord, OrderStatus
+from shared.trading.orders import AT_BROKER, UNSETTLED, OrderRecord, OrderStatus
 from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,16 @@ DONE_STATUSES = frozenset(
     {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 )
 """RQ statuses of a job that will not run any more."""
+CLOSING_MATCH_MARGIN = timedelta(seconds=30)
+"""How long after the close (clock time) the post-market run reads the closing auction's fills."""
 SESSION_CLOSED = "session closed"
 """``error_message`` of an order cancelled because the session ended before it was sent."""
 
 Pause = Callable[[float], bool]
 """Wait some real seconds while keeping the leader lock; False when the process must stop."""
+UntilClose = Callable[[], bool]
+"""Wait until the session's closing auction is matched (the close and
+:data:`CLOSING_MATCH_MARGIN`) while keeping the leader lock; False when the process must stop."""
 
 
 def wait_for_job(
@@ -72,6 +77,12 @@ def cancel_unsent(book: OrderBook, session: date) -> list[OrderRecord]:
         if done is not None:
             cancelled.append(done)
     return cancelled
+
+
+def working_at_kis(orders: Iterable[OrderRecord]) -> list[OrderRecord]:
+    """Orders KIS has, or may have, that may still fill: accepted, partly filled, or sent with
+    the answer not in yet."""
+    return [o for o in orders if o.status in AT_BROKER | UNSETTLED]
 
 
 def apply_unapplied(book: OrderBook, ledger: PositionLedger, session: date) -> int:
@@ -144,6 +155,7 @@ class DayCloser:
         on_orderable_cash: Callable[[int], None] | None = None,
         reconcile_wait_seconds: float = RECONCILE_WAIT_SECONDS,
         costs: TradeCosts | None = None,
+        until_close: UntilClose | None = None,
     ) -> None:
         self._redis = client
         self._book = book
@@ -155,21 +167,33 @@ class DayCloser:
         self._on_balance = on_balance
         self._on_orderable_cash = on_orderable_cash
         self._costs = costs or TradeCosts()
+        self._until_close = until_close
 
-    def close(self, session: date) -> DailySummary:
-        """Reconcile, cancel what was never sent, apply fills, export; the summary's fields."""
-        job_id = enqueue_reconcile(self._redis, session.isoformat(), why="post-market")
-        outcome = wait_for_job(self._redis, job_id, self._pause, self._wait_seconds)
-        if outcome != JobStatus.FINISHED.value:
-            log.warning(
-                "post-market reconciliation of %s ended %s; the ledger may lag KIS until the "
-                "executor catches up",
-                session,
-                outcome,
-            )
+    def close(self, session: date) -> DailySummary | None:
+        """Reconcile, cancel what was never sent, follow what still works at KIS to the close,
+        apply fills, export; the summary's fields (None: stopped while waiting for the close).
+
+        Post-market starts when the closing call does (docs/ARCHITECTURE.md, 'Phases of the
+        day'), but an order KIS still holds then (accepted in the closing call, or in a
+        volatility interruption that ran into it) fills only in the closing auction, at the
+        close: with ``until_close`` the run waits for that match and reconciles again before it
+        summarises ('Auctions and volatility interruptions').
+        """
+        outcome = self._reconcile(session)
         cancelled = cancel_unsent(self._book, session)
         for record in cancelled:
             log.info("cancelled %s: never sent before the close", record.id)
+        working = working_at_kis(self._book.of_day(session))
+        if working and self._until_close is not None:
+            log.info(
+                "%d order(s) of %s still work at KIS (%s): following them to the closing auction",
+                len(working),
+                session,
+                ", ".join(o.id for o in working),
+            )
+            if not self._until_close():
+                return None
+            outcome = self._reconcile(session)
         apply_unapplied(self._book, self._ledger, session)
         as_json, as_pickle = self._ledger.export(self._folder, session)
         log.info("ledger exported to %s and %s", as_json, as_pickle)
@@ -189,3 +213,16 @@ class DayCloser:
             costs=self._costs,
             reconciliation=outcome,
         )
+
+    def _reconcile(self, session: date) -> str:
+        """One reconciliation by the executor, waited for; how it ended."""
+        job_id = enqueue_reconcile(self._redis, session.isoformat(), why="post-market")
+        outcome = wait_for_job(self._redis, job_id, self._pause, self._wait_seconds)
+        if outcome != JobStatus.FINISHED.value:
+            log.warning(
+                "post-market reconciliation of %s ended %s; the ledger may lag KIS until the "
+                "executor catches up",
+                session,
+                outcome,
+            )
+        return outcome

@@ -45,6 +45,8 @@ from shared.trading.rules import (
 
 log = logging.getLogger(__name__)
 
+CLOSING_AUCTION = "closing_auction"
+"""``EXPIRY_SELLS_IN``'s value that sends the expiry sells into the closing call."""
 BalanceSink = Callable[[date, Balance], None]
 """Told of every balance read (the status API's account snapshot, the day's loss)."""
 EntriesStopped = Callable[[date], bool]
@@ -93,6 +95,7 @@ class DecisionCycle:
         notify: Notifier,
         on_balance: BalanceSink,
         entries_stopped: EntriesStopped,
+        expiry_sells_in: str = "preclose",
     ) -> None:
         self._redis = client
         self._book = book
@@ -105,6 +108,7 @@ class DecisionCycle:
         self._notify = notify
         self._on_balance = on_balance
         self._entries_stopped = entries_stopped
+        self._expiry_sells_in = expiry_sells_in
         self._deciding = threading.Lock()
         self.last_positions: list[PricedPosition] = []
         """The positions the rules may sell, priced by the last balance read."""
@@ -201,6 +205,8 @@ class DecisionCycle:
             )
             if phase is Phase.INTRADAY:
                 exits = intraday_sells(session, positions, self._thresholds)
+            elif self._expiry_sells_in == CLOSING_AUCTION:
+                exits = []  # post-market sends them into the closing call (closing_auction_sells)
             else:
                 exits = expiry_sells(session, positions, self._calendar, self._thresholds)
             sells = 0
@@ -208,6 +214,27 @@ class DecisionCycle:
                 live = codes_with_live_sells(self._book.of_day(session))
                 sells = sum(self._place(sell) for sell in sells_to_place(exits, live))
             return Placed(buys, sells)
+
+    def closing_auction_sells(self, session: date) -> Placed:
+        """With ``EXPIRY_SELLS_IN=closing_auction``: the expiry sells, sent into the closing call.
+
+        One balance read, then one quote per sell for the day's lower limit: KIS takes only
+        limit orders in the closing call, and a sell limited at the lower limit is crossed by
+        any closing price, so it fills in full at that one price (docs/ARCHITECTURE.md,
+        'Auctions and volatility interruptions'). The same ids as the pre-close's, so a sell
+        is placed once whenever it is decided.
+        """
+        balance = self._kis.balance()
+        self._on_balance(session, balance)
+        positions = positions_in_scope(balance.held(), self._ledger.all(), self._sell_scope)
+        exits = expiry_sells(session, positions, self._calendar, self._thresholds)
+        with self._deciding:
+            live = codes_with_live_sells(self._book.of_day(session))
+            sells = 0
+            for intent in sells_to_place(exits, live):
+                lowest = self._kis.current_price(intent.code).lower_limit
+                sells += self._place(replace(intent, limit_price=lowest))
+        return Placed(0, sells)
 
     def _place(self, intent: OrderIntent) -> bool:
         """Create the order record (once ever), queue it and tell the notifier; False when it

@@ -19,8 +19,8 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
-from services.scheduler.closing import DayCloser, summary_line
-from services.scheduler.cycle import DecisionCycle, Placed
+from services.scheduler.closing import CLOSING_MATCH_MARGIN, DayCloser, summary_line
+from services.scheduler.cycle import CLOSING_AUCTION, DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
 from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.kis_outage import OutageNotices
@@ -179,6 +179,7 @@ class Scheduler:
             self._notify,
             self._record_balance,
             self._entries_stopped,
+            settings.expiry_sells_in,
         )
         self.account = AccountRecorder(client, self.keys)
         env = settings.kis_env
@@ -372,6 +373,7 @@ class Scheduler:
     def _post_market(self, today: date) -> None:
         if self.once.done("postmarket", today):
             return
+        self._closing_auction_sells(today)
         closer = DayCloser(
             self.redis,
             self.book,
@@ -384,13 +386,36 @@ class Scheduler:
                 self.redis, self.keys, won, self.clock.now()
             ),
             costs=TradeCosts(self.settings.fee_pct, self.settings.sell_tax_pct),
+            until_close=lambda: self._until_closing_match(today),
         )
         summary = closer.close(today)
+        if summary is None:
+            return  # stopped or no longer leading: whoever leads next runs post-market
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if self.once.first("postmarket", today):
             log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
+
+    def _closing_auction_sells(self, today: date) -> None:
+        """``EXPIRY_SELLS_IN=closing_auction``: the expiry sells, while KIS still takes orders
+        (before the close) and the system is neither paused nor halted. Queued before the
+        post-market reconciliation, so the executor sends them first."""
+        session = self.calendar.session(today)
+        if self.settings.expiry_sells_in != CLOSING_AUCTION or session is None:
+            return
+        if self.clock.now() >= session.closes or self._check_controls():
+            return
+        placed = self.decisions.closing_auction_sells(today)
+        if placed.sells:
+            log.info("%d expiry sell(s) sent into the closing auction of %s", placed.sells, today)
+
+    def _until_closing_match(self, today: date) -> bool:
+        """Wait until the closing auction of ``today`` is matched; False as for _wait_real."""
+        session = self.calendar.session(today)
+        if session is None:
+            return True
+        return self._sleep_until(session.closes + CLOSING_MATCH_MARGIN)
 
     # Realtime ----------------------------------------------------------------------------------
     def _watch(self, today: date, plan: DayPlan | None) -> None:

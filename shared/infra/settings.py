@@ -248,6 +248,11 @@ class Settings(BaseSettings):
     expiry_sessions: int = Field(default=5, ge=1, le=250)
     buy_cutoff_minutes: int = Field(default=15, ge=1, le=360)
     preclose_cutoff_minutes: int = Field(default=10, ge=0, le=360)
+    expiry_sells_in: Literal["preclose", "closing_auction"] = "preclose"
+    """When the five-session rule's sells go to KIS (docs/ARCHITECTURE.md, 'Auctions and
+    volatility interruptions'): market orders in the pre-close window, before the closing call
+    (the default), or limit orders at the day's lower limit in the closing call, matched at the
+    close."""
 
     # Engine ----------------------------------------------------------------------------------
     order_stale_seconds: float = Field(default=30.0, gt=0, le=3600)

@@ -117,6 +117,10 @@ class Quote:
     lower_limit: int
     tick: int
     halted: bool
+    vi: bool = False
+    """A volatility interruption holds the code now (``vi_cls_code`` ``Y``): a single-price
+    auction of about 2 minutes, orders taken, nothing filled (docs/ARCHITECTURE.md, 'Auctions
+    and volatility interruptions')."""
 
     @classmethod
     def from_api(cls, code: str, out: Row) -> Quote:
@@ -134,6 +138,7 @@ class Quote:
             lower_limit=won(out.get("stck_llam")),
             tick=won(out.get("aspr_unit")),
             halted=yes(out.get("temp_stop_yn")),
+            vi=yes(out.get("vi_cls_code")),
         )
 
 

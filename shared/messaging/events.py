@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from shared.kis.models import Side
 from shared.messaging.typed_json import Payload, ShapeError, decode_object, encode_object
+from shared.trading.auctions import Auction
 from shared.trading.orders import OrderRecord, OrderStatus, Reason
 from shared.trading.trades import Realized
 
@@ -51,6 +52,7 @@ class EventKind(StrEnum):
     BUY_ATTEMPT = "buy_attempt"
     SELL_ATTEMPT = "sell_attempt"
     ORDER_ACCEPTED = "order_accepted"
+    ORDER_WAITING = "order_waiting"
     ORDER_FILLED = "order_filled"
     ORDER_REJECTED = "order_rejected"
     ORDER_UNKNOWN = "order_unknown"
@@ -286,6 +288,16 @@ class OrderAccepted(OrderEvent):
 
 
 @dataclass(frozen=True)
+class OrderWaiting(OrderEvent):
+    """KIS holds the accepted order unfilled for ``auction`` (the opening or closing call, a
+    volatility interruption): it fills at the auction's one price, or not at all
+    (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions')."""
+
+    kind: ClassVar[EventKind] = EventKind.ORDER_WAITING
+    auction: Auction
+
+
+@dataclass(frozen=True)
 class OrderFilled(OrderEvent):
     """The order (partly) filled; for a sell written to the ledger, the realised profit too.
 
@@ -388,6 +400,7 @@ Event: TypeAlias = (
     | BuyAttempt
     | SellAttempt
     | OrderAccepted
+    | OrderWaiting
     | OrderFilled
     | OrderRejected
     | OrderUnknown
@@ -424,6 +437,11 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
 def order_accepted(record: OrderRecord, *, reconciled: bool = False) -> OrderAccepted:
     """KIS accepted ``record`` (``reconciled``: found in KIS's executions by reconciliation)."""
     return OrderAccepted(**_order_fields(record), reconciled=reconciled)
+
+
+def order_waiting(record: OrderRecord, auction: Auction) -> OrderWaiting:
+    """KIS accepted ``record`` and holds it for ``auction``."""
+    return OrderWaiting(**_order_fields(record), auction=auction)
 
 
 def order_filled(record: OrderRecord, realized: Realized | None = None) -> OrderFilled:

@@ -58,7 +58,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
         _S.UNKNOWN: frozenset(
             {_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.FILLED, _S.PENDING, _S.CANCELLED}
         ),
-        _S.ACCEPTED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED}),
+        _S.ACCEPTED: frozenset({_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED}),
         _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELLED}),
         _S.FILLED: frozenset(),
         _S.REJECTED: frozenset(),
@@ -67,7 +67,8 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
 )
 """Each status and the statuses a record in it may move to (docs/ARCHITECTURE.md, 'States').
 
-A status listed as its own successor may be written again with other fields (more shares filled).
+A status listed as its own successor may be written again with other fields (more shares filled,
+an accepted order found waiting for an auction).
 """
 CREATED_AS = frozenset({_S.PENDING})
 """Statuses a record is created in from a decision (``OrderBook.create``)."""
@@ -197,12 +198,21 @@ class OrderRecord:
     """Real time the last POST began."""
     sent_quantity: int = 0
     """Shares the last POST asked for, when fewer than the intent's (cash checked at KIS)."""
+    sent_price: int = 0
+    """The limit in won the last POST carried when the intent has none: a market sell sent in
+    the closing call goes as a limit at the day's lower limit, the only kind KIS takes there
+    (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions'); 0: as the intent says."""
     filled_quantity: int = 0
     average_fill_price: Decimal = Decimal(0)
     applied_quantity: int = 0
     attempts: int = 0
     error_code: str = ""
     error_message: str = ""
+    """Why it is where it is, for a person (a refusal, a cancel, an auction it waits for)."""
+    waiting_for: str = ""
+    """The auction KIS holds the order for (``shared.trading.auctions.Auction``), "" for none:
+    accepted and not filled because of the opening or closing call or a volatility
+    interruption (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions')."""
     history: tuple[tuple[OrderStatus, datetime], ...] = field(default_factory=tuple)
     """Each status the record entered, with the system-clock time it did."""
 

@@ -19,6 +19,7 @@ from shared.kis import Side
 from shared.state.account_cash import remember_orderable_cash
 from shared.state.control import beat
 from shared.state.order_book import OrderBook
+from shared.trading.auctions import Auction, waiting_note
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from tests.api.day import NOW, SESSION, Day
@@ -249,3 +250,31 @@ def test_an_order_sent_for_fewer_shares_shows_both_counts(
     [row] = re.findall(rf'<tr class="order" data-id="{record.id}">.*?</tr>', html, re.S)
     cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
     assert re.sub(r"<[^>]+>", "", cells[0]) == "68 of 71"
+
+
+def test_an_order_waiting_for_an_auction_says_so(
+    client: FlaskClient, day: Day, redis_client: redis.Redis
+) -> None:
+    """A stop-loss KIS holds for a volatility interruption's auction: accepted, and the page
+    says what it waits for (docs/ARCHITECTURE.md, 'Auctions and volatility interruptions')."""
+    book = OrderBook(redis_client, Keys(), SystemClock())
+    intent = OrderIntent(SESSION, "000660", "SK하이닉스", Side.SELL, Reason.STOP_LOSS, 5, 176_000)
+    record = book.create(intent)
+    assert record is not None
+    book.transition(record.id, OrderStatus.PENDING, OrderStatus.SUBMITTING, attempts=1)
+    book.transition(
+        record.id, OrderStatus.SUBMITTING, OrderStatus.ACCEPTED, broker_order_no="0000055555"
+    )
+    book.transition(
+        record.id,
+        OrderStatus.ACCEPTED,
+        OrderStatus.ACCEPTED,
+        waiting_for=Auction.VI.value,
+        error_message=waiting_note(Auction.VI),
+    )
+    html = client.get("/").get_data(as_text=True)
+    [row] = re.findall(rf'<tr class="order" data-id="{record.id}">(.*?)</tr>', html, re.S)
+    assert "status-accepted" in row
+    assert "accepted, waiting for the volatility interruption&#39;s auction" in row
+    [answer] = [o for o in client.get("/orders").get_json()["orders"] if o["id"] == record.id]
+    assert (answer["status"], answer["waiting_for"]) == ("accepted", "volatility_interruption")

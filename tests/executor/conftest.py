@@ -56,7 +56,8 @@ class Harness:
 
     def __post_init__(self) -> None:
         start = datetime.fromisoformat(self.clock_env["CLOCK_START"])
-        clock = SimulatedClock(start, 1.0, float(self.clock_env["CLOCK_EPOCH"]))
+        speed = float(self.clock_env.get("CLOCK_SPEED", "1"))
+        clock = SimulatedClock(start, speed, float(self.clock_env["CLOCK_EPOCH"]))
         self.book = OrderBook(self.redis, self.keys, clock)
         self.ledger = PositionLedger(self.redis, self.keys, clock)
         self.controls = Controls(self.redis, self.keys)
@@ -207,18 +208,20 @@ def make_harness(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., Harness]]:
-    """Factory: ``make_harness(start=...)``: a simulator sharing the tests' clock. The default
-    (10:00, no simulator settings) is the module's shared simulator, reset; any other starts
-    one of its own."""
+    """Factory: ``make_harness(start=..., speed=...)``: a simulator sharing the tests' clock. The
+    default (10:00 at real speed, no simulator settings) is the module's shared simulator, reset;
+    any other starts one of its own."""
     made: list[Harness] = []
 
-    def make(start: str = TUESDAY_10AM, **sim_env: str) -> Harness:
-        if start == TUESDAY_10AM and not sim_env:
+    def make(start: str = TUESDAY_10AM, speed: float = 1.0, **sim_env: str) -> Harness:
+        if start == TUESDAY_10AM and speed == 1.0 and not sim_env:
             shared: SharedSim = request.getfixturevalue("shared_sim")
             shared.sim.admin("POST", "reset")
             sim, clock_env = shared.sim, shared.clock_env
         else:
             clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}
+            if speed != 1.0:
+                clock_env["CLOCK_SPEED"] = f"{speed:g}"
             sim = start_sim(**SIM_ENV, **clock_env, **sim_env)
         harness = Harness(sim, redis_url, redis_client, clock_env, tmp_path)
         harness.account()

@@ -28,6 +28,7 @@ from shared.messaging.events import (
     OrderFilled,
     OrderRejected,
     OrderUnknown,
+    OrderWaiting,
     PicksUnreadable,
     PlannedPick,
     PremarketPlan,
@@ -39,6 +40,7 @@ from shared.messaging.events import (
     to_payload,
 )
 from shared.messaging.queues import queued_notifications
+from shared.trading.auctions import Auction
 from shared.trading.orders import OrderStatus, Reason
 from shared.trading.trades import Realized
 
@@ -122,6 +124,10 @@ EVENTS: dict[str, Event] = {
         reason=Reason.STOP_LOSS,
     ),
     "order_accepted": OrderAccepted(**ORDER),
+    "order_waiting": OrderWaiting(
+        **SELL | {"reason": Reason.STOP_LOSS, "status": OrderStatus.ACCEPTED},
+        auction=Auction.VI,
+    ),
     "order_filled": OrderFilled(
         **SELL,
         filled_quantity=14,
@@ -238,6 +244,10 @@ TITLES = {
     "buy_attempt": ("매수 시도", "Buy attempt"),
     "sell_attempt": ("매도 시도 · 손절", "Sell attempt · stop-loss"),
     "order_accepted": ("매수 주문 접수", "Buy order accepted"),
+    "order_waiting": (
+        "매도 주문 접수 · 변동성 완화장치(VI) 단일가 매매 대기",
+        "Sell order accepted · waiting for the volatility interruption's auction",
+    ),
     "order_filled": ("매도 체결 · 익절", "Sell filled · take-profit"),
     "order_rejected": ("매수 주문 거부", "Buy order rejected"),
     "order_unknown": ("매수 주문 확인 필요", "Buy order outcome unknown"),

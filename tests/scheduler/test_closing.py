@@ -108,7 +108,9 @@ def test_the_day_is_closed_exported_and_summarised(
     closer = DayCloser(
         redis_client, book, ledger, kis.client, tmp_path, always, reconcile_wait_seconds=0.2
     )
-    summary = to_payload(closer.close(DAY))
+    closed = closer.close(DAY)
+    assert closed is not None
+    summary = to_payload(closed)
 
     assert summary["session"] == "2026-03-03"
     assert summary["realized"] == [
