@@ -40,6 +40,7 @@ SERIAL_GROUPS = {
     "tests/infra/test_compose.py": "docker",
     "tests/e2e/test_state_loss.py": "days-b",
     "tests/e2e/test_kis_unreachable.py": "days-b",
+    "tests/e2e/test_auctions_day.py": "days-b",
     "tests/e2e/": "days",
     "tests/chaos/test_chaos_smoke.py": "days",
     "tests/api/test_schemathesis.py": "schemathesis",
