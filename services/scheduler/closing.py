@@ -144,6 +144,7 @@ class DayCloser:
         on_orderable_cash: Callable[[int], None] | None = None,
         reconcile_wait_seconds: float = RECONCILE_WAIT_SECONDS,
         costs: TradeCosts | None = None,
+        on_settled: Callable[[date], None] | None = None,
     ) -> None:
         self._redis = client
         self._book = book
@@ -155,6 +156,7 @@ class DayCloser:
         self._on_balance = on_balance
         self._on_orderable_cash = on_orderable_cash
         self._costs = costs or TradeCosts()
+        self._on_settled = on_settled
 
     def close(self, session: date) -> DailySummary:
         """Reconcile, cancel what was never sent, apply fills, export; the summary's fields."""
@@ -171,6 +173,9 @@ class DayCloser:
         for record in cancelled:
             log.info("cancelled %s: never sent before the close", record.id)
         apply_unapplied(self._book, self._ledger, session)
+        if self._on_settled is not None:
+            # Before the export: what was held before today is still in the last one.
+            self._on_settled(session)
         as_json, as_pickle = self._ledger.export(self._folder, session)
         log.info("ledger exported to %s and %s", as_json, as_pickle)
         balance = self._kis.balance()

@@ -188,6 +188,7 @@ def _applied(
         sell_price=price,
         profit=int(((price - buy_price) * sold).to_integral_value(ROUND_HALF_UP)),
         reason=intent.reason,
+        buy_session=current.buy_session if current else None,
     )
     if current is None or held - sold <= 0:
         return None, realized
@@ -210,4 +211,6 @@ def _realized_from_json(raw: str | bytes) -> Realized:
     data["buy_price"] = Decimal(data["buy_price"])
     data["sell_price"] = Decimal(data["sell_price"])
     data["reason"] = Reason(data["reason"])
+    bought = data.get("buy_session")
+    data["buy_session"] = None if bought is None else date.fromisoformat(bought)
     return Realized(**data)
