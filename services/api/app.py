@@ -11,6 +11,7 @@ from services.api import (
     control,
     docs,
     errors,
+    history,
     metrics,
     openapi,
     page,
@@ -64,6 +65,7 @@ def routed_app() -> OpenAPI:
     app.register_api(views.blueprint)
     app.register_api(backtests.blueprint)
     app.register_api(performance.blueprint)
+    app.register_api(history.blueprint)
     app.register_api(control.blueprint)
     app.register_api(docs.blueprint)
     page.install(app)

@@ -111,6 +111,23 @@ class PerformanceQuery(BaseModel):
         return self
 
 
+class HistoryQuery(PerformanceQuery):
+    """``/history``'s range, and the trade list's filters (an empty value: no filter)."""
+
+    code: str | SkipJsonSchema[None] = Field(
+        None,
+        description="Only this code's trades in the list (default: every code).",
+        json_schema_extra=_absent_by_default,
+        max_length=20,
+    )
+    reason: str | SkipJsonSchema[None] = Field(
+        None,
+        description="Only trades closed for this reason (take_profit, stop_loss, ...).",
+        json_schema_extra=_absent_by_default,
+        max_length=20,
+    )
+
+
 class PicksQuery(SessionDateQuery):
     """``?date=YYYY-MM-DD``: default today's session, or the next one."""
 

@@ -61,11 +61,13 @@ class JournalWriter:
         done = self._journal.journaled_through(session)
         sold: dict[str, int] = {}
         entries = []
-        refs: dict[str, str] = {}
+        refs: dict[str, str | None] = {}
         for row in realized:
             if row.order_id not in refs:
                 refs[row.order_id] = self._sell_ref(row.order_id)
             ref = refs[row.order_id]
+            if ref is None:
+                continue  # its record is gone (expired): which KIS order it was is unknown
             before = sold.get(ref, 0)
             through = before + row.quantity
             sold[ref] = through
@@ -171,11 +173,12 @@ class JournalWriter:
             )
         return added
 
-    def _sell_ref(self, order_id: str) -> str:
+    def _sell_ref(self, order_id: str) -> str | None:
+        """KIS's order number of our sell (our id if it never got one); None without a record."""
         record = self._book.get(order_id)
-        if record is not None and record.broker_order_no:
-            return record.broker_order_no
-        return order_id
+        if record is None:
+            return None
+        return record.broker_order_no or order_id
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,50 @@ def test_no_journal_yet_is_an_empty_record(make_app: Callable[..., Flask], tmp_p
     answer = api.get("/performance").get_json()
     assert answer["figures"]["trades"] == 0
     assert answer["notes"] == ["no trade was closed from the start to today"]
+
+
+# The history page ------------------------------------------------------------------------------
+def test_the_history_page_draws_the_closes_the_calendar_and_the_trades(
+    api: FlaskClient, journal: Journal
+) -> None:
+    for day, value in ((SOLD[0], 10_000_000), (SOLD[1], 10_050_000), (SOLD[2], 9_990_000)):
+        journal.record_close(day, value)
+    page = api.get("/history").get_data(as_text=True)
+    assert 'id="value-chart"' in page
+    assert page.count('<tr class="trade"') == 3
+    entries = journal.read().entries
+    by_day = {e.exit_session: e.net for e in entries}
+    for day, net in by_day.items():
+        tone = "up" if net > 0 else "down"
+        assert f'class="day {tone} s' in page
+        assert f'data-day="{day}"' in page
+    assert 'data-month="2026-02"' in page and 'data-month="2026-03"' in page
+    losing = [e for e in entries if e.net < 0]
+    assert losing and all(e.code == "000660" for e in losing)
+    only = api.get("/history?code=000660").get_data(as_text=True)
+    assert only.count('<tr class="trade"') == 1
+    assert 'data-code="000660" data-reason="stop_loss"' in only
+    by_reason = api.get("/history?reason=take_profit").get_data(as_text=True)
+    assert by_reason.count('<tr class="trade"') == 2
+
+
+def test_the_history_page_answers_bad_input_in_words(api: FlaskClient, journal: Journal) -> None:
+    assert api.get("/history?from=2026-03-03&to=2026-03-01").status_code == 400
+    empty = api.get("/history?from=2025-01-01&to=2025-01-31")
+    assert empty.status_code == 200
+    text = empty.get_data(as_text=True)
+    assert "no trade was closed from 2025-01-01 to 2025-01-31" in text
+    assert 'id="value-empty"' in text
+    path = month_file(journal.folder, SOLD[2])
+    with path.open("a", encoding="utf-8") as f:
+        f.write("{broken\n")
+    assert 'id="corrupt"' in api.get("/history").get_data(as_text=True)
+
+
+def test_the_status_page_shows_the_month_and_links_the_history(
+    api: FlaskClient, journal: Journal, day: object
+) -> None:
+    page = api.get("/").get_data(as_text=True)
+    month = journal.read(date(2026, 3, 1), date(2026, 3, 3)).entries
+    assert 'id="history-link" href="/history"' in page
+    assert f'id="month-trades">{len(month)}' in page
