@@ -21,7 +21,7 @@ from flask_openapi3 import APIBlueprint
 
 from services.api.context import ctx
 from services.api.inputs import HistoryQuery
-from services.api.openapi import BAD_REQUEST, STATUS_TAG, text
+from services.api.openapi import BAD_REQUEST, REDIS_DOWN, STATUS_TAG, text
 from shared.infra.svg_chart import Plot, Tick, padded
 from shared.state.journal import Journal
 from shared.state.track_record import as_json, read_record
@@ -77,7 +77,7 @@ class Month:
 @blueprint.get(
     "/history",
     summary="The track record as a page: account value by close, a P&L calendar, the trades",
-    responses={200: text("The page", "text/html"), 400: BAD_REQUEST},
+    responses={200: text("The page", "text/html"), 400: BAD_REQUEST, 503: REDIS_DOWN},
 )
 def history_page(query: HistoryQuery) -> Response:
     api = ctx()

@@ -15,7 +15,7 @@ from services.api import answers
 from services.api.answers import answer
 from services.api.context import ctx
 from services.api.inputs import PerformanceQuery
-from services.api.openapi import BAD_REQUEST, STATUS_TAG, text
+from services.api.openapi import BAD_REQUEST, REDIS_DOWN, STATUS_TAG, text
 from shared.state.journal import Journal
 from shared.state.track_record import track_record
 from shared.trading.performance import trades_csv
@@ -26,7 +26,7 @@ blueprint = APIBlueprint("performance", __name__, abp_tags=[STATUS_TAG])
 @blueprint.get(
     "/performance",
     summary="The track record of closed trades: P&L by day, week, month; win rate, drawdown",
-    responses={200: answers.Performance, 400: BAD_REQUEST},
+    responses={200: answers.Performance, 400: BAD_REQUEST, 503: REDIS_DOWN},
 )
 def performance_view(query: PerformanceQuery) -> Response:
     api = ctx()

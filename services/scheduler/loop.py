@@ -426,6 +426,9 @@ class Scheduler:
             self.journal_writer.from_ledger(self.calendar.previous_session(session).day, force=True)
         except OSError as e:
             log.warning("could not write the trade journal at post-market: %s", e)
+        except KisError as e:
+            # The rest of the post-market goes on; the trades the ledger has are journaled.
+            log.warning("KIS's executions unreadable for the trade journal's rebuild: %s", e)
 
     # Realtime ----------------------------------------------------------------------------------
     def _watch(self, today: date, plan: DayPlan | None) -> None:
