@@ -26,6 +26,7 @@ from shared.trading.journal import FROM_KIS, JournalEntry, closed_trade
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import Reason
 from shared.trading.rules import held_sessions
+from shared.trading.trades import Realized
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,21 @@ class JournalWriter:
         realized = self._ledger.realized(session)
         if not force and self._rows_written.get(session) == len(realized):
             return []
+        with self._journal.lock():
+            added = self._from_rows(session, realized)
+        self._rows_written[session] = len(realized)
+        for entry in added:
+            log.info(
+                "journaled %s: %d x %s sold at %s, net %+d won",
+                entry.order_id,
+                entry.quantity,
+                entry.code,
+                entry.exit_price,
+                entry.net,
+            )
+        return added
+
+    def _from_rows(self, session: date, realized: list[Realized]) -> list[JournalEntry]:
         done = self._journal.journaled_through(session)
         sold: dict[str, int] = {}
         entries = []
@@ -94,18 +110,7 @@ class JournalWriter:
                 )
             )
             done[ref] = through
-        added = self._journal.append(entries)
-        self._rows_written[session] = len(realized)
-        for entry in added:
-            log.info(
-                "journaled %s: %d x %s sold at %s, net %+d won",
-                entry.order_id,
-                entry.quantity,
-                entry.code,
-                entry.exit_price,
-                entry.net,
-            )
-        return added
+        return self._journal.append(entries)
 
     def from_kis(
         self, session: date, executions: Iterable[Execution], export_folder: Path
@@ -119,6 +124,22 @@ class JournalWriter:
         and not journaled: a made-up buy price would be a made-up profit.
         """
         executions = [e for e in executions if e.order_date == session and not e.original_order_no]
+        with self._journal.lock():
+            added = self._from_executions(session, executions, export_folder)
+        for entry in added:
+            log.info(
+                "journaled %d x %s sold by KIS order %s from KIS's executions (our record of "
+                "it was lost), net %+d won",
+                entry.quantity,
+                entry.code,
+                entry.sell_ref,
+                entry.net,
+            )
+        return added
+
+    def _from_executions(
+        self, session: date, executions: list[Execution], export_folder: Path
+    ) -> list[JournalEntry]:
         done = self._journal.journaled_through(session)
         exported = _exported(export_folder)
         bought_today = _bought(executions, session)
@@ -161,17 +182,7 @@ class JournalWriter:
                     source=FROM_KIS,
                 )
             )
-        added = self._journal.append(entries)
-        for entry in added:
-            log.info(
-                "journaled %d x %s sold by KIS order %s from KIS's executions (our record of "
-                "it was lost), net %+d won",
-                entry.quantity,
-                entry.code,
-                entry.sell_ref,
-                entry.net,
-            )
-        return added
+        return self._journal.append(entries)
 
     def _sell_ref(self, order_id: str) -> str | None:
         """KIS's order number of our sell (our id if it never got one); None without a record."""

@@ -53,6 +53,7 @@ class Journal:
 
     def __init__(self, data_dir: Path) -> None:
         self.folder = data_dir / FOLDER
+        self._depth = 0
 
     # Writing -----------------------------------------------------------------------------------
     def append(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
@@ -61,7 +62,7 @@ class Journal:
         if not entries:
             return []
         added: list[JournalEntry] = []
-        with self._locked():
+        with self.lock():
             by_month: dict[Path, list[JournalEntry]] = {}
             for entry in entries:
                 by_month.setdefault(month_file(self.folder, entry.exit_session), []).append(entry)
@@ -78,7 +79,7 @@ class Journal:
 
     def record_close(self, session: date, total_value: int) -> bool:
         """Keep the account's value at ``session``'s close (once a session); True if new."""
-        with self._locked():
+        with self.lock():
             if session in {c.session for c in self.closes()}:
                 return False
             line = json.dumps({"session": session.isoformat(), "total_value": total_value})
@@ -141,14 +142,26 @@ class Journal:
         return files
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / LOCK).open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's exclusive lock: a writer that reads what is journaled, works out
+        what is missing and appends it holds it throughout, so a second writer (a scheduler
+        taking over) cannot slip the same shares in between. Reentrant in this object."""
+        if self._depth:
+            self._depth += 1
             try:
                 yield
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                self._depth -= 1
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK).open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+                fcntl.flock(held, fcntl.LOCK_UN)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
