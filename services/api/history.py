@@ -81,7 +81,7 @@ class Month:
 )
 def history_page(query: HistoryQuery) -> Response:
     api = ctx()
-    journal = Journal(api.settings.data_dir)
+    journal = Journal.of(api.settings)
     record, read = read_record(journal, query.start, query.end)
     closes = [
         c

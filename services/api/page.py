@@ -77,9 +77,7 @@ def _page_data() -> dict[str, Any]:
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
         "backtests": backtests.latest(api.settings.data_dir),
-        "month": track_record(
-            Journal(api.settings.data_dir), now.day.replace(day=1), now.day, now.day
-        ),
+        "month": track_record(Journal.of(api.settings), now.day.replace(day=1), now.day, now.day),
         "endpoints": _endpoints(api.settings),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,

@@ -30,7 +30,7 @@ blueprint = APIBlueprint("performance", __name__, abp_tags=[STATUS_TAG])
 )
 def performance_view(query: PerformanceQuery) -> Response:
     api = ctx()
-    journal = Journal(api.settings.data_dir)
+    journal = Journal.of(api.settings)
     today = api.clock.now().date()
     return answer(answers.Performance, track_record(journal, query.start, query.end, today))
 
@@ -41,7 +41,7 @@ def performance_view(query: PerformanceQuery) -> Response:
     responses={200: text("The trades, a header row first", "text/csv"), 400: BAD_REQUEST},
 )
 def trades_csv_view(query: PerformanceQuery) -> Response:
-    read = Journal(ctx().settings.data_dir).read(query.start, query.end)
+    read = Journal.of(ctx().settings).read(query.start, query.end)
     response = Response(trades_csv(read.entries), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="trades.csv"'
     response.headers["X-Content-Type-Options"] = "nosniff"

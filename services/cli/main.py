@@ -313,7 +313,7 @@ def cmd_performance(ctx: Context, args: argparse.Namespace) -> int:
     end = _range_date(args.end, "--to")
     if start is not None and end is not None and start > end:
         raise UsageError(f"--from {start} is after --to {end}: the range is reversed")
-    journal = Journal(ctx.settings.data_dir)
+    journal = Journal.of(ctx.settings)
     if args.csv:
         print(trades_csv(journal.read(start, end).entries), end="")
         return 0

@@ -184,7 +184,7 @@ class Scheduler:
         )
         self.account = AccountRecorder(client, self.keys)
         self.costs = TradeCosts(settings.fee_pct, settings.sell_tax_pct)
-        self.journal = Journal(settings.data_dir)
+        self.journal = Journal.of(settings)
         self.journal_writer = JournalWriter(
             self.journal, self.ledger, self.book, calendar, self.costs
         )

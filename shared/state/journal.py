@@ -1,11 +1,11 @@
 """The trade journal on the data volume: every closed trade, and the account's value at each close.
 
 See docs/ARCHITECTURE.md, 'Track record'. Append-only JSON lines, one file a month
-(``DATA_DIR/journal/trades-YYYY-MM.jsonl``, by the sell's session) and one file of closes
-(``closes.jsonl``). A trade is appended only when its key is not in its month's file yet, under
-an exclusive lock of the folder, so writing the same trade again (a second pass, a restart, a
-rebuild after Redis was wiped) adds nothing. A line that does not read as an entry is named,
-skipped and counted by :meth:`Journal.read`, never fatal.
+(``DATA_DIR/journal/{env}/trades-YYYY-MM.jsonl``, by the sell's session) and one file of
+closes (``closes.jsonl``). A trade is appended only when its key is not in its month's file
+yet, under an exclusive lock of the folder, so writing the same trade again (a second pass, a
+restart, a rebuild after Redis was wiped) adds nothing. A line that does not read as an entry
+is named, skipped and counted by :meth:`Journal.read`, never fatal.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from shared.infra.settings import Settings
 from shared.trading.journal import CorruptEntry, JournalEntry
 from shared.trading.performance import Close
 
@@ -49,11 +50,17 @@ def month_file(folder: Path, day: date) -> Path:
 
 
 class Journal:
-    """The journal in ``DATA_DIR/journal``; reading needs no lock, appending takes one."""
+    """The journal of one ``KIS_ENV`` in ``DATA_DIR/journal/{env}``: a volume switched from
+    ``paper`` to ``real`` keeps the two records apart. Reading needs no lock, appending takes
+    one."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.folder = data_dir / FOLDER
+    def __init__(self, data_dir: Path, env: str) -> None:
+        self.folder = data_dir / FOLDER / env
         self._depth = 0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Journal:
+        return cls(settings.data_dir, settings.kis_env)
 
     # Writing -----------------------------------------------------------------------------------
     def append(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:

@@ -23,7 +23,7 @@ SOLD = [date(2026, 2, 26), date(2026, 3, 2), date(2026, 3, 3)]
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
-    found = Journal(tmp_path)
+    found = Journal(tmp_path, "sim")
     found.append(
         [
             trade(SOLD[0], "005930", 10_000, 10_500),
@@ -36,7 +36,7 @@ def journal(tmp_path: Path) -> Journal:
 
 @pytest.fixture
 def api(make_app: Callable[..., Flask], journal: Journal) -> FlaskClient:
-    return make_app(DATA_DIR=str(journal.folder.parent)).test_client()
+    return make_app(DATA_DIR=str(journal.folder.parent.parent)).test_client()
 
 
 def test_the_record_of_a_range(api: FlaskClient, journal: Journal) -> None:

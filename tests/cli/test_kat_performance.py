@@ -34,7 +34,7 @@ def kat(redis_url: str, data: Path, *args: str) -> subprocess.CompletedProcess[s
 
 
 def test_kat_performance_says_the_record_and_each_bad_input(redis_url: str, tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     entries = [
         trade(date(2026, 3, 3), "005930", 10_000, 10_500),
         trade(date(2026, 3, 4), "000660", 20_000, 19_400, 5),

@@ -121,7 +121,7 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     twice = told(before) & told(after)
     assert not twice, f"told again after the wipe: {sorted(twice)}"
     assert not market.events("entries_stopped"), "new buys went on"
-    journaled = Journal(data).read()
+    journaled = Journal(data, "sim").read()
     assert journaled.corrupt == ()
     assert sorted((e.code, e.quantity, e.reason) for e in journaled.entries) == [
         ("000910", 333, "take_profit"),

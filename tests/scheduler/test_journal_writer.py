@@ -37,7 +37,7 @@ def writer_on(client: redis.Redis, data: Path) -> tuple[JournalWriter, OrderBook
     clock = ManualClock(datetime(2026, 3, 3, 11, 0, tzinfo=KST))
     book = OrderBook(client, KEYS, clock)
     ledger = PositionLedger(client, KEYS, clock)
-    return JournalWriter(Journal(data), ledger, book, KrxCalendar(), COSTS), book, ledger
+    return JournalWriter(Journal(data, "sim"), ledger, book, KrxCalendar(), COSTS), book, ledger
 
 
 def filled(
@@ -99,7 +99,7 @@ def test_a_sale_is_journaled_once_across_a_wipe_and_its_adoption(
         300,
         "adopted",
     )
-    entries = Journal(tmp_path).read().entries
+    entries = Journal(tmp_path, "sim").read().entries
     assert [e.quantity for e in entries] == [100, 200]
     assert sum(e.gross for e in entries) == 150_000
 

@@ -80,12 +80,12 @@ def test_an_entry_that_does_not_fit_is_refused_with_its_reason(
 
 
 def test_the_same_trade_is_appended_once(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     first = trade(date(2026, 3, 3), "005930", 10_000, 10_500)
     second = trade(date(2026, 4, 1), "000660", 20_000, 19_000)
     assert journal.append([first, second]) == [first, second]
     assert journal.append([first, second]) == []
-    assert Journal(tmp_path).append([second]) == []  # another process, the same files
+    assert Journal(tmp_path, "sim").append([second]) == []  # another process, the same files
     read = journal.read()
     assert read.entries == (first, second)
     assert read.corrupt == ()
@@ -94,7 +94,7 @@ def test_the_same_trade_is_appended_once(tmp_path: Path) -> None:
 
 
 def test_a_range_keeps_the_sells_of_its_sessions(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     days = [date(2026, 2, 27), date(2026, 3, 3), date(2026, 3, 31), date(2026, 4, 1)]
     journal.append(trade(d, "005930", 10_000, 10_100) for d in days)
     assert [e.exit_session for e in journal.read(date(2026, 3, 3), date(2026, 3, 31)).entries] == [
@@ -105,7 +105,7 @@ def test_a_range_keeps_the_sells_of_its_sessions(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_line_is_named_skipped_and_counted(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     good = trade(date(2026, 3, 3), "005930", 10_000, 10_500)
     journal.append([good])
     path = month_file(journal.folder, good.exit_session)
@@ -169,7 +169,7 @@ def test_figures_by_period_and_code_add_up(tmp_path: Path) -> None:
 
 
 def test_an_empty_or_future_range_says_why(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     journal.append([trade(date(2026, 3, 3), "005930", 10_000, 10_500)])
     today = date(2026, 3, 5)
     empty = track_record(journal, date(2026, 1, 1), date(2026, 1, 31), today)
@@ -182,7 +182,7 @@ def test_an_empty_or_future_range_says_why(tmp_path: Path) -> None:
 
 
 def test_the_account_drawdown_is_of_the_closes(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
+    journal = Journal(tmp_path, "sim")
     values = [(date(2026, 3, 2), 1_000_000), (date(2026, 3, 3), 1_100_000)]
     values += [(date(2026, 3, 4), 990_000), (date(2026, 3, 5), 1_050_000)]
     for day, value in values:
