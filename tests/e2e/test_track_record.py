@@ -53,7 +53,7 @@ def run_session(
 ) -> Market:
     market = open_market(
         datetime.combine(day, time(8, 50), KST),
-        600,
+        1200,
         sim_env={"SIM_PROFILE": "kis"},
         DATA_DIR=str(data),
         EXPORT_DIR=str(data),
@@ -115,8 +115,8 @@ def test_two_sessions_leave_a_track_record_that_agrees_with_kis_to_the_won(
             }
         ],
     )
-    second.wait_clock(datetime.combine(SECOND, time(10, 0), KST))
-    assert any(o["side"] == "sell" for o in second.sim_orders()), "sold by 10:00"
+    second.wait_clock(datetime.combine(SECOND, time(10, 30), KST))
+    assert any(o["side"] == "sell" for o in second.sim_orders()), "sold by 10:30"
     assert wipe_our_state(second.redis) > 0  # after the sale: it must stay journaled once
     summary_of(second, SECOND)
     second_orders = second.sim_orders()
