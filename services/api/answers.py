@@ -260,6 +260,7 @@ class Realized(Answer):
     profit: Won
     reason: str
     profit_rate: DecimalText
+    buy_session: DateText | None
 
 
 class Positions(Answer):
@@ -412,3 +413,77 @@ class Backtests(Answer):
 
     reports: list[BacktestReport]
     sweeps: list[BacktestSweep]
+
+
+# Track record ----------------------------------------------------------------------------------
+class PeriodResult(Answer):
+    period: str = Field(description="A day (2026-03-03), an ISO week (2026-W10) or a month.")
+    trades: int
+    wins: int
+    gross: Won
+    fees: Won
+    tax: Won
+    net: Won
+
+
+class CodeResult(Answer):
+    code: str
+    name: str
+    trades: int
+    wins: int
+    gross: Won
+    net: Won
+    average_hold: DecimalText | None
+
+
+class Fall(Answer):
+    won: Won
+    pct: DecimalText | None
+    peak: DateText | None
+    trough: DateText | None
+
+
+class TradeFiguresAnswer(Answer):
+    trades: int
+    wins: int
+    losses: int
+    win_rate_pct: DecimalText | None
+    gross_profit: Won
+    gross_loss: Won
+    profit_factor: DecimalText | None = Field(description="None when no trade lost.")
+    expectancy: DecimalText | None
+    expectancy_pct: DecimalText | None
+    average_hold: DecimalText | None = Field(description="Sessions from buy to sell, on average.")
+    average_win: DecimalText | None
+    average_loss: DecimalText | None
+    gross: Won
+    fees: Won
+    tax: Won
+    net: Won
+    exits: dict[str, int]
+
+
+class CorruptLine(Answer):
+    file: str
+    line: int
+    why: str
+
+
+class Performance(Answer):
+    """The journal's closed trades in the range (docs/ARCHITECTURE.md, 'Track record')."""
+
+    start: DateText | None = Field(description="The range's first session (from); null: open.")
+    end: DateText | None = Field(description="The range's last session (to); null: open.")
+    today: DateText
+    notes: list[str] = Field(description="Why the answer may be empty or partial, in words.")
+    figures: TradeFiguresAnswer
+    days: list[PeriodResult]
+    weeks: list[PeriodResult]
+    months: list[PeriodResult]
+    codes: list[CodeResult] = Field(description="Worst net first.")
+    account_drawdown: Fall | None = Field(
+        description="Of the account's value at the closes in the range; null with fewer than two."
+    )
+    realized_drawdown: Fall
+    corrupt_count: int
+    corrupt: list[CorruptLine] = Field(description="Journal lines skipped (the first 100).")

@@ -6,7 +6,18 @@ import redis
 from flask import Flask, Response, request
 from flask_openapi3 import OpenAPI
 
-from services.api import backtests, control, docs, errors, metrics, openapi, page, views
+from services.api import (
+    backtests,
+    control,
+    docs,
+    errors,
+    history,
+    metrics,
+    openapi,
+    page,
+    performance,
+    views,
+)
 from services.api.context import ApiContext, install
 from services.api.errors import LENGTH_REQUIRED, ApiError
 from shared.infra.logs import RedactingFilter
@@ -53,6 +64,8 @@ def routed_app() -> OpenAPI:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_api(views.blueprint)
     app.register_api(backtests.blueprint)
+    app.register_api(performance.blueprint)
+    app.register_api(history.blueprint)
     app.register_api(control.blueprint)
     app.register_api(docs.blueprint)
     page.install(app)

@@ -55,6 +55,11 @@ def _optional_date(description: str) -> Any:
     return Field(None, description=description, json_schema_extra=schema)
 
 
+def _date_schema(found: dict[str, Any]) -> None:
+    _absent_by_default(found)
+    found["pattern"] = DATE_PATTERN
+
+
 class SessionDateQuery(BaseModel):
     """``?date=YYYY-MM-DD``: the session to show (default: the endpoint says which)."""
 
@@ -68,6 +73,59 @@ class SessionDateQuery(BaseModel):
     @classmethod
     def _date(cls, value: object) -> dt.date | None:
         return None if value is None else parse_date(str(value))
+
+
+class PerformanceQuery(BaseModel):
+    """``?from=YYYY-MM-DD&to=YYYY-MM-DD``: the sells' sessions to count, both included (default:
+    the whole journal). A reversed range is a 400 naming both dates."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    start: dt.date | SkipJsonSchema[None] = Field(
+        None,
+        alias="from",
+        description="First session of the range (default: the journal's first).",
+        json_schema_extra=_date_schema,
+    )
+    end: dt.date | SkipJsonSchema[None] = Field(
+        None,
+        alias="to",
+        description="Last session of the range (default: the journal's last).",
+        json_schema_extra=_date_schema,
+    )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: object) -> dt.date | None:
+        return None if value is None else parse_date(str(value), "from")
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end(cls, value: object) -> dt.date | None:
+        return None if value is None else parse_date(str(value), "to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PerformanceQuery:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ApiError(400, f"from {self.start} is after to {self.end}: the range is reversed")
+        return self
+
+
+class HistoryQuery(PerformanceQuery):
+    """``/history``'s range, and the trade list's filters (an empty value: no filter)."""
+
+    code: str | SkipJsonSchema[None] = Field(
+        None,
+        description="Only this code's trades in the list (default: every code).",
+        json_schema_extra=_absent_by_default,
+        max_length=20,
+    )
+    reason: str | SkipJsonSchema[None] = Field(
+        None,
+        description="Only trades closed for this reason (take_profit, stop_loss, ...).",
+        json_schema_extra=_absent_by_default,
+        max_length=20,
+    )
 
 
 class PicksQuery(SessionDateQuery):

@@ -18,6 +18,8 @@ from services.api.openapi import STATUS_TAG, text
 from shared.infra.clock import KST
 from shared.infra.settings import Settings
 from shared.state.control import HEARTBEAT_TTL_SECONDS
+from shared.state.journal import Journal
+from shared.state.track_record import track_record
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ def _page_data() -> dict[str, Any]:
         "queues": queues_view.overview(api.redis),
         "chart": chart.build(equity, now.session),
         "backtests": backtests.latest(api.settings.data_dir),
+        "month": track_record(Journal.of(api.settings), now.day.replace(day=1), now.day, now.day),
         "endpoints": _endpoints(api.settings),
         "stale_after": STALE_HEARTBEAT_SECONDS,
         "heartbeat_ttl": HEARTBEAT_TTL_SECONDS,

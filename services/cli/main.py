@@ -17,6 +17,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from services.cli import history
+from services.cli.performance_text import performance_lines
 from shared.backtest import command as backtest
 from shared.backtest.command import BacktestRequest, SweepRequest
 from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS
@@ -38,12 +39,15 @@ from shared.replay.compare import Agreement
 from shared.replay.system_day import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
 from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy, resume_all
 from shared.state.flatten import flatten, flatten_refusal
+from shared.state.journal import Journal
 from shared.state.money_limits import LIMIT_NAMES, LimitError, LimitStore, MoneyLimits, usage
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks, stored_picks
 from shared.state.positions import PositionLedger
+from shared.state.track_record import track_record
 from shared.trading.bars import BarKind
 from shared.trading.market_calendar import KrxCalendar
+from shared.trading.performance import trades_csv
 from shared.trading.picks import (
     PicksError,
     load_picks,
@@ -303,6 +307,34 @@ def _with_kst(flags: dict[str, dict[str, object]], clock: Clock) -> dict[str, di
     return shown
 
 
+def cmd_performance(ctx: Context, args: argparse.Namespace) -> int:
+    """The track record of the journal's closed trades (docs/ARCHITECTURE.md, 'Track record')."""
+    start = _range_date(args.start, "--from")
+    end = _range_date(args.end, "--to")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--from {start} is after --to {end}: the range is reversed")
+    journal = Journal.of(ctx.settings)
+    if args.csv:
+        print(trades_csv(journal.read(start, end).entries), end="")
+        return 0
+    answer = track_record(journal, start, end, ctx.clock.now().date())
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        return 0
+    for line in performance_lines(answer):
+        print(line)
+    return 0
+
+
+def _range_date(given: str | None, option: str) -> date | None:
+    if given is None:
+        return None
+    try:
+        return parse_session_date(given)
+    except ValueError as e:
+        raise UsageError(f"{option}: {e}") from None
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
     request = _backtest_request(args)
@@ -428,6 +460,15 @@ def parser() -> argparse.ArgumentParser:
     orders.add_argument("--status")
     orders.set_defaults(run=cmd_orders)
     sub.add_parser("positions", help="the position ledger").set_defaults(run=cmd_positions)
+    perf = sub.add_parser(
+        "performance", help="the track record: P&L by day, week, month; win rate, drawdown, codes"
+    )
+    perf.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first sell session")
+    perf.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last sell session")
+    shown = perf.add_mutually_exclusive_group()
+    shown.add_argument("--csv", action="store_true", help="the trade list as CSV")
+    shown.add_argument("--json", action="store_true", help="the answer of GET /performance")
+    perf.set_defaults(run=cmd_performance)
     sub.add_parser("status", help="mode, clock and control flags").set_defaults(run=cmd_status)
     limits = sub.add_parser("limits", help="show or change the money limits (kept in Redis)")
     for name in LIMIT_NAMES:

@@ -156,6 +156,7 @@ class DayCloser:
         reconcile_wait_seconds: float = RECONCILE_WAIT_SECONDS,
         costs: TradeCosts | None = None,
         until_close: UntilClose | None = None,
+        on_settled: Callable[[date], None] | None = None,
     ) -> None:
         self._redis = client
         self._book = book
@@ -168,6 +169,7 @@ class DayCloser:
         self._on_orderable_cash = on_orderable_cash
         self._costs = costs or TradeCosts()
         self._until_close = until_close
+        self._on_settled = on_settled
 
     def close(self, session: date) -> DailySummary | None:
         """Reconcile, cancel what was never sent, follow what still works at KIS to the close,
@@ -195,6 +197,9 @@ class DayCloser:
                 return None
             outcome = self._reconcile(session)
         apply_unapplied(self._book, self._ledger, session)
+        if self._on_settled is not None:
+            # Before the export: what was held before today is still in the last one.
+            self._on_settled(session)
         as_json, as_pickle = self._ledger.export(self._folder, session)
         log.info("ledger exported to %s and %s", as_json, as_pickle)
         balance = self._kis.balance()

@@ -22,6 +22,7 @@ from services.scheduler.account import AccountRecorder
 from services.scheduler.closing import CLOSING_MATCH_MARGIN, DayCloser, summary_line
 from services.scheduler.cycle import CLOSING_AUCTION, DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
+from services.scheduler.journal_writer import JournalWriter
 from services.scheduler.kis_calendar import kis_opens
 from services.scheduler.kis_outage import OutageNotices
 from services.scheduler.lost_state import StateWatch
@@ -53,6 +54,7 @@ from shared.state.control import (
     entries_stopped,
     instance_id,
 )
+from shared.state.journal import Journal
 from shared.state.money_limits import LimitStore, MoneyLimits, check_daily_loss
 from shared.state.once import ONCE_FOLDER, OnceMarks
 from shared.state.order_book import OrderBook
@@ -182,6 +184,11 @@ class Scheduler:
             settings.expiry_sells_in,
         )
         self.account = AccountRecorder(client, self.keys)
+        self.costs = TradeCosts(settings.fee_pct, settings.sell_tax_pct)
+        self.journal = Journal.of(settings)
+        self.journal_writer = JournalWriter(
+            self.journal, self.ledger, self.book, calendar, self.costs
+        )
         env = settings.kis_env
         self.kis_outage = OutageNotices(
             client,
@@ -347,6 +354,7 @@ class Scheduler:
                 placed = self.decisions.run(today, phase, plan, records, self._lead)
                 self._watch(today, plan)
             self._reconcile_if_due(today, records)
+            self._journal_trades(today)
         finally:
             calls = self.kis.take()
             self._cycles += 1
@@ -385,12 +393,17 @@ class Scheduler:
             on_orderable_cash=lambda won: remember_orderable_cash(
                 self.redis, self.keys, won, self.clock.now()
             ),
-            costs=TradeCosts(self.settings.fee_pct, self.settings.sell_tax_pct),
+            costs=self.costs,
             until_close=lambda: self._until_closing_match(today),
+            on_settled=self._journal_day,
         )
         summary = closer.close(today)
         if summary is None:
             return  # stopped or no longer leading: whoever leads next runs post-market
+        try:
+            self.journal.record_close(today, summary.total_value)
+        except OSError as e:
+            log.warning("could not keep the close's value in the journal: %s", e)
         # Marked after the work, so a crash halfway redoes the (idempotent) bookkeeping; the
         # summary goes out once.
         if self.once.first("postmarket", today):
@@ -416,6 +429,31 @@ class Scheduler:
         if session is None:
             return True
         return self._sleep_until(session.closes + CLOSING_MATCH_MARGIN)
+
+    # The journal -------------------------------------------------------------------------------
+    def _journal_trades(self, today: date) -> None:
+        """Journal the session's trades sold since the last cycle (docs/ARCHITECTURE.md, 'Track
+        record'); a data volume that cannot be written costs a log line, never a cycle."""
+        try:
+            self.journal_writer.from_ledger(today)
+        except OSError as e:
+            log.warning("could not write the trade journal: %s; trying again next cycle", e)
+
+    def _journal_day(self, session: date) -> None:
+        """At post-market, with every fill applied and before the export: the session's trades
+        from the ledger, then what KIS sold that the journal still lacks (our state was lost
+        before it was journaled), then the previous session's, should its post-market have
+        been missed."""
+        try:
+            self.journal_writer.from_ledger(session, force=True)
+            executions = self.kis.daily_executions(session)
+            self.journal_writer.from_kis(session, executions, self.settings.export_folder)
+            self.journal_writer.from_ledger(self.calendar.previous_session(session).day, force=True)
+        except OSError as e:
+            log.warning("could not write the trade journal at post-market: %s", e)
+        except KisError as e:
+            # The rest of the post-market goes on; the trades the ledger has are journaled.
+            log.warning("KIS's executions unreadable for the trade journal's rebuild: %s", e)
 
     # Realtime ----------------------------------------------------------------------------------
     def _watch(self, today: date, plan: DayPlan | None) -> None:

@@ -74,7 +74,9 @@ def store_plan(client: redis.Redis, keys: Keys, plan: DayPlan) -> tuple[DayPlan,
     SET NX: a restarted or newly promoted scheduler keeps the morning's plan instead of
     re-splitting cash that has partly been spent.
     """
-    if client.set(keys.plan(plan.session), plan_to_json(plan), nx=True):
+    if client.set(
+        keys.plan(plan.session), plan_to_json(plan), nx=True, ex=SESSION_RETENTION_SECONDS
+    ):
         return plan, True
     existing = stored_plan(client, keys, plan.session)
     if existing is None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from shared.backtest.metrics import max_drawdown, return_pct
 from shared.backtest.results import SessionPrice
 from shared.trading.costs import TradeCosts
+from shared.trading.metrics import max_drawdown, return_pct
 from shared.trading.picks import Pick
 from shared.trading.rules import plan_day
 

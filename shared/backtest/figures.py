@@ -13,41 +13,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from shared.backtest import metrics
 from shared.backtest.buy_and_hold import BuyAndHold, buy_and_hold
-from shared.backtest.metrics import MonthReturn
 from shared.backtest.results import BacktestResult, ClosedTrade, OrderOutcome
 from shared.messaging.typed_json import decode_object, encode_object
-
-
-@dataclass(frozen=True)
-class TradeFigures:
-    """The closed trades, each counted after its fees and tax (``net``)."""
-
-    trades: int
-    wins: int
-    """Trades whose net is above 0."""
-    losses: int
-    """Trades whose net is below 0."""
-    win_rate_pct: Decimal | None
-    gross_profit: int
-    """The winning trades' net, summed."""
-    gross_loss: int
-    """The losing trades' net, summed, as a positive number."""
-    profit_factor: Decimal | None
-    """gross_profit / gross_loss; None when no trade lost."""
-    expectancy: Decimal | None
-    """The average net of a trade, in won."""
-    expectancy_pct: Decimal | None
-    """The average of each trade's net in percent of what its shares cost."""
-    average_hold: Decimal | None
-    """Sessions from the buy to the sell, on average (0: sold the session it was bought)."""
-    gross: int
-    fees: int
-    tax: int
-    net: int
-    exits: dict[str, int]
-    """How many trades each exit reason closed (take_profit, stop_loss, expiry)."""
+from shared.trading import metrics
+from shared.trading.metrics import MonthReturn
+from shared.trading.trade_figures import TradeFigures, trade_figures
 
 
 @dataclass(frozen=True)
@@ -127,27 +98,6 @@ class ReportFigures:
     def from_json(cls, data: Any) -> ReportFigures:
         found: ReportFigures = decode_object(data, cls, "metrics")
         return found
-
-
-def trade_figures(trades: tuple[ClosedTrade, ...]) -> TradeFigures:
-    nets = [t.net for t in trades]
-    return TradeFigures(
-        trades=len(trades),
-        wins=sum(1 for n in nets if n > 0),
-        losses=sum(1 for n in nets if n < 0),
-        win_rate_pct=metrics.win_rate_pct(nets),
-        gross_profit=metrics.gross_profit(nets),
-        gross_loss=metrics.gross_loss(nets),
-        profit_factor=metrics.profit_factor(nets),
-        expectancy=metrics.expectancy(nets),
-        expectancy_pct=metrics.expectancy_pct(nets, [t.entry_price * t.quantity for t in trades]),
-        average_hold=metrics.average([t.sessions_held for t in trades]),
-        gross=sum(t.gross for t in trades),
-        fees=sum(t.fees for t in trades),
-        tax=sum(t.tax for t in trades),
-        net=sum(nets),
-        exits=dict(sorted(Counter(t.reason.value for t in trades).items())),
-    )
 
 
 def figures(result: BacktestResult, hold: BuyAndHold | None = None) -> ReportFigures:

@@ -18,11 +18,11 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from shared.backtest.figures import ReportFigures
-from shared.backtest.metrics import MonthReturn, drawdowns_pct, pct
 from shared.backtest.results import BacktestResult, ProblemKind
 from shared.infra.svg_chart import Plot, Tick, padded
 from shared.kis.models import Side
 from shared.trading.bars import BarKind
+from shared.trading.metrics import MonthReturn, drawdowns_pct, pct
 from shared.trading.orders import Reason
 
 TEMPLATES = Path(__file__).parent / "templates"

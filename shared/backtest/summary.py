@@ -14,14 +14,15 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from shared.backtest.figures import ReportFigures, TradeFigures
+from shared.backtest.figures import ReportFigures
 from shared.backtest.figures import figures as report_figures
 from shared.backtest.layout import REPORT_HTML, REPORT_JSON
-from shared.backtest.metrics import max_drawdown, return_pct
 from shared.backtest.report_html import render
 from shared.backtest.results import BacktestResult
 from shared.infra.clock import KST
 from shared.trading.bars import BarKind
+from shared.trading.metrics import max_drawdown, return_pct
+from shared.trading.trade_figures import TradeFigures
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from shared.backtest.driver import run_backtest, trading_sessions
 from shared.backtest.figures import buy_and_hold_of, figures
 from shared.backtest.market_data import BacktestInputError, MarketData
 from shared.backtest.memory_bars import MemoryBars
-from shared.backtest.metrics import rank_correlation
 from shared.backtest.picks_source import PicksSource
 from shared.backtest.sweep_grid import Axis, grid_points, live_point, thresholds_at
 from shared.backtest.sweep_results import (
@@ -38,6 +37,7 @@ from shared.backtest.sweep_results import (
     SweepRow,
     score,
 )
+from shared.trading.metrics import rank_correlation
 
 DEFAULT_SPLIT = Decimal("0.7")
 """The in-sample share of the range's sessions."""

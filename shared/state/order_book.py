@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from shared.infra.clock import Clock
-from shared.infra.redis_keys import Keys, text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
 from shared.trading.orders import (
     ADOPTED_AS,
     IllegalTransition,
@@ -27,13 +27,15 @@ from shared.trading.orders import (
 )
 
 CREATE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[4]) then
   redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
   return 1
 end
 return 0
 """
-"""Create the record if no record has the id, and index it under its session, atomically."""
+"""Create the record if no record has the id, and index it under its session, atomically; both
+kept for the session retention (docs/ARCHITECTURE.md, 'Redis keys')."""
 
 COMPARE_AND_SET = """
 local raw = redis.call('GET', KEYS[1])
@@ -43,19 +45,23 @@ if ARGV[3] ~= '' then
   local owner = redis.call('HGET', KEYS[2], ARGV[3])
   if owner and owner ~= ARGV[4] then return -2 end
   redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
 end
-redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
-"""Replace the record only if its version is still the one read; claim the broker order no."""
+"""Replace the record only if its version is still the one read (its lifetime kept); claim the
+broker order no."""
 
 
 ADOPT = """
 local owner = redis.call('HGET', KEYS[3], ARGV[4])
 if owner and owner ~= ARGV[3] then return -2 end
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[5]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 return 1
 """
 """Create a record found at KIS, index it and claim its KIS order number, all or nothing."""
@@ -85,7 +91,7 @@ class OrderBook:
         record = OrderRecord.new(intent, self._clock.now(), time.time())
         created = self._create(
             keys=[self._keys.order(record.id), self._keys.orders_of_day(intent.session)],
-            args=[record.to_json(), record.touched_epoch, record.id],
+            args=[record.to_json(), record.touched_epoch, record.id, SESSION_RETENTION_SECONDS],
         )
         return record if created == 1 else None
 
@@ -104,7 +110,13 @@ class OrderBook:
                 self._keys.orders_of_day(session),
                 self._keys.broker_orders(session),
             ],
-            args=[record.to_json(), record.touched_epoch, record.id, record.broker_order_no],
+            args=[
+                record.to_json(),
+                record.touched_epoch,
+                record.id,
+                record.broker_order_no,
+                SESSION_RETENTION_SECONDS,
+            ],
         )
         if result == -2:
             raise BrokerOrderTaken(f"KIS order {record.broker_order_no} already has a record")
@@ -178,7 +190,13 @@ class OrderBook:
             claim = str(changes.get("broker_order_no", ""))
             result = self._cas(
                 keys=[self._keys.order(order_id), self._keys.broker_orders(current.intent.session)],
-                args=[current.version, updated.to_json(), claim, order_id],
+                args=[
+                    current.version,
+                    updated.to_json(),
+                    claim,
+                    order_id,
+                    SESSION_RETENTION_SECONDS,
+                ],
             )
             if result == 1:
                 return updated

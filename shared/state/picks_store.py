@@ -11,15 +11,20 @@ from datetime import date
 
 from redis import Redis
 
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.trading.picks import MISSING, Pick, PicksError, check_picks
+
+PICKS_TTL_SECONDS = SESSION_RETENTION_SECONDS + 14 * 86_400
+"""How long stored picks are kept, in real seconds from their upload: the session retention after
+a session up to two weeks ahead (picks may be stored five sessions ahead, more days than that
+across a long holiday; docs/ARCHITECTURE.md, 'Redis keys')."""
 
 
 def store_picks(redis: Redis, keys: Keys, session: date, picks: Sequence[Pick]) -> None:
     """Keep ``picks`` as the session's (a JSON list), replacing what was stored for it."""
     checked = check_picks(((p.code, p.name, p.target) for p in picks), f"picks for {session}")
     payload = [{"code": p.code, "name": p.name, "target": p.target} for p in checked]
-    redis.set(keys.picks(session), json.dumps(payload, ensure_ascii=False))
+    redis.set(keys.picks(session), json.dumps(payload, ensure_ascii=False), ex=PICKS_TTL_SECONDS)
 
 
 def stored_picks(redis: Redis, keys: Keys, session: date) -> tuple[Pick, ...] | None:

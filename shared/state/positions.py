@@ -21,7 +21,7 @@ import redis
 
 from shared.infra.clock import Clock
 from shared.infra.files import write_atomically
-from shared.infra.redis_keys import Keys, text
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
 from shared.kis.models import Side
 from shared.trading.orders import OrderRecord, Reason
 from shared.trading.trades import Realized
@@ -106,13 +106,15 @@ class PositionLedger:
                 order, applied_quantity=order.filled_quantity, version=order.version + 1
             )
             pipe.multi()
-            pipe.set(order_key, updated.to_json())
+            pipe.set(order_key, updated.to_json(), keepttl=True)
             if position is None:
                 pipe.hdel(positions_key, order.intent.code)
             else:
                 pipe.hset(positions_key, order.intent.code, position.to_json())
             if realized is not None:
-                pipe.rpush(self._keys.realized(order.intent.session), _realized_to_json(realized))
+                realized_key = self._keys.realized(order.intent.session)
+                pipe.rpush(realized_key, _realized_to_json(realized))
+                pipe.expire(realized_key, SESSION_RETENTION_SECONDS)
             outcome[0] = FillApplied(updated, position, realized)
 
         self._redis.transaction(apply, order_key, positions_key)
@@ -188,6 +190,7 @@ def _applied(
         sell_price=price,
         profit=int(((price - buy_price) * sold).to_integral_value(ROUND_HALF_UP)),
         reason=intent.reason,
+        buy_session=current.buy_session if current else None,
     )
     if current is None or held - sold <= 0:
         return None, realized
@@ -210,4 +213,6 @@ def _realized_from_json(raw: str | bytes) -> Realized:
     data["buy_price"] = Decimal(data["buy_price"])
     data["sell_price"] = Decimal(data["sell_price"])
     data["reason"] = Reason(data["reason"])
+    bought = data.get("buy_session")
+    data["buy_session"] = None if bought is None else date.fromisoformat(bought)
     return Realized(**data)

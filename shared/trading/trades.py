@@ -8,6 +8,7 @@ fill event carries its own (``OrderFilled.sale``), and the notifier and the stat
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
@@ -30,6 +31,10 @@ class Realized:
     sell_price: Decimal
     profit: int
     reason: Reason
+    buy_session: date | None = None
+    """The session the sold shares were bought in (the ledger position's); None when the ledger
+    held no position (a sell adopted after a loss of our state) or for a trade written before
+    the field existed."""
 
     @property
     def profit_rate(self) -> Decimal:
@@ -45,4 +50,5 @@ class Realized:
         data["sell_price"] = str(self.sell_price)
         data["reason"] = self.reason.value
         data["profit_rate"] = str(self.profit_rate)
+        data["buy_session"] = None if self.buy_session is None else self.buy_session.isoformat()
         return data

@@ -74,6 +74,10 @@ def test_no_server_error(case: Case, api: RunningApi) -> None:
         # CLI, takes a limit only as a whole number written as one (or in digits), so such
         # a schema-valid body is refused with a 422 naming the limit, rightly.
         excluded.append(positive_data_acceptance)
+    if case.operation.path.startswith(("/performance", "/history")):
+        # A schema cannot say "from is not after to": a reversed range is refused with a 400
+        # that says so, rightly (docs/ARCHITECTURE.md, 'Track record').
+        excluded.append(positive_data_acceptance)
     response = case.call_and_validate(base_url=api.url, headers=AUTH, excluded_checks=excluded)
     CASES.append((case.operation.label, response.status_code))
     assert response.status_code < 500

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from shared.backtest import metrics
-from shared.backtest.metrics import Drawdown, MonthReturn
+from shared.trading import metrics
+from shared.trading.metrics import Drawdown, MonthReturn
 
 
 def test_win_rate_counts_trades_above_zero_after_costs() -> None:

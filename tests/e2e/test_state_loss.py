@@ -12,12 +12,14 @@ from __future__ import annotations
 import time as time_module
 from collections import Counter
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
 from shared.infra.clock import KST
+from shared.state.journal import Journal
 from shared.trading.orders import OrderStatus
 from tests.e2e.conftest import Market, kill
 
@@ -79,13 +81,15 @@ def told(events: list[dict[str, Any]]) -> Counter[tuple[object, ...]]:
     ids=["none", "0855-running", "1000-running", "1000-restarted", "1045-restarted", "1130"],
 )
 def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
-    open_market: Any, wiped_at: time | None, restarted: bool
+    open_market: Any, wiped_at: time | None, restarted: bool, tmp_path: Path
 ) -> None:
     """Running: the scheduler sees its sentinel vanish. Restarted with the wipe: the new
     scheduler remembers nothing, reads the plan from its file and finds KIS's orders missing
-    from our records."""
+    from our records. The trade journal on the data volume has each of the day's two sales
+    once (docs/ARCHITECTURE.md, 'Track record')."""
+    data = tmp_path / "data"
     market: Market = open_market(
-        datetime(2026, 3, 3, 8, 50, tzinfo=KST), 600, prices=PRICES, picks=PICKS
+        datetime(2026, 3, 3, 8, 50, tzinfo=KST), 600, prices=PRICES, picks=PICKS, DATA_DIR=str(data)
     )
     market.executor()
     scheduler = market.scheduler()
@@ -117,6 +121,12 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     twice = told(before) & told(after)
     assert not twice, f"told again after the wipe: {sorted(twice)}"
     assert not market.events("entries_stopped"), "new buys went on"
+    journaled = Journal(data, "sim").read()
+    assert journaled.corrupt == ()
+    assert sorted((e.code, e.quantity, e.reason) for e in journaled.entries) == [
+        ("000910", 333, "take_profit"),
+        ("000920", 333, "stop_loss"),
+    ]
     if wiped_at is not None:
         [lost] = [e for e in after if e["event"] == "error" and "rebuilding" in e["message"]]
         assert "vanished" in lost["message"] or "lack" in lost["message"]

@@ -124,6 +124,7 @@ def test_the_day_is_closed_exported_and_summarised(
             "profit": 100_200,
             "profit_rate": "5.01",
             "reason": "take_profit",
+            "buy_session": "2026-02-27",
         }
     ]
     assert summary["realized_profit"] == 100_200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import threading
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 import redis
 
 from shared.infra.clock import KST, SimulatedClock
-from shared.infra.redis_keys import Keys
+from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys
 from shared.kis.models import Side
 from shared.state.control import Controls, LeaderLock, beat, heartbeats
 from shared.state.order_book import BrokerOrderTaken, OrderBook
@@ -224,3 +225,45 @@ def test_heartbeats_expire(redis_client: redis.Redis) -> None:
     (hb,) = heartbeats(redis_client, KEYS)
     assert hb["service"] == "executor" and hb["role"] == "worker" and hb["age"] < 1
     assert redis_client.ttl(KEYS.heartbeat("executor", "host-1")) > 0
+
+
+def test_a_sessions_records_keep_their_retention_through_every_change(
+    redis_client: redis.Redis, book: OrderBook, ledger: PositionLedger
+) -> None:
+    """Order records, the day's index, KIS order numbers and realised trades expire after the
+    session retention, however often they change (docs/ARCHITECTURE.md, 'Redis keys'): Redis
+    does not grow with the calendar; the trade journal on the data volume keeps the history."""
+    buy = book.create(intent(qty=10))
+    assert buy
+    accept(book, buy.id)
+    book.transition(
+        buy.id,
+        OrderStatus.ACCEPTED,
+        OrderStatus.FILLED,
+        broker_order_no="0000000001",
+        filled_quantity=10,
+        average_fill_price=Decimal(70000),
+    )
+    ledger.apply_fills(buy.id)
+    sell = book.create(intent(side=Side.SELL, reason=Reason.TAKE_PROFIT, qty=10))
+    assert sell
+    fill(book, sell.id, 10, "73600")
+    ledger.apply_fills(sell.id)
+    adopted = book.adopt(
+        replace(
+            sell,
+            intent=intent(side=Side.SELL, reason=Reason.ADOPTED, qty=10),
+            status=OrderStatus.FILLED,
+            broker_order_no="0000000002",
+        )
+    )
+    assert adopted
+    for key in (
+        KEYS.order(buy.id),
+        KEYS.order(sell.id),
+        KEYS.order(adopted.id),
+        KEYS.orders_of_day(SESSION),
+        KEYS.broker_orders(SESSION),
+        KEYS.realized(SESSION),
+    ):
+        assert 0 < redis_client.ttl(key) <= SESSION_RETENTION_SECONDS, key

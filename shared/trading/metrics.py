@@ -1,6 +1,7 @@
 """The figures a trader judges a run by, as pure functions of numbers.
 
-See docs/ARCHITECTURE.md, 'Backtest' (the report), where each is defined. Money is whole won,
+See docs/ARCHITECTURE.md, 'Backtest' (the report), where each is defined, and 'Track record'
+(the live trades' figures, which use the same functions). Money is whole won,
 rates are :class:`Decimal` percentages rounded to 0.01 (half up); a figure that has no value
 (a win rate without a trade, a profit factor without a losing trade) is ``None``, never 0.
 """
