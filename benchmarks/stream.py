@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import redis
 import requests
@@ -32,14 +31,19 @@ from benchmarks.kis_rate import ROOT, _wait, free_port, throwaway_redis
 from services.scheduler.loop import STREAM_CAPACITY
 from shared.infra.clock import KST
 from shared.infra.redis_keys import Keys
+from shared.infra.settings import Settings
+from shared.state.cash_ahead import valid_ahead
 from shared.state.control import heartbeats
 from shared.state.picks_store import store_picks
 from shared.trading.picks import Pick
+from shared.trading.rules import buy_limit_price
 
 SESSION_START = datetime(2026, 3, 3, 9, 30, tzinfo=KST)
 """A regular session: the clock runs in real time from here."""
 TARGET = 10_000
 """Every pick's target price."""
+LIMIT = buy_limit_price(TARGET, Settings.model_fields["buy_band_ratio"].default)
+"""Every entry buy's limit price (the band's last tick)."""
 NEAR, FAR = 9_900, 9_000
 """Where the measured picks and the others wait: 1 % and 10 % under the target."""
 READY_SECONDS = 60.0
@@ -84,7 +88,8 @@ class Market:
             "KIS_WS_URL": f"ws://127.0.0.1:{free_port()}",
             "KIS_HTS_ID": "benchhts",
             "QUOTE_SOURCE": source,
-            "SIM_RULES": "real",
+            # Paper's rules (V… tr_ids, 20-row balance pages) under 2 requests/s, else real's.
+            "SIM_RULES": "paper" if rate < 2 else "real",
             "SIM_RATE_LIMIT": f"{rate:g}",
             "KIS_RATE_LIMIT": f"{rate:g}",
             "SIM_TOKEN_THROTTLE_SECONDS": "0",
@@ -161,14 +166,16 @@ class Market:
             return all(rows[c]["price"] is not None for c in measured)
         if not watchlist["stream_healthy"] or not all(rows[c]["on_stream"] for c in measured):
             return False
-        # Past the first round of quotes: a cycle that quoted nothing (every code streamed),
-        # or, with more picks than the stream carries, one complete cycle.
+        if len(self.codes) <= STREAM_CAPACITY:
+            # Every code priced (the first round of quotes is over) and the cash read ahead at
+            # the measured picks' limit: at paper's rate a cycle's balance may now wait up to
+            # MAX_DEFER_SECONDS, so the next complete cycle is not waited for.
+            priced = all(r["price"] is not None for r in rows.values())
+            return priced and valid_ahead(self.redis, KEYS, LIMIT) is not None
+        # With more picks than the stream carries, past one complete cycle.
         [beat] = [b for b in heartbeats(self.redis, KEYS) if b["service"] == "scheduler"]
         cycle = beat.get("last_cycle")
-        if not isinstance(cycle, dict):
-            return False
-        calls: dict[str, Any] = cycle["calls"]
-        return calls["price_calls"] == 0 or len(self.codes) > STREAM_CAPACITY
+        return isinstance(cycle, dict)
 
     def arrivals(self) -> dict[str, float]:
         rows = self.admin("GET", "orders").json()["orders"]
