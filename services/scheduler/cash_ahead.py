@@ -30,8 +30,9 @@ LOOK_SECONDS = 0.2
 """How often the thread looks for a missing or stale answer, in real seconds."""
 SETTLE_SECONDS = 1.0
 """The cash generation must have stood still this long (real seconds) before a read."""
-ERROR_PAUSE_SECONDS = 2.0
-"""Real seconds to wait after a read failed."""
+ERROR_PAUSE_SECONDS = 10.0
+"""Real seconds to wait after a read failed (a buy meanwhile asks KIS itself): a code KIS
+refuses must not take every other slot at paper's rate."""
 
 BuyableReader = Callable[[str, int], BuyableCash]
 """``inquire-psbl-order`` of a code at a limit price (``KisClient.buyable_cash``)."""

@@ -143,7 +143,7 @@ class Scheduler:
         # Quotes and balances give way to a tick's order near a decision ('The cash read ahead').
         self.gate = ReadGate(
             settings.rate_limit,
-            lambda: bool(self.realtime.near_decision(streamed_only=True)),
+            self._near_a_tick_decision,
             self._keep_alive,
             self._slice,
             lambda: self._stop,
@@ -522,6 +522,14 @@ class Scheduler:
                 placed.sells,
                 ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
             )
+
+    def _near_a_tick_decision(self) -> bool:
+        """Whether a code on the healthy stream is near its next decision while the tick thread
+        decides (the intraday phase, by the clock): the scheduler's reads then yield."""
+        today = self._session
+        if today is None or not self._intraday_now(today):
+            return False
+        return bool(self.realtime.near_decision(streamed_only=True))
 
     def _price_known(self, code: str) -> bool:
         """Whether the code has a price (stream, polling or balance) to be near a decision with."""
