@@ -148,7 +148,7 @@ class Scheduler:
             self._slice,
             lambda: self._stop,
         )
-        self.kis = MeteredKisReader(YieldingReader(kis, self.gate, self._price_known))
+        self.kis = MeteredKisReader(YieldingReader(kis, self.gate, self._quote_urgent))
         self.clock = clock
         self.calendar = calendar
         self.thresholds = Thresholds.from_settings(settings)
@@ -531,9 +531,10 @@ class Scheduler:
             return False
         return bool(self.realtime.near_decision(streamed_only=True))
 
-    def _price_known(self, code: str) -> bool:
-        """Whether the code has a price (stream, polling or balance) to be near a decision with."""
-        return self.realtime.board.get(code) is not None
+    def _quote_urgent(self, code: str) -> bool:
+        """Whether a quote of the code goes without yielding: it has no price yet, or it is on
+        the stream (read once as it joins, its ticks carry it after)."""
+        return self.realtime.board.get(code) is None or code in self.realtime.quotes.on_stream()
 
     def _limits_near(self) -> dict[int, str]:
         """The cash reader's wants: the limit prices of the picks near their band (each with a

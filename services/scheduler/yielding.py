@@ -4,7 +4,8 @@ See docs/ARCHITECTURE.md, 'The cash read ahead'. At paper's one request a second
 the only slot for a second; a tick that decides meanwhile waits that second for its POST. So
 while a code on the healthy stream is within ``NEAR_DECISION`` of its next decision, a read waits
 until it is not, or until the scheduler has read nothing for :data:`MAX_DEFER_SECONDS`. A quote
-of a code whose price is still unknown never waits: nothing can be decided on it without one.
+the stream stands behind never waits: a code without any price yet (nothing can be decided on
+it), or a code on the stream read once as it joins (its ticks carry it from then on).
 """
 
 from __future__ import annotations
@@ -79,16 +80,15 @@ class ReadGate:
 
 class YieldingReader:
     """A :class:`KisReader` whose quotes and balance wait for their turn at a :class:`ReadGate`;
-    a quote of a code without a ``known`` price, and the other reads (calendar, executions,
-    cash), go at once."""
+    an ``urgent`` quote, and the other reads (calendar, executions, cash), go at once."""
 
-    def __init__(self, inner: KisReader, gate: ReadGate, known: Callable[[str], bool]) -> None:
+    def __init__(self, inner: KisReader, gate: ReadGate, urgent: Callable[[str], bool]) -> None:
         self._inner = inner
         self._gate = gate
-        self._known = known
+        self._urgent = urgent
 
     def current_price(self, code: str) -> Quote:
-        if self._known(code):
+        if not self._urgent(code):
             self._gate.wait_turn()
         return self._inner.current_price(code)
 
