@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +84,9 @@ class Market:
         self.port = free_port()
         self.sim_url = f"http://127.0.0.1:{self.port}"
         self.redis = redis.Redis.from_url(redis_url)
+        # A data directory of its own: the day's plan kept there by one run (its picks) must not
+        # be read back by the next run of the same date.
+        self.data_dir = tempfile.mkdtemp(prefix="kat-bench-stream-")
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -105,6 +110,7 @@ class Market:
             "SIM_HOST": "127.0.0.1",
             "SIM_PORT": str(self.port),
             "LOG_LEVEL": "WARNING",
+            "DATA_DIR": self.data_dir,
         }
         self.env["SIM_WS_PORT"] = self.env["KIS_WS_URL"].rsplit(":", 1)[1]
         self.source = source
@@ -130,6 +136,7 @@ class Market:
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def admin(self, method: str, path: str, **kwargs: object) -> requests.Response:
         r = requests.request(method, f"{self.sim_url}/sim/{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
