@@ -27,8 +27,8 @@ slot. Above it, polling is paced to ``POLL_SHARE_WHILE_STREAMING`` of the rate a
 takes a slot of many: an order decided on a tick finds a free one without yielding."""
 MAX_DEFER_SECONDS = 120.0
 """However long codes stay near, the scheduler reads at least once in this many real seconds.
-Such a forced read holds paper's slot one second in 120, so under 1 % of the ticks that decide
-find it taken: the p99 of a tick's order stays the order's own (docs/benchmarks.md)."""
+Such a forced read holds paper's slot one second in 120: under 1 % of the ticks that decide
+find it taken (docs/ARCHITECTURE.md, 'The cash read ahead')."""
 CHECK_SECONDS = 0.1
 """How often a yielding read looks again, in real seconds."""
 
