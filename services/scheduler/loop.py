@@ -147,6 +147,7 @@ class Scheduler:
             self._keep_alive,
             self._slice,
             lambda: self._stop,
+            clock.speed,
         )
         self.kis = MeteredKisReader(YieldingReader(kis, self.gate, self._quote_urgent))
         self.clock = clock

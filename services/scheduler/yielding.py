@@ -26,7 +26,8 @@ YIELD_BELOW_RATE = 2.0
 slot. Above it, polling is paced to ``POLL_SHARE_WHILE_STREAMING`` of the rate and a balance
 takes a slot of many: an order decided on a tick finds a free one without yielding."""
 MAX_DEFER_SECONDS = 120.0
-"""However long codes stay near, the scheduler reads at least once in this many real seconds.
+"""However long codes stay near, the scheduler reads at least once in this many seconds of the
+clock (real seconds at its speed 1; a fast simulated clock's upkeep is not held for hours).
 Such a forced read holds paper's slot one second in 120: under 1 % of the ticks that decide
 find it taken (docs/ARCHITECTURE.md, 'The cash read ahead')."""
 CHECK_SECONDS = 0.1
@@ -48,8 +49,10 @@ class ReadGate:
         keep_alive: Callable[[], bool],
         keep_alive_seconds: float,
         stop: Callable[[], threading.Event],
+        clock_speed: float = 1.0,
     ) -> None:
         self._active = rate_limit < YIELD_BELOW_RATE
+        self._max_defer = MAX_DEFER_SECONDS / max(clock_speed, 1.0)
         self._near = near
         self._keep_alive = keep_alive
         self._keep_alive_seconds = keep_alive_seconds
@@ -62,7 +65,7 @@ class ReadGate:
         """Return when a read may go: nothing near, or the deferral is used up."""
         if not self._active:
             return
-        deadline = self._last_read + MAX_DEFER_SECONDS
+        deadline = self._last_read + self._max_defer
         started = refreshed = time.monotonic()
         while time.monotonic() < deadline and self._near():
             if self._stop().wait(CHECK_SECONDS):
