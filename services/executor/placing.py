@@ -38,6 +38,7 @@ from shared.messaging.events import (
     order_unknown,
 )
 from shared.state.account_cash import remember_orderable_cash
+from shared.state.cash_ahead import valid_ahead
 from shared.state.order_book import BrokerOrderTaken
 from shared.trading.auctions import Auction, auction_at
 from shared.trading.orders import AT_BROKER, OrderRecord, OrderStatus
@@ -206,15 +207,23 @@ class Placer:
 
         KIS checks a buy's cash against its price (a market buy's against the day's upper limit),
         so the quantity comes from ``inquire-psbl-order`` at the limit right before the POST:
-        the plan's quantity when the cash is there, as many as it allows when it is not.
+        the plan's quantity when the cash is there, as many as it allows when it is not. The
+        scheduler's answer read ahead at that limit stands in for the request while it is still
+        valid (docs/ARCHITECTURE.md, 'The cash read ahead'): a buy decided on a tick then costs
+        one request, its POST.
         """
         intent = record.intent
         if intent.side is not Side.BUY or intent.limit_price is None:
             return allowed
-        buyable = self.ctx.client.buyable_cash(intent.code, intent.limit_price)
-        remember_orderable_cash(
-            self.ctx.redis, self.ctx.keys, buyable.orderable_cash, self.ctx.clock.now()
-        )
+        ahead = valid_ahead(self.ctx.redis, self.ctx.keys, intent.limit_price)
+        if ahead is not None:
+            buyable = ahead.buyable
+            log.info("order %s: buyable cash at %d read ahead", record.id, intent.limit_price)
+        else:
+            buyable = self.ctx.client.buyable_cash(intent.code, intent.limit_price)
+            remember_orderable_cash(
+                self.ctx.redis, self.ctx.keys, buyable.orderable_cash, self.ctx.clock.now()
+            )
         if buyable.buy_quantity < allowed:
             log.warning(
                 "order %s: KIS allows %d of %d shares at %d (orderable cash %d)",

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 
 from services.scheduler.account import AccountRecorder
+from services.scheduler.cash_ahead import CashReader
 from services.scheduler.closing import CLOSING_MATCH_MARGIN, DayCloser, summary_line
 from services.scheduler.cycle import CLOSING_AUCTION, DecisionCycle, Placed
 from services.scheduler.decisions import picks_to_buy, unsettled
@@ -33,7 +34,8 @@ from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
 from services.scheduler.realtime import Realtime
 from services.scheduler.streaming import STREAM_FEED, StreamFactory
-from services.scheduler.watch import watched_pick, watched_position
+from services.scheduler.watch import Watch, watched_pick, watched_position
+from services.scheduler.yielding import ReadGate, YieldingReader
 from shared.infra.clock import Clock
 from shared.infra.logs import RedactingFilter
 from shared.infra.redis_client import OUTAGE_PAUSE_SECONDS
@@ -67,6 +69,7 @@ from shared.trading.rules import (
     DayPlan,
     Phase,
     Thresholds,
+    buy_limit_price,
     phase_at,
 )
 
@@ -134,7 +137,19 @@ class Scheduler:
         self.settings = settings
         self.redis = client
         self.keys = Keys(settings.redis_prefix)
-        self.kis = MeteredKisReader(kis)
+        self._stop = stop if stop is not None else threading.Event()
+        # Refresh well inside both the lock's and the heartbeat's lifetime.
+        self._slice = min(settings.scheduler_lock_seconds, HEARTBEAT_TTL_SECONDS) / 3
+        # Quotes and balances give way to a tick's order near a decision ('The cash read ahead').
+        self.gate = ReadGate(
+            settings.rate_limit,
+            self._near_a_tick_decision,
+            self._keep_alive,
+            self._slice,
+            lambda: self._stop,
+            clock.speed,
+        )
+        self.kis = MeteredKisReader(YieldingReader(kis, self.gate, self._quote_urgent))
         self.clock = clock
         self.calendar = calendar
         self.thresholds = Thresholds.from_settings(settings)
@@ -208,9 +223,9 @@ class Scheduler:
         )
         self._stopped_entries: set[date] = set()
         self._redactor = RedactingFilter(settings.secret_values())
-        self._stop = stop if stop is not None else threading.Event()
-        # Refresh well inside both the lock's and the heartbeat's lifetime.
-        self._slice = min(settings.scheduler_lock_seconds, HEARTBEAT_TTL_SECONDS) / 3
+        self.cash_reader = CashReader(
+            client, self.keys, kis.buyable_cash, self._limits_near, clock.now
+        )
         self._leading: bool | None = None  # unknown until the first look: logged either way
         self._phase: Phase | None = None
         self._session: date | None = None
@@ -260,6 +275,7 @@ class Scheduler:
         """One iteration: lead or stand by, then do what the phase of the day asks."""
         if not self._lead():
             self.realtime.activate(False)
+            self.cash_reader.activate(False)
             self._beat()
             self._stop.wait(self._standby_wait())
             return
@@ -277,6 +293,7 @@ class Scheduler:
             and now >= session.opens - STREAM_BEFORE_OPEN
         )
         self.realtime.activate(phase in STREAM_PHASES or before_open)
+        self.cash_reader.activate(self.realtime.stream is not None)
         self._beat()
         if session is None:
             self._closed_day(today)
@@ -302,6 +319,7 @@ class Scheduler:
     def close(self) -> None:
         """Close the stream, give up the lead and the heartbeat so a standby takes over at once."""
         self.realtime.activate(False)
+        self.cash_reader.activate(False)
         try:
             self.lock.release()
             self.redis.delete(self.keys.heartbeat(ROLE, self.instance))
@@ -505,6 +523,33 @@ class Scheduler:
                 placed.sells,
                 ", ".join(f"{code} at {price}" for code, price in sorted(prices.items())),
             )
+
+    def _near_a_tick_decision(self) -> bool:
+        """Whether a code on the healthy stream is near its next decision while the tick thread
+        decides (the intraday phase, by the clock): the scheduler's reads then yield."""
+        today = self._session
+        if today is None or not self._intraday_now(today):
+            return False
+        return bool(self.realtime.near_decision(streamed_only=True))
+
+    def _quote_urgent(self, code: str) -> bool:
+        """Whether a quote of the code goes without yielding: it has no price yet, or it is on
+        the stream (read once as it joins, its ticks carry it after)."""
+        return self.realtime.board.get(code) is None or code in self.realtime.quotes.on_stream()
+
+    def _limits_near(self) -> dict[int, str]:
+        """The cash reader's wants: the limit prices of the picks near their band (each with a
+        code to ask with), while the tick thread would buy; else none."""
+        today, plan = self._session, self._plan
+        if today is None or plan is None or plan.session != today or plan.buy_amount <= 0:
+            return {}
+        if not self._leading or not self._intraday_now(today):
+            return {}
+        if self.controls.halted or self.controls.paused or self._entries_stopped(today):
+            return {}
+        band = self.thresholds.buy_band_ratio
+        near = self.realtime.near_decision(streamed_only=False)
+        return {buy_limit_price(int(w.low), band): w.code for w in near if w.kind is Watch.PICK}
 
     def _intraday_ends(self, today: date) -> datetime | None:
         """When the intraday phase of ``today`` ends (the buy cut-off); None on a closed day."""

@@ -33,6 +33,7 @@ from services.scheduler.watch import (
     Watched,
     choose_streamed,
     distance,
+    near_decision,
     next_decision,
 )
 from shared.infra.redis_keys import Keys
@@ -137,6 +138,16 @@ class Realtime:
             except Exception:
                 # A failed decision is tried again at the next tick or cycle: never stop here.
                 log.exception("deciding on streamed prices failed; going on")
+
+    def near_decision(self, *, streamed_only: bool) -> list[Watched]:
+        """What is watched and near its next decision now (``watch.near_decision``), of the
+        codes on the healthy stream only, or of every watched code."""
+        with self._lock:
+            watched = self._watched
+        if streamed_only:
+            on_stream = self.quotes.on_stream()
+            watched = [w for w in watched if w.code in on_stream]
+        return near_decision(watched, self.board.prices(), self._thresholds)
 
     # The choice and the watchlist --------------------------------------------------------------
     def watch(self, watched: Sequence[Watched], ordered: Sequence[Watched]) -> None:

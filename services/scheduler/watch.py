@@ -21,6 +21,10 @@ from shared.trading.rules import Thresholds, exit_reason, in_buy_band
 
 STREAM_HYSTERESIS = 0.005
 """A code already on the stream keeps its place until another is nearer by this much (0.5 %)."""
+NEAR_DECISION = 0.02
+"""A code this close to its next decision (2 %, relative to its price) is *near* it: its cash is
+read ahead (a pick) and, at paper's rate, the scheduler's reads yield to the order its next
+tick may decide (docs/ARCHITECTURE.md, 'The cash read ahead')."""
 
 
 class Watch(StrEnum):
@@ -130,3 +134,23 @@ def choose_streamed(
 ) -> list[str]:
     """The ``capacity`` codes nearest a decision, nearest first: those the stream carries."""
     return rank(watched, prices, thresholds, streamed, hysteresis)[: max(capacity, 0)]
+
+
+def near_decision(
+    watched: Iterable[Watched],
+    prices: Mapping[str, int],
+    thresholds: Thresholds,
+    within: float = NEAR_DECISION,
+) -> list[Watched]:
+    """The watched entries whose price is known and more than 0 but at most ``within`` away
+    from their next decision.
+
+    At 0 the rule acts on the price already seen (the tick that brought it has decided), so
+    such a code waits for no tick; an unknown price is not near anything yet.
+    """
+    near = []
+    for w in watched:
+        gap = distance(w, prices.get(w.code), thresholds)
+        if gap is not None and 0 < gap <= within:
+            near.append(w)
+    return near

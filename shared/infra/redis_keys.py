@@ -155,6 +155,14 @@ class Keys:
         """KIS's latest orderable-cash answer (JSON: ``won``, ``read_kst``)."""
         return f"{self.prefix}account:orderable-cash"
 
+    def cash_generation(self) -> str:
+        """Counter bumped on every change of an order record: the cash may have moved."""
+        return f"{self.prefix}account:cash-generation"
+
+    def cash_ahead(self) -> str:
+        """Hash, limit price -> JSON: KIS's buyable-cash answers read ahead at that limit."""
+        return f"{self.prefix}account:cash-ahead"
+
     def account_snapshot(self) -> str:
         """JSON of the last balance the scheduler read: cash, total value, holdings, P&L."""
         return f"{self.prefix}account:snapshot"

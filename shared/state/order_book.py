@@ -17,6 +17,7 @@ import redis
 
 from shared.infra.clock import Clock
 from shared.infra.redis_keys import SESSION_RETENTION_SECONDS, Keys, text
+from shared.state.cash_ahead import bump_cash_generation
 from shared.trading.orders import (
     ADOPTED_AS,
     IllegalTransition,
@@ -120,7 +121,10 @@ class OrderBook:
         )
         if result == -2:
             raise BrokerOrderTaken(f"KIS order {record.broker_order_no} already has a record")
-        return record if result == 1 else None
+        if result != 1:
+            return None
+        bump_cash_generation(self._redis, self._keys)
+        return record
 
     def get(self, order_id: str) -> OrderRecord | None:
         raw = self._redis.get(self._keys.order(order_id))
@@ -199,6 +203,9 @@ class OrderBook:
                 ],
             )
             if result == 1:
+                # The cash may have moved (an order sent, answered, filled, cancelled): answers
+                # read ahead are stale (docs/ARCHITECTURE.md, 'The cash read ahead').
+                bump_cash_generation(self._redis, self._keys)
                 return updated
             if result == -2:
                 raise BrokerOrderTaken(f"KIS order {claim} already belongs to another order")

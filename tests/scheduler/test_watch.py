@@ -9,6 +9,7 @@ from services.scheduler.watch import (
     Watch,
     choose_streamed,
     distance,
+    near_decision,
     next_decision,
     watched_pick,
     watched_position,
@@ -96,3 +97,20 @@ def test_the_choice_moves_with_prices_but_does_not_flap() -> None:
     assert "100035" in choose_streamed(watched, prices, RULES, CAPACITY)
     assert "100035" not in choose_streamed(watched, prices, RULES, CAPACITY, chosen)
     assert "100035" in choose_streamed(watched, prices, RULES, CAPACITY, again)
+
+
+def test_near_a_decision_is_within_two_percent_but_not_there_yet() -> None:
+    pick = watched_pick(Pick("000010", "pick", 10000), RULES.buy_band_ratio)
+    held = watched_position("000020", "held", Decimal(10000), RULES)
+    near = [pick, held]
+
+    def codes(prices: dict[str, int]) -> list[str]:
+        return [w.code for w in near_decision(near, prices, RULES)]
+
+    assert codes({"000010": 9900, "000020": 10000}) == ["000010"]  # 1 % under; held 3 % away
+    assert codes({"000010": 9810}) == ["000010"]  # 1.94 % under the target
+    assert codes({"000010": 9800}) == []  # 2.04 % under
+    assert codes({"000010": 10000}) == []  # in the band: the tick that brought it decided
+    assert codes({}) == []  # no price yet: near nothing
+    assert codes({"000020": 9850}) == ["000020"]  # -1.5 %: 1.5 % above the stop loss
+    assert codes({"000020": 10320}) == ["000020"]  # +3.2 %: under 2 % from take profit
