@@ -61,6 +61,7 @@ from shared.infra.clock import KST
 from shared.infra.settings import load_settings
 from shared.replay.command import ReplayRequest, agreement_line, run_replay
 from shared.replay.compare import Agreement
+from shared.replay.system_day import DEFAULT_SPEED
 from shared.trading.market_calendar import KrxCalendar
 
 TARGET_SECONDS = 5.0
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-side", type=int, default=10, help="the grid is side x side")
     parser.add_argument("--workers", type=int, default=None, help="default: every core")
     parser.add_argument("--replay-sample", type=int, default=5, help="0: no replay")
-    parser.add_argument("--replay-speed", type=float, default=100.0)
+    parser.add_argument("--replay-speed", type=float, default=DEFAULT_SPEED)
     parser.add_argument("--replay-parallel", type=int, default=1)
     args = parser.parse_args(argv)
     with year_data(args.year, args.codes, args.picks, args.seed) as data:

@@ -31,8 +31,10 @@ from shared.trading.rules import Phase
 
 KEYS = Keys()
 
-DEFAULT_SPEED = 100.0
-"""Clock speed of a replayed session: 6 h 15 min of intraday phase in under 4 minutes."""
+DEFAULT_SPEED = 40.0
+"""Clock speed of a replayed session: 6 h 15 min of intraday phase in about 10 minutes, and the
+executor's orders in a row (0.1 s of real time each) inside one 15-s point of a bar
+(docs/ARCHITECTURE.md, 'Replay', 'The fill price')."""
 BEFORE_OPEN = timedelta(minutes=5)
 """The clock starts this long before the open, in the pre-market phase: the scheduler plans
 the day on its first step (the 30 minutes before would only be waited through)."""
