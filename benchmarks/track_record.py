@@ -15,9 +15,9 @@ at one clock speed would take three times as long as the sessions.
 
 Each session has three picks from a pool of eight made-up codes, their target the opening price,
 and every code a scripted price path (seeded: ``--seed``) that moves about 2 % at seven points of
-the day, so positions are sold by take profit, stop loss and expiry. No notifier runs: the
-events stay in Redis, and the weekly and monthly summaries are counted and the last of each
-printed as the notifier would render them.
+the day, with a slight upward drift, so positions are sold by take profit, stop loss and expiry.
+No notifier runs: the events stay in Redis, and the weekly and monthly summaries are counted and
+the last of each printed as the notifier would render them.
 
 At the end the status API (a process on the same Redis and volume) is asked ``GET
 /performance``; the realised net P&L of every code, and in total, is recomputed from the
@@ -89,6 +89,8 @@ PICKS_A_DAY = 3
 PATH_TIMES = ("09:00", "09:40", "10:30", "11:30", "13:00", "14:00", "15:00")
 STEP_SIGMA = 0.02
 """The standard deviation of one step of a price path (relative)."""
+STEP_DRIFT = 0.002
+"""The mean of one step: picks are stocks their picker expects to rise, a little."""
 TICK = 10
 """KRX's tick for prices from 5,000 to 20,000 won, where the paths stay."""
 LOW, HIGH = 6_000, 16_000
@@ -142,7 +144,7 @@ def market(sessions: Sequence[date], seed: int) -> list[Day]:
             path = []
             for at in PATH_TIMES:
                 path.append((at, on_tick(price)))
-                price = path[-1][1] * (1 + rng.gauss(0, STEP_SIGMA))
+                price = path[-1][1] * (1 + rng.gauss(STEP_DRIFT, STEP_SIGMA))
             paths[code] = path
             last[code] = path[-1][1]
         chosen = rng.sample(sorted(POOL), PICKS_A_DAY)
@@ -409,13 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         expected_weeks = sum(ends_period(calendar, PeriodKind.WEEK, d) for d in sessions)
         expected_months = sum(ends_period(calendar, PeriodKind.MONTH, d) for d in sessions)
         figures = record["figures"]
-        planned = {e["session"] for e in events if e.get("event") == "premarket_plan"}
+        planned = {e["session"] for e in events if e.get("event") in ("premarket_plan", "no_picks")}
         print(
             f"played {len(sessions)} sessions in {played:.0f} s "
             f"({played / len(sessions):.1f} s a session); {len(orders)} orders at KIS, "
             f"{figures['trades']} trades journaled (corrupt lines {record['corrupt_count']}), "
             f"still held: {', '.join(sorted(still_held)) or 'nothing'}; "
-            f"{len(planned)} sessions planned before the open"
+            f"{len(planned)} sessions planned (a plan, or nothing to buy)"
         )
         print(
             f"win rate {figures['win_rate_pct']}%, profit factor {figures['profit_factor']}, "
