@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/. `make test` is the test command (CI runs it too).
 # Extra arguments: make test ARGS="tests/shared -q", make run ARGS="--only kis-sim".
-.PHONY: test test-fast run demo-day bench bench-all bench-stream bench-backtest backtest-demo chaos demo lint clean bootstrap
+.PHONY: test test-fast run demo-day bench bench-all bench-stream bench-backtest backtest-demo chaos track-record demo lint clean bootstrap
 
 ARGS ?=
 
@@ -34,7 +34,12 @@ bench-backtest: bootstrap
 
 # The backtest on the synthetic demo data in examples/backtest/ (offline, a few seconds); the
 # report goes to .run/backtest-demo/ (report.html, and report.json beside it).
-backtest-demo: bootstrap
+backtest-# 60 KRX sessions by the whole system (about 15 minutes), then /performance against the
+# simulator's fills, to the won, and docs/screens/history.png. See docs/benchmarks.md.
+track-record: bootstrap
+	.venv/bin/python -m benchmarks.track_record $(ARGS)
+
+demo: bootstrap
 	.venv/bin/kat backtest --from 2025-12-17 --to 2026-01-16 \
 		--picks-dir examples/backtest/picks --bars-csv examples/backtest/bars.csv.gz \
 		--out .run/backtest-demo $(ARGS)

@@ -23,6 +23,7 @@ from shared.messaging.events import (
     KIND_FIELD,
     BuyAttempt,
     ClosedDay,
+    CodeNet,
     DailySummary,
     EntriesStopped,
     Event,
@@ -30,6 +31,7 @@ from shared.messaging.events import (
     KisBack,
     KisOutage,
     LimitTripped,
+    MonthlySummary,
     NoPicks,
     OrderAccepted,
     OrderCancelled,
@@ -40,12 +42,14 @@ from shared.messaging.events import (
     OrderRejected,
     OrderUnknown,
     OrderWaiting,
+    PeriodSummary,
     PicksUnreadable,
     PremarketPlan,
     SellAttempt,
     ServiceError,
     ServiceStart,
     ServiceStop,
+    WeeklySummary,
     from_payload,
     payload_kind,
     to_payload,
@@ -54,11 +58,15 @@ from shared.trading.orders import OrderStatus, Reason
 
 log = logging.getLogger(__name__)
 GREEN = 0x2ECC71
-"""Fills, profit."""
+"""Buy fills, KIS answering again."""
 RED = 0xE74C3C
-"""Stop-loss, losses, rejections, errors."""
+"""Rejections, errors; and a gain (the Korean market's colours: red up, blue down)."""
 BLUE = 0x3498DB
-"""Information: plans, attempts, accepted orders, service start."""
+"""Information: plans, attempts, accepted orders, service start; and a loss (blue down)."""
+UP = RED
+"""A profit, a take-profit: red, as Korean quotes show a rise."""
+DOWN = BLUE
+"""A loss, a stop-loss: blue, as Korean quotes show a fall."""
 ORANGE = 0xE67E22
 """Needs a look: an order whose outcome is unknown."""
 GREY = 0x95A5A6
@@ -75,6 +83,11 @@ class Card:
     fields: list[tuple[str, str]] = field(default_factory=list)
     description: str = ""
     footer: str = ""
+
+
+def pnl_colour(won: int) -> int:
+    """Red for a gain, blue for a loss, grey for neither (the Korean market's colours)."""
+    return UP if won > 0 else DOWN if won < 0 else GREY
 
 
 def _title(text: str) -> str:
@@ -165,15 +178,15 @@ def _buy_attempt(event: BuyAttempt, texts: Texts) -> Card:
     return card
 
 
-SELL_COLOURS = {Reason.TAKE_PROFIT: GREEN, Reason.STOP_LOSS: RED}
-"""A sell attempt's colour by reason; any other reason is blue."""
+SELL_COLOURS = {Reason.TAKE_PROFIT: UP, Reason.STOP_LOSS: DOWN}
+"""A sell attempt's colour by reason (red up, blue down); any other reason is grey."""
 
 
 def _sell_attempt(event: SellAttempt, texts: Texts) -> Card:
     reason = texts.word("reason", event.reason)
     text = texts("sell_attempt.text", stock=texts.stock(event.code, event.name), reason=reason)
     card = Card(
-        SELL_COLOURS.get(event.reason, BLUE), texts("sell_attempt.title", reason=reason), text
+        SELL_COLOURS.get(event.reason, GREY), texts("sell_attempt.title", reason=reason), text
     )
     card.fields = [
         (texts("f.price"), texts.won(event.price)),
@@ -258,8 +271,7 @@ def _order_filled(event: OrderFilled, texts: Texts) -> Card:
             (texts("f.buy_price"), texts.won(sale.buy_price)),
             (texts("f.profit"), shown),
         ]
-        losing = event.reason is Reason.STOP_LOSS or sale.profit < 0
-        card.colour = RED if losing else GREEN
+        card.colour = pnl_colour(sale.profit)
     return card
 
 
@@ -284,7 +296,7 @@ def _closed_day(event: ClosedDay, texts: Texts) -> Card:
 def _daily_summary(event: DailySummary, texts: Texts) -> Card:
     profit = event.realized_profit
     shown_profit = texts.won(profit, signed=True)
-    colour = GREEN if profit > 0 else RED if profit < 0 else BLUE
+    colour = pnl_colour(profit)
     text = texts("daily_summary.text", session=event.session, profit=shown_profit)
     card = Card(colour, texts("daily_summary.title"), text)
     trades = [
@@ -330,6 +342,62 @@ def _daily_summary(event: DailySummary, texts: Texts) -> Card:
         (texts("f.orders"), counts or texts("none")),
     ]
     return card
+
+
+def _period_summary(event: PeriodSummary, texts: Texts) -> Card:
+    """A week's or a month's track record; coloured by its net P&L (red up, blue down)."""
+    kind = event.kind.value
+    net = texts.won(event.realized_profit_net, signed=True)
+    span = texts(
+        "period.span",
+        first=event.first_session,
+        last=event.last_session,
+        sessions=texts("sessions", event.sessions),
+    )
+    drawdown = MISSING
+    if event.max_drawdown_won is not None:
+        drawdown = texts.won(-event.max_drawdown_won, signed=event.max_drawdown_won > 0)
+        if event.max_drawdown_won and event.max_drawdown_pct is not None:
+            drawdown += f" ({-event.max_drawdown_pct:.2f}%)"
+    if event.trades == 0:
+        text = texts(f"{kind}.empty", period=event.period)
+        card = Card(GREY, texts(f"{kind}.title"), text, description=span)
+        card.fields = [(texts("f.max_drawdown"), drawdown)]
+        return card
+    text = texts(f"{kind}.text", period=event.period, net=net)
+    card = Card(pnl_colour(event.realized_profit_net), texts(f"{kind}.title"), text)
+    card.description = span
+    if event.profit_factor is not None:
+        factor = f"{event.profit_factor:.2f}"
+    else:
+        factor = texts("period.no_loss") if event.wins else MISSING
+    card.fields = [
+        (texts("f.profit_net"), net),
+        (texts("f.profit"), texts.won(event.realized_profit, signed=True)),
+        (
+            texts("f.costs"),
+            texts("period.costs", fees=texts.won(event.fees), tax=texts.won(event.tax)),
+        ),
+        (
+            texts("f.trade_count"),
+            texts("period.trades", trades=event.trades, wins=event.wins, losses=event.losses),
+        ),
+        (
+            texts("f.win_rate"),
+            MISSING if event.win_rate_pct is None else f"{event.win_rate_pct:.2f}%",
+        ),
+        (texts("f.profit_factor"), factor),
+        (texts("f.best"), _code_net(event.best, texts)),
+        (texts("f.worst"), _code_net(event.worst, texts)),
+        (texts("f.max_drawdown"), drawdown),
+    ]
+    return card
+
+
+def _code_net(found: CodeNet | None, texts: Texts) -> str:
+    if found is None:
+        return MISSING
+    return f"{texts.stock(found.code, found.name)} {texts.won(found.net, signed=True)}"
 
 
 def _error(event: ServiceError, texts: Texts) -> Card:
@@ -395,6 +463,8 @@ def typed_card(event: Event, texts: Texts) -> Card:
             return _closed_day(event, texts)
         case DailySummary():
             return _daily_summary(event, texts)
+        case WeeklySummary() | MonthlySummary():
+            return _period_summary(event, texts)
         case ServiceError():
             return _error(event, texts)
         case KisOutage():

@@ -29,6 +29,7 @@ from services.scheduler.kis_outage import OutageNotices
 from services.scheduler.lost_state import StateWatch
 from services.scheduler.metering import CallCounts, KisReader, MeteredKisReader
 from services.scheduler.notices import QueueNotifier
+from services.scheduler.period_summaries import PeriodSummaries
 from services.scheduler.plan import PicksFiles, Planner
 from services.scheduler.plan_file import PlanFiles
 from services.scheduler.quotes import PollingQuotes, QuoteSource
@@ -204,6 +205,7 @@ class Scheduler:
         self.journal_writer = JournalWriter(
             self.journal, self.ledger, self.book, calendar, self.costs
         )
+        self.period_summaries = PeriodSummaries(self.journal, calendar, self.once, self._notify)
         env = settings.kis_env
         self.kis_outage = OutageNotices(
             client,
@@ -397,8 +399,12 @@ class Scheduler:
                 )
 
     def _post_market(self, today: date) -> None:
-        if self.once.done("postmarket", today):
+        if not self.once.done("postmarket", today) and not self._close_day(today):
             return
+        self._period_summaries(today)
+
+    def _close_day(self, today: date) -> bool:
+        """The session's post-market work and its summary; False when stopped before the end."""
         self._closing_auction_sells(today)
         closer = DayCloser(
             self.redis,
@@ -417,7 +423,7 @@ class Scheduler:
         )
         summary = closer.close(today)
         if summary is None:
-            return  # stopped or no longer leading: whoever leads next runs post-market
+            return False  # stopped or no longer leading: whoever leads next runs post-market
         try:
             self.journal.record_close(today, summary.total_value)
         except OSError as e:
@@ -427,6 +433,16 @@ class Scheduler:
         if self.once.first("postmarket", today):
             log.info("post-market of %s done: %s", today, summary_line(summary))
             self._notify(summary)
+        return True
+
+    def _period_summaries(self, today: date) -> None:
+        """After the day's summary: the week's and the month's when ``today`` ends them, each
+        once (docs/ARCHITECTURE.md, 'Track record'); a journal that cannot be read costs a log
+        line, and the next post-market step tries again."""
+        try:
+            self.period_summaries.after_close(today)
+        except OSError as e:
+            log.warning("could not read the trade journal for the period summaries: %s", e)
 
     def _closing_auction_sells(self, today: date) -> None:
         """``EXPIRY_SELLS_IN=closing_auction``: the expiry sells, while KIS still takes orders

@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     ORDER_ERROR = "order_error"
     CLOSED_DAY = "closed_day"
     DAILY_SUMMARY = "daily_summary"
+    WEEKLY_SUMMARY = "weekly_summary"
+    MONTHLY_SUMMARY = "monthly_summary"
     ENTRIES_STOPPED = "entries_stopped"
     LIMIT_TRIPPED = "limit_tripped"
     KIS_OUTAGE = "kis_outage"
@@ -261,6 +263,63 @@ class DailySummary:
     reconciliation: str
 
 
+@dataclass(frozen=True)
+class CodeNet:
+    """One code's realised net P&L over a period."""
+
+    code: str
+    name: str
+    net: int
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    """The track record of a week or a month, sent after its last KRX session
+    (docs/ARCHITECTURE.md, 'Track record'): the journal's trades sold in it, and the largest
+    fall of the account's value at its closes.
+
+    ``period`` is ``2026-W10`` or ``2026-03``. ``realized_profit`` is gross,
+    ``realized_profit_net`` after fees and tax; ``win_rate_pct`` and ``profit_factor`` are None
+    without a trade or without a losing trade (``losses`` tells them apart). ``best`` and
+    ``worst`` are the codes with the highest and the lowest net (None without a trade; the same
+    code when one was traded). ``max_drawdown_*`` is the deepest fall of the closes from the last
+    close before the period (None with fewer than two closes).
+    """
+
+    kind: ClassVar[EventKind]
+    period: str
+    first_session: date
+    last_session: date
+    sessions: int
+    trades: int
+    wins: int
+    losses: int
+    realized_profit: int
+    realized_profit_net: int
+    fees: int
+    tax: int
+    win_rate_pct: Decimal | None
+    profit_factor: Decimal | None
+    best: CodeNet | None
+    worst: CodeNet | None
+    max_drawdown_won: int | None
+    max_drawdown_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class WeeklySummary(PeriodSummary):
+    """The week's summary, after its last session (Thursday when Friday is a holiday)."""
+
+    kind: ClassVar[EventKind] = EventKind.WEEKLY_SUMMARY
+
+
+@dataclass(frozen=True)
+class MonthlySummary(PeriodSummary):
+    """The month's summary, after its last session."""
+
+    kind: ClassVar[EventKind] = EventKind.MONTHLY_SUMMARY
+
+
 # Orders (emitted by the executor) ----------------------------------------------------------------
 @dataclass(frozen=True)
 class OrderEvent:
@@ -408,6 +467,8 @@ Event: TypeAlias = (
     | OrderError
     | ClosedDay
     | DailySummary
+    | WeeklySummary
+    | MonthlySummary
 )
 """Any event of the contract."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.notifier.format import GREEN, GREY, RED, as_text, render
+from services.notifier.format import BLUE, GREEN, GREY, RED, as_text, render
 from services.notifier.messages import messages
 from services.notifier.scrub import Scrubber
 from services.notifier.texts import EN, KO
@@ -98,10 +98,11 @@ def test_a_buy_attempt_queued_before_targets_were_sent_names_no_target(
 @pytest.mark.parametrize(
     ("reason", "profit", "rate", "ko", "en", "colour"),
     [
-        ("take_profit", 49_000, "5.00", "익절", "take-profit", GREEN),
-        ("stop_loss", -21_000, "-3.00", "손절", "stop-loss", RED),
-        ("expiry", 1_200, "0.12", "보유기간 만료", "holding period expired", GREEN),
-        ("expiry", -8_000, "-0.81", "보유기간 만료", "holding period expired", RED),
+        # The Korean market's colours: red up, blue down.
+        ("take_profit", 49_000, "5.00", "익절", "take-profit", RED),
+        ("stop_loss", -21_000, "-3.00", "손절", "stop-loss", BLUE),
+        ("expiry", 1_200, "0.12", "보유기간 만료", "holding period expired", RED),
+        ("expiry", -8_000, "-0.81", "보유기간 만료", "holding period expired", BLUE),
     ],
 )
 def test_sell_fill_says_why_and_how_much(
@@ -178,7 +179,7 @@ def test_closed_day_is_grey() -> None:
 
 def test_daily_summary_lists_sells_with_reasons_and_balances() -> None:
     e = embed(EVENTS["daily_summary"])
-    assert e["color"] == GREEN
+    assert e["color"] == RED  # a gain: red up
     description = e["description"]
     assert "• 종목5930(005930) 10주 70,000원 → 73,500원 · 익절 · +35,000원 (+5.00%)" in description
     assert "손절 · -21,000원" in description
@@ -261,3 +262,71 @@ def test_no_message_can_ping_anyone() -> None:
     event = ServiceError(message="@everyone look")
     assert one(event)["allowed_mentions"] == {"parse": []}
     assert all(p["allowed_mentions"] == {"parse": []} for p in messages(event, "ko", Scrubber()))
+
+
+@pytest.mark.parametrize(("profit", "colour"), [(15_200, RED), (-3_000, BLUE), (0, GREY)])
+def test_daily_summary_is_red_up_blue_down(profit: int, colour: int) -> None:
+    event = replace(EVENTS["daily_summary"], realized_profit=profit)  # type: ignore[type-var]
+    assert embed(event)["color"] == colour
+
+
+def test_sell_attempts_are_red_for_take_profit_and_blue_for_stop_loss() -> None:
+    attempt = EVENTS["sell_attempt"]
+    assert embed(replace(attempt, reason=Reason.TAKE_PROFIT))["color"] == RED  # type: ignore[type-var]
+    assert embed(replace(attempt, reason=Reason.STOP_LOSS))["color"] == BLUE  # type: ignore[type-var]
+
+
+def test_weekly_summary_gives_the_weeks_figures_in_korean() -> None:
+    payload = one(EVENTS["weekly_summary"])
+    assert payload["content"] == "[주간 결산] 2026-W18 주간 실현 손익 +9,500원 (수수료·세금 차감)"
+    e = payload["embeds"][0]
+    assert e["color"] == RED
+    assert e["description"] == "2026-04-27 ~ 2026-04-30 · 거래일 4일"
+    fields = {f["name"]: f["value"] for f in e["fields"]}
+    assert fields == {
+        "실현 손익 (수수료·세금 차감)": "+9,500원",
+        "실현 손익": "+12,000원",
+        "비용": "수수료 1,500원 · 세금 1,000원",
+        "거래": "3건 (수익 2 · 손실 1)",
+        "승률": "66.67%",
+        "손익비 (Profit factor)": "2.10",
+        "최고 종목": "삼성전자(005930) +8,000원",
+        "최저 종목": "SK하이닉스(000660) -3,000원",
+        "최대 낙폭 (종가 기준 평가 금액)": "-25,000원 (-0.25%)",
+    }
+
+
+def test_a_losing_month_is_blue() -> None:
+    e = embed(EVENTS["monthly_summary"])
+    assert e["color"] == BLUE
+    assert e["title"] == "월간 결산"
+
+
+def test_a_period_without_trades_says_so() -> None:
+    quiet = replace(
+        EVENTS["weekly_summary"],  # type: ignore[type-var]
+        trades=0,
+        wins=0,
+        losses=0,
+        realized_profit=0,
+        realized_profit_net=0,
+        fees=0,
+        tax=0,
+        win_rate_pct=None,
+        profit_factor=None,
+        best=None,
+        worst=None,
+        max_drawdown_won=0,
+        max_drawdown_pct=Decimal("0.00"),
+    )
+    payload = one(quiet)
+    assert payload["content"] == "[주간 결산] 2026-W18 이번 주는 매도한 거래가 없습니다."
+    assert payload["embeds"][0]["color"] == GREY
+    english = one(quiet, "en")
+    assert english["content"] == "[Weekly summary] Week 2026-W18: no trade was closed this week."
+
+
+def test_profit_factor_without_a_losing_trade_says_so() -> None:
+    winning = replace(EVENTS["weekly_summary"], losses=0, profit_factor=None)  # type: ignore[type-var]
+    fields = {f["name"]: f["value"] for f in embed(winning)["fields"]}
+    assert fields["손익비 (Profit factor)"] == "손실 거래 없음"

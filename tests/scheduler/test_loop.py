@@ -30,10 +30,13 @@ from shared.kis.models import Side
 from shared.kis.transport import READ_ATTEMPTS
 from shared.messaging.queues import BUY_QUEUE, RECONCILE_ORDERS, SELL_QUEUE, queue
 from shared.state.control import HALTED, PAUSED, Controls, LeaderLock, entries_stopped
+from shared.state.journal import Journal
 from shared.state.order_book import OrderBook
 from shared.state.picks_store import store_picks
 from shared.state.positions import Position
 from shared.state.reconciled import mark_reconciled
+from shared.trading.costs import TradeCosts
+from shared.trading.journal import closed_trade
 from shared.trading.market_calendar import KrxCalendar
 from shared.trading.orders import OrderIntent, OrderStatus, Reason
 from shared.trading.picks import Pick
@@ -303,6 +306,56 @@ def test_post_market_sends_one_daily_summary(
         " 1 position held, orders none, orderable cash 9,000,000 won, cash D+2 9,000,000 won,"
         " total value 10,000,000 won, reconciliation stopped"
     )
+
+
+def test_the_weeks_and_the_months_last_post_market_sums_them_up_once(
+    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+) -> None:
+    # Thursday 30 April 2026: Friday 1 May is Labour Day, so it ends the week and the month.
+    data = tmp_path / "data"
+    sold = closed_trade(
+        sell_ref="0000000001",
+        through=10,
+        order_id="20260428-000010-sell-take_profit",
+        code="000010",
+        name="sold",
+        quantity=10,
+        entry_session=date(2026, 4, 27),
+        entry_price=Decimal(10000),
+        exit_session=date(2026, 4, 28),
+        exit_price=Decimal(10500),
+        reason="take_profit",
+        sessions_held=1,
+        costs=TradeCosts(),
+    )
+    Journal(data, "sim").append([sold])
+    kis.prices({"000010": 10000})
+    kis.account(9_000_000, {})
+    at = datetime(2026, 4, 30, 15, 40, tzinfo=KST)
+    first = make(at, EXPORT_DIR=str(tmp_path), DATA_DIR=str(data))
+    first.step()
+    first.close()
+    make(at, instance="restarted", EXPORT_DIR=str(tmp_path), DATA_DIR=str(data)).step()
+    kinds = [e["event"] for e in events(redis_client)]
+    assert kinds == ["daily_summary", "weekly_summary", "monthly_summary"]
+    [weekly] = events(redis_client, "weekly_summary")
+    assert (weekly["period"], weekly["trades"], weekly["realized_profit_net"]) == (
+        "2026-W18",
+        1,
+        sold.net,
+    )
+    assert (weekly["first_session"], weekly["last_session"]) == ("2026-04-27", "2026-04-30")
+    [monthly] = events(redis_client, "monthly_summary")
+    assert (monthly["period"], monthly["sessions"]) == ("2026-04", 22)
+
+
+def test_a_midweek_post_market_sends_no_period_summary(
+    make: Any, redis_client: redis.Redis, kis: Kis, tmp_path: Path
+) -> None:
+    kis.prices({"000010": 10000})
+    kis.account(9_000_000, {})
+    make(datetime(2026, 4, 29, 15, 40, tzinfo=KST), EXPORT_DIR=str(tmp_path)).step()
+    assert [e["event"] for e in events(redis_client)] == ["daily_summary"]
 
 
 def test_a_standby_waits_while_the_leader_holds_the_lock(
