@@ -34,15 +34,15 @@ bench-backtest: bootstrap
 
 # The backtest on the synthetic demo data in examples/backtest/ (offline, a few seconds); the
 # report goes to .run/backtest-demo/ (report.html, and report.json beside it).
-backtest-# 60 KRX sessions by the whole system (about 15 minutes), then /performance against the
-# simulator's fills, to the won, and docs/screens/history.png. See docs/benchmarks.md.
-track-record: bootstrap
-	.venv/bin/python -m benchmarks.track_record $(ARGS)
-
-demo: bootstrap
+backtest-demo: bootstrap
 	.venv/bin/kat backtest --from 2025-12-17 --to 2026-01-16 \
 		--picks-dir examples/backtest/picks --bars-csv examples/backtest/bars.csv.gz \
 		--out .run/backtest-demo $(ARGS)
+
+# 60 KRX sessions by the whole system (about 15 minutes), then /performance against the
+# simulator's fills, to the won, and docs/screens/history.png. See docs/benchmarks.md.
+track-record: bootstrap
+	.venv/bin/python -m benchmarks.track_record $(ARGS)
 
 # Every benchmark, the services' memory and idle CPU, the fastest full day: docs/benchmarks.md.
 bench-all: bootstrap
