@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -140,6 +140,14 @@ def signed(value: object) -> str:
     return ("+" if number > 0 else "−" if number < 0 else "") + text
 
 
+def whole_won(value: object) -> int | None:
+    """A won amount kept with decimals (an average: ``"135214.37"``) as whole won, rounded half
+    up; None stays None (:func:`signed` shows it as an en dash)."""
+    if value is None:
+        return None
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def tone(value: object) -> str:
     """CSS class for a gain or a loss (KRX colours: red up, blue down)."""
     if value is None:
@@ -169,5 +177,6 @@ def install(app: OpenAPI) -> None:
     app.add_template_filter(won)
     app.add_template_filter(price)
     app.add_template_filter(signed)
+    app.add_template_filter(whole_won)
     app.add_template_filter(tone)
     app.add_template_filter(kst)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -142,6 +144,12 @@ def test_the_history_page_draws_the_closes_the_calendar_and_the_trades(
         assert f'class="day {tone} s' in page
         assert f'data-day="{day}"' in page
     assert 'data-month="2026-02"' in page and 'data-month="2026-03"' in page
+    # The averages in whole won, as every other figure on the page.
+    [averages] = re.findall(r"<dt>Average win · loss</dt><dd>(.*?)</dd>", page)
+    wins = [Decimal(e.net) for e in entries if e.net > 0]
+    average_win = (sum(wins) / len(wins)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert re.sub(r"<[^>]+>", "", averages).startswith(f"+{int(average_win):,} · −")
+    assert "." not in averages
     losing = [e for e in entries if e.net < 0]
     assert losing and all(e.code == "000660" for e in losing)
     only = api.get("/history?code=000660").get_data(as_text=True)
