@@ -32,10 +32,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +57,7 @@ from shared.infra.processes import (
     wait_until,
 )
 from shared.infra.redis_keys import Keys
+from shared.infra.screenshot import page_screenshot
 from shared.infra.settings import SIM_ACCOUNT
 from shared.messaging.queues import queued_notifications
 from shared.trading.market_calendar import KrxCalendar
@@ -322,28 +321,9 @@ def admin(base: str, method: str, path: str, **kwargs: Any) -> requests.Response
 
 def screenshot(url: str, path: Path) -> None:
     """The page at ``url`` as a PNG, drawn by headless Chromium."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if not page_screenshot(url, path, WINDOW):
         print("no chromium on PATH: no screenshot (apt-get install chromium)")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kat-track-record-") as profile:
-        subprocess.run(
-            [
-                chromium,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--user-data-dir={profile}",
-                f"--window-size={WINDOW}",
-                f"--screenshot={path}",
-                url,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
     print(f"screenshot of {url.split('?')[0].rsplit('/', 1)[-1]}: {path}")
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared.infra.clock import KST  # noqa: E402
 from shared.infra.processes import SimulatedSystem, free_port, wait_until  # noqa: E402
+from shared.infra.screenshot import page_screenshot  # noqa: E402
 from shared.infra.settings import SIM_ACCOUNT  # noqa: E402
 
 START = datetime(2026, 3, 3, 9, 0, tzinfo=KST)
@@ -49,26 +48,8 @@ SIM_ENV = {"SIM_TOKEN_THROTTLE_SECONDS": "0"}
 
 def screenshot(url: str, path: Path) -> None:
     """The page at ``url`` as a PNG, drawn by headless Chromium."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if not page_screenshot(url, path, WINDOW, timeout=60):
         raise SystemExit("chromium is needed: apt-get install chromium")
-    with tempfile.TemporaryDirectory(prefix="kat-screens-") as profile:
-        subprocess.run(
-            [
-                chromium,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--user-data-dir={profile}",
-                f"--window-size={WINDOW}",
-                f"--screenshot={path}",
-                url,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
     print(f"wrote {path}")
 
 
