@@ -64,8 +64,10 @@ OUTAGE_SPEED = 120.0
 """Clock speed of a run with the minute-long Redis outage (a minute is then two hours)."""
 OUTAGE_EVERY = 10
 """One run in this many has the minute-long Redis outage (the seeds ending in 3)."""
-LEAD_SECONDS = 6.0
-"""Real seconds between starting the processes and START on their clock."""
+READY_SECONDS = 60.0
+"""Real seconds the services have to beat; the clock is held at START until then."""
+BEATING = ("scheduler", "executor", "notifier")
+"""The services that say with a heartbeat that they are up (the API does not beat)."""
 FINISH_GRACE_SECONDS = 60.0
 """Real seconds after the post-market phase begins for the daily summary to reach Discord."""
 DRAIN_SECONDS = 30.0
@@ -205,7 +207,6 @@ class Run:
     def start(self) -> None:
         self.discord.start()
         self.system.start_sim(
-            LEAD_SECONDS,
             SIM_STORE="memory",  # KIS keeps its books whatever happens to our Redis
             SIM_RATE_LIMIT="20",
             SIM_TOKEN_THROTTLE_SECONDS="1",  # noqa: S106 - seconds, not a secret
@@ -237,6 +238,7 @@ class Run:
             API_PORT=str(free_port()),
         )
         self.system.supervise()
+        self.system.begin(lambda: self.system.beating(BEATING), READY_SECONDS)
 
     def stop(self) -> None:
         self.system.stop()

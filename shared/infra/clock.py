@@ -127,6 +127,76 @@ class SimulatedClock:
         )
 
 
+class HeldClock:
+    """A simulated clock held at ``start`` until its epoch is anchored, then a
+    :class:`SimulatedClock` from that epoch (``CLOCK_HOLD``, docs/ARCHITECTURE.md, 'The clock').
+
+    ``find_epoch`` returns the anchor once someone has written it (the tests do, once every
+    process of a simulated day is up), None before. While held, ``now()`` reads ``start`` and a
+    sleep waits for the anchor first, then sleeps its clock time after it.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        speed: float,
+        find_epoch: Callable[[], float | None],
+        real_time: Callable[[], float] = time.time,
+        real_sleep: Callable[[float], None] = time.sleep,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        _require_aware(start, "start")
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.start = start.astimezone(KST)
+        self.speed = float(speed)
+        self._find_epoch = find_epoch
+        self._real_time = real_time
+        self._real_sleep = real_sleep
+        self._poll_seconds = poll_seconds
+        self._running: SimulatedClock | None = None
+
+    def running(self) -> SimulatedClock | None:
+        """The clock since its anchor, or None while it is held (the anchor is looked for)."""
+        if self._running is None:
+            epoch = self._find_epoch()
+            if epoch is not None:
+                self._running = SimulatedClock(
+                    self.start, self.speed, epoch, self._real_time, self._real_sleep
+                )
+        return self._running
+
+    def now(self) -> datetime:
+        """``start`` while held, then the simulated time."""
+        running = self.running()
+        return self.start if running is None else running.now()
+
+    def at_real(self, epoch: float) -> datetime:
+        """``start`` for any moment before the anchor (or while held), else the simulated time."""
+        running = self.running()
+        return self.start if running is None else max(self.start, running.at_real(epoch))
+
+    def sleep(self, seconds: float) -> None:
+        """Wait for the anchor, then sleep ``seconds`` of simulated time."""
+        if seconds > 0:
+            self._wait_for_anchor().sleep(seconds)
+
+    def sleep_until(self, moment: datetime) -> None:
+        """Wait for the anchor, then until the simulated time reaches ``moment``."""
+        _require_aware(moment, "moment")
+        if moment > self.start:
+            self._wait_for_anchor().sleep_until(moment)
+
+    def _wait_for_anchor(self) -> SimulatedClock:
+        while (running := self.running()) is None:
+            self._real_sleep(self._poll_seconds)
+        return running
+
+    def __repr__(self) -> str:
+        state = "held" if self._running is None else f"epoch={self._running.epoch!r}"
+        return f"HeldClock(start={self.start.isoformat()}, speed={self.speed:g}, {state})"
+
+
 def anchor_epoch(
     redis: Redis,
     keys: Keys,
@@ -139,7 +209,7 @@ def anchor_epoch(
     The first process to ask writes its own ``real_time()`` (SET NX); everyone, the writer
     included, returns what Redis holds, so all processes agree even when they race.
     """
-    key = keys.clock_epoch(start.isoformat(), speed)
+    key = keys.clock_epoch(start.astimezone(KST).isoformat(), speed)
     # No TTL on purpose: a process restarted mid-run must rejoin the same timeline, and an
     # expired anchor would let a newcomer start a second one beside the running processes.
     redis.set(key, repr(float(real_time())), nx=True)
@@ -173,6 +243,14 @@ def build_clock(
             redis.delete(keys.clock_running())
         return SystemClock()
     epoch = settings.clock_epoch
+    if settings.clock_hold:
+        if redis is None:
+            raise ValueError("CLOCK_HOLD waits for the anchor in Redis: build_clock needs Redis")
+        held = held_clock(redis, keys, start, settings.clock_speed)
+        if publish:
+            running = {"start_kst": held.start.isoformat(), "speed": held.speed, "hold": True}
+            redis.set(keys.clock_running(), json.dumps(running))
+        return held
     if epoch is None:
         if redis is None:
             raise ValueError(
@@ -187,7 +265,24 @@ def build_clock(
     return clock
 
 
-def running_clock(redis: Redis, keys: Keys) -> SimulatedClock | None:
+def held_clock(redis: Redis, keys: Keys, start: datetime, speed: float) -> HeldClock:
+    """A clock held at ``start`` until :func:`anchor_epoch` is called for it (by anyone)."""
+    # Imported here: the trading rules import this module and must not load the Redis client.
+    from redis.exceptions import RedisError
+
+    key = keys.clock_epoch(start.astimezone(KST).isoformat(), speed)
+
+    def find_epoch() -> float | None:
+        try:
+            stored = redis.get(key)
+        except RedisError:
+            return None  # still held: the anchor is read again on the next call
+        return None if stored is None else float(stored)
+
+    return HeldClock(start, speed, find_epoch)
+
+
+def running_clock(redis: Redis, keys: Keys) -> SimulatedClock | HeldClock | None:
     """The simulated clock the services published, or None (real time, nothing ran, or no
     Redis to ask: a command that needs none, such as ``kat history import``, still runs)."""
     # Imported here: the trading rules import this module and must not load the Redis client.
@@ -202,6 +297,8 @@ def running_clock(redis: Redis, keys: Keys) -> SimulatedClock | None:
     try:
         data = json.loads(raw)
         start = datetime.fromisoformat(str(data["start_kst"]))
+        if data.get("hold"):
+            return held_clock(redis, keys, start, float(data["speed"]))
         return SimulatedClock(start, float(data["speed"]), float(data["epoch"]))
     except (ValueError, KeyError, TypeError):
         return None

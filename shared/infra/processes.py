@@ -9,6 +9,7 @@ trading: it starts, restarts and stops processes and tells them where Redis and 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -25,6 +26,9 @@ from typing import IO, Any
 
 import redis
 import requests
+
+from shared.infra.clock import anchor_epoch
+from shared.infra.redis_keys import Keys
 
 ROOT = Path(__file__).resolve().parents[2]
 """The project's root: the services' working directory and PYTHONPATH."""
@@ -170,6 +174,10 @@ class SimulatedSystem:
     :meth:`start_sim`, then whatever the caller sets up through :meth:`admin`, then
     :meth:`start_services`; :meth:`supervise` restarts a service that exits, as compose's
     ``restart: unless-stopped`` would; :meth:`stop` stops everything in reverse.
+
+    ``start_sim()`` without a lead holds the clock at ``start`` (``CLOCK_HOLD``, docs/
+    ARCHITECTURE.md, 'The clock') until :meth:`begin`, once the services are up: however slowly
+    they start, the day loses no moment and waits out no fixed head start.
     """
 
     def __init__(self, folder: Path, start: datetime, speed: float, aof: bool = True) -> None:
@@ -178,6 +186,7 @@ class SimulatedSystem:
         self.speed = speed
         self.redis = RedisProcess(folder, aof=aof)
         self.epoch = 0.0
+        """The real time at which the clock reads ``start``; 0 while the clock is held."""
         self.sim_url = ""
         self.sim_ws_url = ""
         self.sim: Supervised | None = None
@@ -201,20 +210,48 @@ class SimulatedSystem:
         """A process's whole environment: this system's Redis, clock and data directory (its
         folder's ``data/``: another run's plan or token of the same date is never read), no .env
         file."""
+        clock = {"CLOCK_EPOCH": f"{self.epoch:.6f}"} if self.epoch else {"CLOCK_HOLD": "true"}
         return service_env(
             self.redis.url,
             LOG_LEVEL="INFO",
             CLOCK_START=self.clock_start.isoformat(),
             CLOCK_SPEED=f"{self.speed:g}",
-            CLOCK_EPOCH=f"{self.epoch:.6f}",
+            **clock,
             **{"DATA_DIR": str(self.folder / "data"), **extra},
         )
 
+    def heartbeats(self) -> list[dict[str, Any]]:
+        """The live heartbeats in this system's Redis (docs/ARCHITECTURE.md, 'Redis keys')."""
+        client = redis.Redis.from_url(self.redis.url, socket_timeout=2)
+        try:
+            beats = [client.get(key) for key in client.scan_iter(Keys().heartbeats())]
+        finally:
+            client.close()
+        return [json.loads(b) for b in beats if b]
+
+    def beating(self, services: Iterable[str]) -> bool:
+        """Whether each of ``services`` (scheduler, executor, notifier) has a live heartbeat."""
+        return set(services) <= {str(b.get("service")) for b in self.heartbeats()}
+
+    def begin(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Start the held clock once ``ready()`` says the services are up (within ``timeout``
+        real seconds); a service restarted later joins the running clock."""
+        wait_until(ready, timeout, "the services up before the day")
+        client = redis.Redis.from_url(self.redis.url, socket_timeout=5)
+        try:
+            self.epoch = anchor_epoch(client, Keys(), self.clock_start, self.speed)
+        finally:
+            client.close()
+        for service in self.services.values():
+            service.env.pop("CLOCK_HOLD", None)
+            service.env["CLOCK_EPOCH"] = f"{self.epoch:.6f}"
+
     # Start and stop ----------------------------------------------------------------------------
-    def start_sim(self, lead_seconds: float, **sim_env: str) -> None:
-        """Start Redis and the simulator; the clock reads ``start`` ``lead_seconds`` from now."""
+    def start_sim(self, lead_seconds: float | None = None, **sim_env: str) -> None:
+        """Start Redis and the simulator; the clock reads ``start`` ``lead_seconds`` from now,
+        or, without a lead, from :meth:`begin` on."""
         self.redis.start()
-        self.epoch = time.time() + lead_seconds
+        self.epoch = 0.0 if lead_seconds is None else time.time() + lead_seconds
         port, ws_port = free_port(), free_port()
         self.sim_url = f"http://127.0.0.1:{port}"
         self.sim_ws_url = f"ws://127.0.0.1:{ws_port}"

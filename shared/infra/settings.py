@@ -235,6 +235,9 @@ class Settings(BaseSettings):
     clock_epoch: float | None = Field(
         default=None, ge=EARLIEST_CLOCK.timestamp(), lt=LATEST_CLOCK.timestamp()
     )
+    clock_hold: bool = False
+    """Hold the simulated clock at CLOCK_START until its anchor is written in Redis (docs/
+    ARCHITECTURE.md, 'The clock'): the tests start a day once every process is up."""
     krx_extra_closed: Annotated[tuple[date, ...], NoDecode] = ()
     krx_special_sessions: Annotated[dict[date, tuple[time, time]], NoDecode] = Field(
         default_factory=dict
@@ -431,8 +434,16 @@ class Settings(BaseSettings):
             raise _field_error(
                 "real_trading_confirm", "must be 'yes' to trade real money with KIS_ENV=real"
             )
-        if self.clock_start is None and (self.clock_speed != 1.0 or self.clock_epoch is not None):
-            raise _field_error("clock_start", "is required when CLOCK_SPEED or CLOCK_EPOCH is set")
+        if self.clock_start is None and (
+            self.clock_speed != 1.0 or self.clock_epoch is not None or self.clock_hold
+        ):
+            raise _field_error(
+                "clock_start", "is required when CLOCK_SPEED, CLOCK_EPOCH or CLOCK_HOLD is set"
+            )
+        if self.clock_hold and self.clock_epoch is not None:
+            raise _field_error(
+                "clock_hold", "waits for an anchor, so CLOCK_EPOCH must not be set with it"
+            )
         if self.preclose_cutoff_minutes >= self.buy_cutoff_minutes:
             raise _field_error("preclose_cutoff_minutes", "must be smaller than BUY_CUTOFF_MINUTES")
         for day, (opens, closes) in self.krx_special_sessions.items():

@@ -18,12 +18,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from shared.backtest.bar_source import DAILY_MINUTE, BarArrays
 from shared.backtest.config import BacktestConfig
 from shared.backtest.results import PlannedPick
-from shared.infra.processes import SimulatedSystem, wait_until
+from shared.infra.processes import SimulatedSystem
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import MONEY_LIMIT_MAX_KRW, SIM_ACCOUNT
 from shared.trading.market_calendar import Session
@@ -38,11 +36,9 @@ executor's orders in a row (0.1 s of real time each) inside one 15-s point of a 
 BEFORE_OPEN = timedelta(minutes=5)
 """The clock starts this long before the open, in the pre-market phase: the scheduler plans
 the day on its first step (the 30 minutes before would only be waited through)."""
-LEAD_SECONDS = 20.0
-"""Real seconds between starting the simulator and the clock's start: the bars are loaded and
-the services started meanwhile (a Python service takes seconds to start on a loaded machine)."""
 READY_SECONDS = 60.0
-"""Real seconds the services have to beat, the scheduler in the pre-market phase."""
+"""Real seconds the services have to beat, the scheduler in the pre-market phase; the clock is
+held at its start until then (``SimulatedSystem.begin``)."""
 AFTER_LAST_BAR = timedelta(minutes=2)
 """The day is played to its last bar and this much after (the last orders reach KIS)."""
 SETTLE_SECONDS = 2.0
@@ -62,17 +58,12 @@ SCALED_WAITS = {
 
 
 class LateStart(RuntimeError):
-    """The services were not ready before the open: the session was not played as live."""
+    """The services did not come up in time: the session was not played."""
 
 
 def ready(system: SimulatedSystem) -> bool:
     """Whether the executor beats and the scheduler beats as the pre-market's leader."""
-    client = redis.Redis.from_url(system.redis.url, socket_timeout=2)
-    try:
-        beats = [client.get(key) for key in client.scan_iter(KEYS.heartbeats())]
-    finally:
-        client.close()
-    seen = [json.loads(b) for b in beats if b]
+    seen = system.heartbeats()
     executor = any(b.get("service") == "executor" for b in seen)
     planned = any(
         b.get("service") == "scheduler" and b.get("phase") == Phase.PREMARKET.value for b in seen
@@ -171,7 +162,6 @@ def play_day(day: DayToReplay, folder: Path, speed: float = DEFAULT_SPEED) -> li
     system = SimulatedSystem(folder, start, speed, aof=False)
     try:
         system.start_sim(
-            LEAD_SECONDS,
             SIM_STORE="memory",
             SIM_PROFILE="kis",
             SIM_FEE_PCT=str(day.config.fee_pct),
@@ -204,12 +194,10 @@ def play_day(day: DayToReplay, folder: Path, speed: float = DEFAULT_SPEED) -> li
             EXPORT_DIR=str(folder / "export"),
         )
         system.supervise()
-        wait_until(lambda: ready(system), READY_SECONDS, "the scheduler and the executor")
-        if time.time() >= system.real_time_of(day.session.opens):
-            raise LateStart(
-                f"the services were ready after the open ({speed:g}x): the machine is too busy"
-                " for this speed"
-            )
+        try:
+            system.begin(lambda: ready(system), READY_SECONDS)
+        except RuntimeError as e:
+            raise LateStart(f"{e}: the machine is too busy") from None
         system.sleep_until(last_bar_moment(day) + AFTER_LAST_BAR)
         time.sleep(SETTLE_SECONDS)
         orders: list[dict[str, Any]] = system.admin("GET", "orders").json()["orders"]

@@ -1,8 +1,9 @@
 """The demo day through compose, then crashes and a restart of the whole project.
 
 The system runs the example picks and scripted prices (examples/README.md) on a clock starting
-2026-03-03 08:50 KST at 600x, exactly as ``make demo-day`` does locally (scripts/demo-day.sh,
-there at 60x), and must place the orders examples/README.md lists. The tests of this module run
+2026-03-03 08:50 KST at 600x once every service is healthy, exactly as ``make demo-day`` does
+locally (scripts/demo-day.sh, there at 60x), and must place the orders examples/README.md
+lists. The tests of this module run
 in order on one project: the day, then ``kill -9`` of each stateful process, then ``down`` and
 ``up`` again; after each, the day's orders and the ledger are what they were.
 """
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from benchmarks.demo_day import EXPECTED_ORDERS
+from shared.infra.redis_keys import Keys
 from tests.compose.conftest import (
     APP_SERVICES,
     DAY,
@@ -32,9 +34,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SPEED = 600
 """Simulated seconds per real second: the 08:50-15:20 stretch takes 39 s."""
-LEAD_SECONDS = 90.0
-"""Real seconds between the first ``up`` and 08:50 on the simulated clock: the services must all
-be running before the day starts (before the epoch the clock reads earlier)."""
+START = f"{DAY}T08:50:00+09:00"
+"""Where the clock is held (``CLOCK_HOLD``) until every service is up and healthy."""
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +45,17 @@ def day(new_project: Callable[..., Project], tmp_path_factory: pytest.TempPathFa
     override = write_override(
         folder, "demo-day.yml", {name: {"environment": DEMO_ENV} for name in APP_SERVICES}
     )
-    epoch = time.time() + LEAD_SECONDS
     project = new_project(
-        files=[override],
-        CLOCK_START=f"{DAY}T08:50:00+09:00",
-        CLOCK_SPEED=str(SPEED),
-        CLOCK_EPOCH=f"{epoch:.3f}",
+        files=[override], CLOCK_START=START, CLOCK_SPEED=str(SPEED), CLOCK_HOLD="true"
     )
-    project.up(*(s for s in SERVICES if s != "scheduler"))
-    project.up("scheduler", wait=False)
-    assert time.time() < epoch, (
-        f"the services took more than {LEAD_SECONDS:g}s to start: the day began without them"
-    )
+    project.up()
+    # The day begins: the anchor every service waits for (docs/ARCHITECTURE.md, 'The clock').
+    anchor = Keys().clock_epoch(START, SPEED)
+    began = project.exec("redis", "redis-cli", "SET", anchor, f"{time.time():.6f}", "NX")
+    assert began.stdout.strip() == "OK", began.stdout + began.stderr
     wait_until(
         lambda: project.exec("scheduler", "test", "-s", "/app/data/positions.json").returncode == 0,
-        timeout=LEAD_SECONDS + 6.5 * 3600 / SPEED + 60,
+        timeout=6.5 * 3600 / SPEED + 60,
         what="the post-market export of the ledger",
         project=project,
     )

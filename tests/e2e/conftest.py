@@ -1,9 +1,10 @@
 """A simulated market for end-to-end runs: KIS simulator, executor and schedulers as processes.
 
-Every process gets the same ``CLOCK_START``/``CLOCK_SPEED``/``CLOCK_EPOCH``. The epoch lies ten
-real seconds ahead (a process takes seconds to start on a loaded machine, and the tests run
-beside other workers' tests), so the processes are up before the simulated day reaches its
-interesting moments however slowly they start (before the epoch the clock reads earlier).
+Every process gets the same ``CLOCK_START``/``CLOCK_SPEED`` with ``CLOCK_HOLD``: the clock reads
+``CLOCK_START`` until :meth:`Market.begin` anchors it, once every process the test started is
+up (docs/ARCHITECTURE.md, 'The clock'). However slowly a process starts on a loaded machine, it
+misses no moment of the day, and no fixed head start is waited out. Processes started after the
+beginning (a restarted scheduler) get the anchor as ``CLOCK_EPOCH`` and join the running clock.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import redis
 
-from shared.infra.clock import SimulatedClock
+from shared.infra.clock import HeldClock, anchor_epoch, held_clock
 from shared.infra.redis_keys import Keys
 from shared.infra.settings import SIM_ACCOUNT
 from shared.state.control import heartbeats
@@ -35,22 +36,61 @@ from tests.notifier.samples import queued_payloads
 KEYS = Keys()
 
 
+BEGIN_TIMEOUT_SECONDS = 60.0
+"""Longest the processes of a market may take to be up (each one's first heartbeat)."""
+BEATING_SERVICES = frozenset({"services.scheduler", "services.executor", "services.notifier"})
+"""The services whose heartbeat (with their pid) says they are up; the others (the API) are not
+waited for."""
+
+
 @dataclass
 class Market:
-    """One simulated stretch of trading: the simulator plus the services under test."""
+    """One simulated stretch of trading: the simulator plus the services under test.
+
+    The clock is held at its start until :meth:`begin`, which ``wait`` and ``wait_clock`` call
+    themselves: start the day's processes first, then wait for what should happen."""
 
     sim: Sim
     env: dict[str, str]
     redis: redis.Redis
-    clock: SimulatedClock
+    clock: HeldClock
     folder: Path
     processes: list[ServiceProcess] = field(default_factory=list)
+    modules: dict[int, str] = field(default_factory=dict)
+    """The service module of each started process, by pid."""
+
+    def begin(self) -> None:
+        """Start the simulated day once every process started so far is up; once per market."""
+        if self.clock.running() is not None:
+            return
+        deadline = time.monotonic() + BEGIN_TIMEOUT_SECONDS
+        while not self._all_up():
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the processes were not up within {BEGIN_TIMEOUT_SECONDS:g}s\n{self.logs()}"
+                )
+            time.sleep(0.05)
+        epoch = anchor_epoch(self.redis, KEYS, self.clock.start, self.clock.speed)
+        assert self.clock.running() is not None  # read now: a wipe of Redis may delete the anchor
+        # Whoever starts later (a restarted scheduler, even after a wipe of Redis) joins this day.
+        self.env.pop("CLOCK_HOLD")
+        self.env["CLOCK_EPOCH"] = f"{epoch:.6f}"
+
+    def _all_up(self) -> bool:
+        beating = {int(str(h["pid"])) for h in heartbeats(self.redis, KEYS) if "pid" in h}
+        for process in self.processes:
+            if process.process.poll() is not None:
+                raise AssertionError(f"{process.log_path.name} exited early\n{self.logs()}")
+        return all(
+            pid in beating for pid, module in self.modules.items() if module in BEATING_SERVICES
+        )
 
     # Processes -----------------------------------------------------------------------------
     def start(self, module: str, name: str, **extra: str) -> ServiceProcess:
         log = self.folder / f"{name}.log"
         process = ServiceProcess([sys.executable, "-m", module], {**self.env, **extra}, log)
         self.processes.append(process)
+        self.modules[process.process.pid] = module
         return process
 
     def scheduler(self, name: str = "scheduler", **extra: str) -> ServiceProcess:
@@ -67,7 +107,8 @@ class Market:
         return "\n".join(f"--- {p.log_path.name}\n{p.output()[-6000:]}" for p in self.processes)
 
     def wait(self, predicate: Callable[[], object], timeout: float, what: str) -> None:
-        """``wait_for`` that shows the services' logs when it times out."""
+        """``wait_for`` (after :meth:`begin`) that shows the services' logs when it times out."""
+        self.begin()
         try:
             wait_for(predicate, timeout=timeout, what=what)
         except AssertionError as e:
@@ -76,7 +117,8 @@ class Market:
             ) from None
 
     def wait_clock(self, moment: datetime) -> None:
-        """Sleep until the simulated clock reads ``moment``."""
+        """Sleep (after :meth:`begin`) until the simulated clock reads ``moment``."""
+        self.begin()
         self.clock.sleep_until(moment)
 
     # What happened ---------------------------------------------------------------------------
@@ -132,7 +174,6 @@ def open_market(
         start: datetime,
         speed: float,
         *,
-        lead_seconds: float = 10.0,
         prices: Mapping[str, Sequence[tuple[str, int]]] | None = None,
         names: Mapping[str, str] | None = None,
         picks: Mapping[str, tuple[str, int]] | None = None,
@@ -143,11 +184,10 @@ def open_market(
     ) -> Market:
         folder = tmp_path / f"market-{len(markets)}"
         folder.mkdir()
-        epoch = time.time() + lead_seconds
         clock_env = {
             "CLOCK_START": start.isoformat(),
             "CLOCK_SPEED": f"{speed:g}",
-            "CLOCK_EPOCH": f"{epoch:.6f}",
+            "CLOCK_HOLD": "true",
         }
         sim = start_sim(
             **{
@@ -184,7 +224,7 @@ def open_market(
             sim=sim,
             env=service,
             redis=redis_client,
-            clock=SimulatedClock(start, speed, epoch),
+            clock=held_clock(redis_client, KEYS, start, speed),
             folder=folder,
         )
         markets.append(market)

@@ -47,7 +47,7 @@ def dry_run(
         picks={code: (name, 10000) for code, name in NAMES.items()},
     )
     quote_host = market.sim
-    clock = {n: market.env[n] for n in ("CLOCK_START", "CLOCK_SPEED", "CLOCK_EPOCH")}
+    clock = {n: market.env[n] for n in ("CLOCK_START", "CLOCK_SPEED", "CLOCK_HOLD")}
     dry = {
         "KIS_ENV": "dryrun",
         "DRYRUN_QUOTE_HOST": "real",

@@ -107,6 +107,7 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     # The day's decisions are all made by 11:00; the test ends once KIS and our records show
     # them settled (or after the timeout, when the assertions below say what differs) rather
     # than at the close, hours of simulated time later.
+    market.begin()
     settled_by = time_module.monotonic() + 150
     while time_module.monotonic() < settled_by and not settled(market, expected_records(wiped_at)):
         time_module.sleep(0.5)

@@ -7,9 +7,18 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 
-from shared.infra.clock import KST, Clock, SimulatedClock, SystemClock, anchor_epoch, build_clock
+from shared.infra.clock import (
+    KST,
+    Clock,
+    HeldClock,
+    SimulatedClock,
+    SystemClock,
+    anchor_epoch,
+    build_clock,
+    running_clock,
+)
 from shared.infra.redis_keys import Keys
-from shared.infra.settings import load_settings
+from shared.infra.settings import ConfigError, load_settings
 
 START = datetime.fromisoformat("2026-03-02T08:50:00+09:00")
 
@@ -164,3 +173,65 @@ def test_start_given_in_utc_is_reported_in_kst() -> None:
     now = clock.now()
     assert now.tzinfo is KST
     assert now.isoformat() == "2026-03-02T08:50:00+09:00"
+
+
+def test_a_held_clock_reads_start_until_anchored_then_runs_from_the_anchor() -> None:
+    real = FakeRealTime(1_000.0)
+    anchor: list[float] = []
+    clock = HeldClock(
+        START, 60, lambda: anchor[0] if anchor else None, real_time=real, real_sleep=real.sleep
+    )
+    real.now += 30
+    assert clock.now() == START
+    assert clock.at_real(1_010.0) == START
+    anchor.append(1_040.0)
+    real.now = 1_041.0
+    assert clock.now() == START + timedelta(minutes=1)
+    assert clock.at_real(1_000.0) == START  # before the anchor: still the start, never earlier
+
+
+def test_a_held_clock_sleeps_until_the_anchor_then_its_clock_time() -> None:
+    real = FakeRealTime(1_000.0)
+
+    def anchored_after_half_a_second() -> float | None:
+        return 1_000.5 if real.now >= 1_000.5 else None
+
+    clock = HeldClock(START, 60, anchored_after_half_a_second, real, real.sleep, poll_seconds=0.25)
+    clock.sleep_until(START + timedelta(minutes=10))
+    assert real.sleeps == [0.25, 0.25, 10.0]
+    assert clock.now() == START + timedelta(minutes=10)
+    clock.sleep_until(START)  # passed: no sleep
+    clock.sleep(0)
+    assert real.sleeps == [0.25, 0.25, 10.0]
+
+
+def test_a_held_clock_starts_when_the_anchor_is_written(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    env = {
+        "REDIS_URL": redis_url,
+        "CLOCK_START": START.isoformat(),
+        "CLOCK_SPEED": "60",
+        "CLOCK_HOLD": "true",
+    }
+    keys = Keys("kat:")
+    clock = build_clock(load_settings(env), redis_client, publish=True)
+    assert isinstance(clock, HeldClock)
+    assert redis_client.get(keys.clock_epoch(START.isoformat(), 60)) is None  # nobody anchored
+    assert clock.now() == START
+    follower = running_clock(redis_client, keys)  # what kat reads from kat:clock:running
+    assert isinstance(follower, HeldClock) and follower.now() == START
+
+    epoch = anchor_epoch(redis_client, keys, START, 60)
+    assert clock.running() is not None and clock.running().epoch == epoch  # type: ignore[union-attr]
+    assert START <= clock.now() < START + timedelta(minutes=5)
+    assert follower.now() >= START
+
+
+def test_hold_needs_a_start_and_no_epoch() -> None:
+    with pytest.raises(ConfigError, match="CLOCK_START: is required"):
+        load_settings({"CLOCK_HOLD": "true"})
+    with pytest.raises(ConfigError, match="CLOCK_HOLD: waits for an anchor"):
+        load_settings(
+            {"CLOCK_START": START.isoformat(), "CLOCK_HOLD": "1", "CLOCK_EPOCH": "1772409000"}
+        )
