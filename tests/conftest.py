@@ -14,14 +14,17 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import redis
 import requests
 
+from shared.infra.clock import anchor_epoch
 from shared.infra.processes import free_port
 from shared.infra.processes import service_env as processes_service_env
+from shared.infra.redis_keys import Keys
 from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
     pytest_addoption,
     pytest_collection_modifyitems,
@@ -138,6 +141,16 @@ class ServiceProcess:
                 self.process.kill()
                 self.process.wait(10)
         self._log.close()
+
+
+def begin_clock(redis_url: str, start: str, speed: float) -> None:
+    """Start a clock held at ``start`` (``CLOCK_HOLD``, docs/ARCHITECTURE.md, 'The clock') for
+    every process on this Redis: the test has set up what must happen before the clock runs."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        anchor_epoch(client, Keys(), datetime.fromisoformat(start), speed)
+    finally:
+        client.close()
 
 
 def scratch_data_dir() -> str:

@@ -41,8 +41,8 @@ SERIAL_GROUPS = {
     "tests/e2e/test_state_loss.py": "days-b",
     "tests/e2e/test_kis_unreachable.py": "days-b",
     "tests/e2e/test_auctions_day.py": "days-b",
+    "tests/chaos/test_chaos_smoke.py": "days-b",
     "tests/e2e/": "days",
-    "tests/chaos/test_chaos_smoke.py": "days",
     "tests/api/test_schemathesis.py": "schemathesis",
 }
 """Node-id prefixes whose tests run on one worker, one after another

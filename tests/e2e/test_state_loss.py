@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from shared.infra.clock import KST
+from shared.infra.redis_keys import Keys
 from shared.state.journal import Journal
 from shared.trading.orders import OrderStatus
 from tests.e2e.conftest import Market, kill
@@ -53,8 +54,16 @@ NEW_EACH_TIME = frozenset({"error", "service_start", "service_stop"})
 
 
 def wipe_our_state(client: redis.Redis) -> int:
-    """Delete every key of this system and of RQ, as an empty Redis would have none of them."""
-    doomed = [k for pattern in ("kat:*", "rq:*") for k in client.scan_iter(match=pattern)]
+    """Delete every key of this system and of RQ, as an empty Redis would have none of them,
+    except the test's simulated clock: its anchor (``CLOCK_HOLD``, tests/e2e/conftest.py) stands
+    for real time, which no wipe changes, and a process that had not read it yet would stop."""
+    anchors = Keys().clock_epoch("", 0).removesuffix(":0").encode()  # kat:clock:epoch:
+    doomed = [
+        k
+        for pattern in ("kat:*", "rq:*")
+        for k in client.scan_iter(match=pattern)
+        if not k.startswith(anchors)
+    ]
     return int(client.delete(*doomed)) if doomed else 0
 
 

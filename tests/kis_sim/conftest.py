@@ -51,6 +51,8 @@ def fast_env(**overrides: str) -> dict[str, str]:
         "CLOCK_EPOCH": repr(time.time()),
     }
     env.update(overrides)
+    if env.get("CLOCK_HOLD"):
+        del env["CLOCK_EPOCH"]  # held until the test begins the clock (tests.conftest)
     return env
 
 
