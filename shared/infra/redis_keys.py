@@ -88,8 +88,8 @@ class Keys:
 
     # Clock ------------------------------------------------------------------------------------
     def clock_running(self) -> str:
-        """JSON ``{start_kst, speed, epoch}``: the simulated clock the services run on, for
-        ``kat``; absent while they run on real time."""
+        """JSON ``{start_kst, speed, epoch}`` (or ``hold: true`` instead of the epoch, for a held
+        clock): the simulated clock the services run on, for ``kat``; absent on real time."""
         return f"{self.prefix}clock:running"
 
     def clock_epoch(self, start_iso: str, speed: float) -> str:
