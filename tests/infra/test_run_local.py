@@ -23,20 +23,26 @@ services:
   redis: {image: "redis:7-alpine"}
   first:
     <<: *app
-    command: ["python", "-c", "import time; print('first up', flush=True); time.sleep(60)"]
+    command: {first}
     healthcheck: {test: ["CMD", "python", "-c", "pass"]}
   second:
     <<: *app
     command: {second}
     depends_on: {first: {condition: service_healthy}}
 """
+# The first service greets a second late, as on a loaded machine: its health check does not wait.
+LATE_GREETER = (
+    '["python", "-c", "import time; time.sleep(1); '
+    'print(\\"first up\\", flush=True); time.sleep(60)"]'
+)
 SLEEPER = '["python", "-c", "import time; print(\\"second up\\", flush=True); time.sleep(60)"]'
 QUITTER = '["python", "-c", "import sys; print(\\"second failing\\"); sys.exit(3)"]'
 
 
 def start(tmp_path: Path, second: str, *args: str) -> subprocess.Popen[str]:
     compose = tmp_path / "compose.yml"
-    compose.write_text(TWO_SERVICES.replace("{second}", second), encoding="utf-8")
+    services = TWO_SERVICES.replace("{first}", LATE_GREETER).replace("{second}", second)
+    compose.write_text(services, encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, "scripts/run_local.py", "--compose-file", str(compose), *args],
         cwd=ROOT,
@@ -46,27 +52,31 @@ def start(tmp_path: Path, second: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 20) -> list[str]:
+def wait_for_lines(process: subprocess.Popen[str], *texts: str, timeout: float = 20) -> list[str]:
+    """Read output until every text has been seen, in whatever order the processes wrote it."""
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
     seen: list[str] = []
+    missing = set(texts)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if line:
             seen.append(line.rstrip("\n"))
-            if text in line:
+            missing = {text for text in missing if text not in line}
+            if not missing:
                 return seen
         else:
             time.sleep(0.05)
-    raise AssertionError(f"no line with {text!r} in:\n" + "\n".join(seen))
+    raise AssertionError(f"no line with {sorted(missing)!r} in:\n" + "\n".join(seen))
 
 
 def test_output_is_prefixed_and_sigterm_stops_everything(tmp_path: Path) -> None:
     process = start(tmp_path, SLEEPER)
     try:
-        seen = wait_for_line(process, "second up")
-        assert any(line.startswith("first     | first up") for line in seen), seen
+        # The first service's health check does not wait for its greeting (which it delays, as
+        # a loaded machine would), so "second up" can come before "first up".
+        seen = wait_for_lines(process, "second    | second up", "first     | first up")
         assert any("first is healthy" in line for line in seen), seen
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
