@@ -622,10 +622,13 @@ class Scheduler:
 
     # Leadership, heartbeat, waiting ------------------------------------------------------------
     def _lead(self) -> bool:
+        """Take or keep the lead; a change of role is in the heartbeat at once, not after the
+        first cycle in the new role (which may wait on KIS)."""
         leading = self.lock.acquire_or_refresh()
         if leading != self._leading:
             log.info("%s is now the %s", self.instance, "leader" if leading else "standby")
             self._leading = leading
+            self._beat()
         return leading
 
     def _beat(self) -> None:
