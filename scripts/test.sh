@@ -4,7 +4,7 @@
 #
 # Extra arguments go to pytest: `scripts/test.sh tests/shared -q`. The pytest session starts a
 # throwaway redis-server of its own (tests/conftest.py; one per xdist worker), so this never
-# touches a running Redis. The tests run on TEST_WORKERS xdist workers (4 unless set; 0 runs them
+# touches a running Redis. The tests run on TEST_WORKERS xdist workers (5 unless set; 0 runs them
 # in this process) with --dist loadgroup, and the 25 slowest are listed at the end
 # (docs/ARCHITECTURE.md, 'Tests'; docs/DECISIONS.md says why 3).
 # TEST_SH_NO_APT=1 forbids installing redis-server and chromium (the status page's browser tests);
@@ -85,6 +85,6 @@ step "mypy"
 step "lint-imports"
 .venv/bin/lint-imports --no-cache
 
-workers=${TEST_WORKERS:-4}
+workers=${TEST_WORKERS:-5}
 step "pytest -n $workers --dist loadgroup --durations=25 $*"
 .venv/bin/pytest -n "$workers" --dist loadgroup --durations=25 "$@"

@@ -52,7 +52,7 @@ SERIAL_GROUPS = {
   the session's image once instead of once per worker;
 - ``days``, ``days-b``: whole simulated days at hundreds of times real speed, each several
   processes that must keep up with their clock: a day at a time in each group, so at most two
-  at once (each day's clock starts 10 s after its processes, tests/e2e/conftest.py);
+  at once (each day's clock is held until its processes are up, tests/e2e/conftest.py);
 - ``schemathesis``: its last test checks what the fuzzing tests before it covered, in this
   process."""
 SPAWN_EVENTS = frozenset(
