@@ -105,6 +105,12 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     before: list[dict[str, Any]] = []
     if wiped_at is not None:
         market.wait_clock(datetime.combine(DAY, wiped_at, KST))
+        # The plan is made on the day's first steps, which read KIS: on a loaded machine it can
+        # come after 08:55, and a wipe before it loses nothing. The wipe waits for it (then
+        # perhaps past the open: the day's orders and records are the same either way).
+        market.wait(
+            lambda: market.redis.exists(Keys().session_alive(DAY)), timeout=30, what="the plan"
+        )
         if restarted:
             kill(scheduler)
         before = market.events()
