@@ -6,7 +6,7 @@
 # throwaway redis-server of its own (tests/conftest.py; one per xdist worker), so this never
 # touches a running Redis. The tests run on TEST_WORKERS xdist workers (5 unless set; 0 runs them
 # in this process) with --dist loadgroup, and the 25 slowest are listed at the end
-# (docs/ARCHITECTURE.md, 'Tests'; docs/DECISIONS.md says why 3).
+# (docs/ARCHITECTURE.md, 'Tests'; docs/DECISIONS.md says why five).
 # TEST_SH_NO_APT=1 forbids installing redis-server and chromium (the status page's browser tests);
 # TEST_SH_CHECK_ONLY=1 stops after the redis-server check.
 set -euo pipefail
