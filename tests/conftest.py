@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ import redis
 import requests
 
 from shared.infra.clock import anchor_epoch
-from shared.infra.processes import free_port
+from shared.infra.processes import SIM_HOST, SIM_START_TRIES, await_sim, free_port
 from shared.infra.processes import service_env as processes_service_env
 from shared.infra.redis_keys import Keys
 from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
@@ -129,7 +129,8 @@ class ServiceProcess:
         )
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
@@ -182,20 +183,51 @@ class Sim:
 
 
 def launch_sim(redis_url: str, log_dir: Path, **env: str) -> Sim:
-    """Start ``python -m services.kis_sim`` on a free port and wait until it answers."""
-    port = free_port()
-    env.setdefault("SIM_WS_PORT", str(free_port()))
-    full_env = service_env(redis_url, SIM_HOST="127.0.0.1", SIM_PORT=str(port), **env)
+    """Start ``python -m services.kis_sim`` on free ports and wait until it answers on them."""
+    return launch_sim_on(redis_url, log_dir, free_port, env)
+
+
+def launch_sim_on(
+    redis_url: str, log_dir: Path, ports: Callable[[], int], env: Mapping[str, str]
+) -> Sim:
+    """:func:`launch_sim` on ports from ``ports()``. A simulator that could not take the ports
+    chosen for it (another worker's process bound one first,
+    :func:`shared.infra.processes.sim_listening`) is stopped and started on the next ones; a
+    WebSocket port the caller chose (``SIM_WS_PORT``) is kept."""
+    chosen_ws = "SIM_WS_PORT" not in env
+    said = ""
+    for _ in range(SIM_START_TRIES):
+        port = ports()
+        tried = {**env, "SIM_WS_PORT": str(ports())} if chosen_ws else env
+        sim, said = start_sim_on(redis_url, log_dir, port, tried)
+        if sim is not None:
+            return sim
+    raise AssertionError(f"kis-sim did not start in {SIM_START_TRIES} tries:\n{said}")
+
+
+def start_sim_on(
+    redis_url: str, log_dir: Path, port: int, env: Mapping[str, str]
+) -> tuple[Sim | None, str]:
+    """A simulator listening on ``port`` and its ``SIM_WS_PORT``, or None (and what it said)
+    if it could not take them or exited."""
+    full_env = service_env(redis_url, SIM_HOST=SIM_HOST, SIM_PORT=str(port), **env)
     log = log_dir / f"kis-sim-{port}.log"
     service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
-    except AssertionError:
-        service.stop()
-        raise AssertionError(f"kis-sim did not start:\n{service.output()}") from None
+    url = f"http://{SIM_HOST}:{port}"
     ws_port = int(env["SIM_WS_PORT"])
-    return Sim(url, service, f"ws://127.0.0.1:{ws_port}" if ws_port else "")
+
+    def alive() -> bool:
+        return service.process.poll() is None
+
+    try:
+        if await_sim(service.output, alive, port, ws_port, timeout=15):
+            wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
+            return Sim(url, service, f"ws://{SIM_HOST}:{ws_port}" if ws_port else ""), ""
+    except (AssertionError, RuntimeError):
+        pass
+    said = service.output()
+    service.stop()
+    return None, said
 
 
 @pytest.fixture

@@ -43,6 +43,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SIM_HOST = "127.0.0.1"
+"""Where the tests' and the replay's simulators listen."""
+SIM_START_TRIES = 3
+"""Starts of a simulator whose ports another process took first (see :func:`sim_listening`)."""
+
+
+def sim_listening(output: str, port: int, ws_port: int) -> bool | None:
+    """From a simulator's log: True once it listens on ``port`` (and on ``ws_port`` unless 0),
+    False when it could not take one of them, None while it is starting.
+
+    A free port (:func:`free_port`) is free only when looked at: another process can bind it
+    before the simulator does. Until the simulator's own line, an answer on the port may be
+    that other process's.
+    """
+    taken = [p for p in (port, ws_port) if p and f"cannot listen on {SIM_HOST}:{p}:" in output]
+    if taken:
+        return False
+    return True if f"KIS simulator on http://{SIM_HOST}:{port} " in output else None
+
+
+def await_sim(
+    output: Callable[[], str], alive: Callable[[], bool], port: int, ws_port: int, timeout: float
+) -> bool:
+    """Wait for :func:`sim_listening` to say; False too when the process ended without a word.
+    RuntimeError after ``timeout`` real seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = sim_listening(output(), port, ws_port)
+        if said is not None:
+            return said
+        if not alive():
+            return sim_listening(output(), port, ws_port) or False
+        time.sleep(0.05)
+    raise RuntimeError(f"kis-sim did not start within {timeout:g}s")
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
     """Poll ``predicate()`` (exceptions count as false) until true; RuntimeError after
     ``timeout`` real seconds."""
@@ -124,7 +160,8 @@ class Supervised:
         self.name = name
         self.argv = argv
         self.env = dict(env)
-        self.log: IO[bytes] = (folder / f"{name}.log").open("ab")
+        self.log_path = folder / f"{name}.log"
+        self.log: IO[bytes] = self.log_path.open("ab")
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
         self.exits = 0
@@ -143,6 +180,15 @@ class Supervised:
             stderr=subprocess.STDOUT,
         )
         self._killed = False
+
+    def output(self) -> str:
+        """Everything the process wrote, over all its starts."""
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -252,16 +298,23 @@ class SimulatedSystem:
         or, without a lead, from :meth:`begin` on."""
         self.redis.start()
         self.epoch = 0.0 if lead_seconds is None else time.time() + lead_seconds
-        port, ws_port = free_port(), free_port()
-        self.sim_url = f"http://127.0.0.1:{port}"
-        self.sim_ws_url = f"ws://127.0.0.1:{ws_port}"
-        env = self.env(
-            SIM_HOST="127.0.0.1", SIM_PORT=str(port), SIM_WS_PORT=str(ws_port), **sim_env
-        )
-        self.sim = Supervised(
-            "kis-sim", [sys.executable, "-m", "services.kis_sim"], env, self.folder
-        )
-        self.sim.start()
+        for _ in range(SIM_START_TRIES):
+            port, ws_port = free_port(), free_port()
+            env = self.env(
+                SIM_HOST=SIM_HOST, SIM_PORT=str(port), SIM_WS_PORT=str(ws_port), **sim_env
+            )
+            sim = Supervised(
+                "kis-sim", [sys.executable, "-m", "services.kis_sim"], env, self.folder
+            )
+            sim.start()
+            if await_sim(sim.output, sim.alive, port, ws_port, timeout=30):
+                break
+            sim.stop()
+        else:
+            raise RuntimeError(f"kis-sim did not start in {SIM_START_TRIES} tries: {sim.log_path}")
+        self.sim = sim
+        self.sim_url = f"http://{SIM_HOST}:{port}"
+        self.sim_ws_url = f"ws://{SIM_HOST}:{ws_port}"
         wait_until(lambda: requests.get(f"{self.sim_url}/sim/health", timeout=1).ok, 30, "kis-sim")
 
     def start_services(self, names: Iterable[str], **env: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from websockets.sync.client import connect
 
-from tests.conftest import Sim
+from tests.conftest import Sim, free_port, launch_sim_on
 from tests.kis_sim.conftest import run_to_exit
 
 
@@ -57,3 +60,29 @@ def test_sigterm_stops_cleanly(start_sim: object) -> None:
     sim.service.process.terminate()
     assert sim.service.process.wait(10) == 0
     assert "stopped" in sim.service.output()
+
+
+@pytest.mark.parametrize("taken", ["http", "websocket"])
+def test_ports_taken_before_the_simulator_binds_them_are_left_for_others(
+    redis_url: str, tmp_path: Path, taken: str
+) -> None:
+    """Another process binds a port between its choice and the simulator's start (as another
+    test worker's server can): the simulator is started again on other ports, and its
+    WebSocket is its own."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken_port = other.getsockname()[1]
+        offered = iter([taken_port, free_port()] if taken == "http" else [free_port(), taken_port])
+
+        def ports() -> int:
+            return next(offered, None) or free_port()
+
+        sim = launch_sim_on(redis_url, tmp_path, ports, {})
+        try:
+            assert taken_port not in (urlsplit(sim.url).port, urlsplit(sim.ws_url).port)
+            assert f"KIS simulator WebSocket on {sim.ws_url}" in sim.service.output()
+            with connect(sim.ws_url, open_timeout=5):
+                pass
+        finally:
+            sim.service.stop()
