@@ -22,7 +22,7 @@ import redis
 import requests
 
 from shared.infra.clock import anchor_epoch
-from shared.infra.processes import SIM_HOST, SIM_START_TRIES, await_sim, free_port
+from shared.infra.processes import SIM_HOST, await_sim, free_port, start_on_free_ports
 from shared.infra.processes import service_env as processes_service_env
 from shared.infra.redis_keys import Keys
 from tests.fast_mode import (  # noqa: F401 - pytest hooks, found here by name
@@ -190,29 +190,23 @@ def launch_sim(redis_url: str, log_dir: Path, **env: str) -> Sim:
 def launch_sim_on(
     redis_url: str, log_dir: Path, ports: Callable[[], int], env: Mapping[str, str]
 ) -> Sim:
-    """:func:`launch_sim` on ports from ``ports()``. A simulator that could not take the ports
-    chosen for it (another worker's process bound one first,
-    :func:`shared.infra.processes.sim_listening`) is stopped and started on the next ones; a
-    WebSocket port the caller chose (``SIM_WS_PORT``) is kept."""
-    chosen_ws = "SIM_WS_PORT" not in env
-    said = ""
-    for _ in range(SIM_START_TRIES):
-        port = ports()
-        tried = {**env, "SIM_WS_PORT": str(ports())} if chosen_ws else env
-        sim, said = start_sim_on(redis_url, log_dir, port, tried)
-        if sim is not None:
-            return sim
-    raise AssertionError(f"kis-sim did not start in {SIM_START_TRIES} tries:\n{said}")
+    """:func:`launch_sim` on ports from ``ports()``, started again on the next ones when it
+    could not take them (:func:`shared.infra.processes.start_on_free_ports`); a WebSocket port
+    the caller chose (``SIM_WS_PORT``) is kept."""
+    return start_on_free_ports(
+        lambda port, ws: start_sim_on(redis_url, log_dir, port, {"SIM_WS_PORT": str(ws), **env}),
+        log_dir,
+        ports,
+    )
 
 
-def start_sim_on(
-    redis_url: str, log_dir: Path, port: int, env: Mapping[str, str]
-) -> tuple[Sim | None, str]:
-    """A simulator listening on ``port`` and its ``SIM_WS_PORT``, or None (and what it said)
-    if it could not take them or exited."""
+def start_sim_on(redis_url: str, log_dir: Path, port: int, env: Mapping[str, str]) -> Sim | None:
+    """A simulator listening on ``port`` and its ``SIM_WS_PORT``; None (stopped, its log kept)
+    if it could not take them or did not answer."""
     full_env = service_env(redis_url, SIM_HOST=SIM_HOST, SIM_PORT=str(port), **env)
-    log = log_dir / f"kis-sim-{port}.log"
-    service = ServiceProcess([sys.executable, "-m", "services.kis_sim"], full_env, log)
+    service = ServiceProcess(
+        [sys.executable, "-m", "services.kis_sim"], full_env, log_dir / f"kis-sim-{port}.log"
+    )
     url = f"http://{SIM_HOST}:{port}"
     ws_port = int(env["SIM_WS_PORT"])
 
@@ -222,12 +216,11 @@ def start_sim_on(
     try:
         if await_sim(service.output, alive, port, ws_port, timeout=15):
             wait_for(lambda: requests.get(f"{url}/sim/health", timeout=1).ok, what="kis-sim")
-            return Sim(url, service, f"ws://{SIM_HOST}:{ws_port}" if ws_port else ""), ""
+            return Sim(url, service, f"ws://{SIM_HOST}:{ws_port}" if ws_port else "")
     except (AssertionError, RuntimeError):
         pass
-    said = service.output()
     service.stop()
-    return None, said
+    return None
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import redis
 import requests
@@ -43,6 +43,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+T = TypeVar("T")
+
 SIM_HOST = "127.0.0.1"
 """Where the tests' and the replay's simulators listen."""
 SIM_START_TRIES = 3
@@ -57,8 +59,7 @@ def sim_listening(output: str, port: int, ws_port: int) -> bool | None:
     before the simulator does. Until the simulator's own line, an answer on the port may be
     that other process's.
     """
-    taken = [p for p in (port, ws_port) if p and f"cannot listen on {SIM_HOST}:{p}:" in output]
-    if taken:
+    if any(p and f"cannot listen on {SIM_HOST}:{p}:" in output for p in (port, ws_port)):
         return False
     return True if f"KIS simulator on http://{SIM_HOST}:{port} " in output else None
 
@@ -77,6 +78,19 @@ def await_sim(
             return sim_listening(output(), port, ws_port) or False
         time.sleep(0.05)
     raise RuntimeError(f"kis-sim did not start within {timeout:g}s")
+
+
+def start_on_free_ports(
+    start: Callable[[int, int], T | None], logs: Path, ports: Callable[[], int] = free_port
+) -> T:
+    """``start(port, ws_port)`` on two fresh ports from ``ports()`` until it returns what it
+    started (None: a port was taken, :func:`sim_listening`), at most :data:`SIM_START_TRIES`
+    times; RuntimeError naming ``logs`` after that."""
+    for _ in range(SIM_START_TRIES):
+        started = start(ports(), ports())
+        if started is not None:
+            return started
+    raise RuntimeError(f"kis-sim did not start in {SIM_START_TRIES} tries; its logs: {logs}")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
@@ -298,24 +312,22 @@ class SimulatedSystem:
         or, without a lead, from :meth:`begin` on."""
         self.redis.start()
         self.epoch = 0.0 if lead_seconds is None else time.time() + lead_seconds
-        for _ in range(SIM_START_TRIES):
-            port, ws_port = free_port(), free_port()
-            env = self.env(
-                SIM_HOST=SIM_HOST, SIM_PORT=str(port), SIM_WS_PORT=str(ws_port), **sim_env
-            )
-            sim = Supervised(
-                "kis-sim", [sys.executable, "-m", "services.kis_sim"], env, self.folder
-            )
-            sim.start()
-            if await_sim(sim.output, sim.alive, port, ws_port, timeout=30):
-                break
+        self.sim = start_on_free_ports(
+            lambda port, ws: self._sim_on(port, ws, sim_env), self.folder
+        )
+        wait_until(lambda: requests.get(f"{self.sim_url}/sim/health", timeout=1).ok, 30, "kis-sim")
+
+    def _sim_on(self, port: int, ws_port: int, sim_env: Mapping[str, str]) -> Supervised | None:
+        """The simulator started on ``port`` and ``ws_port``; None (stopped) if either was taken."""
+        env = self.env(SIM_HOST=SIM_HOST, SIM_PORT=str(port), SIM_WS_PORT=str(ws_port), **sim_env)
+        sim = Supervised("kis-sim", [sys.executable, "-m", "services.kis_sim"], env, self.folder)
+        sim.start()
+        if not await_sim(sim.output, sim.alive, port, ws_port, timeout=30):
             sim.stop()
-        else:
-            raise RuntimeError(f"kis-sim did not start in {SIM_START_TRIES} tries: {sim.log_path}")
-        self.sim = sim
+            return None
         self.sim_url = f"http://{SIM_HOST}:{port}"
         self.sim_ws_url = f"ws://{SIM_HOST}:{ws_port}"
-        wait_until(lambda: requests.get(f"{self.sim_url}/sim/health", timeout=1).ok, 30, "kis-sim")
+        return sim
 
     def start_services(self, names: Iterable[str], **env: str) -> None:
         """Start ``python -m services.<name>`` for each name, all with the same settings."""
