@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.backtest.command import BacktestRequest
-from shared.backtest.config import BacktestConfig
+from shared.backtest.config import DEFAULT_REPLAY_SPEED, BacktestConfig
 from shared.backtest.driver import run_backtest, trading_sessions
 from shared.backtest.memory_bars import MemoryBars
 from shared.backtest.picks_source import PicksDir
@@ -61,7 +61,6 @@ from shared.infra.clock import KST
 from shared.infra.settings import load_settings
 from shared.replay.command import ReplayRequest, agreement_line, run_replay
 from shared.replay.compare import Agreement
-from shared.replay.system_day import DEFAULT_SPEED
 from shared.trading.market_calendar import KrxCalendar
 
 TARGET_SECONDS = 5.0
@@ -174,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-side", type=int, default=10, help="the grid is side x side")
     parser.add_argument("--workers", type=int, default=None, help="default: every core")
     parser.add_argument("--replay-sample", type=int, default=5, help="0: no replay")
-    parser.add_argument("--replay-speed", type=float, default=DEFAULT_SPEED)
+    parser.add_argument("--replay-speed", type=float, default=DEFAULT_REPLAY_SPEED)
     parser.add_argument("--replay-parallel", type=int, default=1)
     args = parser.parse_args(argv)
     with year_data(args.year, args.codes, args.picks, args.seed) as data:

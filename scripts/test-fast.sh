@@ -7,4 +7,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
+unset PYTHONDONTWRITEBYTECODE  # as scripts/test.sh: compiled once, not on every run
 exec .venv/bin/pytest --fast -q -p no:xdist --durations=10 "$@"

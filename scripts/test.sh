@@ -85,6 +85,11 @@ step "mypy"
 step "lint-imports"
 .venv/bin/lint-imports --no-cache
 
+# Python's bytecode cache, even where the environment turns it off: the suite starts about 700
+# Python processes of this project's code, each of which would otherwise compile every module
+# it imports again, and each worker would rewrite every test module's assertions again
+# (docs/DECISIONS.md, 'Parallel tests'). The caches are __pycache__ folders, ignored by git.
+unset PYTHONDONTWRITEBYTECODE
 workers=${TEST_WORKERS:-5}
 step "pytest -n $workers --dist loadgroup --durations=25 $*"
 .venv/bin/pytest -n "$workers" --dist loadgroup --durations=25 "$@"

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import redis
 from rq import Worker
@@ -18,14 +18,8 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from services.cli import history
 from services.cli.performance_text import performance_lines
-from shared.backtest import command as backtest
-from shared.backtest.command import BacktestRequest, SweepRequest
-from shared.backtest.config import DEFAULT_CASH, DEFAULT_SLIPPAGE_TICKS
+from shared.backtest.config import DEFAULT_CASH, DEFAULT_REPLAY_SPEED, DEFAULT_SLIPPAGE_TICKS
 from shared.backtest.layout import REPORT_HTML, SWEEP_JSON
-from shared.backtest.market_data import BacktestInputError
-from shared.backtest.summary import headline_lines
-from shared.backtest.sweep import DEFAULT_SPLIT
-from shared.backtest.sweep_report import sweep_lines
 from shared.backtest.sweep_results import Metric
 from shared.infra import credentials
 from shared.infra.clock import KST, Clock, build_clock
@@ -34,9 +28,6 @@ from shared.infra.redis_keys import Keys
 from shared.infra.settings import DRY_RUN_LABEL, ConfigError, Settings, load_settings
 from shared.kis.reachability import KisOutage, read_outage
 from shared.messaging.queues import ALL_QUEUES, fetch_job, queue
-from shared.replay.command import ReplayRequest, agreement_line, run_replay
-from shared.replay.compare import Agreement
-from shared.replay.system_day import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
 from shared.state.control import HALTED, PAUSED, Controls, heartbeats, is_healthy, resume_all
 from shared.state.flatten import flatten, flatten_refusal
 from shared.state.journal import Journal
@@ -54,6 +45,12 @@ from shared.trading.picks import (
     parse_session_date,
     picks_date_problem,
 )
+
+if TYPE_CHECKING:
+    from shared.backtest.command import BacktestRequest
+
+# The backtest and its replay (numpy, DuckDB, the system's processes) are imported inside
+# `kat backtest`: every other command, healthchecks included, starts without them.
 
 
 class UsageError(Exception):
@@ -337,6 +334,10 @@ def _range_date(given: str | None, option: str) -> date | None:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay past sessions with the live rules (docs/ARCHITECTURE.md, 'Backtest'); no Redis."""
+    from shared.backtest.command import run
+    from shared.backtest.market_data import BacktestInputError
+    from shared.backtest.summary import headline_lines
+
     request = _backtest_request(args)
     only_replay = [
         option
@@ -369,7 +370,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"kat backtest: {', '.join(only_sweep)} only with --sweep", file=sys.stderr)
         return 2
     try:
-        result, report = backtest.run(request, load_settings(), datetime.now(KST))
+        result, report = run(request, load_settings(), datetime.now(KST))
     except BacktestInputError as e:
         print(f"kat backtest: {e}", file=sys.stderr)
         return 2
@@ -382,7 +383,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
     """``kat backtest --sweep``: the grid on every core, ranked, with the overfitting warning."""
-    sweep = SweepRequest(
+    from shared.backtest.command import SweepRequest, sweep
+    from shared.backtest.market_data import BacktestInputError
+    from shared.backtest.sweep import DEFAULT_SPLIT
+    from shared.backtest.sweep_report import sweep_lines
+
+    request_of_sweep = SweepRequest(
         request,
         tuple(args.sweep),
         metric=args.metric or Metric.RETURN.value,
@@ -390,7 +396,7 @@ def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
         workers=args.workers,
     )
     try:
-        result, page, seconds = backtest.sweep(sweep, load_settings(), datetime.now(KST))
+        result, page, seconds = sweep(request_of_sweep, load_settings(), datetime.now(KST))
     except BacktestInputError as e:
         print(f"kat backtest: {e}", file=sys.stderr)
         return 2
@@ -404,6 +410,10 @@ def _sweep(args: argparse.Namespace, request: BacktestRequest) -> int:
 def _replay(args: argparse.Namespace, request: BacktestRequest) -> int:
     """``kat backtest --replay``: sampled sessions by both drivers, their orders compared;
     exit status 1 when a session differs."""
+    from shared.backtest.market_data import BacktestInputError
+    from shared.replay.command import ReplayRequest, agreement_line, run_replay
+    from shared.replay.compare import Agreement
+
     if args.sample is not None and args.sessions is not None:
         print("kat backtest: give --sample or --sessions, not both", file=sys.stderr)
         return 2
@@ -429,6 +439,8 @@ def _replay(args: argparse.Namespace, request: BacktestRequest) -> int:
 
 
 def _backtest_request(args: argparse.Namespace) -> BacktestRequest:
+    from shared.backtest.command import BacktestRequest
+
     return BacktestRequest(
         start=args.date_from,
         end=args.date_to,

@@ -25,6 +25,10 @@ SETTLEMENT_DAYS = 2
 """KRX settles on D+2 (the simulator's ``kis`` profile)."""
 DEFAULT_SLIPPAGE_TICKS = 1
 """Ticks a market order (every sell) fills below the price it was decided at."""
+DEFAULT_REPLAY_SPEED = 40.0
+"""Clock speed of a replayed session (``kat backtest --replay``): 6 h 15 min of intraday phase
+in about 10 minutes, and the executor's orders in a row (0.1 s of real time each) inside one
+15-s point of a bar (docs/ARCHITECTURE.md, 'Replay', 'The fill price')."""
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from shared.backtest.command import BacktestRequest, bar_source, config_of, picks_of
+from shared.backtest.config import DEFAULT_REPLAY_SPEED
 from shared.backtest.market_data import BacktestInputError
 from shared.infra.settings import Settings
 from shared.replay.compare import Agreement
 from shared.replay.driver import days_to_replay, replay
-from shared.replay.system_day import DEFAULT_SPEED
 from shared.trading.picks import parse_session_date
 
 REPLAYS = "replays"
@@ -29,7 +29,7 @@ class ReplayRequest:
     backtest: BacktestRequest
     sample: int | None = None
     sessions: str | None = None
-    speed: float = DEFAULT_SPEED
+    speed: float = DEFAULT_REPLAY_SPEED
     parallel: int = 1
 
 

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from shared.backtest.bar_source import BarSource
-from shared.backtest.config import BacktestConfig
+from shared.backtest.config import DEFAULT_REPLAY_SPEED, BacktestConfig
 from shared.backtest.driver import run_backtest, trading_sessions
 from shared.backtest.market_data import BacktestInputError
 from shared.backtest.picks_source import PicksSource
@@ -30,7 +30,7 @@ from shared.replay.compare import (
     fast_orders,
     replayed_orders,
 )
-from shared.replay.system_day import DEFAULT_SPEED, DayToReplay, LateStart, play_day
+from shared.replay.system_day import DayToReplay, LateStart, play_day
 
 
 def sample_days(days: Sequence[date], n: int) -> list[date]:
@@ -120,7 +120,7 @@ def replay(
     bars: BarSource,
     days: Sequence[date],
     folder: Path,
-    speed: float = DEFAULT_SPEED,
+    speed: float = DEFAULT_REPLAY_SPEED,
     parallel: int = 1,
     buy_limit_wait_seconds: float = 2.0,
     on_done: Callable[[Agreement], None] | None = None,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.backtest.bar_source import DAILY_MINUTE, BarArrays
-from shared.backtest.config import BacktestConfig
+from shared.backtest.config import DEFAULT_REPLAY_SPEED, BacktestConfig
 from shared.backtest.results import PlannedPick
 from shared.infra.processes import SimulatedSystem
 from shared.infra.redis_keys import Keys
@@ -29,10 +29,6 @@ from shared.trading.rules import Phase
 
 KEYS = Keys()
 
-DEFAULT_SPEED = 40.0
-"""Clock speed of a replayed session: 6 h 15 min of intraday phase in about 10 minutes, and the
-executor's orders in a row (0.1 s of real time each) inside one 15-s point of a bar
-(docs/ARCHITECTURE.md, 'Replay', 'The fill price')."""
 BEFORE_OPEN = timedelta(minutes=5)
 """The clock starts this long before the open, in the pre-market phase: the scheduler plans
 the day on its first step (the 30 minutes before would only be waited through)."""
@@ -155,7 +151,9 @@ def write_picks(directory: Path, session: date, picks: Iterable[PlannedPick]) ->
     return path
 
 
-def play_day(day: DayToReplay, folder: Path, speed: float = DEFAULT_SPEED) -> list[dict[str, Any]]:
+def play_day(
+    day: DayToReplay, folder: Path, speed: float = DEFAULT_REPLAY_SPEED
+) -> list[dict[str, Any]]:
     """Play ``day`` with every process real; the simulator's orders (``GET /sim/orders``)."""
     folder.mkdir(parents=True, exist_ok=True)
     start = day.session.opens - BEFORE_OPEN

@@ -291,3 +291,13 @@ def test_a_dry_run_says_so_in_every_command(redis_url: str) -> None:
     assert done.stderr.startswith("DRY RUN: ")
     assert "cli-dryrun-secret" not in done.stdout + done.stderr
     assert json.loads(kat(redis_url, "status").stdout)["dry_run"] is False
+
+
+@pytest.mark.processes
+def test_the_cli_starts_without_the_backtest() -> None:
+    """Every command but ``kat backtest`` (healthchecks included, every few seconds) starts
+    without the backtest's numpy and DuckDB and the replay's process machinery."""
+    heavy = ("numpy", "duckdb", "shared.backtest.command", "shared.replay.command")
+    code = f"import sys, services.cli.main; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
