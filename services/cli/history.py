@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_fetch(ctx: HistoryContext, args: argparse.Namespace) -> int:
     from shared.history.fetch import Fetcher, FetchError, FetchRequest, request_problem
-    from shared.history.store import BarStore, StoreError, store_path
+    from shared.history.store import BarStore, StoreError, interrupted, store_path
     from shared.kis.client import build_client
     from shared.kis.errors import KisError
 
@@ -89,18 +89,28 @@ def cmd_fetch(ctx: HistoryContext, args: argparse.Namespace) -> int:
             report = fetcher.run(request)
     except FetchError as e:
         return _refuse(str(e))
-    except KeyboardInterrupt:
-        print(
-            "interrupted: the days fetched so far are stored; "
-            "run the same command again to fetch the rest",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
     except (StoreError, KisError) as e:
         print(f"history fetch failed: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as e:
+        # Ctrl-C while DuckDB read or began a transaction: DuckDB reports it as an error of its
+        # own (shared.history.store.interrupted); it once ended the fetch in a traceback.
+        if not interrupted(e):
+            raise
+        return _interrupted()
     _print_report(report, path)
     return 1 if report.failed else 0
+
+
+def _interrupted() -> int:
+    print(
+        "interrupted: the days fetched so far are stored; "
+        "run the same command again to fetch the rest",
+        file=sys.stderr,
+    )
+    return INTERRUPTED
 
 
 def cmd_import(ctx: HistoryContext, args: argparse.Namespace) -> int:

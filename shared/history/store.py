@@ -128,8 +128,13 @@ _SCHEMA = (
 
 def interrupted(error: BaseException) -> bool:
     """True for DuckDB's report of a SIGINT (Ctrl-C) that came while it ran a statement or a
-    commit: DuckDB takes the signal itself and raises ``RuntimeError('Query interrupted')``, so
-    Python raises no KeyboardInterrupt for it."""
+    commit: DuckDB takes the signal itself and raises ``RuntimeError('Query interrupted')`` or an
+    ``InterruptException``; a KeyboardInterrupt raised while it read registered columns comes
+    out as a plain ``duckdb.Error`` whose text ends with it (the traceback, then
+    ``KeyboardInterrupt:``). Python raises no KeyboardInterrupt for any of them."""
+    if isinstance(error, duckdb.Error) and not isinstance(error, duckdb.InterruptException):
+        last = str(error).strip().splitlines()[-1:]
+        return bool(last) and last[0].startswith("KeyboardInterrupt")
     return isinstance(error, duckdb.InterruptException) or (
         isinstance(error, RuntimeError) and str(error) == "Query interrupted"
     )
@@ -504,8 +509,7 @@ class BarStore:
             "status": np.array([s.value for s in statuses], dtype=np.str_),
         }
         table = "minute_bars" if kind is BarKind.MINUTE else "daily_bars"
-        self._db.register("incoming_keys", coverage)
-        try:
+        with self._registered("incoming_keys", coverage):
             stored = self._db.execute(
                 "SELECT count(*) FROM coverage c JOIN incoming_keys k ON c.code = k.code "
                 "AND c.day = DATE '1970-01-01' + k.d WHERE c.kind = ? AND c.rows > 0",
@@ -522,8 +526,6 @@ class BarStore:
                 "status, ? FROM incoming_keys",
                 [kind.value, source, stamp],
             )
-        finally:
-            self._db.unregister("incoming_keys")
 
     def _code_ids(self, codes: Sequence[str], *, create: bool) -> dict[str, int]:
         """The numbers of ``codes`` in the ``codes`` table (new ones numbered if ``create``)."""
@@ -545,11 +547,21 @@ class BarStore:
         return {str(code): int(i) for code, i in found.items()}
 
     def _insert(self, statement: str, columns: Mapping[str, Any]) -> None:
-        self._db.register("incoming", columns)
-        try:
+        with self._registered("incoming", columns):
             self._db.execute(statement)
+
+    @contextmanager
+    def _registered(self, name: str, columns: Mapping[str, Any]) -> Iterator[None]:
+        """``columns`` readable as the view ``name`` inside. In a transaction that an error or
+        Ctrl-C aborted, unregistering fails too and would hide that error (a fetch interrupted
+        there ended in a traceback, not exit 130); the next register() of the name replaces the
+        view anyway."""
+        self._db.register(name, columns)
+        try:
+            yield
         finally:
-            self._db.unregister("incoming")
+            with suppress(duckdb.TransactionException):
+                self._db.unregister(name)
 
     def _check_schema(self) -> None:
         if not self.read_only:

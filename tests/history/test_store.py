@@ -9,11 +9,19 @@ from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 
 from shared.history.columns import group_minutes
-from shared.history.store import Adjustment, BarStore, Status, StoreBusy, StoreError
+from shared.history.store import (
+    Adjustment,
+    BarStore,
+    Status,
+    StoreBusy,
+    StoreError,
+    interrupted,
+)
 from shared.trading.bars import Bar, BarError, BarKind
 from tests.conftest import ROOT, wait_for
 
@@ -69,6 +77,24 @@ def test_an_unfinished_transaction_leaves_nothing(tmp_path: Path) -> None:
         with pytest.raises(BarError, match="not one of its minutes"):
             store.write_minute_bars("005930", TUE, minutes("000660", TUE, 2), "kis")
         assert [r.day for r in store.coverage()] == [MON]
+
+
+@pytest.mark.parametrize(
+    ("error", "is_ctrl_c"),
+    [
+        (duckdb.InterruptException("INTERRUPT Error: Interrupted!"), True),
+        (RuntimeError("Query interrupted"), True),
+        # Seen under load: Ctrl-C inside a statement reading registered columns. Unrecognised,
+        # `kat history fetch` ended in a traceback and exit 1 instead of exit 130.
+        (duckdb.Error("KeyboardInterrupt: "), True),
+        # ... and Ctrl-C while DuckDB called back into numpy: the traceback, then the interrupt.
+        (duckdb.Error("Traceback (most recent call last):\n  ...\nKeyboardInterrupt: "), True),
+        (duckdb.ConstraintException("Constraint Error: duplicate key"), False),
+        (RuntimeError("something else"), False),
+    ],
+)
+def test_each_way_duckdb_reports_ctrl_c_is_an_interrupt(error: Exception, is_ctrl_c: bool) -> None:
+    assert interrupted(error) is is_ctrl_c
 
 
 def test_no_bars_is_a_day_without_trades_and_daily_bars_keep_kis_fields(tmp_path: Path) -> None:
