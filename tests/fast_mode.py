@@ -41,7 +41,10 @@ SERIAL_GROUPS = {
     "tests/e2e/test_state_loss.py": "days-b",
     "tests/e2e/test_kis_unreachable.py": "days-b",
     "tests/e2e/test_auctions_day.py": "days-b",
-    "tests/chaos/test_chaos_smoke.py": "days-b",
+    "tests/chaos/test_chaos_smoke.py": "days-c",
+    "tests/e2e/test_dry_run.py": "days-c",
+    "tests/e2e/test_track_record.py": "days-c",
+    "tests/e2e/test_tick_buy.py": "days-c",
     "tests/e2e/": "days",
     "tests/api/test_schemathesis.py": "schemathesis",
 }
@@ -50,9 +53,11 @@ SERIAL_GROUPS = {
 
 - ``docker``: the compose tests share one Docker engine and its build cache, and the group builds
   the session's image once instead of once per worker;
-- ``days``, ``days-b``: whole simulated days at hundreds of times real speed, each several
-  processes that must keep up with their clock: a day at a time in each group, so at most two
-  at once (each day's clock is held until its processes are up, tests/e2e/conftest.py);
+- ``days``, ``days-b``, ``days-c``: whole simulated days at hundreds of times real speed, each
+  several processes that must keep up with their clock: a day at a time in each group, so at
+  most three at once (each day's clock is held until its processes are up,
+  tests/e2e/conftest.py). A day mostly waits on its clock (about a quarter of a core), so the
+  three groups, about 250 s each, are what keeps the suite's longest chain short;
 - ``schemathesis``: its last test checks what the fuzzing tests before it covered, in this
   process."""
 SPAWN_EVENTS = frozenset(

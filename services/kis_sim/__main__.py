@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from redis import Redis
@@ -25,8 +26,10 @@ from services.kis_sim.stream_server import StreamServer
 from shared.infra.clock import Clock, build_clock
 from shared.infra.service import Started, run_service
 from shared.infra.settings import DRY_RUN_LABEL, ConfigError, Settings
-from shared.kis.client import KisQuotes, build_quote_client
 from shared.trading.market_calendar import KrxCalendar
+
+if TYPE_CHECKING:
+    from shared.kis.client import KisQuotes  # imported in upstream_quotes: see upstream.py
 
 logger = logging.getLogger("kis_sim")
 
@@ -155,6 +158,8 @@ def upstream_quotes(settings: Settings, clock: Clock) -> KisQuotes:
             "SIM_PRICE_FEED: upstream reads a dry run's quote host and needs KIS_ENV=dryrun"
             f" (with its app key and secret), not KIS_ENV={settings.kis_env}"
         )
+    from shared.kis.client import build_quote_client  # a dry run's only (upstream.py)
+
     return build_quote_client(settings, Redis.from_url(settings.redis_url), clock)
 
 

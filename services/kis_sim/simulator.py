@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from services.kis_sim import charts, codes, quotes, rvsecncl, trading
 from services.kis_sim.auctions import CLOSING_CALL, EPSILON, crossed
@@ -48,9 +49,11 @@ from shared.broker.orders import Order
 from shared.broker.settlement import settlement_day
 from shared.infra.clock import KST, Clock
 from shared.infra.redis_keys import app_key_id
-from shared.kis.client import KisQuotes
 from shared.trading.costs import TradeCosts
 from shared.trading.market_calendar import KrxCalendar
+
+if TYPE_CHECKING:
+    from shared.kis.client import KisQuotes  # a dry run's only (upstream.py)
 
 TOKEN_PATH = "/oauth2/tokenP"  # noqa: S105 - a URL path, not a secret
 APPROVAL_PATH = "/oauth2/Approval"

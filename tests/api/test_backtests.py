@@ -46,7 +46,7 @@ class DataDir:
     sweep_id: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     """A data directory with a report and a sweep that ``kat backtest`` wrote as processes."""
     tmp = tmp_path_factory.mktemp("backtests")
@@ -187,7 +187,7 @@ def test_the_status_page_links_the_latest_runs(api_client: FlaskClient, data_dir
 
 
 # Over HTTP, as a browser or a script sends the path (no client-side normalising) -----------------
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory, data_dir: DataDir
 ) -> Iterator[RunningApi]:

@@ -29,7 +29,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 KEYS = Keys()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:

@@ -30,7 +30,7 @@ RENDER_TIMEOUT_SECONDS = 30
 """How long Swagger UI may take to fetch the document and draw its operations."""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:
@@ -39,7 +39,7 @@ def api(
     stop_api(running)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.fail(

@@ -16,7 +16,7 @@ from tests.conftest import ROOT, RedisServer, service_env
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:

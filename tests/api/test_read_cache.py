@@ -22,7 +22,7 @@ KEPT_SECONDS = 3
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApi]:

@@ -19,7 +19,7 @@ from tests.backtest.test_kat_backtest import DEMO, RANGE, kat
 pytestmark = pytest.mark.processes
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's report directory, written by ``kat backtest`` as a process."""
     tmp = tmp_path_factory.mktemp("report-html")

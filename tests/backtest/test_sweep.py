@@ -28,7 +28,7 @@ SOURCE = ("--picks-dir", str(DEMO / "picks"), "--bars-csv", str(DEMO / "bars.csv
 GRID = ("--sweep", "TAKE_PROFIT_PCT=3,5", "STOP_LOSS_PCT=-2,-3")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     tmp = tmp_path_factory.mktemp("sweep")
     done = kat(tmp, *RANGE, *SOURCE, *GRID, "--split", "0.7", "--workers", "2")

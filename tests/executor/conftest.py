@@ -174,25 +174,26 @@ class Harness:
 
 
 SHARED_SIM_REDIS_DB = 3
-"""Database named to the module's shared simulator; it never writes there (its clock has an
-epoch)."""
+"""Database named to the shared simulator; it never writes there (its clock has an epoch)."""
 SIM_ENV = {"SIM_RATE_LIMIT": "20", "SIM_TOKEN_THROTTLE_SECONDS": "0"}
 
 
 @dataclass
 class SharedSim:
-    """A simulator on the clock every default harness of a module shares."""
+    """A simulator on the clock every default harness shares."""
 
     sim: Sim
     clock_env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedSim]:
-    """One simulator for a module's default harnesses (10:00 on a session day at real speed,
-    from the module's start); ``make_harness`` resets it for each test."""
+    """One simulator for the default harnesses of the whole session (10:00 on a session day at
+    real speed, from its first use); ``make_harness`` resets it for each test. Session-wide, not
+    per module: an xdist worker runs tests of many modules in turn, and a module's fixture would
+    be started again each time the worker came back to it."""
     clock_env = {"CLOCK_START": TUESDAY_10AM, "CLOCK_EPOCH": f"{time.time():.3f}"}
     folder = tmp_path_factory.mktemp("kis-sim")
     sim = launch_sim(redis_server.url(SHARED_SIM_REDIS_DB), folder, **SIM_ENV, **clock_env)
@@ -209,7 +210,7 @@ def make_harness(
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., Harness]]:
     """Factory: ``make_harness(start=..., speed=...)``: a simulator sharing the tests' clock. The
-    default (10:00 at real speed, no simulator settings) is the module's shared simulator, reset;
+    default (10:00 at real speed, no simulator settings) is the shared simulator, reset;
     any other starts one of its own."""
     made: list[Harness] = []
 

@@ -145,7 +145,8 @@ def test_a_group_is_one_unit_of_work_and_any_other_test_its_own() -> None:
     assert serial_group("tests/compose/test_up.py::test_up_is_healthy") == "docker"
     assert serial_group("tests/infra/test_compose.py::test_dotenv_parsing") == "docker"
     assert serial_group("tests/e2e/test_buying.py::test_five") == "days"
-    assert serial_group("tests/chaos/test_chaos_smoke.py::test_two") == "days-b"
+    assert serial_group("tests/chaos/test_chaos_smoke.py::test_two") == "days-c"
+    assert serial_group("tests/e2e/test_dry_run.py::test_a_dry_run_day[stream]") == "days-c"
     assert serial_group("tests/e2e/test_state_loss.py::test_wipe[none]") == "days-b"
     assert serial_group("tests/infra/test_scripts.py::test_x") is None
     for nodeid in ("tests/e2e/test_a.py::t", "tests/e2e/test_b.py::u[1]"):

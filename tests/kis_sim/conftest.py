@@ -305,12 +305,14 @@ SHARED_REDIS_DB = 2
 """Database named to the shared simulator; it never writes there (its clock has an epoch)."""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sim]:
-    """One simulator with the fast settings for a whole module: tests that need nothing else
-    share it (``client`` resets it first), which keeps the suite fast."""
+    """One simulator with the fast settings for the whole session: tests that need nothing else
+    share it (``client`` resets it first), which keeps the suite fast. Session-wide, not per
+    module: an xdist worker runs tests of many modules in turn, and a module's fixture would be
+    started again each time the worker came back to it."""
     sim = launch_sim(
         redis_server.url(SHARED_REDIS_DB), tmp_path_factory.mktemp("kis-sim"), **fast_env()
     )

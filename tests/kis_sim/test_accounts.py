@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from tests.conftest import begin_clock
 from tests.kis_sim.conftest import ACCOUNT, KisClient, KisFactory, rejection
 
 
@@ -175,13 +176,15 @@ def test_limit_orders_rest_fill_when_crossed_and_cancel(client: KisClient) -> No
     assert {r["odno"]: r for r in client.execution_rows()}[part]["rmn_qty"] == "3"
 
 
-def test_unfilled_limit_orders_lapse_at_the_close(kis: KisFactory) -> None:
-    epoch = time.time()
-    # One real second is a clock minute, starting a minute and a half before the close.
-    client = kis(CLOCK_START="2026-03-03T15:28:30+09:00", CLOCK_SPEED="60", CLOCK_EPOCH=repr(epoch))
+def test_unfilled_limit_orders_lapse_at_the_close(kis: KisFactory, redis_url: str) -> None:
+    # Held a minute and a half before the close while the order goes in, however slow the
+    # simulator's start; then one real second is a clock minute.
+    start = "2026-03-03T15:28:30+09:00"
+    client = kis(CLOCK_START=start, CLOCK_SPEED="60", CLOCK_HOLD="true")
     client.sim.admin("POST", "prices", json={"005930": [["00:00", 70_000]]})
     odno = client.placed("buy", "005930", 3, division="00", price=60_000)
-    time.sleep(max(0.0, epoch + 1.7 - time.time()))
+    begin_clock(redis_url, start, 60.0)
+    time.sleep(1.7)
     row = {r["odno"]: r for r in client.execution_rows()}[odno]
     assert (row["rmn_qty"], row["tot_ccld_qty"]) == ("0", "0")
     assert client.buyable("005930")["ord_psbl_cash"] == "10000000"

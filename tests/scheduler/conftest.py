@@ -134,11 +134,13 @@ def connect(sim: Sim, redis_url: str, connection: redis.Redis) -> Kis:
     return Kis(sim, client, wire)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def scheduler_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sim]:
-    """One simulator for the whole package (a start is ~0.5 s); ``kis`` resets it per test."""
+    """One simulator for the package's tests in the whole session (a start is ~0.6 s of CPU);
+    ``kis`` resets it per test. Session-wide: an xdist worker leaves the package and comes
+    back, and a package fixture would be started again each time."""
     sim = launch_sim(
         redis_server.url(SIM_REDIS_DB),
         tmp_path_factory.mktemp("kis-sim"),
