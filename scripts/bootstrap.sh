@@ -53,7 +53,7 @@ if [[ -f "$stamp" && "$(<"$stamp")" == "$hash" ]]; then
 fi
 
 log=$(mktemp)
-# uv installs the same pinned packages as pip in about a third of the time (10 s instead of 29 s
+# uv installs the same pinned packages as pip in about half the time (10 to 16 s instead of 29 s
 # into a new .venv; docs/DECISIONS.md). Where uv cannot be had (pip reaches only a mirror that
 # lacks it, say), or cannot install, pip does it.
 if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" \

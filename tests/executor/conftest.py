@@ -191,9 +191,8 @@ def shared_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedSim]:
     """One simulator for the default harnesses of the whole session (10:00 on a session day at
-    real speed, from its first use); ``make_harness`` resets it for each test. Session-wide, not
-    per module: an xdist worker runs tests of many modules in turn, and a module's fixture would
-    be started again each time the worker came back to it."""
+    real speed, from its first use); ``make_harness`` resets it for each test. Per session, not
+    per module: docs/ARCHITECTURE.md, 'Tests', shared simulators."""
     clock_env = {"CLOCK_START": TUESDAY_10AM, "CLOCK_EPOCH": f"{time.time():.3f}"}
     folder = tmp_path_factory.mktemp("kis-sim")
     sim = launch_sim(redis_server.url(SHARED_SIM_REDIS_DB), folder, **SIM_ENV, **clock_env)

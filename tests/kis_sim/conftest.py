@@ -310,9 +310,8 @@ def shared_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sim]:
     """One simulator with the fast settings for the whole session: tests that need nothing else
-    share it (``client`` resets it first), which keeps the suite fast. Session-wide, not per
-    module: an xdist worker runs tests of many modules in turn, and a module's fixture would be
-    started again each time the worker came back to it."""
+    share it (``client`` resets it first), which keeps the suite fast. Per session, not per
+    module: docs/ARCHITECTURE.md, 'Tests', shared simulators."""
     sim = launch_sim(
         redis_server.url(SHARED_REDIS_DB), tmp_path_factory.mktemp("kis-sim"), **fast_env()
     )

@@ -138,9 +138,8 @@ def connect(sim: Sim, redis_url: str, connection: redis.Redis) -> Kis:
 def scheduler_sim(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sim]:
-    """One simulator for the package's tests in the whole session (a start is ~0.6 s of CPU);
-    ``kis`` resets it per test. Session-wide: an xdist worker leaves the package and comes
-    back, and a package fixture would be started again each time."""
+    """One simulator for the package's tests in the whole session; ``kis`` resets it per test.
+    Per session, not per package: docs/ARCHITECTURE.md, 'Tests', shared simulators."""
     sim = launch_sim(
         redis_server.url(SIM_REDIS_DB),
         tmp_path_factory.mktemp("kis-sim"),
