@@ -1,10 +1,11 @@
 """A dry run (KIS_ENV=dryrun): live quotes from a KIS host, orders kept by a local ledger.
 
-Two simulators: one stands in for KIS's quote host (``quote_host``, the same prices as the
-sim-mode day of tests/e2e/test_trading_day.py), the other is the dry run's ledger
-(``SIM_PRICE_FEED=upstream``), which reads its prices from the quote host. The day's orders
-equal the sim-mode day's (same picks, same price path), and the quote host's own request log
-shows that nothing but quote, token and approval requests ever reached it.
+Two simulators: one stands in for KIS's quote host (``quote_host``, the prices of the sim-mode
+day of tests/e2e/test_trading_day.py, and more moves of a pick never bought), the other is the
+dry run's ledger (``SIM_PRICE_FEED=upstream``), which reads its prices from the quote host. The
+day's orders equal the sim-mode day's (same picks, same prices for what is traded), and the
+quote host's own request log shows that nothing but quote, token and approval requests ever
+reached it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ pytestmark = pytest.mark.slow
 APP_KEY = "PS" + "DryRunAppKey0123456789abcdefghijk"  # the shape of a real key
 APP_SECRET = "DryRunSecret/" + "y" * 167
 QUOTE_KEYS = {"KIS_APP_KEY": APP_KEY, "KIS_APP_SECRET": APP_SECRET}
+QUOTE_HOST_PRICES = {
+    **PRICES,
+    # Under its target all day, as in the sim-mode day (never bought), but moving every hour: the
+    # quote host's stream has prices to carry however late the scheduler subscribes on a loaded
+    # machine (the sim-mode day's last move is at 11:00, seconds after the open at this speed).
+    "000400": [("09:00", 9999), *((f"{hour}:00", 9998 + hour % 2) for hour in range(10, 16))],
+}
 
 
 def dry_run(
@@ -41,7 +49,7 @@ def dry_run(
     market: Market = open_market(
         datetime(2026, 3, 3, 8, 50, tzinfo=KST),
         1200,
-        prices=PRICES,
+        prices=QUOTE_HOST_PRICES,
         names=NAMES,
         sim_env={"SIM_RULES": "real"},
         picks={code: (name, 10000) for code, name in NAMES.items()},

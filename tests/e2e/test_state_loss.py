@@ -22,11 +22,15 @@ from shared.infra.clock import KST
 from shared.infra.redis_keys import Keys
 from shared.state.journal import Journal
 from shared.trading.orders import OrderStatus
+from tests.conftest import wait_for
 from tests.e2e.conftest import Market, kill
 
 pytestmark = pytest.mark.slow
 
 DAY = date(2026, 3, 3)
+START = time(8, 31)
+"""A minute into the pre-market phase, when the scheduler plans the day."""
+OPEN = time(9, 0)
 PICKS = {
     "000910": ("익절예정", 10000),
     "000920": ("손절예정", 10000),
@@ -81,13 +85,13 @@ def told(events: list[dict[str, Any]]) -> Counter[tuple[object, ...]]:
     ("wiped_at", "restarted"),
     [
         (None, False),
-        (time(8, 55), False),  # after the plan, before any buy
+        (time(8, 31), False),  # after the plan, before any buy
         (time(10, 0), False),  # two positions open, the third pick not bought yet
         (time(10, 0), True),  # the same with the scheduler restarted (a reboot)
         (time(10, 45), True),  # three positions open, before the exits
         (time(11, 30), False),  # after the exits
     ],
-    ids=["none", "0855-running", "1000-running", "1000-restarted", "1045-restarted", "1130"],
+    ids=["none", "0831-running", "1000-running", "1000-restarted", "1045-restarted", "1130"],
 )
 def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     open_market: Any, wiped_at: time | None, restarted: bool, tmp_path: Path
@@ -98,16 +102,19 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     once (docs/ARCHITECTURE.md, 'Track record')."""
     data = tmp_path / "data"
     market: Market = open_market(
-        datetime(2026, 3, 3, 8, 50, tzinfo=KST), 600, prices=PRICES, picks=PICKS, DATA_DIR=str(data)
+        datetime.combine(DAY, START, KST), 600, prices=PRICES, picks=PICKS, DATA_DIR=str(data)
     )
     market.executor()
     scheduler = market.scheduler()
     before: list[dict[str, Any]] = []
     if wiped_at is not None:
+        # The plan is made on the scheduler's first step, which reads KIS: on a loaded machine
+        # that takes seconds, an hour or more of this clock. A wipe before the open waits for it
+        # with the clock still held (tests/e2e/conftest.py), so that it falls between the plan
+        # and the first buy however slow the machine; a later wipe waits for it too.
+        if wiped_at < OPEN:
+            wait_for(lambda: market.redis.exists(Keys().session_alive(DAY)), 60, "the plan")
         market.wait_clock(datetime.combine(DAY, wiped_at, KST))
-        # The plan is made on the day's first steps, which read KIS: on a loaded machine it can
-        # come after 08:55, and a wipe before it loses nothing. The wipe waits for it (then
-        # perhaps past the open: the day's orders and records are the same either way).
         market.wait(
             lambda: market.redis.exists(Keys().session_alive(DAY)), timeout=30, what="the plan"
         )
@@ -116,6 +123,8 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
         before = market.events()
         assert wipe_our_state(market.redis) > 0
         assert market.records(DAY) == [] and market.positions() == {}
+        if wiped_at < OPEN:
+            assert market.clock.now().time() < OPEN, f"the wipe came at {market.clock.now()}"
         if restarted:
             market.scheduler("scheduler-2")
 
