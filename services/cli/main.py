@@ -196,7 +196,9 @@ def cmd_failed(ctx: Context, args: argparse.Namespace) -> int:
         registry = FailedJobRegistry(queue=queue(ctx.redis, name))
         for job_id in registry.get_job_ids():
             job = fetch_job(ctx.redis, job_id)
-            error = (job.exc_info or "").strip().splitlines()[-1:] if job else ["(expired)"]
+            result = job.latest_result() if job else None
+            said = result.exc_string if result else ""  # rq 2's Result, not job.exc_info
+            error = (said or "").strip().splitlines()[-1:] if job else ["(expired)"]
             print(f"{name:<14} {job_id:<40} {error[0] if error else ''}")
             shown += 1
     if not shown:

@@ -1,4 +1,5 @@
-"""``kat backtest`` as a user runs it: a real process on the shipped demo data, with no network."""
+"""``kat backtest`` as a user runs it: a real process on the shipped demo data, with no network;
+input refused before any work also by its ``main`` in this process (:func:`kat_here`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from services.cli.main import main
 from shared.backtest.results import BacktestResult, ProblemKind
 from tests.conftest import ROOT
 
@@ -55,6 +57,27 @@ def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProc
         text=True,
         timeout=120,
     )
+
+
+def kat_here(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str
+) -> tuple[int, str, str]:
+    """``kat backtest`` by its ``main`` in this process, in the environment :func:`kat` gives
+    its process: (exit code, stderr stripped, stdout). For input refused before any work, where
+    a process costs half a second of CPU and proves nothing more (the exit path: :func:`kat`)."""
+    for name in list(os.environ):
+        if name not in ("PATH", "HOME"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KAT_ENV_FILE", "")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["backtest", *args])
+    except SystemExit as e:  # argparse's own refusals
+        code = int(e.code or 0)
+    said = capsys.readouterr()
+    return code, said.err.strip(), said.out
 
 
 def history_import(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -111,7 +134,9 @@ def test_the_demo_runs_offline_and_writes_its_report(tmp_path: Path) -> None:
     assert all(o.moment.hour >= 10 for o in first_of_2026)
 
 
-def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_bad_input_gets_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bars = ("--bars-csv", str(DEMO / "bars.csv.gz"))
     cases = {
         ("--from", "2026-01-16", "--to", "2025-12-17", "--universe", "900010", *bars): (
@@ -125,9 +150,11 @@ def test_bad_input_gets_one_line_and_exit_2(tmp_path: Path) -> None:
             " fetch or import them first (kat history)"
         ),
     }
-    for args, message in cases.items():
-        result = kat(tmp_path, *args)
-        assert (result.returncode, result.stderr.strip(), result.stdout) == (2, message, "")
+    first, *others = cases.items()
+    result = kat(tmp_path, *first[0])
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (2, first[1], "")
+    for args, message in others:
+        assert kat_here(monkeypatch, capsys, tmp_path, *args) == (2, message, "")
 
 
 def test_the_thresholds_and_calendar_come_from_the_live_settings(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from shared.backtest.sweep_grid import parse_grid
 from shared.backtest.sweep_report import read_sweep
 from shared.backtest.sweep_results import Metric
 from shared.trading.market_calendar import KrxCalendar
-from tests.backtest.test_kat_backtest import DEMO, RANGE, kat
+from tests.backtest.test_kat_backtest import DEMO, RANGE, kat, kat_here
 
 pytestmark = pytest.mark.processes
 
@@ -188,7 +188,12 @@ BAD = {
 
 
 @pytest.mark.parametrize("args", list(BAD), ids=[" ".join(a) for a in BAD])
-def test_a_bad_grid_is_refused_in_one_line(args: tuple[str, ...], tmp_path: Path) -> None:
-    done = kat(tmp_path, *RANGE, *SOURCE, *args)
-    assert (done.returncode, done.stderr.strip(), done.stdout) == (2, BAD[args], "")
+def test_a_bad_grid_is_refused_in_one_line(
+    args: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """In this process (kat_here): the refusal's exit path is test_kat_backtest.py's."""
+    assert kat_here(monkeypatch, capsys, tmp_path, *RANGE, *SOURCE, *args) == (2, BAD[args], "")
     assert not (tmp_path / "data" / "backtests").exists()

@@ -1,4 +1,5 @@
-"""The operator CLI as a user runs it: a real process against a real Redis."""
+"""The operator CLI against a real Redis: its commands by its ``main`` (the ``kat`` fixture),
+what only a process shows through a real one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from services.cli.main import main
 from shared.infra.redis_keys import Keys
 from shared.state.picks_store import stored_picks
 from tests.conftest import ROOT, Sim, service_env
@@ -33,15 +36,43 @@ CLOCK = {"CLOCK_START": "2026-03-03T08:00:00+09:00", "CLOCK_SPEED": "1"}
 """The CLI's clock: Tuesday 2026-03-03 before the open, so picks dates are judged from there."""
 
 
-def kat(redis_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=service_env(redis_url, **CLOCK, CLOCK_EPOCH=f"{time.time():.3f}"),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@dataclass(frozen=True)
+class Ran:
+    """What one ``kat`` command did, as ``subprocess.CompletedProcess`` says it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Kat = Callable[..., Ran]
+
+
+@pytest.fixture
+def kat(redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Kat:
+    """``kat(*args)``: the command run by the CLI's ``main`` in this process, in a service's
+    environment alone (tests/conftest.py ``service_env``, with the CLI's own clock) against the
+    real Redis. A process would add half a second of CPU to each command and show nothing more;
+    what only a process shows goes through one (a closed pipe, what a start imports, the
+    running system's clock, a dry run's notice)."""
+
+    def run(*args: str) -> Ran:
+        env = service_env(redis_url, **CLOCK, CLOCK_EPOCH=f"{time.time():.3f}")
+        capsys.readouterr()
+        with monkeypatch.context() as patch:
+            for name in list(os.environ):
+                patch.delenv(name)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            patch.chdir(ROOT)
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # argparse's own refusals
+                code = int(e.code or 0)
+        said = capsys.readouterr()
+        return Ran(code, said.out, said.err)
+
+    return run
 
 
 class Evil:
@@ -52,28 +83,28 @@ class Evil:
 PWNED = Path("/nonexistent")
 
 
-def test_picks_load_and_show(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_picks_load_and_show(redis_client: redis.Redis, tmp_path: Path, kat: Kat) -> None:
     path = tmp_path / "select_dict.pkl"
     path.write_bytes(pickle.dumps(SEED))
-    loaded = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    loaded = kat("picks", "load", str(path), "--date", "2026-03-04")
     assert loaded.returncode == 0, loaded.stderr
     assert "stored 5 picks for 2026-03-04" in loaded.stdout
     from datetime import date
 
     picks = stored_picks(redis_client, Keys(), date(2026, 3, 4))
     assert picks is not None and {p.code: [p.name, p.target] for p in picks} == SEED
-    shown = kat(redis_url, "picks", "show", "--date", "2026-03-04")
+    shown = kat("picks", "show", "--date", "2026-03-04")
     assert "에이에프더블류" in shown.stdout and "13,450" in shown.stdout
 
 
 def test_a_malicious_pickle_is_refused_and_never_run(
-    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+    redis_client: redis.Redis, tmp_path: Path, kat: Kat
 ) -> None:
     global PWNED
     PWNED = tmp_path / "pwned"
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"005930": Evil()}))
-    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    result = kat("picks", "load", str(path), "--date", "2026-03-04")
     assert result.returncode == 2
     assert "refused to load" in result.stderr and "nothing stored" in result.stderr
     assert not PWNED.exists()
@@ -81,20 +112,20 @@ def test_a_malicious_pickle_is_refused_and_never_run(
 
 
 def test_a_file_with_bad_rows_loads_nothing(
-    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+    redis_client: redis.Redis, tmp_path: Path, kat: Kat
 ) -> None:
     path = tmp_path / "picks.csv"
     path.write_text("code,name,target\n002680,한타,3155\n5930,삼성,70000\n000660,,0\n")
-    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-04")
+    result = kat("picks", "load", str(path), "--date", "2026-03-04")
     assert result.returncode == 2
     assert "row 3 (code '5930')" in result.stderr and "row 4 (code '000660')" in result.stderr
     assert redis_client.keys("kat:picks:*") == []
 
 
-def test_picks_for_a_closed_day_are_refused(redis_url: str, tmp_path: Path) -> None:
+def test_picks_for_a_closed_day_are_refused(tmp_path: Path, kat: Kat) -> None:
     path = tmp_path / "picks.json"
     path.write_text(json.dumps(SEED, ensure_ascii=False))
-    result = kat(redis_url, "picks", "load", str(path), "--date", "2026-03-07")
+    result = kat("picks", "load", str(path), "--date", "2026-03-07")
     assert result.returncode == 2 and "not a KRX session" in result.stderr
 
 
@@ -110,33 +141,33 @@ def test_picks_for_a_closed_day_are_refused(redis_url: str, tmp_path: Path) -> N
     ],
 )
 def test_picks_dates_outside_the_window_are_refused_in_one_line(
-    redis_url: str, redis_client: redis.Redis, tmp_path: Path, day: str, reason: str
+    redis_client: redis.Redis, tmp_path: Path, day: str, reason: str, kat: Kat
 ) -> None:
     path = tmp_path / "picks.json"
     path.write_text(json.dumps(SEED, ensure_ascii=False))
-    result = kat(redis_url, "picks", "load", str(path), "--date", day)
+    result = kat("picks", "load", str(path), "--date", day)
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert reason in result.stderr
     assert redis_client.keys("kat:picks:*") == []
 
 
-def test_pause_status_resume(redis_url: str) -> None:
-    assert kat(redis_url, "pause", "--reason", "lunch").returncode == 0
-    status = json.loads(kat(redis_url, "status").stdout)
+def test_pause_status_resume(kat: Kat) -> None:
+    assert kat("pause", "--reason", "lunch").returncode == 0
+    status = json.loads(kat("status").stdout)
     assert status["controls"]["paused"]["reason"] == "lunch"
     assert 0 < status["controls"]["paused"]["set_epoch"] <= time.time()
     assert status["account"] == "******00-01"
-    assert kat(redis_url, "halt").returncode == 0
-    assert kat(redis_url, "resume").returncode == 0
-    assert json.loads(kat(redis_url, "status").stdout)["controls"] == {}
+    assert kat("halt").returncode == 0
+    assert kat("resume").returncode == 0
+    assert json.loads(kat("status").stdout)["controls"] == {}
 
 
 def failing_job() -> None:
     raise RuntimeError("KIS said no")
 
 
-def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) -> None:
+def test_queues_failed_and_requeue(redis_client: redis.Redis, kat: Kat) -> None:
     from rq import SimpleWorker
 
     from shared.messaging.queues import BUY_QUEUE, SERIALIZER, queue
@@ -145,44 +176,44 @@ def test_queues_failed_and_requeue(redis_url: str, redis_client: redis.Redis) ->
     orders.enqueue(failing_job, job_id="broken-job")
     SimpleWorker([orders], connection=redis_client, serializer=SERIALIZER).work(burst=True)
 
-    shown = kat(redis_url, "queues")
+    shown = kat("queues")
     assert shown.returncode == 0, shown.stderr
     assert "orders-buy     queued    0  started   0  failed   1" in shown.stdout
     assert "notify events     0  outbox    0  unconfirmed   0" in shown.stdout
-    failed = kat(redis_url, "failed")
+    failed = kat("failed")
     assert "broken-job" in failed.stdout and "RuntimeError: KIS said no" in failed.stdout
-    requeued = kat(redis_url, "requeue", "broken-job")
+    requeued = kat("requeue", "broken-job")
     assert requeued.returncode == 0, requeued.stderr
     assert orders.job_ids == ["broken-job"]
-    assert kat(redis_url, "requeue", "no-such-job").returncode == 1
+    assert kat("requeue", "no-such-job").returncode == 1
 
 
-def test_health_needs_a_live_heartbeat(redis_url: str, redis_client: redis.Redis) -> None:
+def test_health_needs_a_live_heartbeat(redis_client: redis.Redis, kat: Kat) -> None:
     import socket
 
     from shared.state.control import beat
 
-    assert kat(redis_url, "health", "executor").returncode == 1
+    assert kat("health", "executor").returncode == 1
     beat(redis_client, Keys(), "executor", f"{socket.gethostname()}-1-abc")
-    assert kat(redis_url, "health", "executor").returncode == 0
+    assert kat("health", "executor").returncode == 0
     # A notifier that beats but says its sender is stuck is not healthy (issue 11).
     beat(redis_client, Keys(), "notifier", f"{socket.gethostname()}-2-abc", healthy=False)
-    stuck = kat(redis_url, "health", "notifier")
+    stuck = kat("health", "notifier")
     assert stuck.returncode == 1 and "UNHEALTHY" in stuck.stdout
 
 
-def test_limits_show_change_and_refuse(redis_url: str) -> None:
-    shown = kat(redis_url, "limits")
+def test_limits_show_change_and_refuse(kat: Kat) -> None:
+    shown = kat("limits")
     assert shown.returncode == 0, shown.stderr
     assert "max_orders_per_day     200" in shown.stdout
-    changed = kat(redis_url, "limits", "--max-orders-per-day", "12", "--max-open-positions", "4")
+    changed = kat("limits", "--max-orders-per-day", "12", "--max-open-positions", "4")
     assert changed.returncode == 0, changed.stderr
     assert "changed: max_orders_per_day=12, max_open_positions=4" in changed.stdout
-    refused = kat(redis_url, "limits", "--max-order-krw", "0", "--max-orders-per-day", "3")
+    refused = kat("limits", "--max-order-krw", "0", "--max-orders-per-day", "3")
     assert refused.returncode == 2
     assert refused.stderr.startswith("limits refused, nothing changed: max_order_krw")
     assert len(refused.stderr.strip().splitlines()) == 1
-    status = json.loads(kat(redis_url, "status").stdout)
+    status = json.loads(kat("status").stdout)
     assert (status["limits"]["max_orders_per_day"], status["limits"]["max_open_positions"]) == (
         12,
         4,
@@ -190,7 +221,7 @@ def test_limits_show_change_and_refuse(redis_url: str) -> None:
 
 
 def test_kat_follows_the_running_systems_simulated_clock(
-    start_sim: Callable[..., Sim], redis_url: str
+    start_sim: Callable[..., Sim], redis_url: str, kat: Kat
 ) -> None:
     """A simulated day runs (here the simulator, a service, on 2026-03-05 10:00 at 60x); a
     ``kat`` without a clock of its own acts on that day, not on the machine's date."""
@@ -207,7 +238,7 @@ def test_kat_follows_the_running_systems_simulated_clock(
     clock = datetime.fromisoformat(json.loads(done.stdout)["clock"])
     assert clock.date() == date(2026, 3, 5) and time_of_day(10) <= clock.time() < time_of_day(11)
     # Its own CLOCK_START still wins.
-    assert json.loads(kat(redis_url, "status").stdout)["clock"].startswith("2026-03-03T08:0")
+    assert json.loads(kat("status").stdout)["clock"].startswith("2026-03-03T08:0")
 
 
 @pytest.mark.parametrize(
@@ -220,15 +251,15 @@ def test_kat_follows_the_running_systems_simulated_clock(
         (("picks", "show"), "no picks stored for 2026-03-03"),
     ],
 )
-def test_an_empty_listing_says_none(redis_url: str, args: tuple[str, ...], said: str) -> None:
+def test_an_empty_listing_says_none(args: tuple[str, ...], said: str, kat: Kat) -> None:
     # Issue 20: an empty listing printed nothing at all, like a command that did not run.
-    shown = kat(redis_url, *args)
+    shown = kat(*args)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == said
 
 
-def test_queues_say_when_no_worker_runs(redis_url: str) -> None:
-    shown = kat(redis_url, "queues")
+def test_queues_say_when_no_worker_runs(kat: Kat) -> None:
+    shown = kat("queues")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip().splitlines()[-1] == "workers: none"
 
@@ -254,10 +285,10 @@ def test_a_closed_pipe_ends_quietly(redis_url: str) -> None:
     assert result.returncode == 141  # 128 + SIGPIPE, as a shell reports a tool its pipe closed
 
 
-def test_status_shows_when_a_flag_was_set_in_kst(redis_url: str) -> None:
+def test_status_shows_when_a_flag_was_set_in_kst(kat: Kat) -> None:
     # Issue 20: the time a flag was set was printed as a raw Unix epoch.
-    assert kat(redis_url, "pause", "--reason", "lunch").returncode == 0
-    status = json.loads(kat(redis_url, "status").stdout)
+    assert kat("pause", "--reason", "lunch").returncode == 0
+    status = json.loads(kat("status").stdout)
     set_kst = datetime.fromisoformat(status["controls"]["paused"]["set_kst"])
     assert set_kst.utcoffset() == timedelta(hours=9)
     # On the system clock, as "clock" is (CLOCK_START, real speed): not today's real date.
@@ -265,7 +296,7 @@ def test_status_shows_when_a_flag_was_set_in_kst(redis_url: str) -> None:
     assert timedelta(0) <= clock - set_kst < timedelta(seconds=30), (clock, set_kst)
 
 
-def test_a_dry_run_says_so_in_every_command(redis_url: str) -> None:
+def test_a_dry_run_says_so_in_every_command(redis_url: str, kat: Kat) -> None:
     # docs/ARCHITECTURE.md, 'Dry run': `kat status` carries it, every command says it first.
     env = service_env(
         redis_url,
@@ -290,7 +321,7 @@ def test_a_dry_run_says_so_in_every_command(redis_url: str) -> None:
     assert status["notice"].startswith("DRY RUN: live prices from the KIS real host")
     assert done.stderr.startswith("DRY RUN: ")
     assert "cli-dryrun-secret" not in done.stdout + done.stderr
-    assert json.loads(kat(redis_url, "status").stdout)["dry_run"] is False
+    assert json.loads(kat("status").stdout)["dry_run"] is False
 
 
 @pytest.mark.processes

@@ -1,4 +1,5 @@
-"""The process: configuration errors exit 2 with one line, SIGTERM stops it cleanly."""
+"""The process: a bad configuration is one line naming it (exit 2, each place a start reads one),
+SIGTERM stops it cleanly, ports taken before the simulator binds them are left."""
 
 from __future__ import annotations
 
@@ -9,37 +10,53 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.sync.client import connect
 
+from services.kis_sim.config import load_config
+from shared.infra.settings import ConfigError
 from tests.conftest import Sim, free_port, launch_sim_on
 from tests.kis_sim.conftest import run_to_exit
+
+BAD_SIMULATOR_VALUES = [
+    ("SIM_RULES", "demo"),
+    ("SIM_PORT", "eighty"),
+    ("SIM_RATE_LIMIT", "0"),
+    ("SIM_SEED", "1.5"),
+    ("SIM_SEED", "１２"),
+    ("SIM_INITIAL_CASH", "1_000_000"),
+    ("SIM_FEE_PCT", "０.０１"),
+    ("SIM_WS_TICK_SECONDS", "0.0_5"),
+    ("SIM_PRICE_PATHS", "/nonexistent/paths.json"),
+    ("SIM_TOKEN_THROTTLE_SECONDS", "-1"),
+    ("SIM_AUCTIONS", "yes"),
+    ("SIM_VI", "1"),
+    ("SIM_LIMIT_LOCK", "true"),
+    ("SIM_TRADES_PER_MINUTE", "-1"),
+    ("SIM_TRADES_PER_MINUTE", "601"),
+    ("SIM_LISTINGS", "/nonexistent/listings.json"),
+    ("SIM_PRICE_FEED", "live"),
+    ("SIM_FEED_MAX_AGE_SECONDS", "61"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD_SIMULATOR_VALUES)
+def test_a_bad_simulator_value_is_one_line_naming_it(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config({variable: value})
+    said = str(refused.value)
+    assert said.startswith(f"{variable}: ") and "\n" not in said, said
 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
-        ("SIM_RULES", "demo"),
-        ("SIM_PORT", "eighty"),
-        ("SIM_RATE_LIMIT", "0"),
-        ("SIM_SEED", "1.5"),
-        ("SIM_SEED", "１２"),
-        ("SIM_INITIAL_CASH", "1_000_000"),
-        ("SIM_FEE_PCT", "０.０１"),
-        ("SIM_WS_TICK_SECONDS", "0.0_5"),
-        ("SIM_PRICE_PATHS", "/nonexistent/paths.json"),
-        ("SIM_TOKEN_THROTTLE_SECONDS", "-1"),
-        ("CLOCK_SPEED", "fast"),
-        ("SIM_AUCTIONS", "yes"),
-        ("SIM_VI", "1"),
-        ("SIM_LIMIT_LOCK", "true"),
-        ("SIM_TRADES_PER_MINUTE", "-1"),
-        ("SIM_TRADES_PER_MINUTE", "601"),
-        ("SIM_LISTINGS", "/nonexistent/listings.json"),
-        ("SIM_PRICE_FEED", "live"),
-        ("SIM_FEED_MAX_AGE_SECONDS", "61"),
+        BAD_SIMULATOR_VALUES[0],  # the simulator's own variables (load_config)
+        ("CLOCK_SPEED", "fast"),  # the settings every service shares
         # A dry run's ledger reads KIS and needs KIS_ENV=dryrun with the quote host's keys.
         ("SIM_PRICE_FEED", "upstream"),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, value: str) -> None:
+    """Each place a start can refuse its configuration, through the process: one line, exit 2
+    (each value the simulator's own parser refuses: the test above)."""
     result = run_to_exit(redis_url, **{variable: value})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -47,12 +64,11 @@ def test_bad_configuration_exits_2_with_one_line(redis_url: str, variable: str, 
     assert variable in lines[0]
 
 
-def test_bad_price_path_file_names_the_code(redis_url: str, tmp_path: Path) -> None:
+def test_bad_price_path_file_names_the_code(tmp_path: Path) -> None:
     file = tmp_path / "paths.json"
     file.write_text('{"005930": [["9 o\'clock", 70000]]}', encoding="utf-8")
-    result = run_to_exit(redis_url, SIM_PRICE_PATHS=str(file))
-    assert result.returncode == 2
-    assert "SIM_PRICE_PATHS" in result.stderr and "005930" in result.stderr
+    with pytest.raises(ConfigError, match=r"^SIM_PRICE_PATHS: .*005930"):
+        load_config({"SIM_PRICE_PATHS": str(file)})
 
 
 def test_sigterm_stops_cleanly(start_sim: object) -> None:
