@@ -60,6 +60,18 @@ SERIAL_GROUPS = {
   three groups, about 250 s each, are what keeps the suite's longest chain short;
 - ``schemathesis``: its last test checks what the fuzzing tests before it covered, in this
   process."""
+SHORT_LAST = (
+    "tests/kis_client/",
+    "tests/kis_sim/",
+    "tests/scheduler/",
+    "tests/shared/",
+    "tests/infra/",
+)
+"""Node-id prefixes of folders of many short tests that keep a core busy: they run after the
+others (:func:`pytest_collection_modifyitems`), so that the run ends on them and the workers
+finish together with both cores busy. In collection order it ended on the notifier's, the
+outages' and the stream's long tests, which mostly wait (locks, rate limits, timeouts), with a
+core idle."""
 SPAWN_EVENTS = frozenset(
     {
         "subprocess.Popen",
@@ -158,6 +170,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeSch
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Stable: each module's tests keep their order. Every xdist worker sorts its own collection
+    # alike, and the scheduler hands out work in that order (the groups first, the largest).
+    items.sort(key=lambda item: item.nodeid.startswith(SHORT_LAST))
     if not config.getoption("fast"):
         return
     kept = [item for item in items if item.get_closest_marker("processes") is None]
