@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -159,6 +159,41 @@ def scratch_data_dir() -> str:
     process or client: never the checkout's data/, where another test's token or plan of the
     same date would be read back."""
     return tempfile.mkdtemp(prefix="kat-test-data-")
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command did, as ``subprocess.CompletedProcess`` says it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_main(
+    main: Callable[[list[str]], int],
+    args: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Ran:
+    """A command by its ``main`` in this process, with ``env`` as its whole environment and
+    ``cwd`` as its folder: what a process of it says and returns, without its half second of
+    imports (docs/ARCHITECTURE.md, 'Tests', commands by their ``main``)."""
+    capsys.readouterr()
+    with monkeypatch.context() as patch:
+        for name in list(os.environ):
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's own refusals
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    said = capsys.readouterr()
+    return Ran(code, said.out, said.err)
 
 
 def service_env(redis_url: str, **overrides: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from services.cli.main import main
 from shared.backtest.results import BacktestResult, ProblemKind
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_main
 
 pytestmark = pytest.mark.processes
 
@@ -35,23 +35,26 @@ socket.getaddrinfo = _refuse
 """A sitecustomize that makes every connection attempt of the process fail."""
 
 
+def backtest_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The whole environment of ``kat backtest`` in these tests: no env file, its own data
+    directory, and a Redis that cannot answer (the backtest needs none)."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "KAT_ENV_FILE": "",
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        **settings,
+    }
+
+
 def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     guard = tmp_path / "guard"
     guard.mkdir(exist_ok=True)
     (guard / "sitecustomize.py").write_text(NO_NETWORK)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": f"{guard}:{ROOT}",
-        "KAT_ENV_FILE": "",
-        "DATA_DIR": str(tmp_path / "data"),
-        # Unreachable on purpose: the backtest needs no Redis.
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-        **settings,
-    }
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "backtest", *args],
-        env=env,
+        env={**backtest_env(tmp_path, **settings), "PYTHONPATH": f"{guard}:{ROOT}"},
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -62,22 +65,11 @@ def kat(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProc
 def kat_here(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str
 ) -> tuple[int, str, str]:
-    """``kat backtest`` by its ``main`` in this process, in the environment :func:`kat` gives
-    its process: (exit code, stderr stripped, stdout). For input refused before any work, where
-    a process costs half a second of CPU and proves nothing more (the exit path: :func:`kat`)."""
-    for name in list(os.environ):
-        if name not in ("PATH", "HOME"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KAT_ENV_FILE", "")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.chdir(tmp_path)
-    try:
-        code = main(["backtest", *args])
-    except SystemExit as e:  # argparse's own refusals
-        code = int(e.code or 0)
-    said = capsys.readouterr()
-    return code, said.err.strip(), said.out
+    """``kat backtest`` by its ``main`` in this process (``run_main``), in the environment
+    :func:`kat` gives its process: (exit code, stderr stripped, stdout). For input refused before
+    any work, where a process proves nothing more (its exit path: :func:`kat`)."""
+    ran = run_main(main, ["backtest", *args], backtest_env(tmp_path), tmp_path, monkeypatch, capsys)
+    return ran.returncode, ran.stderr.strip(), ran.stdout
 
 
 def history_import(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -21,7 +20,7 @@ import redis
 from services.cli.main import main
 from shared.infra.redis_keys import Keys
 from shared.state.picks_store import stored_picks
-from tests.conftest import ROOT, Sim, service_env
+from tests.conftest import ROOT, Ran, Sim, run_main, service_env
 
 SEED = {
     "002680": ["한타", 3155],
@@ -36,41 +35,19 @@ CLOCK = {"CLOCK_START": "2026-03-03T08:00:00+09:00", "CLOCK_SPEED": "1"}
 """The CLI's clock: Tuesday 2026-03-03 before the open, so picks dates are judged from there."""
 
 
-@dataclass(frozen=True)
-class Ran:
-    """What one ``kat`` command did, as ``subprocess.CompletedProcess`` says it."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 Kat = Callable[..., Ran]
 
 
 @pytest.fixture
 def kat(redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Kat:
-    """``kat(*args)``: the command run by the CLI's ``main`` in this process, in a service's
-    environment alone (tests/conftest.py ``service_env``, with the CLI's own clock) against the
-    real Redis. A process would add half a second of CPU to each command and show nothing more;
-    what only a process shows goes through one (a closed pipe, what a start imports, the
-    running system's clock, a dry run's notice)."""
+    """``kat(*args)``: the command by the CLI's ``main`` in this process (``run_main``), in a
+    service's environment alone (``service_env``, with the CLI's own clock) against the real
+    Redis. What only a process shows goes through one: a closed pipe, what a start imports, the
+    running system's clock, a dry run's notice."""
 
     def run(*args: str) -> Ran:
         env = service_env(redis_url, **CLOCK, CLOCK_EPOCH=f"{time.time():.3f}")
-        capsys.readouterr()
-        with monkeypatch.context() as patch:
-            for name in list(os.environ):
-                patch.delenv(name)
-            for name, value in env.items():
-                patch.setenv(name, value)
-            patch.chdir(ROOT)
-            try:
-                code = main(list(args))
-            except SystemExit as e:  # argparse's own refusals
-                code = int(e.code or 0)
-        said = capsys.readouterr()
-        return Ran(code, said.out, said.err)
+        return run_main(main, args, env, ROOT, monkeypatch, capsys)
 
     return run
 
