@@ -196,9 +196,10 @@ def cmd_failed(ctx: Context, args: argparse.Namespace) -> int:
         registry = FailedJobRegistry(queue=queue(ctx.redis, name))
         for job_id in registry.get_job_ids():
             job = fetch_job(ctx.redis, job_id)
+            # The error is in the job's latest Result (rq deprecated job.exc_info).
             result = job.latest_result() if job else None
-            said = result.exc_string if result else ""  # rq 2's Result, not job.exc_info
-            error = (said or "").strip().splitlines()[-1:] if job else ["(expired)"]
+            said = (result.exc_string or "") if result else ""
+            error = said.strip().splitlines()[-1:] if job else ["(expired)"]
             print(f"{name:<14} {job_id:<40} {error[0] if error else ''}")
             shown += 1
     if not shown:

@@ -132,12 +132,12 @@ def interrupted(error: BaseException) -> bool:
     ``InterruptException``; a KeyboardInterrupt raised while it read registered columns comes
     out as a plain ``duckdb.Error`` whose text ends with it (the traceback, then
     ``KeyboardInterrupt:``). Python raises no KeyboardInterrupt for any of them."""
-    if isinstance(error, duckdb.Error) and not isinstance(error, duckdb.InterruptException):
+    if isinstance(error, duckdb.InterruptException):
+        return True
+    if isinstance(error, duckdb.Error):
         last = str(error).strip().splitlines()[-1:]
         return bool(last) and last[0].startswith("KeyboardInterrupt")
-    return isinstance(error, duckdb.InterruptException) or (
-        isinstance(error, RuntimeError) and str(error) == "Query interrupted"
-    )
+    return isinstance(error, RuntimeError) and str(error) == "Query interrupted"
 
 
 class BarStore:

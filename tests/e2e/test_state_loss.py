@@ -107,17 +107,19 @@ def test_a_redis_wiped_mid_session_changes_no_order_of_the_day(
     market.executor()
     scheduler = market.scheduler()
     before: list[dict[str, Any]] = []
+
+    def planned() -> bool:
+        return bool(market.redis.exists(Keys().session_alive(DAY)))
+
     if wiped_at is not None:
         # The plan is made on the scheduler's first step, which reads KIS: on a loaded machine
         # that takes seconds, an hour or more of this clock. A wipe before the open waits for it
         # with the clock still held (tests/e2e/conftest.py), so that it falls between the plan
         # and the first buy however slow the machine; a later wipe waits for it too.
         if wiped_at < OPEN:
-            wait_for(lambda: market.redis.exists(Keys().session_alive(DAY)), 60, "the plan")
+            wait_for(planned, timeout=60, what="the plan")
         market.wait_clock(datetime.combine(DAY, wiped_at, KST))
-        market.wait(
-            lambda: market.redis.exists(Keys().session_alive(DAY)), timeout=30, what="the plan"
-        )
+        market.wait(planned, timeout=30, what="the plan")
         if restarted:
             kill(scheduler)
         before = market.events()
