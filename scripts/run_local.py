@@ -48,6 +48,10 @@ HEALTH_INTERVAL_SECONDS = 0.5
 """Seconds between two healthcheck attempts while waiting."""
 POLL_SECONDS = 0.2
 """Seconds between two checks that every service is still running."""
+REPEAT_SIGNAL_SECONDS = 1.0
+"""A signal this soon after the one that asked for the stop is that same request again, not a
+second Ctrl-C: a SIGTERM to the whole process group (``kill -- -PGID``, a process manager)
+reaches this process directly and once more through ``make``. Only a later one forces the stop."""
 
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|WEBHOOK|ACCOUNT", re.IGNORECASE)
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
@@ -297,6 +301,7 @@ class Runner:
         self.width = max([len(s.name) for s in services] + [len("run-local")])
         self.stopping = threading.Event()
         self.forced = threading.Event()
+        self.signalled_at: float | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.pumps: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -307,8 +312,14 @@ class Runner:
             self.out.flush()
 
     def request_stop(self, signum: int, _frame: object) -> None:
-        if self.stopping.is_set():
+        """SIGINT/SIGTERM: stop everything; a second request while stopping kills what is left
+        (a repeat within ``REPEAT_SIGNAL_SECONDS`` of the first signal is not one)."""
+        now = time.monotonic()
+        repeat = self.signalled_at is not None and now - self.signalled_at < REPEAT_SIGNAL_SECONDS
+        if self.stopping.is_set() and not repeat:
             self.forced.set()
+        if self.signalled_at is None:
+            self.signalled_at = now
         self.stopping.set()
 
     def run(self) -> int:

@@ -36,6 +36,13 @@ LATE_GREETER = (
     'print(\\"first up\\", flush=True); time.sleep(60)"]'
 )
 SLEEPER = '["python", "-c", "import time; print(\\"second up\\", flush=True); time.sleep(60)"]'
+# The second service takes 3 s to stop once asked, as the executor finishing an order would.
+SLOW_STOPPER = (
+    '["python", "-c", "import signal, sys, time; '
+    "signal.signal(signal.SIGTERM, lambda *_: (print('second stopping', flush=True), "
+    "time.sleep(3), print('second stopped', flush=True), sys.exit(0))); "
+    'print(\\"second up\\", flush=True); time.sleep(60)"]'
+)
 QUITTER = '["python", "-c", "import sys; print(\\"second failing\\"); sys.exit(3)"]'
 
 
@@ -84,6 +91,35 @@ def test_output_is_prefixed_and_sigterm_stops_everything(tmp_path: Path) -> None
         process.kill()
     assert process.returncode == 0, out
     assert out.index("stopping second") < out.index("stopping first")
+
+
+def stop_with_two_sigterms(tmp_path: Path, apart: float) -> str:
+    """The output after two SIGTERMs ``apart`` seconds apart, once both services are up."""
+    process = start(tmp_path, SLOW_STOPPER)
+    try:
+        wait_for_lines(process, "second    | second up", "first     | first up")
+        process.send_signal(signal.SIGTERM)
+        time.sleep(apart)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    return out
+
+
+def test_a_sigterm_that_arrives_twice_at_once_still_lets_every_service_finish(
+    tmp_path: Path,
+) -> None:
+    # As `kill -- -PGID` on `make run` delivers it: to this process, and again through make.
+    out = stop_with_two_sigterms(tmp_path, apart=0.05)
+    assert "second    | second stopped" in out, out
+    assert "killing it" not in out, out
+
+
+def test_a_second_signal_later_kills_what_is_still_stopping(tmp_path: Path) -> None:
+    out = stop_with_two_sigterms(tmp_path, apart=1.5)
+    assert "second did not stop: killing it" in out, out
+    assert "second stopped" not in out, out
 
 
 def test_a_service_that_dies_stops_everything_with_failure(tmp_path: Path) -> None:
