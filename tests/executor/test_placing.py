@@ -480,9 +480,16 @@ def test_a_buy_at_its_target_is_sent(world: Harness) -> None:
     assert record.status is OrderStatus.FILLED and record.average_fill_price == 69_000
 
 
-def test_a_fresh_buy_is_sent_without_reading_the_price_again(world: Harness) -> None:
+def test_a_fresh_buy_is_sent_without_reading_the_price_again(
+    make_harness: MakeHarness,
+) -> None:
     """Decided a moment ago, the deciding price is the current one: no quote on the way to the
-    POST (it would cost a rate-limit slot), so the buy fills at the market under its limit."""
+    POST (it would cost a rate-limit slot), so the buy fills at the market under its limit.
+
+    The market clock runs at a tenth of real speed, so that "a moment ago" (under 2 s of market
+    time, ``FRESH_DECISION``) still holds when a loaded machine takes seconds to start the
+    executor."""
+    world = make_harness(speed=0.1)
     world.price(SAMSUNG, 65_000)
     buy = world.order(SAMSUNG, Side.BUY, 10, limit=72_400, floor=69_000)
     world.burst()
