@@ -258,6 +258,54 @@ def start_sim_on(redis_url: str, log_dir: Path, port: int, env: Mapping[str, str
     return None
 
 
+TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
+"""A regular session's 10:00: where a shared simulator's clock starts unless a test names one."""
+SIM_POOL_REDIS_DB = 4
+"""Database named to the pool's simulators; they never write there (their clocks have epochs)."""
+
+
+@dataclass(frozen=True)
+class SharedSim:
+    """A simulator that a worker's tests share, and its clock: the same clock settings give a
+    test's own clients and processes its time."""
+
+    sim: Sim
+    clock_env: dict[str, str]
+
+
+SimPool = Callable[..., SharedSim]
+
+
+@pytest.fixture(scope="session")
+def sim_pool(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SimPool]:
+    """Factory: ``sim_pool(SIM_RULES="real", start=...)`` is this worker's simulator with exactly
+    these settings, started on its first use on a clock that runs in real time from ``start``
+    (10:00 on a regular session unless given), and reset (``POST /sim/reset``: accounts,
+    orders, tokens, counters, faults) at every call. For tests that need a simulator's settings
+    but not a fresh process (docs/ARCHITECTURE.md, 'Tests', shared simulators)."""
+    started: dict[tuple[str, frozenset[tuple[str, str]]], SharedSim] = {}
+
+    def shared(start: str = TUESDAY_10AM, **env: str) -> SharedSim:
+        key = (start, frozenset(env.items()))
+        if key not in started:
+            clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}
+            sim = launch_sim(
+                redis_server.url(SIM_POOL_REDIS_DB),
+                tmp_path_factory.mktemp("kis-sim"),
+                **env,
+                **clock_env,
+            )
+            started[key] = SharedSim(sim, clock_env)
+        started[key].sim.admin("POST", "reset")
+        return started[key]
+
+    yield shared
+    for each in started.values():
+        each.sim.service.stop()
+
+
 @pytest.fixture
 def start_sim(redis_url: str, tmp_path: Path) -> Iterator[object]:
     """Factory: ``start_sim(SIM_RULES="real", ...)`` starts ``python -m services.kis_sim``."""

@@ -11,8 +11,7 @@ reason, in tests/conformance/README.md; the tests below pin each of those too.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -31,7 +30,7 @@ from pykis.client.exceptions import KisHTTPError
 
 from shared.infra.clock import KST
 from shared.trading.market_calendar import KrxCalendar
-from tests.conftest import Sim
+from tests.conftest import Sim, SimPool
 
 pytestmark = pytest.mark.slow
 
@@ -82,20 +81,18 @@ def trading_day() -> date:
 @pytest.fixture(params=["paper", "real"])
 def venue(
     request: pytest.FixtureRequest,
-    start_sim: Callable[..., Sim],
+    sim_pool: SimPool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Venue]:
     rules: str = request.param
     day = trading_day()
-    sim = start_sim(
+    sim = sim_pool(
+        start=datetime.combine(day, datetime.min.time(), KST).replace(hour=11).isoformat(),
         SIM_RULES=rules,
         # Sim settings, not rules: pages of two rows so a handful of rows spans pages.
         SIM_BALANCE_PAGE_SIZE="2",
         SIM_EXECUTIONS_PAGE_SIZE="2",
-        CLOCK_START=datetime.combine(day, datetime.min.time(), KST).replace(hour=11).isoformat(),
-        CLOCK_SPEED="1",
-        CLOCK_EPOCH=f"{time.time():.6f}",
-    )
+    ).sim
     sim.admin("POST", "accounts", json={"account": ACCOUNT, "cash": CASH, "holdings": HOLDINGS})
     sim.admin("POST", "prices", json={CODE: [["09:00", PRICE]], "names": {CODE: "삼성전자"}})
     # python-kis has no base-URL option: both of its hosts are module constants.

@@ -25,9 +25,15 @@ from shared.state.control import Controls
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.orders import OrderIntent, OrderRecord, Reason
-from tests.conftest import ROOT, RedisServer, ServiceProcess, Sim, launch_sim, service_env
+from tests.conftest import (
+    ROOT,
+    TUESDAY_10AM,
+    ServiceProcess,
+    Sim,
+    SimPool,
+    service_env,
+)
 
-TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
 """A regular session, mid-morning."""
 SESSION = date(2026, 3, 3)
 ACCOUNT = "73519246-01"
@@ -173,50 +179,25 @@ class Harness:
             assert secret not in text, f"a secret leaked: {secret[:3]}..."
 
 
-SHARED_SIM_REDIS_DB = 3
-"""Database named to the shared simulator; it never writes there (its clock has an epoch)."""
 SIM_ENV = {"SIM_RATE_LIMIT": "20", "SIM_TOKEN_THROTTLE_SECONDS": "0"}
-
-
-@dataclass
-class SharedSim:
-    """A simulator on the clock every default harness shares."""
-
-    sim: Sim
-    clock_env: dict[str, str]
-
-
-@pytest.fixture(scope="session")
-def shared_sim(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SharedSim]:
-    """One simulator for the default harnesses of the whole session (10:00 on a session day at
-    real speed, from its first use); ``make_harness`` resets it for each test. Per session, not
-    per module: docs/ARCHITECTURE.md, 'Tests', shared simulators."""
-    clock_env = {"CLOCK_START": TUESDAY_10AM, "CLOCK_EPOCH": f"{time.time():.3f}"}
-    folder = tmp_path_factory.mktemp("kis-sim")
-    sim = launch_sim(redis_server.url(SHARED_SIM_REDIS_DB), folder, **SIM_ENV, **clock_env)
-    yield SharedSim(sim, clock_env)
-    sim.service.stop()
 
 
 @pytest.fixture
 def make_harness(
     start_sim: StartSim,
+    sim_pool: SimPool,
     redis_url: str,
     redis_client: redis.Redis,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., Harness]]:
     """Factory: ``make_harness(start=..., speed=...)``: a simulator sharing the tests' clock. The
-    default (10:00 at real speed, no simulator settings) is the shared simulator, reset;
-    any other starts one of its own."""
+    default (10:00 at real speed, no simulator settings) is the worker's shared simulator
+    (``sim_pool``), reset; any other starts one of its own."""
     made: list[Harness] = []
 
     def make(start: str = TUESDAY_10AM, speed: float = 1.0, **sim_env: str) -> Harness:
         if start == TUESDAY_10AM and speed == 1.0 and not sim_env:
-            shared: SharedSim = request.getfixturevalue("shared_sim")
-            shared.sim.admin("POST", "reset")
+            shared = sim_pool(**SIM_ENV)
             sim, clock_env = shared.sim, shared.clock_env
         else:
             clock_env = {"CLOCK_START": start, "CLOCK_EPOCH": f"{time.time():.3f}"}

@@ -23,8 +23,8 @@ from shared.infra.settings import load_settings
 from shared.kis import Side
 from shared.kis.stream_frames import FillNotice
 from shared.trading.orders import OrderIntent, OrderRecord, OrderStatus, Reason
-from tests.conftest import service_env, wait_for
-from tests.executor.conftest import SAMSUNG, SESSION, TUESDAY_10AM
+from tests.conftest import TUESDAY_10AM, service_env, wait_for
+from tests.executor.conftest import SAMSUNG, SESSION
 from tests.kis_client.scripted_kis import Reply, ScriptedKis
 
 EXECUTIONS = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld"

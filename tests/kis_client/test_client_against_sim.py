@@ -28,10 +28,16 @@ from shared.kis import (
     Side,
 )
 from shared.kis.client import KisClient, build_client
-from tests.conftest import ROOT, Sim, scratch_data_dir, service_env
+from tests.conftest import (
+    ROOT,
+    TUESDAY_10AM,
+    SharedSim,
+    Sim,
+    SimPool,
+    scratch_data_dir,
+    service_env,
+)
 
-TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
-"""A regular session, mid-morning."""
 ACCOUNT = "50000000-01"
 
 StartSim = Callable[..., Sim]
@@ -64,30 +70,31 @@ def sim_clock() -> dict[str, str]:
     return clock_env()
 
 
+FastSim = Callable[..., SharedSim]
+
+
 @pytest.fixture
-def fast_sim(start_sim: StartSim, sim_clock: dict[str, str]) -> Callable[..., Sim]:
-    """A simulator with generous limits, for tests that are not about limits."""
+def fast_sim(sim_pool: SimPool) -> FastSim:
+    """Factory: the worker's simulator with generous limits (and ``env``), reset, for tests that
+    are not about limits; its ``clock_env`` is the clock for the test's clients."""
 
-    def start(**env: str) -> Sim:
-        return start_sim(
-            **{"SIM_RATE_LIMIT": "50", "SIM_TOKEN_THROTTLE_SECONDS": "0", **sim_clock, **env}
-        )
+    def shared(**env: str) -> SharedSim:
+        return sim_pool(**{"SIM_RATE_LIMIT": "50", "SIM_TOKEN_THROTTLE_SECONDS": "0", **env})
 
-    return start
+    return shared
 
 
 @pytest.mark.parametrize("order_ids", ["current", "legacy"])
 @pytest.mark.parametrize("rules", ["paper", "real"])
 def test_every_method_round_trips(
-    fast_sim: Callable[..., Sim],
-    redis_url: str,
-    order_ids: str,
-    rules: str,
-    sim_clock: dict[str, str],
+    fast_sim: FastSim, redis_url: str, order_ids: str, rules: str
 ) -> None:
-    sim = fast_sim(SIM_RULES=rules)
+    shared = fast_sim(SIM_RULES=rules)
+    sim = shared.sim
     sim.admin("POST", "prices", json={"005930": [["09:00", 70000]], "000660": [["09:00", 150000]]})
-    client = client_for(sim, redis_url, SIM_RULES=rules, KIS_ORDER_TR_IDS=order_ids, **sim_clock)
+    client = client_for(
+        sim, redis_url, SIM_RULES=rules, KIS_ORDER_TR_IDS=order_ids, **shared.clock_env
+    )
     assert client.ids.buy.startswith("T" if rules == "real" else "V")
 
     quote = client.current_price("005930")
@@ -136,20 +143,18 @@ def test_every_method_round_trips(
     assert client.approval_key()
 
 
-def test_hashkey_is_sent_when_enabled(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
-    client = client_for(sim, redis_url, KIS_USE_HASHKEY="true", **sim_clock)
+def test_hashkey_is_sent_when_enabled(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
+    client = client_for(sim, redis_url, KIS_USE_HASHKEY="true", **shared.clock_env)
     assert len(client.hashkey({"PDNO": "005930"})) >= 32
     client.buy("005930", 1)
     assert client.balance().held()["005930"].quantity == 1
 
 
-def test_balance_follows_every_page(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
+def test_balance_follows_every_page(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
     holdings = [
         {"code": f"{100000 + i:06d}", "name": f"종목{i}", "qty": i + 1, "avg_price": 10000}
         for i in range(47)
@@ -157,16 +162,15 @@ def test_balance_follows_every_page(
     sim.admin(
         "POST", "accounts", json={"account": ACCOUNT, "cash": 1_000_000, "holdings": holdings}
     )
-    balance = client_for(sim, redis_url, **sim_clock).balance()
+    balance = client_for(sim, redis_url, **shared.clock_env).balance()
     assert balance.pages == 3  # 20 + 20 + 7 rows per paper page
     assert {h.code: h.quantity for h in balance.holdings} == {h["code"]: h["qty"] for h in holdings}
 
 
-def test_executions_follow_every_page(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
-    client = client_for(sim, redis_url, **sim_clock)
+def test_executions_follow_every_page(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
+    client = client_for(sim, redis_url, **shared.clock_env)
     placed = [client.buy("005930", 1).order_no for _ in range(32)]
     executions = client.daily_executions(date(2026, 3, 3))
     assert [e.order_no for e in executions] == placed  # oldest first, 15 + 15 + 2 rows
@@ -199,22 +203,22 @@ def test_orders_outside_hours_are_market_closed(start_sim: StartSim, redis_url: 
     assert client.current_price("005930").price > 0  # quotes work any time
 
 
-def test_insufficient_cash_is_final(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
+def test_insufficient_cash_is_final(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
     sim.admin("POST", "accounts", json={"account": ACCOUNT, "cash": 100_000, "holdings": []})
     sim.admin("POST", "prices", json={"005930": [["09:00", 70000]]})
-    client = client_for(sim, redis_url, **sim_clock)
+    client = client_for(sim, redis_url, **shared.clock_env)
     with pytest.raises(KisInsufficientFunds):
         client.buy("005930", 2)
 
 
 def test_dropped_order_answer_is_unknown_and_the_order_exists_once(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
+    fast_sim: FastSim, redis_url: str
 ) -> None:
-    sim = fast_sim()
-    client = client_for(sim, redis_url, **sim_clock)
+    shared = fast_sim()
+    sim = shared.sim
+    client = client_for(sim, redis_url, **shared.clock_env)
     sim.admin("POST", "faults", json={"kind": "drop_response", "count": 1, "path": "order-cash"})
     with pytest.raises(KisOutcomeUnknown):
         client.buy("005930", 3)
@@ -222,20 +226,18 @@ def test_dropped_order_answer_is_unknown_and_the_order_exists_once(
     assert [(e.side, e.order_quantity, e.filled_quantity) for e in executions] == [(Side.BUY, 3, 3)]
 
 
-def test_gateway_500_on_a_read_is_retried(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
-    client = client_for(sim, redis_url, **sim_clock)
+def test_gateway_500_on_a_read_is_retried(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
+    client = client_for(sim, redis_url, **shared.clock_env)
     sim.admin("POST", "faults", json={"kind": "http_500", "count": 2, "path": "inquire-price"})
     assert client.current_price("005930").price > 0
 
 
-def test_expired_token_is_reissued_once(
-    fast_sim: Callable[..., Sim], redis_url: str, sim_clock: dict[str, str]
-) -> None:
-    sim = fast_sim()
-    client = client_for(sim, redis_url, KIS_TOKEN_ISSUE_INTERVAL_SECONDS="0", **sim_clock)
+def test_expired_token_is_reissued_once(fast_sim: FastSim, redis_url: str) -> None:
+    shared = fast_sim()
+    sim = shared.sim
+    client = client_for(sim, redis_url, KIS_TOKEN_ISSUE_INTERVAL_SECONDS="0", **shared.clock_env)
     client.current_price("005930")
     sim.admin("POST", "tokens/expire")
     client.current_price("005930")

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from tests.conftest import free_port, wait_for
-from tests.executor.conftest import make_harness, shared_sim  # noqa: F401 - fixtures, used by name
+from tests.executor.conftest import make_harness  # noqa: F401 - a fixture, used by name
 from tests.notifier.conftest import discord, send, start_notifier  # noqa: F401 - fixtures
 
 
