@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import requests
 
+from services.cli.main import main
 from shared.history.store import BarStore, store_path
-from tests.conftest import ROOT, Sim, service_env
+from tests.conftest import ROOT, Ran, Sim, run_main, service_env
 
 THURSDAY_10AM = "2026-03-05T10:00:00+09:00"
 """Mid-session on Thursday 2026-03-05 (2026-03-02 was a holiday: 삼일절's substitute)."""
@@ -39,6 +40,13 @@ class History:
             text=True,
             timeout=timeout,
         )
+
+    def kat_here(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+    ) -> Ran:
+        """``kat history`` by its ``main`` in this process (``run_main``), in the environment
+        :meth:`kat` gives its process: for input refused before anything is asked."""
+        return run_main(main, ["history", *args], self.env, ROOT, monkeypatch, capsys)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 import numpy as np
+import pytest
 import redis
 
 from shared.history.store import Status
@@ -186,9 +187,11 @@ def test_halted_days_are_recorded_and_shown(history: History_) -> None:
     assert minute_line.startswith("005930  minute  2026-02-26..2026-03-04  2 sessions (782 bars)")
 
 
-def test_bad_input_is_refused_with_one_line(history: History_) -> None:
+def test_bad_input_is_refused_with_one_line(
+    history: History_, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     h = history(rate=20, SIM_UNLISTED_CODES="unknown")
-    cases = {
+    refused_before_asking = {
         (
             "--codes",
             "005930",
@@ -212,17 +215,15 @@ def test_bad_input_is_refused_with_one_line(history: History_) -> None:
             "--from",
             "2026-13-01",
         ): "--from: '2026-13-01' is not a date YYYY-MM-DD",
-        (
-            "--codes",
-            "005930,999999",
-            "--from",
-            "2026-03-04",
-            "--to",
-            "2026-03-04",
-        ): "KIS does not list 999999",
     }
-    for args, message in cases.items():
-        done = h.kat("fetch", *args)
+    unknown = ("--codes", "005930,999999", "--from", "2026-03-04", "--to", "2026-03-04")
+    said = [
+        (args, message, h.kat_here(monkeypatch, capsys, "fetch", *args))
+        for args, message in refused_before_asking.items()
+    ]
+    # The unknown code through a process: its exit path, after KIS answered.
+    said.append((unknown, "KIS does not list 999999", h.kat("fetch", *unknown)))
+    for args, message, done in said:
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, done.stderr)
