@@ -261,7 +261,7 @@ def start_sim_on(redis_url: str, log_dir: Path, port: int, env: Mapping[str, str
 TUESDAY_10AM = "2026-03-03T10:00:00+09:00"
 """A regular session's 10:00: where a shared simulator's clock starts unless a test names one."""
 SIM_POOL_REDIS_DB = 4
-"""Database named to the pool's simulators; they never write there (their clocks have epochs)."""
+"""Database of the pool's simulators: each keeps its accounts there under a prefix of its own."""
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ def sim_pool(
             sim = launch_sim(
                 redis_server.url(SIM_POOL_REDIS_DB),
                 tmp_path_factory.mktemp("kis-sim"),
-                **env,
+                **{"SIM_REDIS_PREFIX": f"kis_sim:pool-{len(started)}:", **env},
                 **clock_env,
             )
             started[key] = SharedSim(sim, clock_env)

@@ -174,12 +174,13 @@ class Simulator:
         self.stats = Stats()
 
     def reset(self) -> None:
-        """Forget accounts (in the store too), orders, tokens, counters, faults, throttles and
-        runtime paths."""
+        """Forget accounts (in the store too), orders, tokens, counters (the stream's too),
+        faults, throttles and runtime paths; open stream sessions stay open."""
         with self.lock:
             self.store.clear()
             self._fresh()
             self.hub.clear()
+            self.hub.stats.clear()
 
     def save(self) -> None:
         """Write what changed since the last save to the store (call under the lock)."""

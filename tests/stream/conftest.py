@@ -15,7 +15,7 @@ from shared.infra.clock import build_clock
 from shared.infra.settings import load_settings
 from shared.kis.client import KisClient, build_client
 from shared.kis.stream import FillNotice, KisStream, PriceTick, StreamTimings
-from tests.conftest import Sim, service_env, wait_for
+from tests.conftest import Sim, SimPool, service_env, wait_for
 from tests.kis_sim.conftest import fast_env
 
 HTS_ID = "simhts01"
@@ -31,10 +31,21 @@ def sim_env(**overrides: str) -> dict[str, str]:
     return fast_env(**{"SIM_WS_PING_SECONDS": "0.3", "SIM_WS_TICK_SECONDS": "0.02", **overrides})
 
 
+SHARED_SETTINGS = {key: value for key, value in sim_env().items() if not key.startswith("CLOCK_")}
+""":func:`sim_env` but its clock, which ``sim_pool`` gives: 10:00 on a session day, real time."""
+
+
 @pytest.fixture
-def sim(start_sim: Callable[..., Sim]) -> Sim:
-    """A simulator whose prices do not move unless a test scripts them."""
-    return start_sim(**sim_env())
+def sim(sim_pool: SimPool) -> Sim:
+    """The worker's stream simulator (``sim_pool``), its prices still unless a test scripts
+    them: once the sessions of the test before have closed, reset, counters and all."""
+    sim = sim_pool(**SHARED_SETTINGS).sim
+    wait_for(
+        lambda: sim.admin("GET", "stream").json()["sessions"] == 0,
+        what="the sessions of the test before closed",
+    )
+    sim.admin("POST", "reset")
+    return sim
 
 
 def kis_client(sim: Sim, redis_url: str, client: redis.Redis, **env: str) -> KisClient:
