@@ -283,7 +283,8 @@ def sim_pool(
     """Factory: ``sim_pool(SIM_RULES="real", start=...)`` is this worker's simulator with exactly
     these settings, started on its first use on a clock that runs in real time from ``start``
     (10:00 on a regular session unless given), and reset (``POST /sim/reset``: accounts,
-    orders, tokens, counters, faults) at every call. For tests that need a simulator's settings
+    orders, tokens, counters, faults) at every call: a second call with the same settings in
+    one test resets the simulator the first gave. For tests that need a simulator's settings
     but not a fresh process (docs/ARCHITECTURE.md, 'Tests', shared simulators)."""
     started: dict[tuple[str, frozenset[tuple[str, str]]], SharedSim] = {}
 

@@ -25,16 +25,8 @@ from shared.state.control import Controls
 from shared.state.order_book import OrderBook
 from shared.state.positions import PositionLedger
 from shared.trading.orders import OrderIntent, OrderRecord, Reason
-from tests.conftest import (
-    ROOT,
-    TUESDAY_10AM,
-    ServiceProcess,
-    Sim,
-    SimPool,
-    service_env,
-)
+from tests.conftest import ROOT, TUESDAY_10AM, ServiceProcess, Sim, SimPool, service_env
 
-"""A regular session, mid-morning."""
 SESSION = date(2026, 3, 3)
 ACCOUNT = "73519246-01"
 """A configured account, so the tests can check its digits never leak."""
