@@ -246,11 +246,20 @@ def _may_raise_priority() -> bool:
 
 
 def run_scenario(scenario: Scenario, redis_url: str, sim_url: str) -> Result:
+    """One scenario from nothing: Redis flushed, the simulator reset (its tokens forgotten), and
+    the workers' sealed token in a data directory of the scenario's own, never the checkout's
+    or the environment's, where the next scenario would read it back as expired."""
     redis.Redis.from_url(redis_url).flushdb()
     requests.post(f"{sim_url}/sim/reset", timeout=5).raise_for_status()
+    with tempfile.TemporaryDirectory(prefix="kis-rate-data-") as data_dir:
+        return _run_workers(scenario, redis_url, sim_url, data_dir)
+
+
+def _run_workers(scenario: Scenario, redis_url: str, sim_url: str, data_dir: str) -> Result:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
+        "DATA_DIR": data_dir,
         "KIS_ENV": "sim",
         "KIS_BASE_URL": sim_url,
         "REDIS_URL": redis_url,
