@@ -28,7 +28,6 @@ PROCESS_FIXTURES = frozenset(
         "outage_redis",  # a redis-server a test stops and starts (tests/outage)
         "start_sim",  # a KIS simulator per call (tests/conftest.py)
         "sim_pool",  # the simulators a worker's tests share (tests/conftest.py)
-        "shared_sim",  # one simulator per module (tests/kis_sim)
         "scheduler_sim",  # one simulator per package (tests/scheduler)
         "start_notifier",  # notifier processes (tests/notifier)
         "image",  # docker compose build (tests/compose)

@@ -5,25 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import (
-    ROOT,
-    RedisServer,
-    Sim,
-    launch_sim,
-    service_env,
-)
+from tests.conftest import ROOT, TUESDAY_10AM, Sim, SimPool, service_env
 
 ACCOUNT = "50000000-01"
 TRADING = "/uapi/domestic-stock/v1/trading"
 QUOTATIONS = "/uapi/domestic-stock/v1/quotations"
-SESSION_START = "2026-03-03T10:00:00+09:00"
-"""A Tuesday, mid-session."""
+SESSION_START = TUESDAY_10AM
+"""A Tuesday, mid-session: where ``sim_pool``'s clocks start too."""
 
 
 def run_to_exit(redis_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -301,29 +295,21 @@ def rejection(response: requests.Response) -> tuple[int, str, str]:
 
 KisFactory = Callable[..., KisClient]
 
-SHARED_REDIS_DB = 2
-"""Database named to the shared simulator; it never writes there (its clock has an epoch)."""
+
+def pool_settings(env: dict[str, str]) -> dict[str, str]:
+    """``env`` (:func:`fast_env`'s, say) without its clock, which ``sim_pool`` gives: 10:00 on a
+    session day, in real time from the simulator's start."""
+    return {key: value for key, value in env.items() if not key.startswith("CLOCK_")}
 
 
-@pytest.fixture(scope="session")
-def shared_sim(
-    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Sim]:
-    """One simulator with the fast settings for the whole session: tests that need nothing else
-    share it (``client`` resets it first), which keeps the suite fast. Per session, not per
-    module: docs/ARCHITECTURE.md, 'Tests', shared simulators."""
-    sim = launch_sim(
-        redis_server.url(SHARED_REDIS_DB), tmp_path_factory.mktemp("kis-sim"), **fast_env()
-    )
-    yield sim
-    sim.service.stop()
+FAST_SETTINGS = pool_settings(fast_env())
 
 
 @pytest.fixture
-def client(shared_sim: Sim) -> KisClient:
-    """A logged-in client of the shared simulator, reset to a blank state."""
-    shared_sim.admin("POST", "reset")
-    return KisClient(shared_sim).login()
+def client(sim_pool: SimPool) -> KisClient:
+    """A logged-in client of the worker's simulator with the fast settings (``sim_pool``), reset
+    to a blank state: tests that need nothing else share it."""
+    return KisClient(sim_pool(**FAST_SETTINGS).sim).login()
 
 
 @pytest.fixture

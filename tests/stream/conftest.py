@@ -16,7 +16,7 @@ from shared.infra.settings import load_settings
 from shared.kis.client import KisClient, build_client
 from shared.kis.stream import FillNotice, KisStream, PriceTick, StreamTimings
 from tests.conftest import Sim, SimPool, service_env, wait_for
-from tests.kis_sim.conftest import fast_env
+from tests.kis_sim.conftest import fast_env, pool_settings
 
 HTS_ID = "simhts01"
 FILL_TR_ID = "H0STCNI9"
@@ -31,8 +31,8 @@ def sim_env(**overrides: str) -> dict[str, str]:
     return fast_env(**{"SIM_WS_PING_SECONDS": "0.3", "SIM_WS_TICK_SECONDS": "0.02", **overrides})
 
 
-SHARED_SETTINGS = {key: value for key, value in sim_env().items() if not key.startswith("CLOCK_")}
-""":func:`sim_env` but its clock, which ``sim_pool`` gives: 10:00 on a session day, real time."""
+SHARED_SETTINGS = pool_settings(sim_env())
+""":func:`sim_env` for the worker's shared simulator (``sim_pool`` gives the clock)."""
 
 
 @pytest.fixture
