@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '==> %s\n' "$*"; }
+step() { printf '==> %s (at %d s)\n' "$*" "$SECONDS"; }
 
 ensure_redis_server() {
   if [[ -n "${REDIS_SERVER_BIN:-}" && -x "$REDIS_SERVER_BIN" ]]; then
@@ -67,11 +67,24 @@ if [[ -n "${TEST_SH_CHECK_ONLY:-}" ]]; then
 fi
 
 # After the check-only exit: that mode checks redis-server alone, on machines without a browser.
-step "chromium"
-ensure_browser
+# Chromium installs (apt-get, when missing) while .venv is made: neither waits for the other.
+step "chromium, beside the bootstrap of .venv"
+browser_log=$(mktemp)
+ensure_browser >"$browser_log" 2>&1 &
+browser_job=$!
 
 step "bootstrap .venv"
 bash scripts/bootstrap.sh
+
+browser_status=0
+wait "$browser_job" || browser_status=$?
+if ((browser_status != 0)); then
+  cat "$browser_log" >&2
+  rm -f "$browser_log"
+  exit "$browser_status"
+fi
+cat "$browser_log"
+rm -f "$browser_log"
 
 step "ruff check"
 .venv/bin/ruff check .
@@ -93,3 +106,4 @@ unset PYTHONDONTWRITEBYTECODE
 workers=${TEST_WORKERS:-5}
 step "pytest -n $workers --dist loadgroup --durations=25 $*"
 .venv/bin/pytest -n "$workers" --dist loadgroup --durations=25 "$@"
+printf '==> everything passed in %d s\n' "$SECONDS"

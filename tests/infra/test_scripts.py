@@ -68,6 +68,44 @@ def test_test_script_finds_redis_server_on_path(tmp_path: Path) -> None:
     assert f"redis-server: {fake}" in result.stdout
 
 
+def test_test_script_says_one_line_when_the_browser_is_missing_after_making_the_venv(
+    tmp_path: Path,
+) -> None:
+    # The browser is looked for beside the bootstrap of .venv: a missing browser is said once,
+    # on stderr, when the bootstrap is done, and nothing runs after. A copy of test.sh runs, with
+    # a bootstrap that only leaves a mark, so the real .venv is neither used nor touched.
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "test.sh", tmp_path / "scripts" / "test.sh")
+    (tmp_path / "scripts" / "bootstrap.sh").write_text(
+        "sleep 0.5\necho bootstrapped > bootstrap-ran\n", encoding="utf-8"
+    )
+    redis_server = tmp_path / "redis-server"
+    redis_server.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    redis_server.chmod(0o755)
+    path = path_without(tmp_path / "bin", ["chromium", "chromedriver"])
+    result = subprocess.run(
+        [BASH, "scripts/test.sh"],
+        cwd=tmp_path,
+        env={
+            "PATH": path,
+            "HOME": str(tmp_path),
+            "TEST_SH_NO_APT": "1",
+            "REDIS_SERVER_BIN": str(redis_server),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "chromium or chromedriver not found: install the 'chromium' and 'chromium-driver'"
+        " packages (e.g. sudo apt-get install chromium chromium-driver)"
+    )
+    assert (tmp_path / "bootstrap-ran").read_text(encoding="utf-8") == "bootstrapped\n"
+    assert "ruff" not in result.stdout
+
+
 def test_bootstrap_says_one_line_when_no_python_is_found(tmp_path: Path) -> None:
     # A copy of the repository's bones, so the real .venv is neither used nor touched.
     (tmp_path / "scripts").mkdir()
