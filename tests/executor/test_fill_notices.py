@@ -46,8 +46,9 @@ def notices(world: Harness) -> Iterator[list[FillNotice]]:
     seen: list[FillNotice] = []
 
     def on_fill(notice: FillNotice) -> None:
-        seen.append(notice)
+        # Queued before it is listed: a test that sees the notice finds its job queued too.
         enqueue_fill_notice(world.redis, notice)
+        seen.append(notice)
 
     stream = KisStream(
         world.sim.ws_url,
