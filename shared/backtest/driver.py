@@ -23,7 +23,7 @@ from shared.backtest.account import BacktestAccount, sendable_buy
 from shared.backtest.bar_source import BarSource
 from shared.backtest.candidates import CandidateFinder
 from shared.backtest.config import BacktestConfig
-from shared.backtest.fill_model import sell_fill_price
+from shared.backtest.fill_model import buy_fill_price, sell_fill_price
 from shared.backtest.market_data import BacktestInputError, MarketData
 from shared.backtest.picks_source import PicksSource
 from shared.backtest.results import (
@@ -231,7 +231,8 @@ class _Run:
         if send.quantity <= 0:
             return 0, point.price
         self.orders_today += 1
-        fill = self.account.buy(intent, send.quantity, point.price, point.moment, session.closes)
+        price = buy_fill_price(point.price, intent.limit_price)
+        fill = self.account.buy(intent, send.quantity, price, point.moment, session.closes)
         self._fill(intent.id, session.day, intent.code, Side.BUY, fill)
         self.held[intent.code] = Held(
             intent.code, intent.name, fill.qty, fill.price, session.day, point.moment, fill.fee

@@ -6,7 +6,8 @@ See docs/ARCHITECTURE.md, 'Backtest'. Pessimistic on purpose:
   close, every :data:`shared.trading.bars.PATH_STEP`), so a bar touching both a position's
   stop-loss and its take-profit sells it at the stop-loss;
 - an entry buy (a limit order at the band's last tick) fills at the price it was decided at,
-  which is in the band and so at or under its limit;
+  or at its limit where that price is above it (a price off KRX's ticks, from adjusted
+  history, can lie in the band above its last tick);
 - a sell (a market order) fills ``slippage_ticks`` KRX ticks under the price it was decided at;
 - with daily bars only, the day's bar is the four points open, low, high (intraday, spread over
   it) and close, the close standing for the pre-close price (the coarse model).
@@ -27,6 +28,15 @@ STEP_SECONDS = int(PATH_STEP.total_seconds())
 """Seconds between two points of a minute bar's path."""
 POINTS = 4
 """Points of a bar's path: open, low, high, close."""
+
+
+def buy_fill_price(price: int, limit: int | None) -> int:
+    """A limit buy decided at ``price``: that price, never above the ``limit`` (none: no cap).
+
+    A price in the band is at most the limit when it is on KRX's ticks; only a price off them
+    lies between the limit and the band's top, and a limit buy still pays no more than its limit.
+    """
+    return price if limit is None else min(price, limit)
 
 
 def sell_fill_price(price: int, slippage_ticks: int) -> int:

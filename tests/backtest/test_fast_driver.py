@@ -267,6 +267,18 @@ def test_a_buy_is_reduced_to_the_cash_left_at_its_limit_and_tried_once(tmp_path:
     assert "exceed the 300,000 won per order: reduced to 28" in result.orders[0].note
 
 
+def test_a_limit_buy_never_fills_above_its_limit_on_prices_off_the_ticks(tmp_path: Path) -> None:
+    # Adjusted history has prices off KRX's ticks: 10,495 is in the band [10,000, 10,500) but
+    # above the limit, 10,490, the most a limit buy pays. 1,049,500 won buys 100 shares by the
+    # rules, and KIS allows 100 at 10,490 (1,049,000 + fee 147); at 10,495 the fee would not fit.
+    bars = minutes(CODE, TUE, [("09:00", 10_495, 10_495, 10_495, 10_495)])
+    config = BacktestConfig(TUE, TUE, cash=1_049_500)
+    result = run(config, bars, write_picks(tmp_path, {TUE: PICK}))
+    (fill,) = result.fills
+    assert (fill.side, fill.quantity, fill.price, fill.fee) == (Side.BUY, 100, 10_490, 147)
+    assert result.equity[0].pending == -(1_049_000 + fee(1_049_000))
+
+
 def test_a_buy_kis_allows_no_share_of_is_cancelled_and_not_tried_again(tmp_path: Path) -> None:
     # 10,400 won buys one share at 10,000 by the rules, but KIS checks the cash at the limit,
     # 10,490: not one share. The price comes back at 09:01; one entry per pick and session.
