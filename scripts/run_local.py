@@ -4,11 +4,17 @@ Every service built from our image (not ``redis``, not one with ``profiles:``) r
 compose ``command`` from the repository root, in dependency order, waiting for a dependency's
 healthcheck when compose would. Its environment is ``.env`` under the process environment under
 the service's compose ``environment:``, with compose hostnames rewritten for this machine
-(``http://kis-sim:8001`` -> ``http://127.0.0.1:8001``, ``redis://redis:6379/0`` -> ``REDIS_URL``).
+(``http://kis-sim:8001`` -> ``http://127.0.0.1:8001``, ``redis://redis:6379/0`` -> ``REDIS_URL``)
+and the image's paths put in this checkout (``/app/data`` -> ``data/`` here).
 Output lines are prefixed with the service name; SIGINT/SIGTERM stops everything, and so does a
 service that exits on its own (exit status 1). Ports are the compose file's too: its
 ``${API_PORT:-8000}`` and ``${SIM_PORT:-8001}`` read the same environment here, so one setting
 moves a port for compose and ``make run`` alike.
+
+``--dry-run`` adds ``compose.dryrun.yml`` as ``docker compose -f docker-compose.yml -f
+compose.dryrun.yml`` would: each service's ``environment:`` from the second file over the first's
+(docs/ARCHITECTURE.md, 'Dry run'). Its volumes are compose's business; a local run keeps its data
+in the checkout's ``data/`` folder as always.
 """
 
 from __future__ import annotations
@@ -32,12 +38,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+DRY_RUN_FILE = ROOT / "compose.dryrun.yml"
 ENV_FILE = ROOT / ".env"
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where the local Redis is when ``REDIS_URL`` is not set."""
 LOCAL_HOST = "127.0.0.1"
 """What a compose hostname becomes in a local run."""
+IMAGE_ROOT = "/app"
+"""Where the image holds the checkout (the Dockerfile's ``WORKDIR``): a path under it in the
+compose file (``DATA_DIR=/app/data``, the data volume) is the same path under ``ROOT`` here."""
 SKIPPED_SERVICES = frozenset({"redis"})
 """Compose services a local run never starts (scripts/run-local.sh provides Redis)."""
 STOP_TIMEOUT_SECONDS = 10.0
@@ -94,6 +104,18 @@ def read_compose(path: Path = COMPOSE_FILE) -> dict[str, Any]:
     return data
 
 
+def with_override(compose: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``compose`` with a second compose file's services merged in, as far as a local run reads
+    them: each service's environment variables, the override's winning (compose's rule)."""
+    services = {name: dict(service) for name, service in compose["services"].items()}
+    for name, extra in override["services"].items():
+        if name not in services:
+            raise PlanError(f"{name}: in the override, not in docker-compose.yml")
+        merged = {**compose_environment(services[name]), **compose_environment(extra)}
+        services[name]["environment"] = merged
+    return {**compose, "services": services}
+
+
 def read_dotenv(path: Path = ENV_FILE) -> dict[str, str]:
     """``KEY=VALUE`` lines of a ``.env`` file (comments, ``export`` and quotes allowed)."""
     if not path.is_file():
@@ -141,6 +163,8 @@ def localize(value: str, hostnames: set[str], redis_url: str) -> str:
     """A compose environment value made right for this machine (see the module docstring)."""
     if value == "0.0.0.0":  # noqa: S104 - the point is to not listen on every interface locally
         return LOCAL_HOST
+    if value == IMAGE_ROOT or value.startswith(f"{IMAGE_ROOT}/"):
+        return str(ROOT / value[len(IMAGE_ROOT) :].lstrip("/"))
     match = _URL_HOST.match(value)
     if match and match["scheme"] in ("redis", "rediss") and match["host"] in hostnames:
         return redis_url
@@ -451,6 +475,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME",
         help="start only this service (repeatable)",
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="live KIS prices, a simulated wallet: compose.dryrun.yml over docker-compose.yml",
+    )
     parser.add_argument("--compose-file", type=Path, default=COMPOSE_FILE, help=argparse.SUPPRESS)
     parser.add_argument("--redis-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -462,7 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     bin_dir = str(Path(sys.executable).parent)
     environ["PATH"] = os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])
     try:
-        services = plan(read_compose(args.compose_file), environ, only=args.only)
+        compose = read_compose(args.compose_file)
+        if args.dry_run:
+            compose = with_override(compose, read_compose(DRY_RUN_FILE))
+        services = plan(compose, environ, only=args.only)
     except PlanError as e:
         print(f"run-local: {e}", file=sys.stderr)
         return 2

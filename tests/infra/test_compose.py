@@ -238,6 +238,45 @@ def test_planner_uses_the_same_port_variables_as_compose() -> None:
     assert defaults["kis-sim"].env["KIS_SIM_URL"] == "http://127.0.0.1:8001"
 
 
+def test_planner_puts_the_images_paths_in_this_checkout() -> None:
+    # The image runs the checkout copied to /app (the Dockerfile's WORKDIR): its data volume at
+    # /app/data is this checkout's data/ folder in a local run, not a folder at the root.
+    planned = {p.name: p for p in run_local.plan(compose_file(), {"PATH": os.defpath})}
+    for name in ("kis-sim", "scheduler", "executor", "notifier", "api"):
+        assert planned[name].env["DATA_DIR"] == str(ROOT / "data"), name
+    assert run_local.localize("/app", set(), "") == str(ROOT)
+    assert run_local.localize("/application/x", set(), "") == "/application/x"
+    assert run_local.localize("/srv/app/data", set(), "") == "/srv/app/data"
+
+
+def test_planner_plays_the_dry_run_override_as_compose_merges_it() -> None:
+    environ = {"PATH": os.defpath, "SIM_PORT": "8101"}
+    override = yaml.safe_load((ROOT / "compose.dryrun.yml").read_text(encoding="utf-8"))
+    dry = run_local.with_override(compose_file(), override)
+    planned = {p.name: p for p in run_local.plan(dry, environ)}
+    plain = {p.name: p for p in run_local.plan(compose_file(), environ)}
+    assert set(planned) == set(plain)
+    for name, service in planned.items():
+        assert service.argv == plain[name].argv, name
+        assert service.env["KIS_ENV"] == "dryrun", name
+        assert service.env["DRYRUN_QUOTE_HOST"] == "real", name
+        # Merged, not replaced: orders still go to the local ledger, on the same Redis.
+        assert service.env["KIS_SIM_URL"] == "http://127.0.0.1:8101", name
+        assert service.env["REDIS_URL"] == plain[name].env["REDIS_URL"], name
+    ledger = planned["kis-sim"].env
+    assert (ledger["SIM_PRICE_FEED"], ledger["SIM_PROFILE"], ledger["SIM_RULES"]) == (
+        "upstream",
+        "kis",
+        "real",
+    )
+    assert ledger["SIM_REDIS_PREFIX"] == "kis_sim_dryrun:"
+    assert ledger["SIM_HOST"] == "127.0.0.1" and ledger["SIM_PORT"] == "8101"
+    paper = {p.name: p for p in run_local.plan(dry, {**environ, "DRYRUN_QUOTE_HOST": "paper"})}
+    assert paper["kis-sim"].env["SIM_RULES"] == "paper"
+    with pytest.raises(run_local.PlanError, match="tools: in the override"):
+        run_local.with_override(compose_file(), {"services": {"tools": {"environment": {}}}})
+
+
 SYNTHETIC = """
 x-app: &app
   image: test:local
